@@ -1,0 +1,1 @@
+"""IATI XML ⇄ internal model, hardened reading and writing, and validation."""

@@ -1,0 +1,154 @@
+"""The one catalogue of finding codes and the `Finding` record every stage produces.
+
+Codes of the official IATI Validator (`data-quality-rules.csv`, codelist rules, ruleset
+`ruleInfo` ids such as ``1.1.3`` or ``9.2.1``) are used as they are wherever one exists.
+Findings that the official validator has no id for get a dotted code from `CATALOGUE`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    """How bad a finding is; `CRITICAL` and `ERROR` make a file or activity invalid."""
+
+    CRITICAL = "critical"
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {Severity.CRITICAL: 3, Severity.ERROR: 2, Severity.WARNING: 1, Severity.INFO: 0}
+
+
+class Stage(StrEnum):
+    """Where a finding was made."""
+
+    READ = "read"
+    UPGRADE = "upgrade"
+    SCHEMA = "schema"
+    CODELIST = "codelist"
+    RULESET = "ruleset"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One observation about an input: stable code, severity, where, and the value seen."""
+
+    code: str
+    severity: Severity
+    message: str
+    stage: Stage
+    xpath: str | None = None
+    line: int | None = None
+    activity: str | None = None
+    actual: str | None = None
+    category: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+    def for_activity(self, identifier: str | None) -> Finding:
+        """This finding attributed to the activity `identifier`."""
+        return Finding(
+            self.code, self.severity, self.message, self.stage,
+            self.xpath, self.line, identifier, self.actual, self.category,
+        )
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity.rank >= Severity.ERROR.rank
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueEntry:
+    """A finding code of iati-ec's own: its severity, stage and message template."""
+
+    severity: Severity
+    stage: Stage
+    template: str
+
+
+CATALOGUE: dict[str, CatalogueEntry] = {
+    # Reading: the input is kept, but something about it is noteworthy.
+    "read.unexpected-element": CatalogueEntry(
+        Severity.ERROR, Stage.READ,
+        "Element {actual} is not part of the IATI standard here; it is kept verbatim in place.",
+    ),
+    "read.unexpected-attribute": CatalogueEntry(
+        Severity.ERROR, Stage.READ,
+        "Attribute {actual} is not part of the IATI standard here; it is kept verbatim.",
+    ),
+    "read.repeated-element": CatalogueEntry(
+        Severity.ERROR, Stage.READ,
+        "Element {actual} may occur only once here; the repeat is kept verbatim in place.",
+    ),
+    "read.unexpected-text": CatalogueEntry(
+        Severity.ERROR, Stage.READ,
+        "Text {actual!r} is not allowed in this element and is not kept in the model.",
+    ),
+    "read.invalid-value": CatalogueEntry(
+        Severity.ERROR, Stage.READ,
+        "Value {actual!r} is not a valid {expected}; it is left out of the model.",
+    ),
+    "read.unsupported-version": CatalogueEntry(
+        Severity.ERROR, Stage.READ,
+        "Version {actual!r} is not an IATI version iati-ec reads; the file was read as 2.03.",
+    ),
+    "read.missing-version": CatalogueEntry(
+        Severity.ERROR, Stage.READ,
+        "The root element has no @version; the file was read as 2.03.",
+    ),
+    # 1.x -> 2.03 upgrade steps.
+    "upgrade.version": CatalogueEntry(
+        Severity.INFO, Stage.UPGRADE,
+        "Read as IATI {actual}; upgraded to 2.03.",
+    ),
+    "upgrade.renamed": CatalogueEntry(
+        Severity.INFO, Stage.UPGRADE, "{actual} was renamed to {expected}.",
+    ),
+    "upgrade.narrative": CatalogueEntry(
+        Severity.INFO, Stage.UPGRADE, "The text of {actual} was moved into a narrative.",
+    ),
+    "upgrade.code": CatalogueEntry(
+        Severity.INFO, Stage.UPGRADE, "Code {actual} was replaced by its 2.03 code {expected}.",
+    ),
+    "upgrade.removed": CatalogueEntry(
+        Severity.WARNING, Stage.UPGRADE,
+        "{actual} has no place in IATI 2.03 and could not be upgraded safely: {expected}.",
+    ),
+    "upgrade.unsafe": CatalogueEntry(
+        Severity.ERROR, Stage.UPGRADE,
+        "{actual} could not be upgraded safely: {expected}.",
+    ),
+    # Schema stage.
+    "schema.invalid": CatalogueEntry(
+        Severity.ERROR, Stage.SCHEMA, "{actual}",
+    ),
+}
+
+
+def make(
+    code: str,
+    *,
+    actual: str | None = None,
+    expected: str | None = None,
+    xpath: str | None = None,
+    line: int | None = None,
+    activity: str | None = None,
+    message: str | None = None,
+) -> Finding:
+    """A finding with one of iati-ec's own codes, its message filled in from the catalogue."""
+    entry = CATALOGUE[code]
+    text = message or entry.template.format(actual=actual, expected=expected)
+    return Finding(
+        code=code, severity=entry.severity, message=text, stage=entry.stage,
+        xpath=xpath, line=line, activity=activity, actual=actual,
+    )
