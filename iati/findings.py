@@ -96,7 +96,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
     ),
     "read.invalid-value": CatalogueEntry(
         Severity.ERROR, Stage.READ,
-        "Value {actual!r} is not a valid {expected}; it is left out of the model.",
+        "Value {actual!r} is not valid here ({expected}); it is left out of the model.",
     ),
     "read.unsupported-version": CatalogueEntry(
         Severity.ERROR, Stage.READ,

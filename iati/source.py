@@ -85,7 +85,7 @@ def _open(source: Source) -> tuple[IO[bytes], bool]:
     if isinstance(source, bytes):
         return io.BytesIO(source), True
     if isinstance(source, (str, Path)):
-        return open(source, "rb"), True  # noqa: SIM115 - closed by IatiSource.close
+        return open(source, "rb"), True
     return source, False
 
 
@@ -126,7 +126,7 @@ class IatiSource:
         try:
             for event, element in events:
                 if self.root is None:
-                    record_tag = self._start_root(element, events)
+                    record_tag = self._start_root(element)
                     continue
                 if event != "end" or element.tag != record_tag:
                     continue
@@ -136,11 +136,11 @@ class IatiSource:
                 _release(element)
         except etree.XMLSyntaxError as error:
             raise _syntax_error(error) from None
-        if self.root is None:
+        if self.root is None or events.root is None:
             raise _not_iati(getattr(events, "root", None))
         self._collect_trailing_extras(events.root)
 
-    def _start_root(self, element: etree._Element, events: etree.iterparse) -> str:
+    def _start_root(self, element: etree._Element) -> str:
         if element.getparent() is not None:
             raise _not_iati(element.getroottree().getroot())
         doctype = element.getroottree().docinfo.doctype
@@ -152,7 +152,7 @@ class IatiSource:
                 line=element.sourceline,
             )
         self.root = RootInfo(
-            tag=element.tag,
+            tag=str(element.tag),
             version=element.get("version"),
             attributes=dict(element.attrib),
             namespaces={k or "": v for k, v in element.nsmap.items()},
@@ -194,7 +194,7 @@ def _release(element: etree._Element) -> None:
 
 
 def _not_iati(root: etree._Element | None) -> IatiInputError:
-    tag = "nothing" if root is None else f"<{root.tag}>"
+    tag = "nothing" if root is None else f"<{root.tag!s}>"
     return IatiInputError(
         "input.not-iati",
         f"The root element is {tag}, not <iati-activities> or <iati-organisations>; "
@@ -206,7 +206,7 @@ def _not_iati(root: etree._Element | None) -> IatiInputError:
 def _syntax_error(error: etree.XMLSyntaxError) -> IatiInputError:
     line = error.position[0] if error.position else None
     text = str(error.msg or error)
-    if "Document is empty" in text or "Start tag expected" in text and line == 1:
+    if "Document is empty" in text or ("Start tag expected" in text and line == 1):
         return IatiInputError(
             "input.not-xml",
             f"The input is not XML ({text}). Send an IATI XML file (UTF-8).",

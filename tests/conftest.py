@@ -1,0 +1,22 @@
+"""Shared fixtures: where the reference IATI samples live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SAMPLES = SHARED / "iati" / "samples"
+
+
+def sample(relative: str) -> Path:
+    """A file of ../shared/iati/samples (skips the test when the folder is absent)."""
+    path = SAMPLES / relative
+    if not path.exists():
+        pytest.skip(f"reference sample {relative} not available")
+    return path
+
+
+def samples(folder: str) -> list[Path]:
+    return sorted((SAMPLES / folder).glob("**/*.xml"))
