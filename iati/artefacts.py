@@ -46,3 +46,16 @@ def _known(version: str) -> str:
     if version not in VERSIONS:
         raise ValueError(f"no artefacts for IATI version {version!r}; known: {VERSIONS}")
     return version
+
+
+# Commits of the vendored artefacts (SOURCES.md), named in validation reports.
+RULESET_COMMITS: Final = {
+    "2.01": "fe290290797ca519b45a6eecfb16c6d9198dd073",
+    "2.02": "8c00028c5e1f0dfc716916d204a3980633a5e5f7",
+    "2.03": "a88f835ba9a85eefb1384484eb20df10a007a31a",
+}
+CODELIST_RULE_COMMITS: Final = {
+    "2.01": "a4d4af94f102f2434e01b29818c97c0bebfcff43",
+    "2.02": "10ec7c629b403e4b583dc3903e1e5dd67995825c",
+    "2.03": "8a174160223278fad1233028b5eb043207c164a2",
+}

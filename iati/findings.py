@@ -129,8 +129,9 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "{actual} could not be upgraded safely: {expected}.",
     ),
     # Schema stage.
+    # Schema stage: as in the official validator, failing the XSD is critical.
     "schema.invalid": CatalogueEntry(
-        Severity.ERROR, Stage.SCHEMA, "{actual}",
+        Severity.CRITICAL, Stage.SCHEMA, "{actual}",
     ),
 }
 

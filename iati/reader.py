@@ -136,8 +136,12 @@ class Reader(Generic[Record]):
             if etree.QName(extra.element).namespace is None:
                 found.append(catalogue.make(
                     "read.unexpected-element", actual=str(extra.element.tag),
-                    xpath=f"/{root.tag}/{extra.element.tag!s}", line=extra.element.sourceline,
+                    xpath=f"/{root.tag}/{extra.element.tag!s}", line=extra.line,
                 ))
+        for line, text in self.stream.stray_text:
+            found.append(catalogue.make(
+                "read.unexpected-text", actual=text[:200], xpath=f"/{root.tag}", line=line,
+            ))
         self.file_findings.extend(found)
         return model  # type: ignore[no-any-return]
 

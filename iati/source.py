@@ -23,6 +23,7 @@ ACTIVITIES: Final = "iati-activities"
 ORGANISATIONS: Final = "iati-organisations"
 RECORD_TAG: Final = {ACTIVITIES: "iati-activity", ORGANISATIONS: "iati-organisation"}
 DEFAULT_MAX_BYTES: Final = 2 * 1024**3
+_PARSER: Final = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 Source = str | Path | bytes | IO[bytes]
 
@@ -48,6 +49,7 @@ class RootExtra:
 
     position: int
     element: etree._Element
+    line: int | None = None  # in the file (the copy's own lines count from its start)
 
 
 class _CountingReader(io.RawIOBase):
@@ -98,16 +100,23 @@ class IatiSource:
     root: RootInfo | None = None
     extras: list[RootExtra] = field(default_factory=list)
     record_count: int = 0
-    bytes_read: int = 0
+    root_element: etree._Element | None = None
+    # (line, text) of non-white-space text directly inside the root: not IATI, not kept.
+    stray_text: list[tuple[int | None, str]] = field(default_factory=list)
+    _reader: _CountingReader | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        """How many bytes of the input have been consumed so far (for progress bars)."""
+        return 0 if self._reader is None else self._reader.consumed
 
     def records(self) -> Iterator[etree._Element]:
         """Yield each record element; raises `IatiInputError` if the input is not IATI XML."""
         stream, owned = _open(self.source)
-        reader = _CountingReader(stream, self.max_bytes)
+        reader = self._reader = _CountingReader(stream, self.max_bytes)
         try:
             yield from self._iterate(reader)
         finally:
-            self.bytes_read = reader.consumed
             if owned:
                 stream.close()
 
@@ -133,6 +142,7 @@ class IatiSource:
                 self._collect_extras_before(element)
                 self.record_count += 1
                 yield element
+                self._note_stray_text(element)
                 _release(element)
         except etree.XMLSyntaxError as error:
             raise _syntax_error(error) from None
@@ -151,6 +161,7 @@ class IatiSource:
                 "refuses them for safety. Remove the DOCTYPE declaration and send it again.",
                 line=element.sourceline,
             )
+        self.root_element = element
         self.root = RootInfo(
             tag=str(element.tag),
             version=element.get("version"),
@@ -160,6 +171,13 @@ class IatiSource:
         )
         return self.root.record_tag
 
+    def _note_stray_text(self, record: etree._Element) -> None:
+        parent = record.getparent()
+        if self.record_count == 1 and parent is not None and _is_text(parent.text):
+            self.stray_text.append((parent.sourceline, str(parent.text).strip()))
+        if _is_text(record.tail):
+            self.stray_text.append((record.sourceline, str(record.tail).strip()))
+
     def _collect_extras_before(self, record: etree._Element) -> None:
         sibling = record.getprevious()
         pending: list[etree._Element] = []
@@ -168,19 +186,25 @@ class IatiSource:
                 pending.append(sibling)
             sibling = sibling.getprevious()
         for extra in reversed(pending):
-            self.extras.append(RootExtra(self.record_count, _detach_copy(extra)))
+            self.extras.append(
+                RootExtra(self.record_count, _detach_copy(extra), extra.sourceline)
+            )
 
     def _collect_trailing_extras(self, root: etree._Element) -> None:
         assert self.root is not None
         for child in root:
             if isinstance(child.tag, str) and child.tag != self.root.record_tag:
-                self.extras.append(RootExtra(self.record_count, _detach_copy(child)))
+                self.extras.append(
+                    RootExtra(self.record_count, _detach_copy(child), child.sourceline)
+                )
+
+
+def _is_text(text: str | None) -> bool:
+    return text is not None and not text.isspace()
 
 
 def _detach_copy(element: etree._Element) -> etree._Element:
-    copy = etree.fromstring(etree.tostring(element, with_tail=False))
-    copy.sourceline = element.sourceline  # type: ignore[misc]
-    return copy
+    return etree.fromstring(etree.tostring(element, with_tail=False), _PARSER)
 
 
 def _release(element: etree._Element) -> None:

@@ -80,6 +80,7 @@ class _Region:
     copied: etree._Element | None = None
     relative_lines: bool = False
     extra_indexes: tuple[int, int] | None = None
+    top_line: int | None = None
     _lines: dict[str, int] | None = None
 
     def place(self, tree: etree._ElementTree, root_tag: str) -> None:
@@ -124,14 +125,14 @@ class _Region:
 
     def _original_lines(self, original: etree._Element, copied: etree._Element) -> dict[str, int]:
         tree = copied.getroottree()
-        top = original.sourceline or 0
+        top = self.top_line or original.sourceline or 0
         lines: dict[str, int] = {}
         for source, twin in zip(original.iter(), copied.iter(), strict=True):
             line = source.sourceline
             if not isinstance(twin.tag, str) or line is None:
                 continue
-            if self.relative_lines and source is not original:
-                # An `IatiSource` extra is re-parsed on its own: inner lines count from 1.
+            if self.relative_lines:
+                # An `IatiSource` extra is re-parsed on its own: its lines count from 1.
                 line = top + line - 1
             lines[tree.getpath(twin)] = line
         return lines
@@ -197,6 +198,7 @@ class SchemaStage:
             twin = _append_copy(wrapper, extra.element)
             region = _Region("", "", None, extra.element, twin, extra_indexes=indexes)
             region.relative_lines = True  # `IatiSource` re-parsed it on its own
+            region.top_line = extra.line
             regions.append(region)
         if record_count > shape.records:
             etree.SubElement(wrapper, shape.record_tag)

@@ -209,10 +209,6 @@ def test_lines_beyond_65535_are_the_original_lines(children: str) -> None:
     assert max(line for line, _ in whole_file(text)[1]) > 70_000
 
 
-@pytest.mark.xfail(
-    strict=True, raises=OverflowError,
-    reason="IatiSource._detach_copy cannot set a line above 65535 on its copy of a root extra",
-)
 def test_root_extras_beyond_65535() -> None:
     assert_same_as_lxml(document("R PAD x:BAD R"))
 

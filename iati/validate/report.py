@@ -1,0 +1,151 @@
+"""Validation reports: iati-ec's own JSON, and the official IATI Validator's report shape."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from iati import artefacts
+from iati.findings import Finding, Severity
+
+# The official report names severities critical / danger (error) / warning.
+_OFFICIAL_SEVERITY = {
+    Severity.CRITICAL: "critical",
+    Severity.ERROR: "danger",
+    Severity.WARNING: "warning",
+}
+_STAGE_CATEGORY = {"read": "information", "upgrade": "information", "schema": "information"}
+
+
+@dataclass(slots=True)
+class RecordReport:
+    """The findings on one activity (or organisation record) of a file."""
+
+    identifier: str | None
+    title: str | None
+    position: int
+    line: int | None
+    findings: list[Finding] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "identifier": self.identifier,
+            "title": self.title,
+            "position": self.position,
+            "line": self.line,
+            "findings": [finding.as_dict() for finding in self.findings],
+        }
+
+
+@dataclass(slots=True)
+class ValidationReport:
+    """Everything the three stages found in one file.
+
+    A file is valid when nothing critical was found (schema errors, unreadable or
+    unsupported input), as in the official validator; errors and warnings are reported
+    but do not make the file invalid.
+    """
+
+    file: str
+    file_type: str | None = None
+    version: str | None = None
+    read_as: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    records: list[RecordReport] = field(default_factory=list)
+    fatal: dict[str, Any] | None = None
+
+    def all_findings(self) -> list[Finding]:
+        found = list(self.findings)
+        for record in self.records:
+            found.extend(record.findings)
+        return found
+
+    def summary(self) -> dict[str, int]:
+        counts = Counter(finding.severity for finding in self.all_findings())
+        summary = {severity.value: counts.get(severity, 0) for severity in Severity}
+        if self.fatal is not None:
+            summary["critical"] += 1
+        return summary
+
+    @property
+    def readable(self) -> bool:
+        return self.fatal is None
+
+    @property
+    def valid(self) -> bool:
+        return self.readable and self.summary()["critical"] == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """iati-ec's report: every finding with code, severity, message, xpath, line, value."""
+        return {
+            "file": self.file,
+            "valid": self.valid,
+            "fileType": self.file_type,
+            "iatiVersion": self.version,
+            "readAs": self.read_as,
+            "summary": self.summary(),
+            "fatal": self.fatal,
+            "findings": [finding.as_dict() for finding in self.findings],
+            "records": [record.as_dict() for record in self.records if record.findings],
+            "recordCount": len(self.records),
+        }
+
+    def as_official(self) -> dict[str, Any]:
+        """The report in the shape of the official validator's `validationReport.schema.json`."""
+        version = self.read_as or artefacts.LATEST
+        summary = self.summary()
+        groups = [_official_group("file", "File level errors", self._file_level())]
+        groups += [
+            _official_group(record.identifier or f"#{record.position}", record.title or "",
+                            record.findings)
+            for record in self.records if record.findings
+        ]
+        return {
+            "valid": self.valid,
+            "fileType": self.file_type or "iati-activities",
+            "iatiVersion": self.version or "",
+            "rulesetCommitSha": artefacts.RULESET_COMMITS.get(version, ""),
+            "codelistCommitSha": artefacts.CODELIST_RULE_COMMITS.get(version, ""),
+            "orgIdPrefixFileName": "",
+            "apiVersion": "iati-ec",
+            "summary": {key: summary[key] for key in ("critical", "error", "warning")},
+            "errors": [group for group in groups if group["errors"]],
+        }
+
+    def _file_level(self) -> list[Finding]:
+        if self.fatal is None:
+            return self.findings
+        fatal = Finding(
+            code=str(self.fatal["code"]), severity=Severity.CRITICAL,
+            message=str(self.fatal["message"]), stage="read",  # type: ignore[arg-type]
+            line=self.fatal.get("line"),
+        )
+        return [fatal, *self.findings]
+
+
+def _official_group(identifier: str, title: str, findings: list[Finding]) -> dict[str, Any]:
+    by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for finding in findings:
+        severity = _OFFICIAL_SEVERITY.get(finding.severity)
+        if severity is None:
+            continue  # informational findings (upgrade steps) have no official severity
+        category = finding.category or _STAGE_CATEGORY.get(finding.stage, "information")
+        context = finding.message
+        if finding.xpath is not None:
+            context += f" ({finding.xpath})"
+        if finding.line is not None:
+            context += f" at line {finding.line}"
+        by_category[category].append({
+            "id": finding.code,
+            "severity": severity,
+            "message": finding.message,
+            "context": [{"text": context}],
+        })
+    return {
+        "identifier": identifier,
+        "title": title,
+        "errors": [
+            {"category": category, "errors": errors} for category, errors in by_category.items()
+        ],
+    }

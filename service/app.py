@@ -1,0 +1,29 @@
+"""The FastAPI application of iati-ec."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import version
+
+from fastapi import FastAPI
+
+from service import errors
+from service.api.routes import health, validation
+
+
+def create_app() -> FastAPI:
+    """A new application instance with every route and error handler registered."""
+    app = FastAPI(
+        title="iati-ec",
+        version=version("iati-ec"),
+        description="IATI interoperability service for Ecuador's international cooperation.",
+    )
+    app.include_router(health.router)
+    app.include_router(validation.router)
+    errors.install(app)
+    return app
+
+
+def openapi_document() -> str:
+    """The OpenAPI document, formatted as committed in `openapi/openapi.json`."""
+    return json.dumps(create_app().openapi(), indent=2, sort_keys=True) + "\n"

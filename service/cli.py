@@ -1,0 +1,170 @@
+"""The `iati-ec` command line: serve, validate, convert."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from iati.errors import IatiInputError
+from iati.validate import ValidationReport, validate
+from service import convert as conversion
+from service.reporting import print_report
+
+app = typer.Typer(
+    name="iati-ec",
+    help="IATI interoperability service for Ecuador's international cooperation.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True)
+PROGRESS_THRESHOLD = 5_000_000  # bytes; smaller files finish before a bar would help
+
+
+class Format(StrEnum):
+    """Output formats of `convert`."""
+
+    xml = "xml"
+    json = "json"
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the HTTP service (SQLite file by default; DATABASE_URL for PostgreSQL)."""
+    import uvicorn
+
+    from service.config import get_settings
+
+    settings = get_settings()
+    uvicorn.run(
+        "service.app:create_app", factory=True,
+        host=host or settings.host, port=port or settings.port,
+    )
+
+
+@app.command()
+def openapi(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here instead of standard output.")
+    ] = None,
+) -> None:
+    """Print the OpenAPI document of the HTTP API (committed as openapi/openapi.json)."""
+    from service.app import openapi_document
+
+    text = openapi_document()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@app.command(name="validate")
+def validate_command(
+    files: Annotated[list[Path], typer.Argument(help="IATI XML files to check.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
+    official: Annotated[
+        bool, typer.Option("--official", help="JSON in the official validator's report shape.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="Findings listed per file on a terminal.")] = 50,
+    today: Annotated[
+        str | None, typer.Option(help="Date that date rules compare with (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """Validate files in three stages (schema, codelists, ruleset).
+
+    Exit status: 0 all valid, 1 some file invalid, 2 some file unreadable.
+    """
+    reference = date.fromisoformat(today) if today else datetime.now(UTC).date()
+    reports = [_validate_one(path, reference) for path in files]
+    if as_json or official:
+        documents = [r.as_official() if official else r.as_dict() for r in reports]
+        json.dump(documents[0] if len(documents) == 1 else documents, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        out = Console()
+        for report in reports:
+            print_report(out, report, limit=limit)
+    raise typer.Exit(_exit_status(reports))
+
+
+def _validate_one(path: Path, reference: date) -> ValidationReport:
+    if not path.is_file():
+        report = ValidationReport(file=str(path))
+        report.fatal = {"code": "input.missing", "message": f"{path} is not a readable file."}
+        return report
+    with _progress(path, f"Validating {path.name}") as advance:
+        return validate(path, today=reference, progress=advance)
+
+
+def _exit_status(reports: list[ValidationReport]) -> int:
+    if any(not report.readable for report in reports):
+        return 2
+    return 0 if all(report.valid for report in reports) else 1
+
+
+@app.command()
+def convert(
+    file: Annotated[Path, typer.Argument(help="IATI XML file (2.01–2.03, or 1.x to upgrade).")],
+    to: Annotated[Format, typer.Option("--to", help="Output format.")] = Format.xml,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here instead of standard output.")
+    ] = None,
+) -> None:
+    """Convert a file to IATI 2.03 XML or to JSON of the internal model."""
+    try:
+        with _progress(file, f"Converting {file.name}") as advance, _target(output) as out:
+            findings = conversion.convert(file, out, to=to.value, progress=advance)
+    except IatiInputError as error:
+        err.print(f"[bold red]error[/] {error.code}: {error.message}")
+        raise typer.Exit(2) from None
+    except OSError as error:
+        err.print(f"[bold red]error[/] {error}")
+        raise typer.Exit(2) from None
+    if findings:
+        err.print(f"{len(findings)} finding(s) while reading; run `iati-ec validate {file}`.")
+
+
+@contextmanager
+def _target(output: Path | None) -> Iterator[IO[bytes]]:
+    if output is None:
+        yield sys.stdout.buffer
+        sys.stdout.flush()
+        return
+    partial = output.with_name(output.name + ".partial")
+    try:
+        with partial.open("wb") as out:
+            yield out
+        partial.replace(output)  # never leave a half-written result under the real name
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def _progress(path: Path, label: str) -> Iterator[Any]:
+    """A progress bar on a terminal for large files; a no-op callback otherwise."""
+    size = path.stat().st_size if path.is_file() else 0
+    if not err.is_terminal or size < PROGRESS_THRESHOLD:
+        yield None
+        return
+    columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(label, total=size)
+        yield lambda done: bar.update(task, completed=done)

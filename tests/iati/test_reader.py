@@ -1,0 +1,171 @@
+"""Reading: hardened against hostile input, coded errors, and the documented non-exact cases."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+
+from iati.elements.activity import Activity
+from iati.errors import IatiInputError
+from iati.reader import read_activities, read_activity
+from iati.writer import to_bytes
+from tests.conftest import sample
+
+ACTIVITY = b"""<iati-activities version="2.03"><iati-activity>
+<iati-identifier>XM-DAC-46008-1</iati-identifier>
+<reporting-org ref="XM-DAC-46008" type="40"><narrative>CAF</narrative></reporting-org>
+<title><narrative xml:lang="es">Agua</narrative><narrative xml:lang="en">Water</narrative></title>
+%s
+</iati-activity></iati-activities>"""
+
+
+def activity(body: bytes = b"") -> bytes:
+    return ACTIVITY.replace(b"%s", body)
+
+
+def read_all(xml: bytes) -> list[Activity]:
+    return [record.model for record in read_activities(xml)]
+
+
+def error_code(xml: bytes, **options: object) -> str:
+    with pytest.raises(IatiInputError) as caught:
+        list(read_activities(xml, **options))
+    return caught.value.code
+
+
+# -- hostile and non-IATI input ---------------------------------------------------------
+
+
+def test_a_doctype_is_refused_before_any_entity_is_expanded() -> None:
+    laughs = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">
+    <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+    <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+    <iati-activities version="2.03"><iati-activity><iati-identifier>&lol3;</iati-identifier>
+    </iati-activity></iati-activities>"""
+    assert error_code(laughs) == "input.dtd-forbidden"
+
+
+def test_an_external_entity_is_never_fetched_or_read() -> None:
+    xxe = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+    <iati-activities version="2.03"><iati-activity><iati-identifier>&secret;</iati-identifier>
+    </iati-activity></iati-activities>"""
+    assert error_code(xxe) == "input.dtd-forbidden"
+
+
+def test_excessive_depth_is_refused_as_not_xml() -> None:
+    deep = b"<iati-activities version='2.03'><iati-activity>" + b"<a>" * 5000 + b"</a>" * 5000
+    assert error_code(deep + b"</iati-activity></iati-activities>") == "input.not-xml"
+
+
+def test_input_over_the_byte_limit_is_refused() -> None:
+    big = activity(b"<description><narrative>" + b"x" * 100_000 + b"</narrative></description>")
+    assert error_code(big, max_bytes=50_000) == "input.too-large"
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("invalid/not-xml.xml", "input.not-xml"),
+        ("invalid/broken-xml.xml", "input.not-xml"),
+        ("invalid/xml-but-not-iati.xml", "input.not-iati"),
+        ("invalid/dportal-frankenstein.xml", "input.not-xml"),
+    ],
+)
+def test_files_that_are_not_iati_xml_get_coded_errors(name: str, code: str) -> None:
+    # Frankenstein also has version="TEXT"; assume the latest to reach its broken XML.
+    assert error_code(sample(name).read_bytes(), unknown_version="assume-latest") == code
+
+
+def test_an_unknown_version_is_an_error_unless_asked_to_assume_the_latest() -> None:
+    xml = sample("invalid/schema-should-fail-17-bad-hierarchy.xml").read_bytes()
+    assert error_code(xml) == "input.unsupported-version"
+    reader = read_activities(xml, unknown_version="assume-latest")
+    assert len(list(reader)) == 1
+    assert [f.code for f in reader.file_findings] == ["read.unsupported-version"]
+
+
+def test_utf16_files_are_read_correctly() -> None:
+    path = sample("invalid/encoding-valid-UTF-16LE.xml")
+    assert path.read_bytes()[:2] == b"\xff\xfe"
+    models = [record.model for record in read_activities(path)]
+    assert len(models) == 4
+    assert models[0].title is not None
+    assert str(models[0].title.text()).startswith("䶌乨伶侗倗傈儈剉唙謜谋")
+
+
+def test_empty_input_is_not_xml() -> None:
+    assert error_code(b"") == "input.not-xml"
+
+
+# -- the documented non-exact cases ------------------------------------------------------
+
+
+def test_comments_inside_records_are_not_kept() -> None:
+    model = read_activity(activity(b"<!-- internal note --><activity-status code='2'/>"))
+    assert b"internal note" not in to_bytes([model])
+    assert model.activity_status is not None
+
+
+def test_invalid_values_are_left_out_with_a_finding() -> None:
+    xml = activity(b"""<budget><period-start iso-date=""/><period-end iso-date="2012-12-31"/>
+    <value currency="USD" value-date="2012-01-01">1e3</value></budget>""")
+    [record] = list(read_activities(xml))
+    budget = record.model.budgets[0]
+    assert budget.period_start.iso_date is None
+    assert budget.value.amount is None
+    codes = [(f.code, f.actual, f.line) for f in record.findings]
+    assert ("read.invalid-value", "", 5) in codes
+    assert ("read.invalid-value", "1e3", 6) in codes
+    assert any(f.xpath == "/iati-activities/iati-activity[1]/budget[1]/period-start[1]/@iso-date"
+               for f in record.findings)
+
+
+def test_decimal_spelling_with_plus_or_leading_zeros_is_normalised() -> None:
+    xml = activity(b'<sector code="111" percentage="+050.50"/>')
+    model = read_activity(xml)
+    assert model.sectors[0].percentage == Decimal("50.50")
+    assert b'percentage="50.50"' in to_bytes([model])
+
+
+def test_unknown_elements_and_repeats_are_kept_in_place_with_findings() -> None:
+    xml = activity(b"""<activity-status code="2"/><activity-status code="3"/>
+    <mystery>x</mystery><ext:note xmlns:ext="http://example.org/ext">kept</ext:note>""")
+    [record] = list(read_activities(xml))
+    written = to_bytes([record.model])
+    assert written.count(b"activity-status") == 2
+    assert b"<mystery>x</mystery>" in written
+    assert b'<ext:note xmlns:ext="http://example.org/ext">kept</ext:note>' in written
+    codes = sorted(f.code for f in record.findings)
+    assert codes == ["read.repeated-element", "read.unexpected-element"]
+
+
+def test_text_where_the_standard_allows_none_is_reported() -> None:
+    xml = activity(b"<activity-status code='2'>Implementation</activity-status>")
+    [record] = list(read_activities(xml))
+    assert [(f.code, f.actual) for f in record.findings] == [
+        ("read.unexpected-text", "Implementation")
+    ]
+
+
+def test_text_directly_in_the_root_is_reported() -> None:
+    reader = read_activities(activity(b"").replace(b"</iati-activity>", b"</iati-activity>stray"))
+    list(reader)
+    reader.file_model()
+    assert [(f.code, f.actual) for f in reader.file_findings] == [("read.unexpected-text", "stray")]
+
+
+def test_narratives_keep_every_language() -> None:
+    model = read_activity(activity())
+    assert model.title is not None
+    assert [(n.lang, n.text) for n in model.title.narratives] == [("es", "Agua"), ("en", "Water")]
+    assert model.title.text("en") == "Water"
+
+
+def test_a_stream_is_read_one_record_at_a_time() -> None:
+    stream = io.BytesIO(sample("real/usaid-bo.xml").read_bytes())
+    reader = read_activities(stream)
+    first = next(iter(reader))
+    assert first.position == 1
+    assert reader.stream.bytes_read < len(stream.getvalue())

@@ -1,0 +1,78 @@
+"""The HTTP API through httpx against the application, and its committed OpenAPI contract."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from service.app import create_app, openapi_document
+from tests.conftest import sample
+
+OPENAPI = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
+
+
+class Client:
+    """httpx against the ASGI app in-process (one event loop per request, for sync tests)."""
+
+    def __init__(self) -> None:
+        self.app = create_app()
+
+    def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://iati-ec") as http:
+                return await http.request(method, url, **options)
+
+        return asyncio.run(send())
+
+    def get(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("GET", url, **options)
+
+    def post(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("POST", url, **options)
+
+
+@pytest.fixture
+def client() -> Client:
+    return Client()
+
+
+def test_health_says_ok_with_the_version(client: Client) -> None:
+    answer = client.get("/health")
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "ok"
+
+
+def test_validate_streams_a_real_file_and_reports_findings(client: Client) -> None:
+    body = sample("invalid/schema-should-fail-budget-12-non-decimal-value.xml").read_bytes()
+    answer = client.post("/api/v1/validate", content=body)
+    assert answer.status_code == 200
+    report = answer.json()
+    assert report["valid"] is False
+    messages = [f["message"] for r in report["records"] for f in r["findings"]]
+    assert any("'eryr' is not a valid value" in message for message in messages)
+
+
+def test_validate_reports_unreadable_input_as_a_coded_fatal_finding(client: Client) -> None:
+    answer = client.post("/api/v1/validate", content=b"\xff\xfe not xml")
+    assert answer.status_code == 200
+    assert answer.json()["fatal"]["code"] == "input.not-xml"
+
+
+def test_validate_official_shape(client: Client) -> None:
+    body = sample("real/usaid-bo.xml").read_bytes()
+    answer = client.post("/api/v1/validate", params={"official": "true"}, content=body)
+    report = answer.json()
+    assert report["valid"] is True
+    assert report["fileType"] == "iati-activities"
+
+
+def test_the_committed_openapi_document_matches_the_app() -> None:
+    assert json.loads(OPENAPI.read_text(encoding="utf-8")) == json.loads(openapi_document()), (
+        "openapi/openapi.json is stale: run `iati-ec openapi -o openapi/openapi.json`"
+    )

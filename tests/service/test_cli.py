@@ -1,0 +1,94 @@
+"""The `iati-ec` command line, run as a real process on real sample files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from lxml import etree
+
+from iati.artefacts import schema_path
+from tests.conftest import sample
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service", *map(str, args)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def test_a_valid_file_exits_0_and_says_valid() -> None:
+    done = run("validate", sample("real/usaid-bo.xml"), "--today", "2026-11-27")
+    assert done.returncode == 0, done.stderr
+    assert "VALID" in done.stdout
+    assert "63 record(s)" in done.stdout
+
+
+def test_a_schema_invalid_file_exits_1_with_the_xsd_message() -> None:
+    done = run("validate", sample("invalid/schema-should-fail-budget-12-non-decimal-value.xml"))
+    assert done.returncode == 1
+    assert "INVALID" in done.stdout
+    assert "eryr" in done.stdout
+
+
+def test_unreadable_input_exits_2_whatever_else_is_valid() -> None:
+    done = run("validate", sample("real/usaid-bo.xml"), sample("invalid/not-xml.xml"))
+    assert done.returncode == 2
+    assert "input.not-xml" in done.stdout
+
+
+def test_json_report_carries_findings_with_location_and_value() -> None:
+    done = run("validate", "--json", sample("invalid/iati-act-schema-errors.xml"))
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    assert report["valid"] is False
+    assert report["summary"]["critical"] == 1
+    [record] = report["records"]
+    schema = [f for f in record["findings"] if f["code"] == "schema.invalid"]
+    assert schema[0]["line"] == 18
+    assert schema[0]["xpath"].startswith("/iati-activities/iati-activity[1]/activity-date")
+
+
+def test_official_report_shape_names_rule_ids_by_category() -> None:
+    done = run("validate", "--official", sample("invalid/iati-dup-activity-ids.xml"))
+    report = json.loads(done.stdout)
+    assert set(report) >= {"valid", "fileType", "iatiVersion", "summary", "errors"}
+    ids = {
+        error["id"]
+        for group in report["errors"] for category in group["errors"]
+        for error in category["errors"]
+    }
+    assert "1.1.2" in ids
+
+
+def test_convert_upgrades_2_01_to_schema_valid_2_03(tmp_path: Path) -> None:
+    out = tmp_path / "spain.xml"
+    done = run("convert", sample("real/spain-maec-indonesia.xml"), "-o", out)
+    assert done.returncode == 0, done.stderr
+    written = etree.parse(str(out))
+    assert written.getroot().get("version") == "2.03"
+    schema = etree.XMLSchema(etree.parse(str(schema_path("2.03", "activities"))))
+    assert schema.validate(written), schema.error_log.last_error
+    assert len(written.getroot()) == 83
+
+
+def test_convert_to_json_gives_the_internal_model() -> None:
+    done = run("convert", sample("real/acfspain-co.xml"), "--to", "json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    [activity] = document["activities"]
+    assert activity["iati_identifier"]["text"] == "ES-CIF-G81164105-COF5AE"
+    assert document["file"]["version"] == "2.02"
+
+
+def test_convert_refuses_non_iati_input_with_a_code_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out.xml"
+    done = run("convert", sample("invalid/xml-but-not-iati.xml"), "-o", out)
+    assert done.returncode == 2
+    assert "input.not-iati" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
