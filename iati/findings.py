@@ -124,6 +124,19 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         Severity.WARNING, Stage.UPGRADE,
         "{actual} has no place in IATI 2.03 and could not be upgraded safely: {expected}.",
     ),
+    "upgrade.missing-required": CatalogueEntry(
+        Severity.ERROR, Stage.UPGRADE,
+        "{actual} is required in IATI 2.03 but the 1.x record does not provide it; "
+        "it was left absent: {expected}.",
+    ),
+    "upgrade.kept-unknown": CatalogueEntry(
+        Severity.ERROR, Stage.UPGRADE,
+        "{actual} has no IATI 2.03 equivalent and no published upgrade; "
+        "it is kept verbatim in place: {expected}.",
+    ),
+    "upgrade.derived": CatalogueEntry(
+        Severity.INFO, Stage.UPGRADE, "{actual} was derived from the 1.x record as {expected}.",
+    ),
     "upgrade.unsafe": CatalogueEntry(
         Severity.ERROR, Stage.UPGRADE,
         "{actual} could not be upgraded safely: {expected}.",
@@ -133,6 +146,8 @@ CATALOGUE: dict[str, CatalogueEntry] = {
     "schema.invalid": CatalogueEntry(
         Severity.CRITICAL, Stage.SCHEMA, "{actual}",
     ),
+    # Ruleset stage: rules that carry no ruleInfo id are named after their rule type.
+    "ruleset.rule": CatalogueEntry(Severity.ERROR, Stage.RULESET, "{actual}"),
 }
 
 

@@ -12,7 +12,7 @@ FORBIDDEN = ("fastapi", "starlette", "sqlmodel", "sqlalchemy", "alembic", "uvico
 
 @pytest.mark.parametrize(
     "module",
-    ["iati", "iati.reader", "iati.writer", "iati.validate", "mappings"],
+    ["iati", "iati.reader", "iati.writer", "iati.validate", "iati.upgrade", "mappings"],
 )
 def test_library_packages_import_neither_web_nor_database(module: str) -> None:
     probe = (

@@ -95,7 +95,7 @@ def _explained(error: etree._LogEntry, root: etree._Element, findings: list[Find
     node = root.xpath(error.path)[0]
     parent = node if "Missing child" in error.message else node.getparent()
     missing = {(f.line, (f.xpath or "").rsplit("/", 1)[-1]) for f in findings
-               if f.code == "upgrade.unsafe"}
+               if f.code == "upgrade.missing-required"}
     return any((parent.sourceline, name.strip()) in missing
                for name in expected.group(1).split(","))
 
@@ -281,7 +281,7 @@ def test_extension_and_unknown_elements_are_kept_and_unknown_ones_reported() -> 
     assert record.findtext("{http://example.org/ext}note") == "kept"
     assert record.find("total-cost").attrib == {"currency": "USD"}
     assert record.findtext("total-cost") == "10"
-    unsafe = {f.line: f.xpath for f in _by_code(findings, "upgrade.unsafe")}
+    unsafe = {f.line: f.xpath for f in _by_code(findings, "upgrade.kept-unknown")}
     assert unsafe[10] == "/iati-activities/iati-activity/total-cost"
     assert 9 not in unsafe  # an extension element is allowed at the end of iati-activity
 
@@ -293,11 +293,14 @@ def test_required_elements_are_reported_but_never_invented() -> None:
 
     assert record.find("activity-status") is None
     assert record.find("iati-identifier") is None
-    missing = {f.xpath for f in _by_code(findings, "upgrade.unsafe") if f.line == record.sourceline}
+    missing = {
+        f.xpath for f in _by_code(findings, "upgrade.missing-required")
+        if f.line == record.sourceline
+    }
     assert {"/iati-activities/iati-activity/iati-identifier",
             "/iati-activities/iati-activity/activity-status"} <= missing
     type_missing = [f for f in findings if f.xpath.endswith("reporting-org/@type")]
-    assert [f.code for f in type_missing] == ["upgrade.unsafe"]
+    assert [f.code for f in type_missing] == ["upgrade.missing-required"]
 
 
 def test_activity_website_becomes_a_web_page_document_link() -> None:

@@ -37,9 +37,8 @@ def _audit(upgrade: Upgrade, element: etree._Element, declared: Outline) -> None
     for name, slot in declared.children.items():
         if slot.required and name not in seen:
             _report_once(
-                upgrade, element, child=name, actual=f"Required {name} in {tag_of(element)}",
-                expected="the 1.x record does not provide it and it is not invented; "
-                "it was left absent",
+                upgrade, element, child=name, actual=f"<{name}> in {tag_of(element)}",
+                expected="it is not invented", code="upgrade.missing-required",
             )
 
 
@@ -49,14 +48,13 @@ def _audit_attributes(upgrade: Upgrade, element: etree._Element, declared: Outli
         if not declared.allows_attribute(name):
             _report_once(
                 upgrade, element, attribute=name, actual=f"{tag}/@{name}={value!r}",
-                expected=f"2.03 has no such attribute on {tag}; kept verbatim",
+                expected=f"2.03 has no such attribute on {tag}", code="upgrade.kept-unknown",
             )
     for name in declared.required_attributes:
         if element.get(name) is None:
             _report_once(
-                upgrade, element, attribute=name, actual=f"Required @{name} of {tag}",
-                expected="the 1.x record does not provide it and it is not invented; "
-                "it was left absent",
+                upgrade, element, attribute=name, actual=f"@{name} of {tag}",
+                expected="it is not invented", code="upgrade.missing-required",
             )
 
 
@@ -82,8 +80,7 @@ def _unexpected(
         return
     _report_once(
         upgrade, child, actual=f"<{tag}> in {parent_tag}",
-        expected="IATI 2.03 has no such element here and no published upgrade for it; "
-        "kept verbatim in place",
+        expected="IATI 2.03 has no such element here", code="upgrade.kept-unknown",
     )
 
 
@@ -95,8 +92,9 @@ def _report_once(
     expected: str,
     attribute: str | None = None,
     child: str | None = None,
+    code: str = "upgrade.unsafe",
 ) -> None:
     aspect = f"@{attribute}" if attribute is not None else child or ""
     if not upgrade.is_settled(element, aspect):
-        upgrade.report("upgrade.unsafe", element, actual=actual, expected=expected,
+        upgrade.report(code, element, actual=actual, expected=expected,
                        attribute=attribute, child=child)

@@ -78,7 +78,8 @@ class Upgrade:
             make(code, actual=actual, expected=expected, xpath=xpath,
                  line=origin.line, activity=self.activity)
         )
-        if code == "upgrade.unsafe":  # kept with a problem: the audit must not repeat it
+        if code.startswith(("upgrade.unsafe", "upgrade.missing", "upgrade.kept")):
+            # kept with a problem: the audit must not repeat it
             self.settle(element, f"@{attribute}" if attribute is not None else child or "")
 
     def settle(self, element: etree._Element, aspect: str = "") -> None:

@@ -70,7 +70,7 @@ class RuleInfo:
         keys = ", ".join(f"{key} {raw[key]!r}" for key in raw if key not in ("ruleInfo", "do"))
         message = info.get("message") or f"The ruleset rule {rule_type} ({keys}) does not hold."
         return cls(
-            code=str(info.get("id") or f"ruleset.{rule_type}"),
+            code=str(info.get("id") or "ruleset.rule"),
             severity=Severity(str(info.get("severity", "error")).lower()),
             category=info.get("category"),
             message=str(message),

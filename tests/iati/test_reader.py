@@ -169,3 +169,37 @@ def test_a_stream_is_read_one_record_at_a_time() -> None:
     first = next(iter(reader))
     assert first.position == 1
     assert reader.stream.bytes_read < len(stream.getvalue())
+
+
+# -- IATI 1.x is upgraded on reading -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "records", "most_xsd_errors"),
+    [
+        ("invalid/iati-act-no-errors-old-version-1.03.xml", 1, 0),
+        ("legacy-1x/sida-same_orgs_different_roles-1.00.xml", 54, 4),
+        ("legacy-1x/dfid-cd-1.01.xml", 205, 1),
+        ("legacy-1x/worldbank-1.0.xml", 16, 16),
+    ],
+)
+def test_1x_files_are_upgraded_to_2_03_with_every_step_reported(
+    name: str, records: int, most_xsd_errors: int
+) -> None:
+    from lxml import etree
+
+    from iati.artefacts import schema_path
+    from iati.writer import write_activities
+
+    reader = read_activities(sample(name))
+    read = list(reader)
+    assert reader.legacy
+    assert [f.code for f in reader.file_findings] == ["upgrade.version"]
+    out = io.BytesIO()
+    write_activities([record.model for record in read], out, file=reader.file_model())
+    schema = etree.XMLSchema(etree.parse(str(schema_path("2.03", "activities"))))
+    schema.validate(etree.fromstring(out.getvalue()))
+    assert len(read) == records
+    assert len(schema.error_log) <= most_xsd_errors
+    if most_xsd_errors:
+        assert any(f.code.startswith("upgrade.") for r in read for f in r.findings)

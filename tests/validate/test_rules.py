@@ -419,7 +419,7 @@ def test_camel_case_rule_names_and_cases_without_rule_info_are_understood() -> N
     document = {"//iati-activity": {"atLeastOne": {"cases": [{"paths": ["no-such-element"]}]}}}
     [finding] = check(record_of(OFFICIAL_ACTIVITY), Ruleset.from_json(document, version="x"))
     assert (finding.code, finding.severity, finding.category) == (
-        "ruleset.atleast_one", Severity.ERROR, None,
+        "ruleset.rule", Severity.ERROR, None,
     )
     assert "no-such-element" in finding.message
 
