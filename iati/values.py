@@ -19,11 +19,59 @@ from pydantic_core import PydanticCustomError, core_schema
 _TIMEZONE: Final = re.compile(r"(?:Z|[+-](?:0\d|1[0-4]):[0-5]\d)?")
 
 
-class IsoDate(date):
+class _Lexical:
+    """Pydantic integration shared by the lexical value types.
+
+    Subclasses give `_coerce` (value → instance, raising ValueError), `to_xml`,
+    `_error` (the pydantic error type) and `_json` (their JSON schema).
+    """
+
+    _error: ClassVar[str]
+    _json: ClassVar[dict[str, str]]
+
+    @classmethod
+    def _coerce(cls, value: Any) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def _serialise(value: Any) -> Any:
+        """The JSON form: the original text."""
+        return value.to_xml()
+
+    @classmethod
+    def _validate(cls, value: Any) -> Any:
+        if isinstance(value, cls):
+            return value
+        try:
+            return cls._coerce(value)
+        except ValueError as error:
+            raise PydanticCustomError(cls._error, str(error)) from None
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            cls._validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                cls._serialise, when_used="json-unless-none"
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return dict(cls._json)
+
+
+class IsoDate(_Lexical, date):
     """An `xs:date`: a date, plus its original text (which may carry a time zone)."""
 
     __slots__ = ("lexical",)
     lexical: str
+    _error = "iso_date"
+    _json = {"type": "string", "format": "date"}  # noqa: RUF012 - read-only
 
     @classmethod
     def parse(cls, text: str) -> IsoDate:
@@ -45,38 +93,21 @@ class IsoDate(date):
         return (IsoDate.parse, (self.to_xml(),))
 
     @classmethod
-    def _validate(cls, value: Any) -> IsoDate:
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, datetime):
-            raise PydanticCustomError("iso_date", "a date is expected, not a datetime")
-        if isinstance(value, date):
-            return cls(value.year, value.month, value.day)
+    def _coerce(cls, value: Any) -> IsoDate:
         if isinstance(value, str):
-            try:
-                return cls.parse(value)
-            except ValueError as error:
-                raise PydanticCustomError("iso_date", str(error)) from None
-        raise PydanticCustomError("iso_date", "a date (YYYY-MM-DD) is expected")
-
-    @classmethod
-    def __get_pydantic_core_schema__(
-        cls, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return _lexical_schema(cls._validate, IsoDate.to_xml)
-
-    @classmethod
-    def __get_pydantic_json_schema__(
-        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        return {"type": "string", "format": "date"}
+            return cls.parse(value)
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return cls(value.year, value.month, value.day)
+        raise ValueError("a date (YYYY-MM-DD) is expected")
 
 
-class IsoDateTime(datetime):
+class IsoDateTime(_Lexical, datetime):
     """An `xs:dateTime`, plus its original text (time zone spelling, 7-digit fractions)."""
 
     __slots__ = ("lexical",)
     lexical: str
+    _error = "iso_datetime"
+    _json = {"type": "string", "format": "date-time"}  # noqa: RUF012 - read-only
 
     @classmethod
     def parse(cls, text: str) -> IsoDateTime:
@@ -87,12 +118,16 @@ class IsoDateTime(datetime):
             raise ValueError(f"{text!r} is not an xs:dateTime") from None
         if len(stripped) < 19 or stripped[10] != "T":
             raise ValueError(f"{text!r} is not an xs:dateTime (YYYY-MM-DDThh:mm:ss)")
-        found = cls(
+        found = cls._of(moment)
+        found.lexical = text
+        return found
+
+    @classmethod
+    def _of(cls, moment: datetime) -> IsoDateTime:
+        return cls(
             moment.year, moment.month, moment.day, moment.hour, moment.minute,
             moment.second, moment.microsecond, moment.tzinfo,
         )
-        found.lexical = text
-        return found
 
     def to_xml(self) -> str:
         return getattr(self, "lexical", None) or self.isoformat()
@@ -101,39 +136,26 @@ class IsoDateTime(datetime):
         return (IsoDateTime.parse, (self.to_xml(),))
 
     @classmethod
-    def _validate(cls, value: Any) -> IsoDateTime:
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, datetime):
-            return cls(
-                value.year, value.month, value.day, value.hour, value.minute,
-                value.second, value.microsecond, value.tzinfo,
-            )
+    def _coerce(cls, value: Any) -> IsoDateTime:
         if isinstance(value, str):
-            try:
-                return cls.parse(value)
-            except ValueError as error:
-                raise PydanticCustomError("iso_datetime", str(error)) from None
-        raise PydanticCustomError("iso_datetime", "a date and time (ISO 8601) is expected")
-
-    @classmethod
-    def __get_pydantic_core_schema__(
-        cls, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return _lexical_schema(cls._validate, IsoDateTime.to_xml)
-
-    @classmethod
-    def __get_pydantic_json_schema__(
-        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        return {"type": "string", "format": "date-time"}
+            return cls.parse(value)
+        if isinstance(value, datetime):
+            return cls._of(value)
+        raise ValueError("a date and time (ISO 8601) is expected")
 
 
-class XsdBoolean(int):
+class XsdBoolean(_Lexical, int):
     """An `xs:boolean` (``1``, ``0``, ``true`` or ``false``): compares equal to True/False."""
 
     lexical: str
     _SPELLINGS: ClassVar[dict[str, XsdBoolean]] = {}
+    _error = "xsd_boolean"
+    _json = {"type": "boolean"}  # noqa: RUF012 - read-only
+
+    @staticmethod
+    def _serialise(value: Any) -> Any:
+        """The JSON form: a JSON boolean."""
+        return bool(value)
 
     @classmethod
     def of(cls, text: str) -> XsdBoolean:
@@ -157,40 +179,10 @@ class XsdBoolean(int):
         return (XsdBoolean.of, (self.lexical,))
 
     @classmethod
-    def _validate(cls, value: Any) -> XsdBoolean:
-        if isinstance(value, cls):
-            return value
+    def _coerce(cls, value: Any) -> XsdBoolean:
         if isinstance(value, bool):
             return cls.of("1" if value else "0")
         if isinstance(value, str):
-            try:
-                return cls.of(value)
-            except ValueError as error:
-                raise PydanticCustomError("xsd_boolean", str(error)) from None
-        raise PydanticCustomError("xsd_boolean", "a boolean (1, 0, true or false) is expected")
+            return cls.of(value)
+        raise ValueError("a boolean (1, 0, true or false) is expected")
 
-    @classmethod
-    def __get_pydantic_core_schema__(
-        cls, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(
-            cls._validate,
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                bool, when_used="json-unless-none"
-            ),
-        )
-
-    @classmethod
-    def __get_pydantic_json_schema__(
-        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        return {"type": "boolean"}
-
-
-def _lexical_schema(validate: Any, to_xml: Any) -> core_schema.CoreSchema:
-    return core_schema.no_info_plain_validator_function(
-        validate,
-        serialization=core_schema.plain_serializer_function_ser_schema(
-            to_xml, when_used="json-unless-none"
-        ),
-    )

@@ -125,12 +125,6 @@ class Plan:
         _set(model, "__pydantic_private__", None)
         return model
 
-    def fresh_values(self) -> dict[str, Any]:
-        values = self.defaults.copy()
-        for name, factory in self.factories:
-            values[name] = factory()
-        return values
-
 
 _set = object.__setattr__
 
@@ -290,13 +284,11 @@ def read_element(element: etree._Element, plan: Plan, oddity: OddityHandler) -> 
         else:
             values[spec.field] = model
         position += 1
-    fields_set = set(values)
-    full = plan.defaults.copy()
-    full.update(values)
+    full = {**plan.defaults, **values}
     for name, factory in plan.factories:
         if name not in values:
             full[name] = factory()
-    return plan.new(full, fields_set)
+    return plan.new(full, set(values))
 
 
 def _convert(
