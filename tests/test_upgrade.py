@@ -318,12 +318,15 @@ def test_activity_website_becomes_a_web_page_document_link() -> None:
 def test_other_identifier_is_rebuilt_with_owner_org() -> None:
     record, version = _record(LEGACY / "dfid-cd-1.01.xml")
 
-    upgrade_record(record, from_version=version)
+    findings = upgrade_record(record, from_version=version)
 
     assert etree.tostring(record.find("other-identifier"), with_tail=False) == (
         b'<other-identifier ref="105838" type="A1"><owner-org ref="GB-1">'
         b"<narrative>DFID</narrative></owner-org></other-identifier>"
     )
+    derived = [f for f in findings if f.code == "upgrade.derived"]
+    assert derived[0].xpath.endswith("other-identifier/@type")
+    assert "A1" in derived[0].message
 
 
 def test_per_language_titles_merge_into_one_title() -> None:

@@ -109,8 +109,8 @@ def _other_identifier(upgrade: Upgrade, element: etree._Element) -> None:
     )
     element.set("type", kind)
     upgrade.report(
-        "upgrade.code", element, attribute="type",
-        actual="1.x other-identifier (always an identifier of the activity)",
+        "upgrade.derived", element, attribute="type",
+        actual="other-identifier/@type",
         expected=f"{kind} ({'owned by the reporting organisation' if kind == 'A1' else 'other'})",
     )
 
