@@ -12,13 +12,13 @@ from lxml import etree
 
 from iati import artefacts
 from iati.findings import Finding, Severity, Stage
+from iati.paths import RecordPaths, attribute_name, line_of
+from iati.validate.xpath import compile_xpath
+from iati.xml import XML_LANG
 
-__all__ = [
-    "CodelistCheck", "CodelistRule", "CodelistRules", "Condition", "Violation", "XPathIndexer",
-]
+__all__ = ["CodelistCheck", "CodelistRule", "CodelistRules", "Condition", "Violation"]
 
 TEXT: Final = "text()"
-XML_LANG: Final = "{http://www.w3.org/XML/1998/namespace}lang"
 # The rule data writes the source rule `//@xml:lang` (9.95.1, on any element) as the path "/",
 # which js-validator-api never reaches; the validator's documented rules do apply it.
 EVERY_ELEMENT: Final = "/"
@@ -94,7 +94,7 @@ class Violation:
 
     def finding(self, *, xpath: str, activity: str | None = None) -> Finding:
         """The finding at `xpath` (the element's), worded like the official report's context."""
-        check, rule, tag = self.check, self.rule, _step_name(self.element)
+        check, rule, tag = self.check, self.rule, _written_name(self.element)
         leaf = "/text()" if check.key == TEXT else f"/@{check.attribute}"
         context = f"element <{tag}>"
         if check.key != TEXT:
@@ -106,7 +106,7 @@ class Violation:
             code=rule.id, severity=rule.severity, stage=Stage.CODELIST,
             message=f'{rule.message} "{self.code}" is not a valid value for {context} '
             f"(codelist {rule.codelist}).",
-            xpath=xpath + leaf, line=_line(self.element), activity=activity, actual=self.code,
+            xpath=xpath + leaf, line=line_of(self.element), activity=activity, actual=self.code,
             category=rule.category,
         )
 
@@ -175,7 +175,7 @@ class CodelistRules:
         node = self.tree.children.get(root.tag)
         checks = [*self.everywhere, *(node.checks() if node else ())]
         violations = (check.inspect(root) for check in checks)
-        xpath = XPathIndexer().xpath(root)
+        xpath = RecordPaths(root).of(root)
         return [violation.finding(xpath=xpath) for violation in violations if violation]
 
     def check(
@@ -195,10 +195,10 @@ class CodelistRules:
         for check in self.everywhere:
             found = (check.inspect(carrier) for carrier in _carriers(check.key, record))
             violations.extend(violation for violation in found if violation)
-        violations.sort(key=lambda violation: _line(violation.element) or 0)  # stable: in order
-        indexer = XPathIndexer(record=record, position=position)
+        violations.sort(key=lambda violation: line_of(violation.element) or 0)  # stable: in order
+        paths = RecordPaths(record, position)
         return [
-            violation.finding(xpath=indexer.xpath(violation.element), activity=activity)
+            violation.finding(xpath=paths.of(violation.element), activity=activity)
             for violation in violations
         ]
 
@@ -226,69 +226,20 @@ def _visit(element: etree._Element, node: _PathNode, violations: list[Violation]
 def _carriers(key: str, record: etree._Element) -> list[etree._Element]:
     """The elements in `record`, itself included, that carry the attribute `key`."""
     # One C-level XPath scan; a Python walk over every element measured twice as slow.
-    found = _attribute_xpath(key)(record)
+    found = compile_xpath(f"descendant-or-self::*/@{attribute_name(key)}")(record)
     if not isinstance(found, list):
         return []
     smart = (value for value in found if isinstance(value, etree._ElementUnicodeResult))
     return [parent for parent in (value.getparent() for value in smart) if parent is not None]
 
 
-@functools.cache
-def _attribute_xpath(key: str) -> etree.XPath:
-    name = "xml:lang" if key == XML_LANG else key
-    return etree.XPath(f"descendant-or-self::*/@{name}")
-
-
-class XPathIndexer:
-    """Absolute paths with every step below the root indexed (``/iati-activities/a[2]/b[1]``).
-
-    Paths of ancestors and each parent's count of children are kept, so the paths of many
-    findings in one record cost linear time. `position` is the known 1-based place of `record`,
-    used instead of counting siblings that a streaming reader has already released.
-    """
-
-    def __init__(self, *, record: etree._Element | None = None, position: int | None = None):
-        self._record = record
-        self._position = position
-        # These dicts keep the proxies alive, so lxml hands out the same objects again.
-        self._paths: dict[etree._Element, str] = {}
-        self._places: dict[tuple[etree._Element, object], dict[etree._Element, int]] = {}
-
-    def xpath(self, element: etree._Element) -> str:
-        path = self._paths.get(element)
-        if path is None:
-            parent = element.getparent()
-            if parent is None:
-                path = f"/{_step_name(element)}"
-            elif element is self._record and self._position is not None:
-                path = f"{self.xpath(parent)}/{_step_name(element)}[{self._position}]"
-            else:
-                place = self._place(parent, element)
-                path = f"{self.xpath(parent)}/{_step_name(element)}[{place}]"
-            self._paths[element] = path
-        return path
-
-    def _place(self, parent: etree._Element, element: etree._Element) -> int:
-        places = self._places.get((parent, element.tag))
-        if places is None:
-            same = (child for child in parent if child.tag == element.tag)
-            places = {child: place for place, child in enumerate(same, start=1)}
-            self._places[(parent, element.tag)] = places
-        return places[element]
-
-
-def _step_name(element: etree._Element) -> str:
+def _written_name(element: etree._Element) -> str:
+    """The element's name as the file writes it (``prefix:name``), for messages."""
     tag = element.tag
     if isinstance(tag, str) and not tag.startswith("{"):
         return tag
     qname = etree.QName(element)
     return f"{element.prefix}:{qname.localname}" if element.prefix else qname.localname
-
-
-def _line(element: etree._Element) -> int | None:
-    # lxml-stubs type sourceline as `...` (types-lxml: int | None); it is an int or None.
-    line = element.sourceline
-    return line if isinstance(line, int) else None
 
 
 @functools.cache

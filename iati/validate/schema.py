@@ -20,6 +20,7 @@ from lxml import etree
 
 from iati import artefacts
 from iati.findings import Finding, make
+from iati.paths import record_path
 from iati.source import ACTIVITIES, RootExtra, RootInfo
 
 __all__ = ["SchemaStage", "load_schema"]
@@ -273,7 +274,7 @@ class SchemaStage:
         return wrapper
 
     def _record_path(self, position: int) -> str:
-        return f"/{self.root.tag}/{self._shape.record_tag}[{position}]"
+        return record_path(self.root.tag, self._shape.record_tag, position)
 
 
 def _extras_before(record: etree._Element) -> list[etree._Element]:

@@ -1,4 +1,4 @@
-"""XPath helpers for the ruleset interpreter: scope contexts to a record, evaluate, read nodes.
+"""XPath helpers for the validation stages: compile once, scope ruleset contexts, read nodes.
 
 The IATI rulesets write their contexts as absolute paths over a whole file
 (``/iati-activities/iati-activity/transaction``, ``//title``). iati-ec checks one record at a
@@ -14,15 +14,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Final, TypeAlias
+from typing import Final
 
 from lxml import etree
 
-XML_NAMESPACE: Final = "http://www.w3.org/XML/1998/namespace"
-LOOP_VARIABLE: Final = "foreach"  # the XPath variable a ruleset loop binds its value to
+from iati.paths import Node
+from iati.xml import XML_NS
 
-# A node an XPath can select: an element, or an attribute or text value (lxml "smart strings").
-Node: TypeAlias = etree._Element | etree._ElementUnicodeResult
+LOOP_VARIABLE: Final = "foreach"  # the XPath variable a ruleset loop binds its value to
 
 _OPENERS: Final = {"[": "]", "(": ")"}
 
@@ -35,13 +34,12 @@ _DATE: Final = re.compile(
 # xs:decimal; Decimal() alone would also take "NaN", "1e3" and "1_000".
 _DECIMAL: Final = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*")
 _STRING_VALUE: Final = etree.XPath("string()")
-_INDEX: Final = re.compile(r"\[\d+\]$")
 
 
 @functools.cache
 def compile_xpath(expression: str) -> etree.XPath:
     """`expression` compiled once per process; raises `etree.XPathSyntaxError` if invalid."""
-    return etree.XPath(expression, namespaces={"xml": XML_NAMESPACE})
+    return etree.XPath(expression, namespaces={"xml": XML_NS})
 
 
 def record_scoped(context: str) -> str:
@@ -150,13 +148,6 @@ def shown(node: Node | None, day: date) -> str:
     return day.isoformat() if node is None else text_of(node)
 
 
-def owner_of(node: Node) -> etree._Element | None:
-    """The element `node` is, or the element that carries the attribute or text `node`."""
-    if isinstance(node, etree._Element):
-        return node
-    return node.getparent()
-
-
 def date_of(text: str) -> date | None:
     """The calendar date written in `text` (xs:date or xs:dateTime), or None if it is not one."""
     match = _DATE.fullmatch(text)
@@ -171,43 +162,3 @@ def date_of(text: str) -> date | None:
 def decimal_of(text: str) -> Decimal | None:
     """The xs:decimal written in `text`, or None if it is not one."""
     return Decimal(text.strip()) if _DECIMAL.fullmatch(text) else None
-
-
-class NodePaths:
-    """Names nodes of one record by absolute, indexed paths such as ``…/transaction[2]/value``.
-
-    The streaming reader frees earlier records, so the tree alone no longer knows the record's
-    place in the file; `position` (1-based), when given, restores it.
-    """
-
-    def __init__(self, record: etree._Element, position: int | None) -> None:
-        tree = record.getroottree()
-        self._tree = tree
-        self._record_path = tree.getpath(record)
-        self._shown_path = self._record_path
-        if position is not None:
-            self._shown_path = f"{_INDEX.sub('', self._record_path)}[{position}]"
-
-    def of(self, node: Node) -> str:
-        element = owner_of(node)
-        if element is None:
-            return self._shown_path
-        path = self._tree.getpath(element)
-        if path == self._record_path or path.startswith(self._record_path + "/"):
-            path = self._shown_path + path[len(self._record_path):]
-        if isinstance(node, etree._Element):
-            return path
-        if node.is_attribute:
-            return f"{path}/@{_attribute_name(str(node.attrname))}"
-        return f"{path}/text()"
-
-
-def line_of(node: Node) -> int | None:
-    """The source line of `node` (of its element, for an attribute or text)."""
-    element = owner_of(node)
-    line = None if element is None else element.sourceline
-    return line if isinstance(line, int) else None
-
-
-def _attribute_name(name: str) -> str:
-    return name.replace(f"{{{XML_NAMESPACE}}}", "xml:")

@@ -150,11 +150,11 @@ def test_a_finding_says_where_and_what() -> None:
     assert finding == Finding(
         code="1.3.1", severity=Severity.WARNING, stage=Stage.RULESET, category="identifiers",
         message="The iati-identifier should not start or end with spaces or newlines.",
-        xpath="/iati-activities/iati-activity/iati-identifier", line=identifier.sourceline,
+        xpath="/iati-activities/iati-activity[1]/iati-identifier[1]", line=identifier.sourceline,
         activity="TEST", actual=" AA-AAA-123456789-ABC123",
     )
     [placed] = [f for f in check(record, position=7) if f.code == "1.3.1"]
-    assert placed.xpath == "/iati-activities/iati-activity[7]/iati-identifier"
+    assert placed.xpath == "/iati-activities/iati-activity[7]/iati-identifier[1]"
 
 
 # --- one targeted change per rule type --------------------------------------------------
@@ -411,7 +411,7 @@ def test_only_the_given_record_is_checked_not_its_neighbours() -> None:
     second.find("iati-identifier").text = " spaced "  # type: ignore[union-attr]
     assert "1.3.1" not in codes(first)
     assert [f.xpath for f in check(second) if f.code == "1.3.1"] == [
-        "/iati-activities/iati-activity[2]/iati-identifier",
+        "/iati-activities/iati-activity[2]/iati-identifier[1]",
     ]
 
 
