@@ -13,7 +13,7 @@ from iati.elements.activity import Activity, ActivityFile
 from iati.elements.organisation import Organisation, OrganisationFile
 from iati.errors import IatiInputError
 from iati.findings import Finding
-from iati.paths import element_path
+from iati.paths import attribute_name, element_path
 from iati.source import ACTIVITIES, DEFAULT_MAX_BYTES, IatiSource, RootExtra, RootInfo, Source
 from iati.xml import XML_NS, Extension, IatiElement, Oddity, plan_for, read_element
 
@@ -202,11 +202,11 @@ def _build(
 def _oddity_finding(oddity: Oddity, record: etree._Element, position: int) -> Finding:
     xpath = element_path(oddity.element, record, position)
     if oddity.kind == "attribute" or (oddity.kind == "invalid" and oddity.name != "text()"):
-        xpath += f"/@{_attribute_name(oddity.name)}"
+        xpath += f"/@{attribute_name(oddity.name)}"
     if oddity.kind in ("text", "invalid"):
         actual = (oddity.value or "").strip()[:200]
     else:
-        actual = _attribute_name(oddity.name)
+        actual = attribute_name(oddity.name)
     return catalogue.make(
         _ODDITY_CODES[oddity.kind],
         actual=actual,
@@ -214,8 +214,3 @@ def _oddity_finding(oddity: Oddity, record: etree._Element, position: int) -> Fi
         xpath=xpath,
         line=oddity.element.sourceline,
     )
-
-
-def _attribute_name(name: str) -> str:
-    """`xml:lang` for the XML namespace, the Clark name otherwise."""
-    return name.replace(f"{{{XML_NS}}}", "xml:")
