@@ -20,6 +20,12 @@ class Settings(BaseSettings):
         validation_alias="DATABASE_URL",
         description="SQLAlchemy URL; PostgreSQL in production.",
     )
+    sqlite_busy_timeout_ms: int = Field(
+        default=30_000, description="How long a SQLite writer waits for the lock."
+    )
+    migrate_on_startup: bool = Field(
+        default=True, description="Apply database migrations when the service starts."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_bytes: int = 2 * 1024**3

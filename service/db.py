@@ -1,0 +1,151 @@
+"""The database: engines for SQLite and PostgreSQL, sessions, and migrations to the latest schema.
+
+SQLite (the zero set-up default) runs in WAL mode with foreign keys enforced and a busy
+timeout. Its driver's own transaction handling is switched off so that SQLAlchemy's
+BEGIN is the one that counts: a session opened with ``write=True`` starts with
+``BEGIN IMMEDIATE``, taking the write lock before it reads, so two writers of the same
+activity queue up instead of failing when the second tries to upgrade its read lock.
+On PostgreSQL it is an ordinary READ COMMITTED transaction: an upsert locks the
+activity's row (``SELECT … FOR UPDATE``), and the unique identifier stops a double insert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlmodel import Session
+
+from service.config import get_settings
+
+_IMMEDIATE = "iati_ec_sqlite_immediate"
+
+
+def create_db_engine(
+    url: str, *, busy_timeout_ms: int = 30_000, foreign_keys: bool = True, **options: Any
+) -> Engine:
+    """An engine for `url`; SQLite files (and their folder) are created on first use."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, **options)
+    database = parsed.database or ":memory:"
+    if database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **options)
+    _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, foreign_keys=foreign_keys)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int, foreign_keys: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # No implicit transactions from the driver: SQLAlchemy emits BEGIN (below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode NORMAL is safe against a killed process (not a power cut).
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@cache
+def get_engine() -> Engine:
+    """The service's engine, for the configured `DATABASE_URL` (one per process)."""
+    settings = get_settings()
+    return create_db_engine(
+        settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+    )
+
+
+def for_writing(bind: Engine) -> Engine:
+    """`bind` whose transactions take SQLite's write lock as they begin (same pool)."""
+    if bind.dialect.name != "sqlite":
+        return bind
+    return bind.execution_options(**{_IMMEDIATE: True})
+
+
+def new_session(engine: Engine | None = None, *, write: bool = False) -> Session:
+    """A session on `engine` (the service's by default); see `for_writing` for `write`."""
+    bind = engine or get_engine()
+    return Session(for_writing(bind) if write else bind, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None, *, write: bool = False) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back if it raises."""
+    with new_session(engine, write=write) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def get_session() -> Iterator[Session]:
+    """A session per request (FastAPI dependency); the route's service commits."""
+    with new_session() as session:
+        yield session
+
+
+def migrations_directory() -> Path:
+    """The Alembic script directory (`migrations/`).
+
+    It lives beside the packages: in the source tree (and editable installs), and in the
+    container image as /app/migrations, the working directory.
+    """
+    for place in (Path(__file__).resolve().parents[1] / "migrations", Path.cwd() / "migrations"):
+        if (place / "env.py").is_file():
+            return place
+    raise FileNotFoundError("migrations/ not found beside the service package or here")
+
+
+def alembic_config(url: str) -> Config:
+    """Alembic's configuration for `url`, without reading alembic.ini."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_directory()))
+    config.attributes["url"] = url
+    return config
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Migrate the database at `url` to `revision` (the latest by default)."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade_database(url: str, revision: str) -> None:
+    """Migrate the database at `url` back to `revision` (``base``: no tables)."""
+    command.downgrade(alembic_config(url), revision)
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database at `url` is at (None before the first migration)."""
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str | None:
+    """The latest revision in `migrations/`."""
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()

@@ -1,0 +1,78 @@
+"""The database tables of iati-ec (SQLModel), all registered on `SQLModel.metadata`."""
+
+from sqlmodel import SQLModel
+
+from service.models.activity import Activity, ActivityVersion
+from service.models.facets import (
+    Document,
+    Location,
+    ParticipatingOrg,
+    RecipientCountry,
+    RecipientRegion,
+    Sector,
+)
+from service.models.finance import Budget, PlannedDisbursement, Transaction
+from service.models.push import Outcome, Push, PushActivity, PushMode, PushScope, PushStatus
+from service.models.registry import (
+    ApiKey,
+    KeyScope,
+    Organisation,
+    OrganisationRef,
+    OrganisationRole,
+)
+from service.models.results import Indicator, IndicatorPeriod, Result
+from service.models.types import ExactDecimal, JSONDocument, UtcDateTime, as_utc, utcnow
+
+# The tables rebuilt from the model on every change of an activity, children first: the
+# order in which to delete an activity's rows (each has `activity_id`).
+QUERY_TABLES: tuple[type[SQLModel], ...] = (
+    IndicatorPeriod,
+    Indicator,
+    Result,
+    Sector,
+    RecipientCountry,
+    RecipientRegion,
+    Transaction,
+    Budget,
+    PlannedDisbursement,
+    ParticipatingOrg,
+    Location,
+    Document,
+)
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "QUERY_TABLES",
+    "Activity",
+    "ActivityVersion",
+    "ApiKey",
+    "Budget",
+    "Document",
+    "ExactDecimal",
+    "Indicator",
+    "IndicatorPeriod",
+    "JSONDocument",
+    "KeyScope",
+    "Location",
+    "Organisation",
+    "OrganisationRef",
+    "OrganisationRole",
+    "Outcome",
+    "ParticipatingOrg",
+    "PlannedDisbursement",
+    "Push",
+    "PushActivity",
+    "PushMode",
+    "PushScope",
+    "PushStatus",
+    "RecipientCountry",
+    "RecipientRegion",
+    "Result",
+    "Sector",
+    "Transaction",
+    "UtcDateTime",
+    "as_utc",
+    "metadata",
+    "utcnow",
+]

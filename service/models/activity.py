@@ -1,0 +1,73 @@
+"""Activities as stored: the current state of each, and every version as received."""
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from service.models.base import IdTable, created_at, parent, updated_at
+from service.models.types import JSONDocument, UtcDateTime
+
+
+class Activity(IdTable, table=True):
+    """The current version of one IATI activity, with the columns most often filtered on.
+
+    `document` is the internal model's JSON dump (`Activity.model_dump(mode="json")`),
+    from which the query tables are rebuilt; `findings` are the ruleset warnings stored
+    with it. A deleted activity keeps its row as a tombstone (`deleted_at`).
+    """
+
+    iati_identifier: str = Field(unique=True)
+    organisation_id: int = parent("organisation", ondelete="RESTRICT")
+    reporting_org_ref: str | None = Field(default=None, index=True)
+    version: int = 1
+    content_hash: str = Field(sa_type=sa.String(64))
+    iati_version: str | None = Field(default=None, sa_type=sa.String(16))
+    last_updated_datetime: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
+    title: str | None = Field(default=None, sa_type=sa.Text)
+    default_currency: str | None = None
+    activity_status: str | None = Field(default=None, index=True)
+    hierarchy: int | None = None
+    humanitarian: bool | None = None
+    document: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument, nullable=False)
+    findings: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSONDocument, nullable=False
+    )
+    deleted_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
+    last_push_id: str | None = Field(
+        default=None,
+        foreign_key="push.id",
+        ondelete="SET NULL",
+        sa_type=sa.String(36),
+        index=True,
+    )
+
+
+class ActivityVersion(IdTable, table=True):
+    """One version of an activity: the XML exactly as received and what changed.
+
+    A deletion is a version too (`deleted`, with no XML), so the history shows it. The
+    version outlives its push record (`push_id` is then cleared).
+    """
+
+    __tablename__ = "activity_version"
+    __table_args__ = (sa.UniqueConstraint("activity_id", "version"),)
+
+    # Indexed by the unique constraint, whose first column it is.
+    activity_id: int = Field(foreign_key="activity.id", ondelete="CASCADE")
+    version: int
+    push_id: str | None = Field(
+        default=None,
+        foreign_key="push.id",
+        ondelete="SET NULL",
+        sa_type=sa.String(36),
+        index=True,
+    )
+    content_hash: str | None = Field(default=None, sa_type=sa.String(64))
+    received_xml: str | None = Field(default=None, sa_type=sa.Text)
+    summary: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument, nullable=False)
+    deleted: bool = False
+    created_at: datetime = created_at()

@@ -1,0 +1,100 @@
+"""Query tables of who, what and where an activity is about, and its documents.
+
+Rebuilt from the model each time the activity changes (see `service.projection`).
+Sectors, countries and regions given on a transaction rather than on the activity point
+to it through `transaction_id` (set from the `transaction` relationship when saved).
+"""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlmodel import Field, Relationship
+
+from service.models.base import IdTable, parent
+from service.models.finance import Transaction
+from service.models.types import ExactDecimal, JSONDocument
+
+
+class ParticipatingOrg(IdTable, table=True):
+    """An organisation taking part in an activity; `organisation_id` once it is linked."""
+
+    __tablename__ = "participating_org"
+
+    activity_id: int | None = parent("activity")
+    position: int
+    ref: str | None = Field(default=None, index=True)
+    type: str | None = None
+    role: str | None = Field(default=None, index=True)
+    activity_ref: str | None = None
+    crs_channel_code: str | None = None
+    name: str | None = None
+    organisation_id: int | None = parent("organisation", nullable=True, ondelete="SET NULL")
+
+
+class Sector(IdTable, table=True):
+    """A sector of an activity (with its share) or of one of its transactions."""
+
+    activity_id: int | None = parent("activity")
+    transaction_id: int | None = parent("transaction", nullable=True)
+    vocabulary: str | None = None
+    code: str | None = Field(default=None, index=True)
+    percentage: Decimal | None = Field(default=None, sa_type=ExactDecimal)
+    name: str | None = None
+
+    transaction: Optional[Transaction] = Relationship()  # noqa: UP045 - SQLModel needs Optional
+
+
+class RecipientCountry(IdTable, table=True):
+    """A recipient country of an activity (with its share) or of one of its transactions."""
+
+    __tablename__ = "recipient_country"
+
+    activity_id: int | None = parent("activity")
+    transaction_id: int | None = parent("transaction", nullable=True)
+    code: str | None = Field(default=None, index=True)
+    percentage: Decimal | None = Field(default=None, sa_type=ExactDecimal)
+
+    transaction: Optional[Transaction] = Relationship()  # noqa: UP045 - SQLModel needs Optional
+
+
+class RecipientRegion(IdTable, table=True):
+    """A recipient region of an activity (with its share) or of one of its transactions."""
+
+    __tablename__ = "recipient_region"
+
+    activity_id: int | None = parent("activity")
+    transaction_id: int | None = parent("transaction", nullable=True)
+    vocabulary: str | None = None
+    code: str | None = Field(default=None, index=True)
+    percentage: Decimal | None = Field(default=None, sa_type=ExactDecimal)
+
+    transaction: Optional[Transaction] = Relationship()  # noqa: UP045 - SQLModel needs Optional
+
+
+class Location(IdTable, table=True):
+    """A place of an activity; coordinates are exact decimals (WGS 84 latitude, longitude)."""
+
+    activity_id: int | None = parent("activity")
+    ref: str | None = None
+    name: str | None = None
+    latitude: Decimal | None = Field(default=None, sa_type=ExactDecimal)
+    longitude: Decimal | None = Field(default=None, sa_type=ExactDecimal)
+    administrative: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSONDocument, nullable=False
+    )
+    exactness: str | None = None
+    location_class: str | None = None
+    feature_designation: str | None = None
+
+
+class Document(IdTable, table=True):
+    """A document linked from an activity."""
+
+    activity_id: int | None = parent("activity")
+    url: str | None = None
+    format: str | None = None
+    title: str | None = None
+    categories: list[str] = Field(default_factory=list, sa_type=JSONDocument, nullable=False)
+    languages: list[str] = Field(default_factory=list, sa_type=JSONDocument, nullable=False)
+    document_date: dt.date | None = None

@@ -1,0 +1,74 @@
+"""Query tables of an activity's money: transactions, budgets and planned disbursements.
+
+Rebuilt from the model each time the activity changes (see `service.projection`).
+Currencies and the transaction classifications are the effective ones: the element's
+own, else the activity's default, as the IATI Standard defines.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Field
+
+from service.models.base import IdTable, parent
+from service.models.types import ExactDecimal, JSONDocument
+
+
+class Transaction(IdTable, table=True):
+    """One transaction of an activity, in file order (`position` from 1)."""
+
+    activity_id: int | None = parent("activity")
+    position: int
+    ref: str | None = None
+    type: str | None = Field(default=None, index=True)
+    date: dt.date | None = Field(default=None, index=True)
+    amount: Decimal | None = Field(default=None, sa_type=ExactDecimal)
+    currency: str | None = None
+    value_date: dt.date | None = None
+    provider_ref: str | None = Field(default=None, index=True)
+    provider_name: str | None = None
+    provider_activity_id: str | None = None
+    receiver_ref: str | None = Field(default=None, index=True)
+    receiver_name: str | None = None
+    receiver_activity_id: str | None = None
+    flow_type: str | None = None
+    finance_type: str | None = None
+    tied_status: str | None = None
+    disbursement_channel: str | None = None
+    aid_types: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSONDocument, nullable=False
+    )
+    humanitarian: bool | None = None
+    description: str | None = None
+
+
+class Budget(IdTable, table=True):
+    """One budget period of an activity."""
+
+    activity_id: int | None = parent("activity")
+    position: int
+    type: str | None = None
+    status: str | None = None
+    period_start: dt.date | None = Field(default=None, index=True)
+    period_end: dt.date | None = None
+    amount: Decimal | None = Field(default=None, sa_type=ExactDecimal)
+    currency: str | None = None
+    value_date: dt.date | None = None
+
+
+class PlannedDisbursement(IdTable, table=True):
+    """One planned disbursement of an activity (IATI gives these no status)."""
+
+    __tablename__ = "planned_disbursement"
+
+    activity_id: int | None = parent("activity")
+    position: int
+    type: str | None = None
+    period_start: dt.date | None = Field(default=None, index=True)
+    period_end: dt.date | None = None
+    amount: Decimal | None = Field(default=None, sa_type=ExactDecimal)
+    currency: str | None = None
+    value_date: dt.date | None = None
+    provider_ref: str | None = Field(default=None, index=True)
+    receiver_ref: str | None = Field(default=None, index=True)

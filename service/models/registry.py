@@ -1,0 +1,68 @@
+"""The registry of organisations, their IATI identifiers and their API keys."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from service.models.base import IdTable, created_at, parent, updated_at
+from service.models.types import JSONDocument, UtcDateTime
+
+
+class OrganisationRole(StrEnum):
+    """What an organisation is to Ecuador's cooperation (an organisation may be several)."""
+
+    donor = "donor"
+    implementing_partner = "implementing_partner"
+    government = "government"
+
+
+class KeyScope(StrEnum):
+    """What an API key allows."""
+
+    publish = "publish"
+    read = "read"
+    admin = "admin"
+
+
+class Organisation(IdTable, table=True):
+    """An organisation known to iati-ec: a donor, a partner named in activities, …
+
+    `names` keeps every name as published (``[{"text": …, "lang": …}]``); `name` is the
+    one shown. `roles` holds `OrganisationRole` values.
+    """
+
+    name: str = Field(index=True)
+    type: str | None = Field(default=None, index=True)
+    roles: list[str] = Field(default_factory=list, sa_type=JSONDocument, nullable=False)
+    names: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSONDocument, nullable=False
+    )
+    created_at: datetime = created_at()
+    updated_at: datetime = updated_at()
+
+
+class OrganisationRef(IdTable, table=True):
+    """One IATI organisation identifier (an organisation may have several)."""
+
+    __tablename__ = "organisation_ref"
+
+    organisation_id: int = parent("organisation")
+    ref: str = Field(unique=True)
+
+
+class ApiKey(IdTable, table=True):
+    """An API key of one organisation: `key_id` is its public prefix, the secret is hashed."""
+
+    __tablename__ = "api_key"
+
+    organisation_id: int = parent("organisation")
+    key_id: str = Field(sa_type=sa.String(64), unique=True)
+    secret_hash: str = Field(sa_type=sa.String(255))
+    scopes: list[str] = Field(default_factory=list, sa_type=JSONDocument, nullable=False)
+    label: str | None = None
+    created_at: datetime = created_at()
+    last_used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
