@@ -1,0 +1,303 @@
+"""Project the internal model of an activity onto the query tables, as unsaved rows.
+
+Pure: no session, no settings. The rows carry no `activity_id` until `attach` gives it.
+Rows that belong to another new row (a transaction's sectors, countries and regions; a
+result's indicators; an indicator's periods) hold that row through a relationship, so
+the database fills in `transaction_id`, `result_id` and `indicator_id` when they are
+added to a session together. Values are the effective ones of the IATI Standard: an
+element's own, else the activity's default (currency, flow, finance and aid types, tied
+status, humanitarian flag), and sector and region vocabulary 1 when none is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypedDict
+
+from iati.elements.activity import Activity as IatiActivity
+from iati.elements.common import Code, DocumentLink, IsoDateElement, Narratives, Value
+from iati.elements.finance import Transaction as IatiTransaction
+from iati.elements.geography import Location as IatiLocation
+from iati.elements.results import Indicator as IatiIndicator
+from iati.elements.results import PeriodValue
+from iati.elements.results import Result as IatiResult
+from service import models as tables
+from service.models.types import as_utc
+
+DEFAULT_VOCABULARY = "1"  # OECD DAC (sectors: 5-digit purpose codes; regions: DAC regions)
+
+
+@dataclass(slots=True)
+class ActivityRows:
+    """The query-table rows of one activity, by table, in file order."""
+
+    participating_orgs: list[tables.ParticipatingOrg] = field(default_factory=list)
+    transactions: list[tables.Transaction] = field(default_factory=list)
+    sectors: list[tables.Sector] = field(default_factory=list)
+    recipient_countries: list[tables.RecipientCountry] = field(default_factory=list)
+    recipient_regions: list[tables.RecipientRegion] = field(default_factory=list)
+    locations: list[tables.Location] = field(default_factory=list)
+    budgets: list[tables.Budget] = field(default_factory=list)
+    planned_disbursements: list[tables.PlannedDisbursement] = field(default_factory=list)
+    results: list[tables.Result] = field(default_factory=list)
+    indicators: list[tables.Indicator] = field(default_factory=list)
+    indicator_periods: list[tables.IndicatorPeriod] = field(default_factory=list)
+    documents: list[tables.Document] = field(default_factory=list)
+
+    def all(self) -> Iterator[Any]:
+        """Every row, parents before their children."""
+        for table in fields(self):
+            yield from getattr(self, table.name)
+
+    def attach(self, activity_id: int) -> None:
+        """Give every row the id of the activity it belongs to."""
+        for row in self.all():
+            row.activity_id = activity_id
+
+
+class ActivityColumns(TypedDict):
+    """The columns of `activity` that come from the model (the rest is the push's)."""
+
+    iati_identifier: str | None
+    reporting_org_ref: str | None
+    last_updated_datetime: datetime | None
+    title: str | None
+    default_currency: str | None
+    activity_status: str | None
+    hierarchy: int | None
+    humanitarian: bool | None
+
+
+def activity_columns(activity: IatiActivity) -> ActivityColumns:
+    """The activity's own columns; a moment without time zone is read as UTC."""
+    moment = activity.last_updated_datetime
+    return ActivityColumns(
+        iati_identifier=activity.identifier,
+        reporting_org_ref=activity.reporting_org.ref if activity.reporting_org else None,
+        last_updated_datetime=None if moment is None else as_utc(moment),
+        title=_text(activity.title),
+        default_currency=activity.default_currency,
+        activity_status=_code(activity.activity_status),
+        hierarchy=activity.hierarchy,
+        humanitarian=_flag(activity.humanitarian),
+    )
+
+
+def rows_for(activity: IatiActivity) -> ActivityRows:
+    """The query-table rows of `activity`."""
+    rows = ActivityRows()
+    rows.participating_orgs = [
+        tables.ParticipatingOrg(
+            position=position, ref=org.ref, type=org.type, role=org.role,
+            activity_ref=org.activity_id, crs_channel_code=org.crs_channel_code,
+            name=org.text(),
+        )
+        for position, org in enumerate(activity.participating_orgs, start=1)
+    ]
+    _add_classification(rows, activity)
+    for position, transaction in enumerate(activity.transactions, start=1):
+        _add_transaction(rows, activity, transaction, position)
+    rows.locations = [_location(place) for place in activity.locations]
+    _add_budgets(rows, activity)
+    for position, result in enumerate(activity.results, start=1):
+        _add_result(rows, result, position)
+    rows.documents = [_document(link) for link in activity.document_links]
+    return rows
+
+
+def _add_classification(rows: ActivityRows, activity: IatiActivity) -> None:
+    rows.sectors = [
+        tables.Sector(
+            vocabulary=sector.vocabulary or DEFAULT_VOCABULARY, code=sector.code,
+            percentage=sector.percentage, name=sector.text(),
+        )
+        for sector in activity.sectors
+    ]
+    rows.recipient_countries = [
+        tables.RecipientCountry(code=country.code, percentage=country.percentage)
+        for country in activity.recipient_countries
+    ]
+    rows.recipient_regions = [
+        tables.RecipientRegion(
+            vocabulary=region.vocabulary or DEFAULT_VOCABULARY, code=region.code,
+            percentage=region.percentage,
+        )
+        for region in activity.recipient_regions
+    ]
+
+
+def _add_transaction(
+    rows: ActivityRows, activity: IatiActivity, transaction: IatiTransaction, position: int
+) -> None:
+    value = transaction.value or Value()
+    provider, receiver = transaction.provider_org, transaction.receiver_org
+    humanitarian = transaction.humanitarian
+    row = tables.Transaction(
+        position=position, ref=transaction.ref, type=_code(transaction.transaction_type),
+        date=_day(transaction.transaction_date), amount=value.amount,
+        currency=value.currency or activity.default_currency, value_date=_plain(value.value_date),
+        provider_ref=provider.ref if provider else None, provider_name=_text(provider),
+        provider_activity_id=provider.provider_activity_id if provider else None,
+        receiver_ref=receiver.ref if receiver else None, receiver_name=_text(receiver),
+        receiver_activity_id=receiver.receiver_activity_id if receiver else None,
+        flow_type=_code(transaction.flow_type or activity.default_flow_type),
+        finance_type=_code(transaction.finance_type or activity.default_finance_type),
+        tied_status=_code(transaction.tied_status or activity.default_tied_status),
+        disbursement_channel=_code(transaction.disbursement_channel),
+        aid_types=[
+            _compact(code=aid.code, vocabulary=aid.vocabulary)
+            for aid in transaction.aid_types or activity.default_aid_types
+        ],
+        humanitarian=_flag(activity.humanitarian if humanitarian is None else humanitarian),
+        description=_text(transaction.description),
+    )
+    rows.transactions.append(row)
+    rows.sectors.extend(
+        tables.Sector(
+            transaction=row, vocabulary=sector.vocabulary or DEFAULT_VOCABULARY,
+            code=sector.code, name=sector.text(),
+        )
+        for sector in transaction.sectors
+    )
+    if (country := transaction.recipient_country) is not None:
+        rows.recipient_countries.append(tables.RecipientCountry(transaction=row, code=country.code))
+    if (region := transaction.recipient_region) is not None:
+        rows.recipient_regions.append(
+            tables.RecipientRegion(
+                transaction=row, vocabulary=region.vocabulary or DEFAULT_VOCABULARY,
+                code=region.code,
+            )
+        )
+
+
+def _add_budgets(rows: ActivityRows, activity: IatiActivity) -> None:
+    for position, budget in enumerate(activity.budgets, start=1):
+        value = budget.value or Value()
+        rows.budgets.append(
+            tables.Budget(
+                position=position, type=budget.type, status=budget.status,
+                period_start=_day(budget.period_start), period_end=_day(budget.period_end),
+                amount=value.amount, currency=value.currency or activity.default_currency,
+                value_date=_plain(value.value_date),
+            )
+        )
+    for position, planned in enumerate(activity.planned_disbursements, start=1):
+        value = planned.value or Value()
+        rows.planned_disbursements.append(
+            tables.PlannedDisbursement(
+                position=position, type=planned.type,
+                period_start=_day(planned.period_start), period_end=_day(planned.period_end),
+                amount=value.amount, currency=value.currency or activity.default_currency,
+                value_date=_plain(value.value_date),
+                provider_ref=planned.provider_org.ref if planned.provider_org else None,
+                receiver_ref=planned.receiver_org.ref if planned.receiver_org else None,
+            )
+        )
+
+
+def _add_result(rows: ActivityRows, result: IatiResult, position: int) -> None:
+    row = tables.Result(
+        position=position, type=result.type, aggregation_status=_flag(result.aggregation_status),
+        title=_text(result.title), description=_text(result.description),
+    )
+    rows.results.append(row)
+    for number, indicator in enumerate(result.indicators, start=1):
+        _add_indicator(rows, row, indicator, number)
+
+
+def _add_indicator(
+    rows: ActivityRows, result: tables.Result, indicator: IatiIndicator, position: int
+) -> None:
+    row = tables.Indicator(
+        result=result, position=position, measure=indicator.measure,
+        ascending=_flag(indicator.ascending), title=_text(indicator.title),
+        description=_text(indicator.description),
+    )
+    rows.indicators.append(row)
+    rows.indicator_periods.extend(
+        tables.IndicatorPeriod(
+            indicator=row, period_start=_day(period.period_start),
+            period_end=_day(period.period_end),
+            targets=[_period_value(target) for target in period.targets],
+            actuals=[_period_value(actual) for actual in period.actuals],
+        )
+        for period in indicator.periods
+    )
+
+
+def _location(place: IatiLocation) -> tables.Location:
+    latitude, longitude = _coordinates(place)
+    return tables.Location(
+        ref=place.ref, name=_text(place.name), latitude=latitude, longitude=longitude,
+        administrative=[
+            _compact(code=area.code, vocabulary=area.vocabulary, level=area.level)
+            for area in place.administratives
+        ],
+        exactness=_code(place.exactness), location_class=_code(place.location_class),
+        feature_designation=_code(place.feature_designation),
+    )
+
+
+def _coordinates(place: IatiLocation) -> tuple[Decimal | None, Decimal | None]:
+    """Latitude and longitude of ``<pos>latitude longitude</pos>``; none if malformed.
+
+    Validation reports a malformed position; the stored document keeps it as published.
+    """
+    pos = place.point.pos if place.point else None
+    parts = (pos.text or "").split() if pos else []
+    if len(parts) != 2:
+        return None, None
+    try:
+        latitude, longitude = Decimal(parts[0]), Decimal(parts[1])
+    except InvalidOperation:
+        return None, None
+    if not (latitude.is_finite() and longitude.is_finite()):
+        return None, None
+    return latitude, longitude
+
+
+def _document(link: DocumentLink) -> tables.Document:
+    return tables.Document(
+        url=link.url, format=link.format, title=_text(link.title),
+        categories=[code.code for code in link.categories if code.code is not None],
+        languages=[code.code for code in link.languages if code.code is not None],
+        document_date=_day(link.document_date),
+    )
+
+
+def _period_value(value: PeriodValue) -> dict[str, Any]:
+    return _compact(
+        value=value.value,
+        comment=_text(value.comment),
+        locations=[place.ref for place in value.locations if place.ref is not None],
+        dimensions=[_compact(name=item.name, value=item.value) for item in value.dimensions],
+    )
+
+
+def _compact(**values: Any) -> dict[str, Any]:
+    """The values that are given (neither None nor empty)."""
+    return {key: value for key, value in values.items() if value is not None and value != []}
+
+
+def _text(element: Narratives | None) -> str | None:
+    return element.text() if element is not None else None
+
+
+def _code(element: Code | None) -> str | None:
+    return element.code if element is not None else None
+
+
+def _day(element: IsoDateElement | None) -> date | None:
+    return _plain(element.iso_date) if element is not None else None
+
+
+def _plain(day: date | None) -> date | None:
+    """A plain `date` (the model's dates also remember their spelling)."""
+    return None if day is None else date(day.year, day.month, day.day)
+
+
+def _flag(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
