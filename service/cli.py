@@ -24,6 +24,7 @@ from rich.progress import (
 from iati.errors import IatiInputError
 from iati.validate import ValidationReport, validate
 from service import convert as conversion
+from service.cli_db import db_app
 from service.reporting import print_report
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(db_app, name="db")
 err = Console(stderr=True)
 PROGRESS_THRESHOLD = 5_000_000  # bytes; smaller files finish before a bar would help
 
@@ -48,12 +50,18 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
-    """Run the HTTP service (SQLite file by default; DATABASE_URL for PostgreSQL)."""
+    """Run the HTTP service (SQLite file by default; DATABASE_URL for PostgreSQL).
+
+    Migrations are applied first unless IATI_EC_MIGRATE_ON_STARTUP=false.
+    """
     import uvicorn
 
     from service.config import get_settings
+    from service.db import upgrade_database
 
     settings = get_settings()
+    if settings.migrate_on_startup:
+        upgrade_database(settings.database_url)
     uvicorn.run(
         "service.app:create_app", factory=True,
         host=host or settings.host, port=port or settings.port,
