@@ -1,6 +1,12 @@
-"""Domain exceptions mapped to RFC 9457 problem responses, in one place."""
+"""Domain exceptions mapped to RFC 9457 problem responses, in one place.
+
+Services raise a `DomainError` subclass carrying data (status, stable code, detail, extra
+members such as findings); nothing below the routes raises `HTTPException`.
+"""
 
 from __future__ import annotations
+
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -10,15 +16,47 @@ from iati.errors import IatiInputError
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, code: str, title: str, detail: str, **extra: object) -> JSONResponse:
+class DomainError(Exception):
+    """An error a client can act on: HTTP `status`, stable `code`, human `detail`.
+
+    Subclasses set `status`, `code` and `title`; `extra` holds further problem members
+    (e.g. ``findings``), `headers` response headers (e.g. ``WWW-Authenticate``).
+    """
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(
+        self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+        self.headers = headers or {}
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     """An RFC 9457 problem document with iati-ec's stable `code`."""
     body = {"type": f"https://iati-ec.org/problems/{code}", "title": title, "status": status,
             "detail": detail, "code": code, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def install(app: FastAPI) -> None:
     """Register the exception handlers of the service on `app`."""
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, error: DomainError) -> JSONResponse:
+        return problem(error.status, error.code, error.title, error.detail, error.headers,
+                       **error.extra)
 
     @app.exception_handler(IatiInputError)
     async def unreadable_input(request: Request, error: IatiInputError) -> JSONResponse:
