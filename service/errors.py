@@ -60,6 +60,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(IatiInputError)
     async def unreadable_input(request: Request, error: IatiInputError) -> JSONResponse:
-        extra = {} if error.line is None else {"line": error.line}
+        extra: dict[str, Any] = {} if error.line is None else {"line": error.line}
         return problem(422, error.code, "The input is not readable IATI XML", error.message,
-                       **extra)
+                       None, **extra)
