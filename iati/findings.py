@@ -13,7 +13,12 @@ from typing import Any
 
 
 class Severity(StrEnum):
-    """How bad a finding is; `CRITICAL` and `ERROR` make a file or activity invalid."""
+    """How bad a finding is.
+
+    As in the official validator, only `CRITICAL` makes a file invalid (schema errors,
+    an unsupported version); the push API also refuses an activity with `ERROR` findings
+    of the schema and codelist stages.
+    """
 
     CRITICAL = "critical"
     ERROR = "error"
@@ -99,7 +104,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         "Value {actual!r} is not valid here ({expected}); it is left out of the model.",
     ),
     "read.unsupported-version": CatalogueEntry(
-        Severity.ERROR, Stage.READ,
+        Severity.CRITICAL, Stage.READ,
         "Version {actual!r} is not an IATI version iati-ec reads; the file was read as 2.03.",
     ),
     "read.missing-version": CatalogueEntry(
@@ -141,7 +146,6 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         Severity.ERROR, Stage.UPGRADE,
         "{actual} could not be upgraded safely: {expected}.",
     ),
-    # Schema stage.
     # Schema stage: as in the official validator, failing the XSD is critical.
     "schema.invalid": CatalogueEntry(
         Severity.CRITICAL, Stage.SCHEMA, "{actual}",

@@ -14,8 +14,10 @@ from iati.elements.organisation import Organisation, OrganisationFile
 from iati.errors import IatiInputError
 from iati.findings import Finding
 from iati.paths import attribute_name, element_path
-from iati.source import ACTIVITIES, DEFAULT_MAX_BYTES, IatiSource, RootExtra, RootInfo, Source
-from iati.xml import XML_NS, Extension, IatiElement, Oddity, plan_for, read_element
+from iati.source import DEFAULT_MAX_BYTES, ORGANISATIONS, IatiSource, RootExtra, RootInfo, Source
+from iati.upgrade import looks_like_1x, upgrade_record
+from iati.xml import XML_NS, Extension, IatiElement, plan_for
+from iati.xml_read import Oddity, read_element
 
 Record = TypeVar("Record", Activity, Organisation)
 UnknownVersion = Literal["error", "assume-latest"]
@@ -64,6 +66,8 @@ class Reader(Generic[Record]):
     version: str | None = None
     legacy: bool = False
     _stream: IatiSource | None = None
+    _root_model: Any = None
+    _kept: list[Extension] = field(default_factory=list)
 
     @property
     def root(self) -> RootInfo | None:
@@ -79,15 +83,19 @@ class Reader(Generic[Record]):
         stream = self.stream
         for position, element in enumerate(stream.records(), start=1):
             if position == 1:
-                self._check_version(stream.root, element)
+                self._check_version(element)
             yield self._read(element, position)
+        if stream.record_count == 0:
+            self._check_version(None)
+        self._finish()
 
-    def _check_version(self, root: RootInfo | None, first: etree._Element) -> None:
+    def _check_version(self, first: etree._Element | None) -> None:
+        root = self.stream.root
         assert root is not None
         declared = (root.version or "").strip()
         if declared in SUPPORTED:
             self.version = declared
-        elif declared in LEGACY or (not declared and _looks_legacy(first)):
+        elif declared in LEGACY or (not declared and first is not None and looks_like_1x(first)):
             self.version, self.legacy = declared or "1.x", True
             self.file_findings.append(catalogue.make("upgrade.version", actual=self.version))
         elif self.unknown_version == "error":
@@ -105,45 +113,62 @@ class Reader(Generic[Record]):
     def _read(self, element: etree._Element, position: int) -> ReadRecord[Any]:
         found: list[Finding] = []
         if self.legacy:
-            found.extend(_upgrade(element, self.version or "1.x", position))
-        model_class: type[IatiElement] = (
-            Activity if self.stream.root and self.stream.root.tag == ACTIVITIES else Organisation
-        )
-        model = _build(element, position, model_class, found)
+            found.extend(_upgrade(element, self.version or "1.x"))
+        model = _build(element, position, self._record_class(), found)
         identifier = model.identifier
         found = [f.for_activity(identifier) if f.activity is None else f for f in found]
         return ReadRecord(
             model, found, position, element.sourceline, element if self.keep_element else None
         )
 
+    def _record_class(self) -> type[IatiElement]:
+        root = self.stream.root
+        return Organisation if root is not None and root.tag == ORGANISATIONS else Activity
+
+    def root_model(self) -> ActivityFile | OrganisationFile:
+        """The root's attributes and namespaces as a model (known once the root is read)."""
+        if self._root_model is None:
+            root = self.stream.root
+            if root is None:
+                raise IatiInputError("input.empty", "the file has not been read yet")
+            model_class = OrganisationFile if root.tag == ORGANISATIONS else ActivityFile
+            nsmap = {prefix or None: uri for prefix, uri in root.namespaces.items()}
+            element = etree.Element(root.tag, root.attributes, nsmap=nsmap)
+            if root.line is not None and root.line < 65536:  # libxml2 keeps 16-bit lines
+                element.sourceline = root.line  # type: ignore[misc]
+            self._root_model = _build(element, 0, model_class, self.file_findings)
+        model: ActivityFile | OrganisationFile = self._root_model
+        return model
+
+    def root_extensions(self) -> list[Extension]:
+        """The root's children that are not records, kept so far (all, once read through)."""
+        extras = self.stream.extras
+        while len(self._kept) < len(extras):
+            self._kept.append(_kept(extras[len(self._kept)]))
+        return self._kept
 
     def file_model(self) -> ActivityFile | OrganisationFile:
         """The file's root as a model: attributes, namespaces and kept root-level elements.
 
         Complete once the records have been iterated (trailing elements come last).
         """
+        return self.root_model().model_copy(update={"extensions": list(self.root_extensions())})
+
+    def _finish(self) -> None:
+        """File-level findings known only at the end: stray content directly in the root."""
         root = self.stream.root
-        if root is None:
-            raise IatiInputError("input.empty", "the file has not been read yet")
-        model_class = ActivityFile if root.tag == ACTIVITIES else OrganisationFile
-        nsmap = {prefix or None: uri for prefix, uri in root.namespaces.items()}
-        element = etree.Element(root.tag, root.attributes, nsmap=nsmap)
-        element.sourceline = root.line  # type: ignore[misc]
-        found: list[Finding] = []
-        model: Any = _build(element, 0, model_class, found)
-        model.extensions = [_kept(extra) for extra in self.stream.extras]
+        assert root is not None
+        self.root_model()
         for extra in self.stream.extras:
             if etree.QName(extra.element).namespace is None:
-                found.append(catalogue.make(
+                self.file_findings.append(catalogue.make(
                     "read.unexpected-element", actual=str(extra.element.tag),
                     xpath=f"/{root.tag}/{extra.element.tag!s}", line=extra.line,
                 ))
         for line, text in self.stream.stray_text:
-            found.append(catalogue.make(
+            self.file_findings.append(catalogue.make(
                 "read.unexpected-text", actual=text[:200], xpath=f"/{root.tag}", line=line,
             ))
-        self.file_findings.extend(found)
-        return model  # type: ignore[no-any-return]
 
 
 def _kept(extra: RootExtra) -> Extension:
@@ -156,11 +181,6 @@ def read_activities(source: Source, **options: Any) -> Reader[Activity]:
     return Reader(source, **options)
 
 
-def read_organisations(source: Source, **options: Any) -> Reader[Organisation]:
-    """A reader of the organisation records in `source`."""
-    return Reader(source, **options)
-
-
 def read_activity(xml: bytes) -> Activity:
     """The single activity of a small document (tests, API bodies of one activity)."""
     records = [record.model for record in read_activities(xml)]
@@ -169,17 +189,7 @@ def read_activity(xml: bytes) -> Activity:
     return records[0]  # type: ignore[no-any-return]
 
 
-def _looks_legacy(record: etree._Element) -> bool:
-    try:
-        from iati.upgrade import looks_like_1x
-    except ImportError:
-        return False
-    return bool(looks_like_1x(record))
-
-
-def _upgrade(element: etree._Element, version: str, position: int) -> list[Finding]:
-    from iati.upgrade import upgrade_record
-
+def _upgrade(element: etree._Element, version: str) -> list[Finding]:
     identifier = (element.findtext("iati-identifier") or "").strip() or None
     return list(upgrade_record(element, from_version=version, activity=identifier))
 

@@ -18,12 +18,12 @@ from typing import IO, Final
 from lxml import etree
 
 from iati.errors import IatiInputError
+from iati.parsing import hardened_parser
 
 ACTIVITIES: Final = "iati-activities"
 ORGANISATIONS: Final = "iati-organisations"
 RECORD_TAG: Final = {ACTIVITIES: "iati-activity", ORGANISATIONS: "iati-organisation"}
 DEFAULT_MAX_BYTES: Final = 2 * 1024**3
-_PARSER: Final = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 Source = str | Path | bytes | IO[bytes]
 
@@ -139,19 +139,23 @@ class IatiSource:
                     continue
                 if event != "end" or element.tag != record_tag:
                     continue
+                if element.getparent() is not self.root_element:
+                    continue  # a record inside a record or an extension stays where it is
                 self._collect_extras_before(element)
                 self.record_count += 1
                 yield element
                 self._note_stray_text(element)
                 _release(element)
         except etree.XMLSyntaxError as error:
+            if reader.consumed == 0:
+                raise _empty() from None
             raise _syntax_error(error) from None
         if self.root is None or events.root is None:
             raise _not_iati(getattr(events, "root", None))
         self._collect_trailing_extras(events.root)
 
     def _start_root(self, element: etree._Element) -> str:
-        if element.getparent() is not None:
+        if element.getparent() is not None or element.tag not in RECORD_TAG:
             raise _not_iati(element.getroottree().getroot())
         doctype = element.getroottree().docinfo.doctype
         if doctype:
@@ -204,7 +208,7 @@ def _is_text(text: str | None) -> bool:
 
 
 def _detach_copy(element: etree._Element) -> etree._Element:
-    return etree.fromstring(etree.tostring(element, with_tail=False), _PARSER)
+    return etree.fromstring(etree.tostring(element, with_tail=False), hardened_parser())
 
 
 def _release(element: etree._Element) -> None:
@@ -227,9 +231,21 @@ def _not_iati(root: etree._Element | None) -> IatiInputError:
     )
 
 
+def _empty() -> IatiInputError:
+    return IatiInputError("input.empty", "The input is empty. Send an IATI XML file (UTF-8).")
+
+
 def _syntax_error(error: etree.XMLSyntaxError) -> IatiInputError:
     line = error.position[0] if error.position else None
     text = str(error.msg or error)
+    if "Excessive depth" in text or "XML_PARSE_HUGE" in text or "huge" in text.lower():
+        return IatiInputError(
+            "input.too-large",
+            f"The XML goes beyond iati-ec's safety limits (nesting deeper than 256 levels or "
+            f"a single text or attribute over 10 MB) at line {line}. IATI files never need "
+            "that; check how the file was produced.",
+            line=line,
+        )
     if "Document is empty" in text or ("Start tag expected" in text and line == 1):
         return IatiInputError(
             "input.not-xml",

@@ -16,7 +16,12 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-_TIMEZONE: Final = re.compile(r"(?:Z|[+-](?:0\d|1[0-4]):[0-5]\d)?")
+_TIMEZONE: Final = r"(?:Z|[+-](?:0[0-9]|1[0-4]):[0-5][0-9])?"
+# The XSD lexical forms, ASCII digits only (Python's fromisoformat also takes week dates).
+_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}" + _TIMEZONE)
+_DATETIME: Final = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?" + _TIMEZONE
+)
 
 
 class _Lexical:
@@ -77,11 +82,11 @@ class IsoDate(_Lexical, date):
     def parse(cls, text: str) -> IsoDate:
         stripped = text.strip()
         try:
+            if _DATE.fullmatch(stripped) is None:
+                raise ValueError
             day = date.fromisoformat(stripped[:10])
         except ValueError:
             raise ValueError(f"{text!r} is not an xs:date (YYYY-MM-DD)") from None
-        if len(stripped) < 10 or stripped[4] != "-" or not _TIMEZONE.fullmatch(stripped, 10):
-            raise ValueError(f"{text!r} is not an xs:date (YYYY-MM-DD)")
         found = cls(day.year, day.month, day.day)
         found.lexical = text
         return found
@@ -113,11 +118,11 @@ class IsoDateTime(_Lexical, datetime):
     def parse(cls, text: str) -> IsoDateTime:
         stripped = text.strip()
         try:
+            if _DATETIME.fullmatch(stripped) is None:
+                raise ValueError
             moment = datetime.fromisoformat(stripped)
         except ValueError:
-            raise ValueError(f"{text!r} is not an xs:dateTime") from None
-        if len(stripped) < 19 or stripped[10] != "T":
-            raise ValueError(f"{text!r} is not an xs:dateTime (YYYY-MM-DDThh:mm:ss)")
+            raise ValueError(f"{text!r} is not an xs:dateTime (YYYY-MM-DDThh:mm:ss)") from None
         found = cls._of(moment)
         found.lexical = text
         return found

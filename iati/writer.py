@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from io import BytesIO
 from typing import IO, Any
 
 from lxml import etree
 
 from iati.elements.activity import Activity, ActivityFile
 from iati.elements.organisation import Organisation, OrganisationFile
-from iati.xml import XML_NS, Extension, IatiElement, format_value, plan_for, write_element
+from iati.xml import XML_NS, Extension, IatiElement, plan_for
+from iati.xml_write import format_value, write_element
 
 OUTPUT_VERSION = "2.03"
 
@@ -33,16 +35,22 @@ def write_activities(
     out: IO[bytes],
     *,
     file: ActivityFile | None = None,
+    extensions: Callable[[], Sequence[Extension]] | None = None,
     pretty: bool = True,
 ) -> int:
     """Write an `iati-activities` 2.03 document to `out`; returns the number of activities.
 
-    `file` gives the root's attributes, namespaces and kept root-level elements (its
-    `activities` list is ignored: the activities come from the iterable, so a file of any
-    size streams through).
+    `file` gives the root's attributes and namespaces (its `activities` are ignored: they
+    come from the iterable, so a file of any size streams through). The root's kept
+    elements come from `extensions` when given — asked again as the activities go, so a
+    streaming reader's trailing elements are still written — else from `file.extensions`.
+    If the iterable raises, the root is left unclosed: a consumer of the stream sees a
+    broken document, never a complete-looking one.
     """
     root = file or ActivityFile()
-    return _write_document("iati-activities", root, activities, activity_to_element, out, pretty)
+    kept = extensions or (lambda: root.extensions)
+    return _write_document("iati-activities", root, kept, activities, activity_to_element,
+                           out, pretty)
 
 
 def write_organisations(
@@ -50,19 +58,18 @@ def write_organisations(
     out: IO[bytes],
     *,
     file: OrganisationFile | None = None,
+    extensions: Callable[[], Sequence[Extension]] | None = None,
     pretty: bool = True,
 ) -> int:
     """Write an `iati-organisations` 2.03 document to `out`; returns the number of records."""
     root = file or OrganisationFile()
-    return _write_document(
-        "iati-organisations", root, organisations, organisation_to_element, out, pretty
-    )
+    kept = extensions or (lambda: root.extensions)
+    return _write_document("iati-organisations", root, kept, organisations,
+                           organisation_to_element, out, pretty)
 
 
 def to_bytes(activities: Iterable[Activity], *, file: ActivityFile | None = None) -> bytes:
     """A whole `iati-activities` document as bytes (for small outputs and tests)."""
-    from io import BytesIO
-
     buffer = BytesIO()
     write_activities(activities, buffer, file=file)
     return buffer.getvalue()
@@ -71,34 +78,49 @@ def to_bytes(activities: Iterable[Activity], *, file: ActivityFile | None = None
 def _write_document(
     tag: str,
     root: ActivityFile | OrganisationFile,
+    kept: Callable[[], Sequence[Extension]],
     records: Iterable[Any],
-    to_element: Any,
+    to_element: Callable[[Any, str | None], etree._Element],
     out: IO[bytes],
     pretty: bool,
 ) -> int:
-    count = 0
-    extensions = sorted(root.extensions, key=lambda extension: extension.position)
-    with etree.xmlfile(out, encoding="utf-8") as document:
-        document.write_declaration()
-        with document.element(tag, _root_attributes(root), nsmap=_nsmap(root.namespaces)):
-            for record in records:
-                _flush_root(document, extensions, count, pretty)
-                element = to_element(record, "\n  " if pretty else None)
-                if pretty:
-                    document.write("\n  ")
-                document.write(element)
-                count += 1
-            _flush_root(document, extensions, None, pretty)
-            if pretty:
-                document.write("\n")
+    start, end = _root_tags(tag, root)
+    out.write(b"<?xml version='1.0' encoding='UTF-8'?>\n" + start)
+    indent = "\n  " if pretty else None
+    separator = b"\n  " if pretty else b""
+    count = written = 0
+    for record in records:
+        written = _write_kept(out, kept(), written, count, separator)
+        out.write(separator + etree.tostring(to_element(record, indent), encoding="unicode")
+                  .encode("utf-8"))
+        count += 1
+    _write_kept(out, kept(), written, None, separator)
+    out.write((b"\n" if pretty else b"") + end + b"\n")
     return count
 
 
-def _flush_root(document: Any, pending: list[Extension], count: int | None, pretty: bool) -> None:
-    while pending and (count is None or pending[0].position <= count):
-        if pretty:
-            document.write("\n  ")
-        document.write(pending.pop(0).element())
+def _write_kept(
+    out: IO[bytes], kept: Sequence[Extension], written: int, count: int | None, separator: bytes
+) -> int:
+    """Write the kept root elements not yet written whose position is `count` or less.
+
+    `kept` is in document order (positions never decrease), as the reader collects them.
+    """
+    for extension in kept[written:]:
+        if count is not None and extension.position > count:
+            break
+        out.write(separator + extension.xml.encode("utf-8"))
+        written += 1
+    return written
+
+
+def _root_tags(tag: str, root: IatiElement) -> tuple[bytes, bytes]:
+    """The root's start and end tags, serialised by lxml (escaping, namespace declarations)."""
+    nsmap = _nsmap(getattr(root, "namespaces", {}))
+    element = etree.Element(tag, _root_attributes(root), nsmap=nsmap)
+    element.append(etree.Comment("records"))
+    start, end = etree.tostring(element, encoding="unicode").split("<!--records-->")
+    return start.encode("utf-8"), end.encode("utf-8")
 
 
 def _root_attributes(root: IatiElement) -> dict[str, str]:

@@ -1,33 +1,33 @@
-"""The engine that reads and writes IATI XML from the model's own field declarations.
+"""How the model declares its XML: field markers, the element base class, compiled plans.
 
 Every model class declares, per field, where its value lives in XML (`Attr`, `Child`,
 `Text` in the field's `Annotated` metadata). `plan_for` compiles that once per class into
-a `Plan`, and the same plan drives both `read_element` (XML → field dict, validated by
-pydantic in one call) and `write_element` (model → XML in schema order), so reader and
-writer cannot drift apart. Anything the standard does not define here — elements and
-attributes of other namespaces (IATI extensions), or unexpected ones — is kept verbatim
-with its position and written back in place.
+a `Plan`, and the same plan drives both `iati.xml_read.read_element` (XML → model) and
+`iati.xml_write.write_element` (model → XML in schema order), so reader and writer cannot
+drift apart. Anything the standard does not define at a place — elements and attributes of
+other namespaces (IATI extensions), or unexpected ones — is kept verbatim with its position
+(`Extension`, `extra_attributes`) and written back in place.
 """
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final, Union
 
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
 
+from iati.parsing import hardened_parser
 from iati.values import IsoDate, IsoDateTime, XsdBoolean
 
 XML_NS: Final = "http://www.w3.org/XML/1998/namespace"
 XML_LANG: Final = f"{{{XML_NS}}}lang"
 
-# Kept elements are re-parsed when written: same hardening as the reader.
-_PARSER: Final = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ class Extension(BaseModel):
 
     def element(self) -> etree._Element:
         """The kept element, parsed again (with the reader's hardened parser)."""
-        return etree.fromstring(self.xml, _PARSER)
+        return etree.fromstring(self.xml, hardened_parser())
 
 
 class IatiElement(BaseModel):
@@ -178,25 +178,23 @@ def _element_type(hint: Any) -> tuple[bool, type[IatiElement]]:
     raise TypeError(f"child field must be an IatiElement or a list of them, not {hint!r}")
 
 
+# The XSD lexical spaces, ASCII digits only (Python also takes exponents, "_", "NaN", "١٢٣").
+_DECIMAL: Final = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*")
+_INTEGER: Final = re.compile(r"\s*[+-]?[0-9]+\s*")
+
+
 def _to_decimal(text: str) -> Decimal:
-    """An `xs:decimal`: Python's extras (exponents, underscores, NaN) are refused."""
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueError("not an xs:decimal number") from None
-    if not amount.is_finite() or "_" in text or "e" in text or "E" in text:
-        raise ValueError("not an xs:decimal number (no exponent, no separators)")
-    return amount
+    """An `xs:decimal`, exactly as written (trailing zeros kept)."""
+    if _DECIMAL.fullmatch(text) is None:
+        raise ValueError("not an xs:decimal number (digits and one '.', no exponent)")
+    return Decimal(text)
 
 
 def _to_int(text: str) -> int:
-    """An `xs:int` / `xs:positiveInteger` (Python's underscores are refused)."""
-    if "_" in text:
+    """An `xs:int` / `xs:positiveInteger`."""
+    if _INTEGER.fullmatch(text) is None:
         raise ValueError("not an xs:integer")
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError("not an xs:integer") from None
+    return int(text)
 
 
 _CONVERTERS: Final[dict[Any, Converter | None]] = {
@@ -220,199 +218,3 @@ def converter_for(hint: Any) -> Converter | None:
     if hint not in _CONVERTERS:
         raise TypeError(f"no XML converter for {hint!r}")
     return _CONVERTERS[hint]
-
-
-# ---------------------------------------------------------------------------------------
-# Reading
-
-
-@dataclass(slots=True)
-class Oddity:
-    """Something the reader kept verbatim or could not keep (becomes a finding)."""
-
-    kind: str  # "element", "attribute", "repeated", "text", "invalid"
-    element: etree._Element
-    name: str
-    value: str | None = None
-    expected: str | None = None
-
-
-OddityHandler = Callable[[Oddity], None]
-
-
-def read_element(element: etree._Element, plan: Plan, oddity: OddityHandler) -> IatiElement:
-    """The model of `element` per `plan`; whatever does not fit is reported to `oddity`.
-
-    This is the hot path of every import, written for speed: one pass over attributes,
-    text and children, values converted once, the instance built without re-validation.
-    """
-    values: dict[str, Any] = {}
-    attrib = element.attrib
-    if attrib:
-        names = plan.attributes
-        for key, raw in attrib.items():
-            slot = names.get(key)
-            if slot is None:
-                _extra_attribute(values, element, key, raw, oddity)
-            elif slot[1] is None:
-                values[slot[0]] = raw
-            else:
-                _convert(values, element, slot, raw, key, oddity)
-    text = element.text
-    if plan.text is not None:
-        if text is not None:
-            _convert(values, element, plan.text, text, "text()", oddity)
-    elif text is not None and not text.isspace():
-        oddity(Oddity("text", element, str(element.tag), text))
-    children = plan.children
-    position = 0
-    for child in element:
-        spec = children.get(child.tag)
-        if spec is None or (not spec.many and spec.field in values):
-            _keep_verbatim(values, child, position, spec, oddity)
-            continue
-        tail = child.tail
-        if tail is not None and not tail.isspace():
-            oddity(Oddity("text", element, str(element.tag), tail))
-        model = read_element(child, spec.plan, oddity)  # type: ignore[arg-type]
-        if spec.many:
-            items = values.get(spec.field)
-            if items is None:
-                values[spec.field] = [model]
-            else:
-                items.append(model)
-        else:
-            values[spec.field] = model
-        position += 1
-    full = {**plan.defaults, **values}
-    for name, factory in plan.factories:
-        if name not in values:
-            full[name] = factory()
-    return plan.new(full, set(values))
-
-
-def _convert(
-    values: dict[str, Any],
-    element: etree._Element,
-    slot: tuple[str, Converter | None],
-    raw: str,
-    where: str,
-    oddity: OddityHandler,
-) -> None:
-    name, convert = slot
-    if convert is None:
-        values[name] = raw
-        return
-    try:
-        values[name] = convert(raw)
-    except ValueError as error:
-        oddity(Oddity("invalid", element, where, raw, str(error)))
-
-
-def _extra_attribute(
-    values: dict[str, Any], element: etree._Element, key: str, raw: str, oddity: OddityHandler
-) -> None:
-    values.setdefault("extra_attributes", {})[key] = raw
-    if not key.startswith("{"):
-        oddity(Oddity("attribute", element, key, raw))
-
-
-def _keep_verbatim(
-    values: dict[str, Any],
-    child: etree._Element,
-    position: int,
-    spec: ChildSpec | None,
-    oddity: OddityHandler,
-) -> None:
-    """Keep an element the model has no place for, exactly as it was, at its position."""
-    if not isinstance(child.tag, str):
-        return  # comments and processing instructions are not data
-    xml = etree.tostring(child, with_tail=False, encoding="unicode")
-    values.setdefault("extensions", []).append(Extension(position=position, xml=xml))
-    if spec is not None:
-        oddity(Oddity("repeated", child, child.tag))
-    elif etree.QName(child).namespace is None:
-        oddity(Oddity("element", child, child.tag))
-
-
-# ---------------------------------------------------------------------------------------
-# Writing
-
-
-def format_value(value: Any) -> str:
-    """The XML text of a model value (lexical form kept where the value remembers it)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Decimal):
-        text = str(value)
-        return format(value, "f") if "E" in text else text
-    to_xml = getattr(value, "to_xml", None)
-    if to_xml is not None:
-        return str(to_xml())
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return str(value)
-
-
-def write_element(
-    parent: etree._Element | None,
-    tag: str,
-    model: IatiElement,
-    nsmap: dict[str | None, str] | None = None,
-    indent: str | None = None,
-) -> etree._Element:
-    """Write `model` as element `tag` (appended to `parent` when given) and return it.
-
-    With `indent` (the new line and spaces this element starts at) the standard elements
-    are pretty-printed; kept elements are written exactly as they were read.
-    """
-    plan = plan_for(type(model))
-    if parent is None:
-        element = etree.Element(tag, nsmap=nsmap)
-    else:
-        element = etree.SubElement(parent, tag)
-    for name, attribute in plan.attribute_order:
-        value = getattr(model, name)
-        if value is not None:
-            element.set(attribute, format_value(value))
-    for attribute, text in model.extra_attributes.items():
-        element.set(attribute, text)
-    if plan.text is not None:
-        value = getattr(model, plan.text[0])
-        if value is not None:
-            element.text = format_value(value)
-    _write_children(element, plan, model, None if indent is None else indent + "  ")
-    if indent is not None and len(element):
-        element.text = indent + "  "
-        element[-1].tail = indent
-    return element
-
-
-def _write_children(
-    element: etree._Element, plan: Plan, model: IatiElement, indent: str | None
-) -> None:
-    pending = sorted(model.extensions, key=_position) if model.extensions else []
-    written = 0
-    for spec in plan.child_order:
-        value = getattr(model, spec.field)
-        if value is None:
-            continue
-        for item in value if spec.many else (value,):
-            _flush(element, pending, written, indent)
-            write_element(element, spec.tag, item, indent=indent).tail = indent
-            written += 1
-    _flush(element, pending, None, indent)
-
-
-def _position(extension: Extension) -> int:
-    return extension.position
-
-
-def _flush(
-    element: etree._Element, pending: list[Extension], written: int | None, indent: str | None
-) -> None:
-    """Append the kept elements whose position is `written` (all remaining when None)."""
-    while pending and (written is None or pending[0].position <= written):
-        kept = pending.pop(0).element()
-        kept.tail = indent
-        element.append(kept)

@@ -17,6 +17,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
@@ -93,18 +94,19 @@ def validate_command(
     ] = False,
     limit: Annotated[int, typer.Option(help="Findings listed per file on a terminal.")] = 50,
     today: Annotated[
-        str | None, typer.Option(help="Date that date rules compare with (YYYY-MM-DD).")
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Date that date rules compare with."),
     ] = None,
 ) -> None:
     """Validate files in three stages (schema, codelists, ruleset).
 
     Exit status: 0 all valid, 1 some file invalid, 2 some file unreadable.
     """
-    reference = date.fromisoformat(today) if today else datetime.now(UTC).date()
+    reference = today.date() if today else datetime.now(UTC).date()
     reports = [_validate_one(path, reference) for path in files]
     if as_json or official:
         documents = [r.as_official() if official else r.as_dict() for r in reports]
-        json.dump(documents[0] if len(documents) == 1 else documents, sys.stdout, indent=2)
+        json.dump(documents, sys.stdout, indent=2)  # always a list: one report per file
         sys.stdout.write("\n")
     else:
         out = Console()
@@ -172,7 +174,10 @@ def _progress(path: Path, label: str) -> Iterator[Any]:
     if not err.is_terminal or size < PROGRESS_THRESHOLD:
         yield None
         return
-    columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task(label, total=size)
         yield lambda done: bar.update(task, completed=done)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from iati.elements.organisation import OrganisationFile
 from iati.findings import Finding
 from iati.reader import Reader
 from iati.source import ACTIVITIES
@@ -34,15 +35,14 @@ def convert(
 
 
 def _write_xml(reader: Reader[Any], records: Iterator[Any], out: IO[bytes]) -> None:
-    first = next(records, None)  # the root is known once the first record is read
+    first = next(records, None)  # the root is known once the first record has been read
     chain = _prepend(first, records)
-    # The root's attributes are complete once the root has been seen; trailing root-level
-    # elements are only known at the end, so they are written from the final file model.
-    file = _LazyFile(reader)
-    if reader.root is not None and reader.root.tag != ACTIVITIES:
-        write_organisations(chain, out, file=file.model())
+    # Trailing root-level elements are only known at the end: the writer asks again.
+    root = reader.root_model()
+    if isinstance(root, OrganisationFile):
+        write_organisations(chain, out, file=root, extensions=reader.root_extensions)
     else:
-        write_activities(chain, out, file=file.model())
+        write_activities(chain, out, file=root, extensions=reader.root_extensions)
 
 
 def _write_json(reader: Reader[Any], records: Iterator[Any], out: IO[bytes]) -> None:
@@ -61,11 +61,3 @@ def _prepend(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
     if first is not None:
         yield first
     yield from rest
-
-
-class _LazyFile:
-    def __init__(self, reader: Reader[Any]) -> None:
-        self.reader = reader
-
-    def model(self) -> Any:
-        return self.reader.file_model()

@@ -30,7 +30,7 @@ def print_report(console: Console, report: ValidationReport, *, limit: int) -> N
     verdict = "[bold green]VALID[/]" if report.valid else "[bold red]INVALID[/]"
     console.print(
         f"{verdict} {report.file}  IATI {report.version or '?'} (read as {report.read_as}), "
-        f"{len(report.records)} record(s): {summary['critical']} critical, "
+        f"{report.record_count} record(s): {summary['critical']} critical, "
         f"{summary['error']} errors, {summary['warning']} warnings, {summary['info']} notes",
         soft_wrap=True,
     )

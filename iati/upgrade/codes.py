@@ -15,6 +15,7 @@ from typing import Final
 from lxml import etree
 
 from iati.artefacts import codelist_mapping_path, codelist_path
+from iati.parsing import hardened_parser
 from iati.upgrade.context import Upgrade, plain_elements
 from iati.upgrade.tables import CODE_MAPS, CodeMap
 
@@ -117,4 +118,4 @@ def _normal(text: str) -> str:
 
 def _parser() -> etree.XMLParser:
     # Vendored artefacts, but parsed as warily as any input.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return hardened_parser()

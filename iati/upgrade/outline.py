@@ -9,6 +9,7 @@ from typing import Final
 from lxml import etree
 
 from iati.artefacts import LATEST, schema_path
+from iati.parsing import hardened_parser
 
 XSD: Final = "{http://www.w3.org/2001/XMLSchema}"
 XML_LANG: Final = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -99,7 +100,7 @@ def outline_at(path: str) -> Outline | None:
 def _read_index() -> _Index:
     main = schema_path(LATEST, "activities")
     # The vendored XSDs are trusted artefacts, but they are parsed as warily as any input.
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    parser = hardened_parser()
     index = _Index({}, {})
     for path in (main, main.with_name("iati-common.xsd")):
         for declaration in etree.parse(str(path), parser).getroot():

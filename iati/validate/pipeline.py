@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -46,12 +47,17 @@ def validate(
     return report
 
 
-class _Stages:
-    """The three stages, set up from the file's root once it has been seen."""
+class RecordChecker:
+    """The three stages over one file, record by record: `check` each, then `finish`.
+
+    Set up from `reader` once its root has been seen (after its first record); the push
+    service uses it to check each activity before storing it.
+    """
 
     def __init__(self, reader: Reader[Any], today: date) -> None:
         root = reader.root
         assert root is not None
+        self._reader = reader
         version = reader.version if reader.version in artefacts.VERSIONS else artefacts.LATEST
         self.schema = SchemaStage.for_root(root)
         self.codelists = CodelistRules.load(version)
@@ -60,47 +66,55 @@ class _Stages:
         self.today = today
 
     def check(self, record: ReadRecord[Any]) -> list[Finding]:
+        """Every finding of `record` (read with `keep_element`): reading and the stages."""
         element, identifier = record.element, record.identifier
         assert element is not None
         found = list(record.findings)
         found += self.schema.check(element, position=record.position, activity=identifier)
-        found += self.codelists.check(element, activity=identifier, position=record.position)
-        found += self.rules.check(
+        found += map(as_official, self.codelists.check(
+            element, activity=identifier, position=record.position
+        ))
+        found += map(as_official, self.rules.check(
             element, today=self.today, activity=identifier, position=record.position
-        )
+        ))
         if self.unique is not None and identifier:
             repeated = self.unique.see(identifier, record.line)
             if repeated is not None:
                 found.append(repeated)
         return found
 
+    def finish(self) -> list[Finding]:
+        """Findings about the file's root, once every record has been checked."""
+        stream = self._reader.stream
+        return self.schema.finish(extras=stream.extras, record_count=stream.record_count)
+
 
 def _run(
     reader: Reader[Any], report: ValidationReport, today: date, progress: Progress | None
 ) -> None:
-    stages: _Stages | None = None
+    stages: RecordChecker | None = None
     for record in reader:
         if stages is None:
             stages = _start(reader, report, today)
-        report.records.append(RecordReport(
-            identifier=record.identifier,
-            title=_title(record.model),
-            position=record.position,
-            line=record.line,
-            findings=stages.check(record),
-        ))
+        found = stages.check(record)
+        report.record_count += 1
+        if found:  # only records with findings are kept: memory stays flat on clean files
+            report.records.append(RecordReport(
+                identifier=record.identifier,
+                title=_title(record.model),
+                position=record.position,
+                line=record.line,
+                findings=found,
+            ))
         if progress is not None:
             progress(reader.stream.bytes_read)
     if stages is None:
         stages = _start(reader, report, today)
-    report.findings += stages.schema.finish(
-        extras=reader.stream.extras, record_count=reader.stream.record_count
-    )
-    reader.file_model()
+    report.findings += stages.finish()
     report.findings += reader.file_findings
 
 
-def _start(reader: Reader[Any], report: ValidationReport, today: date) -> _Stages:
+def _start(reader: Reader[Any], report: ValidationReport, today: date) -> RecordChecker:
     root = reader.root
     assert root is not None
     if reader.version is None:  # a file without records: the reader never looked
@@ -108,7 +122,7 @@ def _start(reader: Reader[Any], report: ValidationReport, today: date) -> _Stage
     report.file_type = root.tag
     report.version = root.version
     report.read_as = reader.version if reader.version in artefacts.VERSIONS else "2.03"
-    stages = _Stages(reader, today)
+    stages = RecordChecker(reader, today)
     if reader.stream.root_element is not None:
         report.findings += stages.codelists.check_root(reader.stream.root_element)
     if reader.legacy:
@@ -125,15 +139,34 @@ def _version_1_unsupported(version: str) -> Finding:
     )
 
 
-@cache
 def official_rule(rule_id: str) -> tuple[Severity, str, str]:
     """(severity, category, message) of an official validator rule id."""
-    with artefacts.data_quality_rules_path().open(encoding="utf-8") as rules:
-        for row in csv.DictReader(rules):
-            if row["ID"] == rule_id:
-                severity = Severity(row["Severity"].lower() or "error")
-                return severity, row["Class"], row["Message"]
-    raise KeyError(rule_id)
+    return _official_rules()[rule_id]
+
+
+def as_official(finding: Finding) -> Finding:
+    """`finding` with the severity and category the validator's master list gives its id.
+
+    The ruleset and codelist files carry their own, sometimes older, severities (3.7.1 is an
+    error in `standard.json`, a warning in `data-quality-rules.csv`); the master list wins.
+    """
+    official = _official_rules().get(finding.code)
+    if official is None:
+        return finding
+    severity, category, _ = official
+    if (severity, category) == (finding.severity, finding.category):
+        return finding
+    return replace(finding, severity=severity, category=category)
+
+
+@cache
+def _official_rules() -> dict[str, tuple[Severity, str, str]]:
+    rules: dict[str, tuple[Severity, str, str]] = {}
+    with artefacts.data_quality_rules_path().open(encoding="utf-8") as table:
+        for row in csv.DictReader(table):
+            if row["Severity"] and row["ID"] not in rules:
+                rules[row["ID"]] = (Severity(row["Severity"].lower()), row["Class"], row["Message"])
+    return rules
 
 
 def _title(model: Any) -> str | None:

@@ -15,7 +15,11 @@ _OFFICIAL_SEVERITY = {
     Severity.ERROR: "danger",
     Severity.WARNING: "warning",
 }
-_STAGE_CATEGORY = {"read": "information", "upgrade": "information", "schema": "information"}
+# The categories the official report schema allows; others (e.g. "iati") are "information".
+_OFFICIAL_CATEGORIES = frozenset({
+    "identifiers", "organisation", "information", "participating", "geo", "classifications",
+    "financial", "documents", "relations", "performance",
+})
 
 
 @dataclass(slots=True)
@@ -52,7 +56,8 @@ class ValidationReport:
     version: str | None = None
     read_as: str | None = None
     findings: list[Finding] = field(default_factory=list)
-    records: list[RecordReport] = field(default_factory=list)
+    records: list[RecordReport] = field(default_factory=list)  # those with findings
+    record_count: int = 0
     fatal: dict[str, Any] | None = None
 
     def all_findings(self) -> list[Finding]:
@@ -88,7 +93,7 @@ class ValidationReport:
             "fatal": self.fatal,
             "findings": [finding.as_dict() for finding in self.findings],
             "records": [record.as_dict() for record in self.records if record.findings],
-            "recordCount": len(self.records),
+            "recordCount": self.record_count,
         }
 
     def as_official(self) -> dict[str, Any]:
@@ -130,7 +135,7 @@ def _official_group(identifier: str, title: str, findings: list[Finding]) -> dic
         severity = _OFFICIAL_SEVERITY.get(finding.severity)
         if severity is None:
             continue  # informational findings (upgrade steps) have no official severity
-        category = finding.category or _STAGE_CATEGORY.get(finding.stage, "information")
+        category = finding.category if finding.category in _OFFICIAL_CATEGORIES else "information"
         context = finding.message
         if finding.xpath is not None:
             context += f" ({finding.xpath})"

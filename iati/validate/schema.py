@@ -20,6 +20,7 @@ from lxml import etree
 
 from iati import artefacts
 from iati.findings import Finding, make
+from iati.parsing import hardened_parser
 from iati.paths import record_path
 from iati.source import ACTIVITIES, RootExtra, RootInfo
 
@@ -40,8 +41,8 @@ def load_schema(version: str, kind: artefacts.SchemaKind) -> etree.XMLSchema:
     cache: dict[tuple[str, str], etree.XMLSchema] = _PER_THREAD.__dict__.setdefault("xsd", {})
     key = (version, kind)
     if key not in cache:
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-        cache[key] = etree.XMLSchema(etree.parse(str(artefacts.schema_path(version, kind)), parser))
+        path = str(artefacts.schema_path(version, kind))
+        cache[key] = etree.XMLSchema(etree.parse(path, hardened_parser()))
     return cache[key]
 
 

@@ -54,9 +54,28 @@ def test_an_external_entity_is_never_fetched_or_read() -> None:
     assert error_code(xxe) == "input.dtd-forbidden"
 
 
-def test_excessive_depth_is_refused_as_not_xml() -> None:
+def test_excessive_depth_is_refused_within_the_safety_limits() -> None:
     deep = b"<iati-activities version='2.03'><iati-activity>" + b"<a>" * 5000 + b"</a>" * 5000
-    assert error_code(deep + b"</iati-activity></iati-activities>") == "input.not-xml"
+    assert error_code(deep + b"</iati-activity></iati-activities>") == "input.too-large"
+
+
+def test_a_record_as_the_root_is_not_an_iati_file() -> None:
+    assert error_code(b"<iati-activity><iati-identifier>x</iati-identifier></iati-activity>") == (
+        "input.not-iati"
+    )
+
+
+def test_records_nested_in_records_or_extensions_are_not_read_as_records() -> None:
+    xml = b"""<iati-activities version="2.03"><iati-activity>
+    <iati-identifier>outer</iati-identifier>
+    <iati-activity><iati-identifier>inner</iati-identifier></iati-activity></iati-activity>
+    <x:archive xmlns:x="http://example.org/x"><iati-activity/></x:archive></iati-activities>"""
+    reader = read_activities(xml)
+    [record] = list(reader)
+    assert record.identifier == "outer"
+    assert [f.code for f in record.findings] == ["read.unexpected-element"]
+    assert b"<iati-identifier>inner</iati-identifier>" in to_bytes([record.model])
+    assert [extra.position for extra in reader.stream.extras] == [1]
 
 
 def test_input_over_the_byte_limit_is_refused() -> None:
@@ -95,11 +114,30 @@ def test_utf16_files_are_read_correctly() -> None:
     assert str(models[0].title.text()).startswith("䶌乨伶侗倗傈儈剉唙謜谋")
 
 
-def test_empty_input_is_not_xml() -> None:
-    assert error_code(b"") == "input.not-xml"
+def test_empty_input_says_so() -> None:
+    assert error_code(b"") == "input.empty"
 
 
 # -- the documented non-exact cases ------------------------------------------------------
+
+
+def test_text_around_a_comment_is_kept_whole() -> None:
+    xml = ACTIVITY.replace(b"<iati-identifier>XM", b"<iati-identifier><!-- x -->XM")
+    xml = xml.replace(b">Water<", b">Wa<!-- note -->ter<").replace(b"%s", b"")
+    [record] = list(read_activities(xml))
+    assert record.identifier == "XM-DAC-46008-1"
+    assert record.model.title is not None
+    assert record.model.title.text("en") == "Water"
+    assert record.findings == []
+
+
+def test_values_must_be_in_the_xsd_lexical_space() -> None:
+    xml = activity(b"""<activity-date type="1" iso-date="2020-W01-1"/>
+    <sector code="111" percentage="\xd9\xa1\xd9\xa2"/>""")
+    [record] = list(read_activities(xml))
+    assert record.model.activity_dates[0].iso_date is None
+    assert record.model.sectors[0].percentage is None
+    assert [f.code for f in record.findings] == ["read.invalid-value", "read.invalid-value"]
 
 
 def test_comments_inside_records_are_not_kept() -> None:

@@ -62,8 +62,18 @@ def _write(reader: Reader[Activity], records: list[Activity | Organisation]) -> 
 
 
 def _canonical(xml: bytes) -> str:
-    """C14N 2.0 with whitespace-only text ignored (attribute order is irrelevant in C14N)."""
-    return canonicalize(xml.decode("utf-8"), strip_text=True)
+    """C14N 2.0 with whitespace-only text ignored (attribute order is irrelevant in C14N).
+
+    Only text that is all white space is dropped; any other text is compared exactly,
+    leading and trailing spaces included.
+    """
+    tree = etree.fromstring(xml, PARSER)
+    for element in tree.iter():
+        if element.text is not None and not element.text.strip():
+            element.text = None
+        if element.tail is not None and not element.tail.strip():
+            element.tail = None
+    return canonicalize(etree.tostring(tree, encoding="unicode"))
 
 
 def test_there_are_schema_valid_samples_of_every_kind() -> None:

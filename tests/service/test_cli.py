@@ -43,7 +43,7 @@ def test_unreadable_input_exits_2_whatever_else_is_valid() -> None:
 def test_json_report_carries_findings_with_location_and_value() -> None:
     done = run("validate", "--json", sample("invalid/iati-act-schema-errors.xml"))
     assert done.returncode == 1
-    report = json.loads(done.stdout)
+    [report] = json.loads(done.stdout)
     assert report["valid"] is False
     assert report["summary"]["critical"] == 1
     [record] = report["records"]
@@ -54,7 +54,7 @@ def test_json_report_carries_findings_with_location_and_value() -> None:
 
 def test_official_report_shape_names_rule_ids_by_category() -> None:
     done = run("validate", "--official", sample("invalid/iati-dup-activity-ids.xml"))
-    report = json.loads(done.stdout)
+    [report] = json.loads(done.stdout)
     assert set(report) >= {"valid", "fileType", "iatiVersion", "summary", "errors"}
     ids = {
         error["id"]
@@ -92,3 +92,36 @@ def test_convert_refuses_non_iati_input_with_a_code_and_writes_nothing(tmp_path:
     assert "Traceback" not in done.stderr
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_convert_keeps_root_level_extensions_after_the_last_activity(tmp_path: Path) -> None:
+    source = sample("real/worldbank-sv.xml").read_bytes()
+    with_trailer = source.replace(
+        b"</iati-activities>",
+        b'<ext:trailer xmlns:ext="http://example.org/ext">kept</ext:trailer></iati-activities>',
+    )
+    path = tmp_path / "trailer.xml"
+    path.write_bytes(with_trailer)
+    done = run("convert", path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith(
+        '<ext:trailer xmlns:ext="http://example.org/ext">kept</ext:trailer>\n</iati-activities>'
+    )
+
+
+def test_convert_to_stdout_never_closes_the_document_when_the_input_breaks(
+    tmp_path: Path,
+) -> None:
+    source = sample("real/worldbank-sv.xml").read_bytes()
+    path = tmp_path / "broken.xml"
+    path.write_bytes(source.replace(b"</iati-activities>", b"<oops></iati-activities>"))
+    done = run("convert", path)
+    assert done.returncode == 2
+    assert "<iati-activity" in done.stdout
+    assert "</iati-activities>" not in done.stdout
+
+
+def test_a_bad_today_is_a_usage_error_not_a_traceback() -> None:
+    done = run("validate", sample("real/usaid-bo.xml"), "--today", "2025-13-01")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr

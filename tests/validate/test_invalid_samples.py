@@ -84,7 +84,7 @@ def test_version_1_is_no_longer_supported_but_is_upgraded_and_checked() -> None:
 def test_utf16_and_cr_line_endings_are_read_as_valid_files() -> None:
     utf16 = report_of("encoding-valid-UTF-16LE.xml")
     assert utf16.valid
-    assert len(utf16.records) == 4
+    assert utf16.record_count == 4
     carriage_returns = report_of("iati-act-line-endings-cr.xml")
     assert carriage_returns.valid
     assert {f.line for f in carriage_returns.all_findings()} - {None} <= set(range(1, 60))

@@ -1,0 +1,145 @@
+"""XML → model: one pass over an element per its compiled plan (the hot path of every import)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from iati.xml import ChildSpec, Converter, Extension, IatiElement, Plan
+
+
+@dataclass(slots=True)
+class Oddity:
+    """Something the reader kept verbatim or could not keep (becomes a finding)."""
+
+    kind: str  # "element", "attribute", "repeated", "text", "invalid"
+    element: etree._Element
+    name: str
+    value: str | None = None
+    expected: str | None = None
+
+
+OddityHandler = Callable[[Oddity], None]
+
+
+def read_element(element: etree._Element, plan: Plan, oddity: OddityHandler) -> IatiElement:
+    """The model of `element` per `plan`; whatever does not fit is reported to `oddity`.
+
+    Written for speed: one pass over attributes, text and children, each value converted
+    once, the instance built without pydantic re-validating what was just converted.
+    """
+    values: dict[str, Any] = {}
+    attrib = element.attrib
+    if attrib:
+        names = plan.attributes
+        for key, raw in attrib.items():
+            slot = names.get(key)
+            if slot is None:
+                _extra_attribute(values, element, key, raw, oddity)
+            elif slot[1] is None:
+                values[slot[0]] = raw
+            else:
+                _convert(values, element, slot, raw, key, oddity)
+    text = element.text
+    if plan.text is not None:
+        if len(element):
+            text = _text_around_children(element)
+        if text is not None:
+            _convert(values, element, plan.text, text, "text()", oddity)
+    elif text is not None and not text.isspace():
+        oddity(Oddity("text", element, str(element.tag), text))
+    if len(element):
+        _read_children(element, plan, values, oddity)
+    full = {**plan.defaults, **values}
+    for name, factory in plan.factories:
+        if name not in values:
+            full[name] = factory()
+    return plan.new(full, set(values))
+
+
+def _read_children(
+    element: etree._Element, plan: Plan, values: dict[str, Any], oddity: OddityHandler
+) -> None:
+    children = plan.children
+    takes_text = plan.text is not None
+    position = 0
+    for child in element:
+        tag = child.tag
+        tail = child.tail
+        # In a text element, text after a comment is part of its text (read above).
+        if tail is not None and not tail.isspace() and not (takes_text and _is_node(tag)):
+            oddity(Oddity("text", element, str(element.tag), tail))
+        spec = children.get(tag)
+        if spec is None or (not spec.many and spec.field in values):
+            _keep_verbatim(values, child, position, spec, oddity)
+            continue
+        model = read_element(child, spec.plan, oddity)  # type: ignore[arg-type]
+        if spec.many:
+            items = values.get(spec.field)
+            if items is None:
+                values[spec.field] = [model]
+            else:
+                items.append(model)
+        else:
+            values[spec.field] = model
+        position += 1
+
+
+def _is_node(tag: object) -> bool:
+    """True for comments and processing instructions (whose tag is a factory, not a name)."""
+    return not isinstance(tag, str)
+
+
+def _text_around_children(element: etree._Element) -> str | None:
+    """The text of an element, joined around the comments and processing instructions in it."""
+    pieces = [element.text or ""]
+    pieces += [child.tail or "" for child in element if _is_node(child.tag)]
+    text = "".join(pieces)
+    return text if text or element.text is not None else None
+
+
+def _convert(
+    values: dict[str, Any],
+    element: etree._Element,
+    slot: tuple[str, Converter | None],
+    raw: str,
+    where: str,
+    oddity: OddityHandler,
+) -> None:
+    name, convert = slot
+    if convert is None:
+        values[name] = raw
+        return
+    try:
+        values[name] = convert(raw)
+    except ValueError as error:
+        oddity(Oddity("invalid", element, where, raw, str(error)))
+
+
+def _extra_attribute(
+    values: dict[str, Any], element: etree._Element, key: str, raw: str, oddity: OddityHandler
+) -> None:
+    values.setdefault("extra_attributes", {})[key] = raw
+    if not key.startswith("{"):
+        oddity(Oddity("attribute", element, key, raw))
+
+
+def _keep_verbatim(
+    values: dict[str, Any],
+    child: etree._Element,
+    position: int,
+    spec: ChildSpec | None,
+    oddity: OddityHandler,
+) -> None:
+    """Keep an element the model has no place for, exactly as it was, at its position."""
+    if _is_node(child.tag):
+        return  # comments and processing instructions are not data
+    xml = etree.tostring(child, with_tail=False, encoding="unicode")
+    values.setdefault("extensions", []).append(Extension(position=position, xml=xml))
+    if spec is not None:
+        oddity(Oddity("repeated", child, str(child.tag)))
+    elif etree.QName(child).namespace is None:
+        oddity(Oddity("element", child, str(child.tag)))
