@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# The reference data beside the checkout (../shared), or where IATI_EC_SHARED points.
+SHARED = Path(
+    os.environ.get("IATI_EC_SHARED", Path(__file__).resolve().parents[1].parent / "shared")
+)
 SAMPLES = SHARED / "iati" / "samples"
 
 

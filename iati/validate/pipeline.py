@@ -33,8 +33,9 @@ def validate(
 ) -> ValidationReport:
     """Every finding of the three stages on `source`, never raising for bad input.
 
-    Input that cannot be read at all (not XML, not IATI, a DTD, too large) gives a report
-    with `fatal` set and `readable` false. `progress` is called with the bytes read so far.
+    Input that cannot be read at all (not XML, not IATI, a DTD, too large, no such file)
+    gives a report with `fatal` set and `readable` false. `progress` is called with the
+    bytes read so far.
     """
     report = ValidationReport(file=name or _name(source))
     reader: Reader[Any] = Reader(
@@ -44,6 +45,8 @@ def validate(
         _run(reader, report, today, progress)
     except IatiInputError as error:
         report.fatal = error.as_dict()
+    except OSError as error:  # missing file, a directory, unreadable: say so, as a finding
+        report.fatal = {"code": "input.unreadable", "message": f"{error.strerror or error}."}
     return report
 
 

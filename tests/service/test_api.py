@@ -76,3 +76,15 @@ def test_the_committed_openapi_document_matches_the_app() -> None:
     assert json.loads(OPENAPI.read_text(encoding="utf-8")) == json.loads(openapi_document()), (
         "openapi/openapi.json is stale: run `iati-ec openapi -o openapi/openapi.json`"
     )
+
+
+def test_validate_refuses_bodies_over_the_limit_with_a_problem(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "max_upload_bytes", 1000)
+    answer = client.post("/api/v1/validate", content=b"<" * 5000)
+    assert answer.status_code == 413
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "input.too-large"

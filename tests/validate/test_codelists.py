@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,8 +14,8 @@ from iati.codelists import load_codelist
 from iati.findings import Finding, Severity, Stage
 from iati.source import IatiSource
 from iati.validate.codelists import PATH_CORRECTIONS, CodelistRules
+from tests.conftest import SAMPLES
 
-SAMPLES = Path(os.environ.get("IATI_SAMPLES", "/work/shared/iati/samples"))
 OFFICIAL = SAMPLES / "official"
 ACTIVITY_203 = OFFICIAL / "2.03" / "activity-standard-example-annotated.xml"
 ORGANISATION_203 = OFFICIAL / "2.03" / "organisation-standard-example-annotated.xml"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +89,10 @@ def test_utf16_and_cr_line_endings_are_read_as_valid_files() -> None:
     carriage_returns = report_of("iati-act-line-endings-cr.xml")
     assert carriage_returns.valid
     assert {f.line for f in carriage_returns.all_findings()} - {None} <= set(range(1, 60))
+
+
+def test_a_missing_file_or_a_directory_is_unreadable_not_an_exception(tmp_path: Path) -> None:
+    for source in (tmp_path / "nothing.xml", tmp_path):
+        report = validate(source, today=TODAY)
+        assert report.fatal is not None
+        assert report.fatal["code"] == "input.unreadable"

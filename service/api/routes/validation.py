@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from iati.validate import validate
 from service.config import get_settings
+from service.errors import DomainError
 
 router = APIRouter(prefix="/api/v1", tags=["validation"])
 _CHUNK = 1 << 20
@@ -29,10 +31,25 @@ async def validate_file(
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
+            if size > settings.max_upload_bytes:
+                raise UploadTooLargeError(
+                    f"The body is larger than {settings.max_upload_bytes:,} bytes; "
+                    "split the file or ask the operator to raise IATI_EC_MAX_UPLOAD_BYTES.",
+                    limit=settings.max_upload_bytes,
+                )
             spool.write(chunk)
         spool.seek(0)
-        report = validate(
-            spool, today=datetime.now(UTC).date(), name="request body",
+        # Validation is CPU-bound: run it off the event loop.
+        report = await run_in_threadpool(
+            validate, spool, today=datetime.now(UTC).date(), name="request body",
             max_bytes=settings.max_upload_bytes,
         )
     return report.as_official() if official else report.as_dict()
+
+
+class UploadTooLargeError(DomainError):
+    """The request body is over the configured limit."""
+
+    status = 413
+    code = "input.too-large"
+    title = "The upload is too large"
