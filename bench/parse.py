@@ -37,7 +37,8 @@ from lxml import etree
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-TOOLS = HERE.parents[1] / "shared" / "bench"
+# The shared benchmark tools beside the checkout (../shared), or where IATI_EC_SHARED points.
+TOOLS = Path(os.environ.get("IATI_EC_SHARED", HERE.parents[1] / "shared")) / "bench"
 GNU_TIME = Path("/usr/bin/time")
 MEGABYTE = 1_000_000
 MIB = 1024 * 1024
@@ -356,7 +357,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where corpora are built and reused (default: bench/corpus/)")
     add("--markdown", type=Path, metavar="FILE", help="also write the Markdown report to FILE")
     add("--tools", type=Path, default=TOOLS,
-        help="folder of make_corpus.py, floor.py, naive_full_model.py (default: ../shared/bench)")
+        help="folder of make_corpus.py, floor.py, naive_full_model.py "
+             "(default: $IATI_EC_SHARED/bench or ../shared/bench)")
     add("--commit", metavar="REV",
         help="measure this commit's iati/ (exported to a temporary folder), not the working tree")
     add("--measure", choices=["auto", "time", "python"], default="auto",

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHARED
+
 REPO = Path(__file__).resolve().parents[1]
-TOOLS = REPO.parent / "shared" / "bench"
+TOOLS = SHARED / "bench"
 READERS = ("floor", "full model read", "read + validate", "naive full model")
 
 
