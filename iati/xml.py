@@ -82,6 +82,17 @@ class IatiElement(BaseModel):
     extra_attributes: dict[str, str] = Field(default_factory=dict)
 
 
+class ValueElement(IatiElement):
+    """A small, frozen element that is a value (a narrative, a code, a date).
+
+    The reader shares one instance between every identical occurrence in a file (a file
+    repeats the same few codes and names thousands of times), which makes reading much
+    cheaper. Frozen, so a shared instance cannot be changed under its other users: replace
+    it (``model_copy(update=…)``) instead of mutating it, its lists included.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
 
 @dataclass(slots=True)
 class ChildSpec:
@@ -110,6 +121,8 @@ class Plan:
     text: tuple[str, Converter | None] | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
     factories: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
+    # Instances of a `ValueElement` already read, by (text, attributes); None: not shared.
+    shared: dict[tuple[str | None, tuple[tuple[str, str], ...]], IatiElement] | None = None
 
     def new(self, values: dict[str, Any], fields_set: set[str]) -> IatiElement:
         """An instance from values the reader has already converted to the field types.
@@ -142,7 +155,7 @@ def plan_for(cls: type[IatiElement]) -> Plan:
 
 
 def _compile(cls: type[IatiElement]) -> Plan:
-    plan = Plan(cls)
+    plan = Plan(cls, shared={} if issubclass(cls, ValueElement) else None)
     hints = typing.get_type_hints(cls, include_extras=True)
     for name, info in cls.model_fields.items():
         if info.default_factory is not None:

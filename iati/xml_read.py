@@ -25,12 +25,49 @@ class Oddity:
 OddityHandler = Callable[[Oddity], None]
 
 
+_SHARED_LIMIT = 50_000  # distinct value elements remembered per class
+
+
 def read_element(element: etree._Element, plan: Plan, oddity: OddityHandler) -> IatiElement:
     """The model of `element` per `plan`; whatever does not fit is reported to `oddity`.
 
     Written for speed: one pass over attributes, text and children, each value converted
-    once, the instance built without pydantic re-validating what was just converted.
+    once, the instance built without pydantic re-validating what was just converted, and
+    identical value elements (see `ValueElement`) read once.
     """
+    shared = plan.shared
+    if shared is not None and not len(element):
+        key = (element.text, tuple(element.attrib.items()))
+        model = shared.get(key)
+        if model is None:
+            model = _read_value(element, plan, oddity, shared, key)
+        return model
+    return _read(element, plan, oddity)
+
+
+def _read_value(
+    element: etree._Element,
+    plan: Plan,
+    oddity: OddityHandler,
+    shared: dict[Any, IatiElement],
+    key: Any,
+) -> IatiElement:
+    """Read a value element, and remember it if nothing about it needed reporting."""
+    noticed: list[Oddity] = []
+
+    def note(found: Oddity) -> None:
+        noticed.append(found)
+        oddity(found)
+
+    model = _read(element, plan, note)
+    if not noticed:
+        if len(shared) >= _SHARED_LIMIT:
+            shared.clear()
+        shared[key] = model
+    return model
+
+
+def _read(element: etree._Element, plan: Plan, oddity: OddityHandler) -> IatiElement:
     values: dict[str, Any] = {}
     attrib = element.attrib
     if attrib:

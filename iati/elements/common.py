@@ -8,10 +8,10 @@ from typing import Annotated
 from pydantic import Field
 
 from iati.values import IsoDate, XsdBoolean
-from iati.xml import TEXT, XML_LANG, Attr, Child, IatiElement
+from iati.xml import TEXT, XML_LANG, Attr, Child, IatiElement, ValueElement
 
 
-class Narrative(IatiElement):
+class Narrative(ValueElement):
     """Human-readable text in one language (`xml:lang`, or the activity's default)."""
 
     text: Annotated[str | None, TEXT] = None
@@ -37,7 +37,7 @@ class Description(Narratives):
     type: Annotated[str | None, Attr("type")] = None
 
 
-class Code(IatiElement):
+class Code(ValueElement):
     """An element that carries only a code (activity-status, flow-type, …)."""
 
     code: Annotated[str | None, Attr("code")] = None
@@ -49,7 +49,7 @@ class VocabularyCode(Code):
     vocabulary: Annotated[str | None, Attr("vocabulary")] = None
 
 
-class IsoDateElement(IatiElement):
+class IsoDateElement(ValueElement):
     """An element that carries only an `iso-date` (period-start, transaction-date, …)."""
 
     iso_date: Annotated[IsoDate | None, Attr("iso-date")] = None

@@ -241,3 +241,26 @@ def test_1x_files_are_upgraded_to_2_03_with_every_step_reported(
     assert len(schema.error_log) <= most_xsd_errors
     if most_xsd_errors:
         assert any(f.code.startswith("upgrade.") for r in read for f in r.findings)
+
+
+# -- value elements are shared ----------------------------------------------------------
+
+
+def test_identical_value_elements_are_read_once_and_frozen() -> None:
+    from pydantic import ValidationError
+
+    first, second = [record.model for record in read_activities(sample("real/usaid-bo.xml"))][:2]
+    assert first.reporting_org is not None
+    assert second.reporting_org is not None
+    assert first.reporting_org.narratives[0] is second.reporting_org.narratives[0]
+    with pytest.raises(ValidationError):
+        first.reporting_org.narratives[0].text = "changed"  # type: ignore[misc]
+
+
+def test_a_bad_value_element_is_reported_every_time_it_occurs() -> None:
+    bad = b'<activity-date type="1" iso-date="2020-13-45"/>'
+    xml = activity(bad * 2)
+    [record] = list(read_activities(xml))
+    assert [f.line for f in record.findings if f.code == "read.invalid-value"] == [5, 5]
+    again = next(iter(read_activities(xml)))
+    assert len([f for f in again.findings if f.code == "read.invalid-value"]) == 2
