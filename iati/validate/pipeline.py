@@ -89,7 +89,9 @@ class RecordChecker:
     def finish(self) -> list[Finding]:
         """Findings about the file's root, once every record has been checked."""
         stream = self._reader.stream
-        return self.schema.finish(extras=stream.extras, record_count=stream.record_count)
+        return self.schema.finish(
+            extras=stream.extras, record_count=stream.record_count, stray_text=stream.stray_text
+        )
 
 
 def _run(

@@ -182,8 +182,29 @@ class SchemaStage:
         self._shape.add_records(1)
         return found
 
-    def finish(self, *, extras: Sequence[RootExtra], record_count: int) -> list[Finding]:
-        """Findings about the root itself (attributes, children), reported once per file."""
+    def finish(
+        self,
+        *,
+        extras: Sequence[RootExtra],
+        record_count: int,
+        stray_text: Sequence[tuple[int | None, str]] = (),
+    ) -> list[Finding]:
+        """Findings about the root itself (attributes, children, text), once per file.
+
+        `stray_text` is the non-white-space text found directly in the root (the source
+        notes it as records are released); libxml2 reports each such text node once.
+        """
+        found = [self._stray_text_finding() for _ in stray_text]
+        return found + self._root_structure(extras, record_count)
+
+    def _stray_text_finding(self) -> Finding:
+        message = (
+            f"Element '{self.root.tag}': Character content other than whitespace is not "
+            "allowed because the content type is 'element-only'."
+        )
+        return make(_CODE, actual=message, xpath=f"/{self.root.tag}", line=self.root.line)
+
+    def _root_structure(self, extras: Sequence[RootExtra], record_count: int) -> list[Finding]:
         shape = _RootShape(self.root.record_tag)
         wrapper = self._wrapper([])
         regions: list[_Region] = []
