@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Any
@@ -23,10 +22,10 @@ from rich.progress import (
 )
 
 from iati.errors import IatiInputError
-from iati.validate import ValidationReport, validate
+from iati.validate import ValidationReport
 from service import convert as conversion
 from service.cli_db import db_app
-from service.reporting import print_report
+from service.reporting import validate_as_json, validate_for_people
 
 app = typer.Typer(
     name="iati-ec",
@@ -103,25 +102,24 @@ def validate_command(
     Exit status: 0 all valid, 1 some file invalid, 2 some file unreadable.
     """
     reference = today.date() if today else datetime.now(UTC).date()
-    reports = [_validate_one(path, reference) for path in files]
+    reports: list[ValidationReport] = []
+    console = Console()
     if as_json or official:
-        documents = [r.as_official() if official else r.as_dict() for r in reports]
-        json.dump(documents, sys.stdout, indent=2)  # always a list: one report per file
-        sys.stdout.write("\n")
-    else:
-        out = Console()
-        for report in reports:
-            print_report(out, report, limit=limit)
+        sys.stdout.write("[")  # always a list, one report per file, streamed as found
+    for index, path in enumerate(files):
+        with _progress(path, f"Validating {path.name}") as advance:
+            if as_json or official:
+                sys.stdout.write(",\n" if index else "\n")
+                reports.append(validate_as_json(
+                    path, today=reference, official=official, out=sys.stdout, progress=advance
+                ))
+            else:
+                reports.append(validate_for_people(
+                    path, today=reference, limit=limit, console=console, progress=advance
+                ))
+    if as_json or official:
+        sys.stdout.write("\n]\n")
     raise typer.Exit(_exit_status(reports))
-
-
-def _validate_one(path: Path, reference: date) -> ValidationReport:
-    if not path.is_file():
-        report = ValidationReport(file=str(path))
-        report.fatal = {"code": "input.missing", "message": f"{path} is not a readable file."}
-        return report
-    with _progress(path, f"Validating {path.name}") as advance:
-        return validate(path, today=reference, progress=advance)
 
 
 def _exit_status(reports: list[ValidationReport]) -> int:

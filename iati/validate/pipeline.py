@@ -30,14 +30,16 @@ def validate(
     name: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Progress | None = None,
+    on_record: Callable[[RecordReport], None] | None = None,
 ) -> ValidationReport:
     """Every finding of the three stages on `source`, never raising for bad input.
 
     Input that cannot be read at all (not XML, not IATI, a DTD, too large, no such file)
     gives a report with `fatal` set and `readable` false. `progress` is called with the
-    bytes read so far.
+    bytes read so far. With `on_record`, each record's findings go to it as they are found
+    instead of being kept in the report: memory then stays flat whatever the file's size.
     """
-    report = ValidationReport(file=name or _name(source))
+    report = ValidationReport(file=name or _name(source), sink=on_record)
     reader: Reader[Any] = Reader(
         source, max_bytes=max_bytes, unknown_version="assume-latest", keep_element=True
     )
@@ -103,8 +105,8 @@ def _run(
             stages = _start(reader, report, today)
         found = stages.check(record)
         report.record_count += 1
-        if found:  # only records with findings are kept: memory stays flat on clean files
-            report.records.append(RecordReport(
+        if found:  # only records with findings are reported
+            report.add(RecordReport(
                 identifier=record.identifier,
                 title=_title(record.model),
                 position=record.position,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,10 @@ class ValidationReport:
     A file is valid when nothing critical was found (schema errors, unreadable or
     unsupported input), as in the official validator; errors and warnings are reported
     but do not make the file invalid.
+
+    Records with findings are kept in `records`, unless a `sink` takes them as they come
+    (so that a report on a file of any size needs flat memory); the counts are kept either
+    way.
     """
 
     file: str
@@ -59,15 +64,31 @@ class ValidationReport:
     records: list[RecordReport] = field(default_factory=list)  # those with findings
     record_count: int = 0
     fatal: dict[str, Any] | None = None
+    sink: Callable[[RecordReport], None] | None = field(default=None, repr=False)
+    _record_severities: Counter[Severity] = field(default_factory=Counter, repr=False)
+
+    def add(self, record: RecordReport) -> None:
+        """Count `record`'s findings, and keep it (or hand it to the sink)."""
+        self._record_severities.update(finding.severity for finding in record.findings)
+        if self.sink is not None:
+            self.sink(record)
+        else:
+            self.records.append(record)
 
     def all_findings(self) -> list[Finding]:
+        """The file's findings and those of the kept records (none are kept with a sink)."""
         found = list(self.findings)
         for record in self.records:
             found.extend(record.findings)
         return found
 
+    def summary_total(self) -> int:
+        """How many findings there are in all (kept or not)."""
+        return sum(self.summary().values()) - (0 if self.fatal is None else 1)
+
     def summary(self) -> dict[str, int]:
-        counts = Counter(finding.severity for finding in self.all_findings())
+        counts = Counter(finding.severity for finding in self.findings)
+        counts.update(self._record_severities)
         summary = {severity.value: counts.get(severity, 0) for severity in Severity}
         if self.fatal is not None:
             summary["critical"] += 1
@@ -127,6 +148,13 @@ class ValidationReport:
             line=self.fatal.get("line"),
         )
         return [fatal, *self.findings]
+
+
+def official_record(record: RecordReport) -> dict[str, Any]:
+    """One record's group of the official report (for writing reports as they stream)."""
+    return _official_group(
+        record.identifier or f"#{record.position}", record.title or "", record.findings
+    )
 
 
 def _official_group(identifier: str, title: str, findings: list[Finding]) -> dict[str, Any]:

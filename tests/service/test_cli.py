@@ -125,3 +125,16 @@ def test_a_bad_today_is_a_usage_error_not_a_traceback() -> None:
     done = run("validate", sample("real/usaid-bo.xml"), "--today", "2025-13-01")
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
+
+
+def test_streamed_json_report_equals_the_report_kept_in_memory() -> None:
+    from datetime import date
+
+    from iati.validate import validate
+
+    path = sample("real/cabei-bcie.xml")
+    done = run("validate", "--json", "--today", "2026-11-27", path)
+    [streamed] = json.loads(done.stdout)
+    kept = json.loads(json.dumps(validate(path, today=date(2026, 11, 27)).as_dict()))
+    assert streamed == kept
+    assert len(streamed["records"]) == 87
