@@ -8,7 +8,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from service import errors
-from service.api.routes import health, validation
+from service.api.routes import health, organisations, validation
 
 
 def create_app() -> FastAPI:
@@ -20,6 +20,7 @@ def create_app() -> FastAPI:
     )
     app.include_router(health.router)
     app.include_router(validation.router)
+    app.include_router(organisations.router)
     errors.install(app)
     return app
 

@@ -25,6 +25,7 @@ from iati.errors import IatiInputError
 from iati.validate import ValidationReport
 from service import convert as conversion
 from service.cli_db import db_app
+from service.cli_registry import keys_app, orgs_app
 from service.reporting import validate_as_json, validate_for_people
 
 app = typer.Typer(
@@ -34,6 +35,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_app, name="db")
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(keys_app, name="keys")
 err = Console(stderr=True)
 PROGRESS_THRESHOLD = 5_000_000  # bytes; smaller files finish before a bar would help
 

@@ -1,0 +1,67 @@
+"""The routes' dependencies: a database session per request, and the caller's API key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from service.db import get_session
+from service.models import KeyScope
+from service.services.keys import (
+    InsufficientScopeError,
+    InvalidKeyError,
+    Principal,
+    authenticate,
+)
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+# auto_error=False: a missing key is our own `auth.invalid-key` problem, not FastAPI's.
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    bearerFormat="iatiec_<key_id>_<secret>",
+    description="An API key of iati-ec (`iati-ec keys create`), sent as a bearer token.",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+@cache  # one dependency per scope, so FastAPI resolves it once per request
+def require(scope: KeyScope) -> Callable[..., Principal]:
+    """A dependency giving the caller's `Principal` if its key allows `scope`.
+
+    401 (`auth.invalid-key`) without a valid key; 403 (`auth.insufficient-scope`) when the
+    key lacks the scope. An admin key has every scope.
+    """
+
+    def principal(session: SessionDep, credentials: Credentials) -> Principal:
+        found = None if credentials is None else authenticate(session, credentials.credentials)
+        # Ends the read (and keeps the last-used time) before the route starts its work.
+        session.commit()
+        if found is None:
+            raise InvalidKeyError()
+        if not found.allows(scope):
+            raise InsufficientScopeError(scope)
+        return found
+
+    principal.__name__ = f"require_{scope.value}"
+    return principal
+
+
+PublishPrincipal = Annotated[Principal, Depends(require(KeyScope.publish))]
+ReadPrincipal = Annotated[Principal, Depends(require(KeyScope.read))]
+AdminPrincipal = Annotated[Principal, Depends(require(KeyScope.admin))]
+
+__all__ = [
+    "AdminPrincipal",
+    "Principal",
+    "PublishPrincipal",
+    "ReadPrincipal",
+    "SessionDep",
+    "require",
+]

@@ -1,0 +1,1 @@
+"""Use cases of the service: named functions taking a session and keyword-only arguments."""

@@ -1,0 +1,364 @@
+"""The registry of organisations: register them, find them by IATI identifier, list them,
+and link the partners named in pushed activities (`link_partners`)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from service.errors import DomainError
+from service.models import Organisation, OrganisationRef, OrganisationRole
+
+
+class OrganisationName(BaseModel):
+    """A name as published, with its language when one was given."""
+
+    text: str
+    lang: str | None = None
+
+
+class OrganisationCreate(BaseModel):
+    """An organisation to register: its IATI identifiers, name, type and roles."""
+
+    refs: list[str] = Field(min_length=1, examples=[["XM-DAC-46008"]])
+    name: str = Field(min_length=1, examples=["CAF"])
+    type: str | None = Field(default=None, description="IATI OrganisationType code")
+    roles: list[OrganisationRole] = Field(min_length=1)
+
+
+class OrganisationPublic(BaseModel):
+    """An organisation as the registry shows it."""
+
+    id: int
+    refs: list[str]
+    name: str
+    type: str | None
+    roles: list[OrganisationRole]
+    names: list[OrganisationName]
+
+
+class OrganisationNotFoundError(DomainError):
+    """No organisation has this IATI identifier."""
+
+    status: ClassVar[int] = 404
+    code: ClassVar[str] = "organisation.not-found"
+    title: ClassVar[str] = "Unknown organisation"
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"No organisation has the identifier {ref}.", ref=ref)
+        self.ref = ref
+
+
+class DuplicateRefError(DomainError):
+    """The identifier already belongs to an organisation."""
+
+    status: ClassVar[int] = 409
+    code: ClassVar[str] = "organisation.duplicate-ref"
+    title: ClassVar[str] = "Identifier already registered"
+
+    def __init__(self, ref: str, organisation: Organisation) -> None:
+        super().__init__(
+            f"{ref} already identifies {organisation.name} (organisation {organisation.id}).",
+            ref=ref, organisation_id=organisation.id,
+        )
+        self.ref = ref
+        self.organisation = organisation
+
+
+class InvalidOrganisationError(DomainError):
+    """The organisation cannot be registered as given (e.g. an empty name)."""
+
+    status: ClassVar[int] = 422
+    code: ClassVar[str] = "organisation.invalid"
+    title: ClassVar[str] = "Invalid organisation"
+
+
+def register_organisation(
+    session: Session,
+    *,
+    refs: list[str],
+    name: str,
+    type: str | None = None,
+    roles: list[OrganisationRole],
+) -> Organisation:
+    """A new organisation with its identifiers; `DuplicateRefError` if one is taken."""
+    wanted = list(dict.fromkeys(ref.strip() for ref in refs))
+    shown = name.strip()
+    if not shown or any(not ref for ref in wanted):
+        raise InvalidOrganisationError("Give a name, and identifiers that are not blank.")
+    for ref in wanted:
+        if (owner := find_organisation(session, ref)) is not None:
+            raise DuplicateRefError(ref, owner)
+    organisation = Organisation(
+        name=shown,
+        type=(type or "").strip() or None,
+        roles=list(dict.fromkeys(OrganisationRole(role).value for role in roles)),
+        names=[{"text": shown, "lang": None}],
+    )
+    try:
+        add_with_refs(session, organisation, wanted)
+    except IntegrityError:
+        # Registered by someone else between the check and the insert: say who owns it.
+        for ref in wanted:
+            if (owner := find_organisation(session, ref)) is not None:
+                raise DuplicateRefError(ref, owner) from None
+        raise
+    return organisation
+
+
+def add_with_refs(session: Session, organisation: Organisation, refs: list[str]) -> None:
+    """Insert `organisation` and its identifiers in a savepoint.
+
+    On `IntegrityError` (an identifier taken meanwhile) only the savepoint is undone, so
+    the caller's transaction stays usable and can read who took it.
+    """
+    with session.begin_nested():
+        session.add(organisation)
+        session.flush()
+        assert organisation.id is not None
+        session.add_all(OrganisationRef(organisation_id=organisation.id, ref=r) for r in refs)
+        session.flush()
+
+
+def find_organisation(session: Session, ref: str) -> Organisation | None:
+    """The organisation identified by `ref` (any of its identifiers), if registered."""
+    statement = (
+        select(Organisation)
+        .join(OrganisationRef, col(OrganisationRef.organisation_id) == col(Organisation.id))
+        .where(OrganisationRef.ref == ref.strip())
+    )
+    return session.exec(statement).first()
+
+
+def refs_of(session: Session, organisation_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The identifiers of each organisation, in the order they were registered."""
+    found: dict[int, list[str]] = defaultdict(list)
+    ids = list(organisation_ids)
+    if not ids:
+        return found
+    statement = (
+        select(OrganisationRef.organisation_id, OrganisationRef.ref)
+        .where(col(OrganisationRef.organisation_id).in_(ids))
+        .order_by(col(OrganisationRef.id))
+    )
+    for organisation_id, ref in session.exec(statement):
+        found[organisation_id].append(ref)
+    return found
+
+
+def list_organisations(
+    session: Session, *, role: OrganisationRole | None = None
+) -> list[OrganisationPublic]:
+    """Every registered organisation (of `role`, if given), by name."""
+    rows = session.exec(
+        select(Organisation).order_by(col(Organisation.name), col(Organisation.id))
+    ).all()
+    # Roles are a JSON list, filtered here: the registry is small and JSON containment
+    # differs between SQLite and PostgreSQL.
+    chosen = [row for row in rows if role is None or role.value in row.roles]
+    refs = refs_of(session, (row.id for row in chosen if row.id is not None))
+    return [public(row, refs.get(row.id or 0, [])) for row in chosen]
+
+
+def public(organisation: Organisation, refs: list[str]) -> OrganisationPublic:
+    """The registry's view of `organisation`."""
+    assert organisation.id is not None
+    return OrganisationPublic(
+        id=organisation.id,
+        refs=refs,
+        name=organisation.name,
+        type=organisation.type,
+        roles=[OrganisationRole(role) for role in organisation.roles],
+        names=[OrganisationName.model_validate(name) for name in organisation.names],
+    )
+
+
+# Partners named in pushed activities ---------------------------------------------------
+
+Participant = tuple[str | None, str | None, str | None, list[dict[str, Any]]]
+FUNDING = "1"  # IATI OrganisationRole code of the funding organisation
+_NAME_LOCK = b"iati-ec organisation name\0"
+
+
+@dataclass
+class _Partner:
+    """The participating-orgs of one call that name the same organisation."""
+
+    ref: str | None
+    names: list[dict[str, str | None]]
+    type: str | None = None
+    roles: set[OrganisationRole] = field(default_factory=set)
+    keys: set[str] = field(default_factory=set)
+
+
+def normalised(name: str) -> str:
+    """`name` as compared when a partner has no identifier: case-folded, spaces collapsed."""
+    return " ".join(name.casefold().split())
+
+
+def partner_key(ref: str | None, narratives: list[dict[str, Any]]) -> str | None:
+    """The key `link_partners` reports a participant under: its ref, else its first name."""
+    if ref and ref.strip():
+        return ref.strip()
+    names = _published(narratives)
+    return names[0]["text"] if names else None
+
+
+def link_partners(session: Session, *, participants: Iterable[Participant]) -> dict[str, int]:
+    """Register or link each participating-org `(ref, type, role code, narratives)`.
+
+    An organisation found by any of its identifiers gains the names it did not have yet
+    (names are kept as published, never replaced). An unknown identifier registers a new
+    organisation: a donor if it funds (role 1), else an implementing partner. Without an
+    identifier the organisation is matched by normalised name, else registered without one.
+    Returns `partner_key` → organisation id. Idempotent; safe under concurrent pushes on
+    PostgreSQL and, in a write session (`new_session(write=True)`), on SQLite.
+    """
+    partners = _gather(participants)
+    by_ref = _by_refs(session, [p.ref for p in partners if p.ref])
+    linked: dict[str, int] = {}
+    for partner in partners:
+        found = by_ref.get(partner.ref) if partner.ref else _by_name(session, partner)
+        if found is None:
+            found = _register_partner(session, partner)
+        else:
+            _add_names(session, found, partner)
+        assert found.id is not None
+        linked.update(dict.fromkeys(partner.keys, found.id))
+    return linked
+
+
+def _published(narratives: list[dict[str, Any]]) -> list[dict[str, str | None]]:
+    names: dict[tuple[str, str | None], None] = {}
+    for narrative in narratives:
+        text = (narrative.get("text") or "").strip()
+        if text:
+            names[(text, narrative.get("lang") or None)] = None
+    return [{"text": text, "lang": lang} for text, lang in names]
+
+
+def _gather(participants: Iterable[Participant]) -> list[_Partner]:
+    """Participants grouped by identifier (else normalised first name), in a fixed order.
+
+    Identified ones come first, so that a name without identifier can match an
+    organisation registered a moment before; and the order is the same in every
+    transaction, so concurrent pushes take row locks alike.
+    """
+    groups: dict[tuple[bool, str], _Partner] = {}
+    for ref, kind, role, narratives in participants:
+        key, names = partner_key(ref, narratives), _published(narratives)
+        if key is None:
+            continue
+        ref = (ref or "").strip() or None
+        group_key = (ref is None, ref or normalised(key))
+        group = groups.setdefault(group_key, _Partner(ref=ref, names=[]))
+        group.names += [name for name in names if name not in group.names]
+        group.type = group.type or (kind or "").strip() or None
+        funds = (role or "").strip() == FUNDING
+        group.roles.add(OrganisationRole.donor if funds else OrganisationRole.implementing_partner)
+        group.keys.add(key)
+    return [groups[key] for key in sorted(groups)]
+
+
+def _by_refs(session: Session, refs: list[str]) -> dict[str, Organisation]:
+    if not refs:
+        return {}
+    statement = (
+        select(OrganisationRef.ref, Organisation)
+        .join(Organisation, col(OrganisationRef.organisation_id) == col(Organisation.id))
+        .where(col(OrganisationRef.ref).in_(refs))
+    )
+    return dict(session.exec(statement).all())
+
+
+def _by_name(session: Session, partner: _Partner) -> Organisation | None:
+    """The organisation already bearing one of `partner`'s names (exactly, else normalised)."""
+    texts = [str(name["text"]) for name in partner.names]
+    exact = select(Organisation).where(col(Organisation.name).in_(texts))
+    found = session.exec(exact.order_by(col(Organisation.id))).first()
+    return found if found is not None else _scan_names(session, partner)
+
+
+def _scan_names(session: Session, partner: _Partner) -> Organisation | None:
+    # Names live in a JSON list, compared after case folding (which SQL's lower() does
+    # not do beyond ASCII): read them all. Only names seen for the first time get here.
+    wanted = {normalised(str(name["text"])) for name in partner.names}
+    statement = select(Organisation.id, Organisation.name, Organisation.names).order_by(
+        col(Organisation.id)
+    )
+    for organisation_id, name, names in session.exec(statement):
+        known = {normalised(name)} | {normalised(str(n.get("text") or "")) for n in names}
+        if known & wanted:
+            return session.get(Organisation, organisation_id)
+    return None
+
+
+def _register_partner(session: Session, partner: _Partner) -> Organisation:
+    first = str(partner.names[0]["text"]) if partner.names else None
+    organisation = Organisation(
+        name=first or str(partner.ref),
+        type=partner.type,
+        roles=[role.value for role in OrganisationRole if role in partner.roles],
+        names=list(partner.names),
+    )
+    if partner.ref is None:
+        return _register_unidentified(session, organisation, partner)
+    try:
+        add_with_refs(session, organisation, [partner.ref])
+    except IntegrityError:
+        # A concurrent push registered the identifier first: link to its organisation.
+        found = find_organisation(session, partner.ref)
+        if found is None:
+            raise
+        _add_names(session, found, partner)
+        return found
+    return organisation
+
+
+def _register_unidentified(
+    session: Session, organisation: Organisation, partner: _Partner
+) -> Organisation:
+    """Register an organisation known only by name, unless a concurrent push just did."""
+    if session.get_bind().dialect.name == "postgresql":
+        # No unique constraint can guard a name inside a JSON list: concurrent pushes of
+        # the same new name take turns (until commit), the second then finds the first's.
+        digest = hashlib.blake2b(_NAME_LOCK + normalised(organisation.name).encode(), digest_size=8)
+        lock = int.from_bytes(digest.digest(), "big", signed=True)
+        session.exec(select(func.pg_advisory_xact_lock(lock)))
+        if (found := _scan_names(session, partner)) is not None:
+            _add_names(session, found, partner)
+            return found
+    session.add(organisation)
+    session.flush()
+    return organisation
+
+
+def _add_names(session: Session, organisation: Organisation, partner: _Partner) -> None:
+    """Append the names (and a missing type) `partner` brings, under the row's lock."""
+    if not _unknown_names(organisation, partner) and (organisation.type or not partner.type):
+        return
+    locked = session.exec(
+        select(Organisation)
+        .where(Organisation.id == organisation.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    added = _unknown_names(locked, partner)
+    if not locked.names and added:
+        locked.name = str(added[0]["text"])  # it was shown by its identifier until now
+    locked.names = [*locked.names, *added]
+    locked.type = locked.type or partner.type
+    session.flush()
+
+
+def _unknown_names(organisation: Organisation, partner: _Partner) -> list[dict[str, str | None]]:
+    known = {(name.get("text"), name.get("lang")) for name in organisation.names}
+    return [name for name in partner.names if (name["text"], name["lang"]) not in known]
