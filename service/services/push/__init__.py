@@ -1,0 +1,48 @@
+"""Donors push IATI activity files: each activity checked, stored, versioned and recorded."""
+
+from service.services.push.background import push_in_background
+from service.services.push.changes import ChangeKind, ChangeSummary, FieldChange
+from service.services.push.intake import ReceivedFile, receive
+from service.services.push.records import (
+    ActivityOutcome,
+    FindingPublic,
+    OutcomeCounts,
+    PushNotFoundError,
+    PushPublic,
+    mark_interrupted,
+    push_document,
+    visible_push,
+)
+from service.services.push.run import (
+    NotOneActivityError,
+    Publisher,
+    PushOptions,
+    UnreadableFileError,
+    push_file,
+    run_push,
+    start_push,
+)
+
+__all__ = [
+    "ActivityOutcome",
+    "ChangeKind",
+    "ChangeSummary",
+    "FieldChange",
+    "FindingPublic",
+    "NotOneActivityError",
+    "OutcomeCounts",
+    "Publisher",
+    "PushNotFoundError",
+    "PushOptions",
+    "PushPublic",
+    "ReceivedFile",
+    "UnreadableFileError",
+    "mark_interrupted",
+    "push_document",
+    "push_file",
+    "push_in_background",
+    "receive",
+    "run_push",
+    "start_push",
+    "visible_push",
+]

@@ -1,0 +1,163 @@
+"""Push records: started, advanced per activity, finished; shown as the push document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from service.db import session_scope
+from service.errors import DomainError
+from service.models import Outcome, Push, PushActivity, PushMode, PushScope, PushStatus, utcnow
+
+
+class FindingPublic(BaseModel):
+    """One finding: the validator's (schema, codelist, ruleset …) or the push service's."""
+
+    code: str
+    severity: str
+    message: str
+    stage: str
+    xpath: str | None = None
+    line: int | None = None
+    activity: str | None = None
+    actual: str | None = None
+    category: str | None = None
+
+
+class OutcomeCounts(BaseModel):
+    """How many activities had each outcome."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    rejected: int = 0
+    deleted: int = 0
+
+
+class ActivityOutcome(BaseModel):
+    """What the push did to one activity (`position` in the file, from 1; deletions last)."""
+
+    position: int
+    iati_identifier: str | None
+    outcome: Outcome
+    version: int | None = Field(description="The activity's version after the push")
+    findings: list[FindingPublic]
+
+
+class PushPublic(BaseModel):
+    """A push: who sent which file, how far it got, and what became of each activity."""
+
+    id: str
+    status: PushStatus
+    mode: PushMode
+    scope: PushScope
+    organisation_id: int
+    received_at: datetime
+    finished_at: datetime | None
+    sha256: str | None
+    size: int | None = Field(description="Bytes in the file")
+    bytes_read: int = Field(description="Bytes processed so far (progress while running)")
+    activities_seen: int
+    counts: OutcomeCounts
+    findings: list[FindingPublic] = Field(description="Findings about the file as a whole")
+    activities: list[ActivityOutcome]
+
+
+class PushNotFoundError(DomainError):
+    """No push with this id is visible to the caller."""
+
+    status: ClassVar[int] = 404
+    code: ClassVar[str] = "push.not-found"
+    title: ClassVar[str] = "Unknown push"
+
+
+def record_outcome(
+    session: Session, push_id: str, *, position: int, identifier: str | None,
+    outcome: Outcome, version: int | None, findings: list[dict[str, Any]],
+    bytes_read: int | None = None,
+) -> None:
+    """Add one activity's outcome to the push and count it (in the caller's transaction)."""
+    session.add(PushActivity(
+        push_id=push_id, position=position, iati_identifier=identifier, outcome=outcome,
+        version=version, findings=findings,
+    ))
+    counter = getattr(Push, outcome.value)
+    values: dict[Any, Any] = {counter: counter + 1}
+    if outcome is not Outcome.deleted:
+        values[Push.activities_seen] = col(Push.activities_seen) + 1
+    if bytes_read is not None:
+        values[Push.bytes_read] = bytes_read
+    session.execute(update(Push).where(col(Push.id) == push_id).values(values))
+    session.flush()
+
+
+def finish_push(
+    engine: Engine, push_id: str, *, status: PushStatus, findings: list[dict[str, Any]],
+    bytes_read: int | None = None,
+) -> None:
+    """Close the push record with its final status and file-level findings."""
+    values: dict[Any, Any] = {
+        Push.status: status, Push.finished_at: utcnow(), Push.findings: findings,
+    }
+    if bytes_read is not None:
+        values[Push.bytes_read] = bytes_read
+    with session_scope(engine, write=True) as session:
+        session.execute(update(Push).where(col(Push.id) == push_id).values(values))
+
+
+def mark_interrupted(engine: Engine) -> int:
+    """Mark pushes left running by a process that died as incomplete; how many there were.
+
+    Call it when the service starts, before it accepts pushes: any push still running
+    then was being processed by a process that is gone.
+    """
+    with session_scope(engine, write=True) as session:
+        result = session.execute(
+            update(Push)
+            .where(col(Push.status) == PushStatus.running)
+            .values({Push.status: PushStatus.incomplete, Push.finished_at: utcnow()})
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def push_document(session: Session, push_id: str) -> PushPublic:
+    """The push `push_id` with every activity's outcome so far."""
+    push = session.get(Push, push_id, populate_existing=True)
+    if push is None:
+        raise PushNotFoundError(f"There is no push {push_id}.", push_id=push_id)
+    outcomes = session.exec(
+        select(PushActivity)
+        .where(PushActivity.push_id == push_id)
+        .order_by(col(PushActivity.position))
+    ).all()
+    return PushPublic(
+        id=push.id, status=push.status, mode=push.mode, scope=push.scope,
+        organisation_id=push.organisation_id, received_at=push.received_at,
+        finished_at=push.finished_at, sha256=push.sha256, size=push.size_bytes,
+        bytes_read=push.bytes_read, activities_seen=push.activities_seen,
+        counts=OutcomeCounts(**{o.value: getattr(push, o.value) for o in Outcome}),
+        findings=[FindingPublic.model_validate(f) for f in push.findings],
+        activities=[
+            ActivityOutcome(
+                position=row.position, iati_identifier=row.iati_identifier,
+                outcome=row.outcome, version=row.version,
+                findings=[FindingPublic.model_validate(f) for f in row.findings],
+            )
+            for row in outcomes
+        ],
+    )
+
+
+def visible_push(
+    session: Session, push_id: str, *, organisation_id: int, admin: bool
+) -> PushPublic:
+    """The push `push_id` if it is the organisation's own (any push for an admin)."""
+    push = session.get(Push, push_id)
+    if push is None or (push.organisation_id != organisation_id and not admin):
+        raise PushNotFoundError(f"There is no push {push_id} of yours.", push_id=push_id)
+    return push_document(session, push_id)
