@@ -8,7 +8,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from service import errors
-from service.api.routes import health, organisations, validation
+from service.api.routes import activities, health, organisations, pushes, validation
 
 
 def create_app() -> FastAPI:
@@ -21,6 +21,8 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(validation.router)
     app.include_router(organisations.router)
+    app.include_router(activities.router)
+    app.include_router(pushes.router)
     errors.install(app)
     return app
 

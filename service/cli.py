@@ -25,6 +25,7 @@ from iati.errors import IatiInputError
 from iati.validate import ValidationReport
 from service import convert as conversion
 from service.cli_db import db_app
+from service.cli_import import import_file
 from service.cli_registry import keys_app, orgs_app
 from service.reporting import validate_as_json, validate_for_people
 
@@ -37,6 +38,7 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(keys_app, name="keys")
+app.command(name="import")(import_file)
 err = Console(stderr=True)
 PROGRESS_THRESHOLD = 5_000_000  # bytes; smaller files finish before a bar would help
 
@@ -60,11 +62,13 @@ def serve(
     import uvicorn
 
     from service.config import get_settings
-    from service.db import upgrade_database
+    from service.db import get_engine, upgrade_database
+    from service.services.push import mark_interrupted
 
     settings = get_settings()
     if settings.migrate_on_startup:
         upgrade_database(settings.database_url)
+    mark_interrupted(get_engine())  # pushes left running by a process that is gone
     uvicorn.run(
         "service.app:create_app", factory=True,
         host=host or settings.host, port=port or settings.port,

@@ -1,0 +1,246 @@
+"""Activities over HTTP: push files, replace or delete one activity, read them back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from iati.elements.activity import Activity as IatiActivity
+from service.api.deps import PublishPrincipal, SessionDep
+from service.api.routes.pushes import AnyPrincipal, problem_responses
+from service.config import get_settings
+from service.db import get_engine, session_scope
+from service.models import PushMode, PushScope
+from service.services import activities
+from service.services.activities import VersionPublic
+from service.services.keys import Principal
+from service.services.push import (
+    Publisher,
+    PushOptions,
+    PushPublic,
+    ReceivedFile,
+    push_file,
+    push_in_background,
+    receive,
+    start_push,
+)
+from service.services.push.records import push_document
+
+router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
+EngineDep = Annotated[Engine, Depends(get_engine)]
+XML = "application/xml"
+BACKGROUND_BYTES = 20 * 1024**2
+IATI_FILE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            XML: {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object", "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PushLimits:
+    """Where bodies are spooled, how large they may be, and above which size a push is
+    processed in the background (202 Accepted)."""
+
+    max_bytes: int
+    background_bytes: int
+    spool_directory: Path | None
+
+
+def push_limits() -> PushLimits:
+    """The push limits of the settings."""
+    settings = get_settings()
+    return PushLimits(
+        max_bytes=settings.max_upload_bytes,
+        background_bytes=getattr(settings, "push_background_bytes", BACKGROUND_BYTES),
+        spool_directory=settings.spool_directory,
+    )
+
+
+LimitsDep = Annotated[PushLimits, Depends(push_limits)]
+ModeQuery = Annotated[
+    PushMode, Query(description="`atomic`: apply all activities or none")
+]
+ScopeQuery = Annotated[
+    PushScope,
+    Query(description="`dataset`: the file is your complete set; others are deleted"),
+]
+
+
+@router.post(
+    "",
+    operation_id="push_activities",
+    openapi_extra=IATI_FILE_BODY,
+    responses={
+        202: {"model": PushPublic, "description": "Large file: processing in the background"},
+        **problem_responses(401, 403, 413, 422),
+    },
+)
+async def push_activities(
+    request: Request, principal: PublishPrincipal, engine: EngineDep, limits: LimitsDep,
+    mode: ModeQuery = PushMode.default, scope: ScopeQuery = PushScope.activities,
+) -> Any:
+    """Push an IATI activity file (raw body or multipart `file`): each activity's outcome."""
+    received = await _receive(request, limits)
+    return await _push(engine, principal, received, PushOptions(mode, scope), limits)
+
+
+@router.put(
+    "/{iati_identifier:path}",
+    operation_id="put_activity",
+    openapi_extra=IATI_FILE_BODY,
+    responses=problem_responses(401, 403, 413, 422),
+)
+async def put_activity(
+    iati_identifier: str, request: Request, principal: PublishPrincipal, engine: EngineDep,
+    limits: LimitsDep,
+) -> PushPublic:
+    """Create or replace one activity from an IATI file holding exactly that activity."""
+    received = await _receive(request, limits)
+    options = PushOptions(only=iati_identifier)
+    try:
+        return await run_in_threadpool(
+            push_file, engine, publisher=_publisher(principal), received=received,
+            options=options, max_bytes=limits.max_bytes,
+        )
+    finally:
+        received.discard()
+
+
+@router.delete(
+    "/{iati_identifier:path}",
+    operation_id="delete_activity",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404),
+)
+async def delete_activity(
+    iati_identifier: str, principal: PublishPrincipal, engine: EngineDep
+) -> Response:
+    """Delete one of your activities: it keeps a tombstone and its versions."""
+    await run_in_threadpool(
+        activities.delete_activity, engine, identifier=iati_identifier,
+        publisher=_publisher(principal),
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{iati_identifier:path}/versions/{version}",
+    operation_id="get_activity_version",
+    response_class=Response,
+    responses={
+        200: {"content": {XML: {}}, "description": "The version's XML exactly as received"},
+        **problem_responses(401, 403, 404),
+    },
+)
+def get_activity_version(
+    iati_identifier: str, version: int, session: SessionDep, _: AnyPrincipal
+) -> Response:
+    """A past version of an activity, as the IATI XML that was pushed."""
+    xml = activities.version_xml(session, iati_identifier, version)
+    return Response(xml.encode("utf-8"), media_type=XML)
+
+
+@router.get(
+    "/{iati_identifier:path}/versions",
+    operation_id="list_activity_versions",
+    responses=problem_responses(401, 403, 404),
+)
+def list_activity_versions(
+    iati_identifier: str, session: SessionDep, _: AnyPrincipal
+) -> list[VersionPublic]:
+    """Every version of an activity, oldest first, with what each changed."""
+    return activities.list_versions(session, iati_identifier)
+
+
+@router.get(
+    "/{iati_identifier:path}",
+    operation_id="get_activity",
+    response_model=IatiActivity,
+    responses={
+        200: {"content": {XML: {}}, "description": "The activity (JSON, or IATI 2.03 XML)"},
+        **problem_responses(401, 403, 404, 410),
+    },
+)
+def get_activity(
+    iati_identifier: str, request: Request, session: SessionDep, _: AnyPrincipal,
+    format: Annotated[
+        Literal["json", "xml"] | None, Query(description="Overrides the Accept header")
+    ] = None,
+) -> Response:
+    """An activity as stored now: the model as JSON, or IATI 2.03 XML."""
+    stored = activities.stored_activity(session, iati_identifier)
+    headers = {"ETag": f'"{stored.content_hash}"', "X-Activity-Version": str(stored.version)}
+    if _wants_xml(format, request.headers.get("accept", "")):
+        return Response(activities.activity_xml(stored), media_type=XML, headers=headers)
+    return Response(
+        stored.model.model_dump_json(), media_type="application/json", headers=headers
+    )
+
+
+def _wants_xml(format: str | None, accept: str) -> bool:
+    if format is not None:
+        return format == "xml"
+    kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    return any(kind in (XML, "text/xml") for kind in kinds) and "application/json" not in kinds
+
+
+async def _receive(request: Request, limits: PushLimits) -> ReceivedFile:
+    return await receive(
+        request.stream(), content_type=request.headers.get("content-type"),
+        directory=limits.spool_directory, max_bytes=limits.max_bytes,
+    )
+
+
+async def _push(
+    engine: Engine, principal: Principal, received: ReceivedFile, options: PushOptions,
+    limits: PushLimits,
+) -> Any:
+    publisher = _publisher(principal)
+    if received.size <= limits.background_bytes:
+        try:
+            return await run_in_threadpool(
+                push_file, engine, publisher=publisher, received=received, options=options,
+                max_bytes=limits.max_bytes,
+            )
+        finally:
+            received.discard()
+    push_id = await run_in_threadpool(
+        start_push, engine, publisher=publisher, received=received, options=options
+    )
+    push_in_background(
+        engine, push_id, publisher=publisher, received=received, options=options,
+        max_bytes=limits.max_bytes,
+    )
+    document = await run_in_threadpool(_document, engine, push_id)
+    return JSONResponse(
+        document.model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": f"/api/v1/pushes/{push_id}"},
+    )
+
+
+def _document(engine: Engine, push_id: str) -> PushPublic:
+    with session_scope(engine) as session:
+        return push_document(session, push_id)
+
+
+def _publisher(principal: Principal) -> Publisher:
+    return Publisher(
+        organisation_id=principal.organisation_id, refs=principal.refs,
+        api_key_id=principal.api_key_id,
+    )

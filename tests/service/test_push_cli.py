@@ -1,0 +1,71 @@
+"""`iati-ec import` pushes a file through the same service as the API, in a real process.
+
+Each test has its own SQLite file, set up by the command line itself (`orgs add` migrates
+it), as an operator would.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, func, select
+
+from service.db import create_db_engine
+from service.models import Activity, Push
+from tests.conftest import sample
+from tests.service.test_push_support import USAID, USAID_EC, set_reporting_org, variant
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'import.db'}"
+    added = _iati_ec(url, "orgs", "add", "--ref", USAID, "--name", "USAID", "--role", "donor")
+    assert added.returncode == 0, added.stdout + added.stderr
+    return url
+
+
+def _iati_ec(database: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "DATABASE_URL": database}
+    return subprocess.run(
+        [sys.executable, "-m", "service", *arguments],
+        env=environment, capture_output=True, text=True, check=False, timeout=300,
+    )
+
+
+def test_import_pushes_a_file_and_prints_the_counts(database: str) -> None:
+    done = _iati_ec(database, "import", str(sample(USAID_EC)), "--org", USAID)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "250 activities: 250 created, 0 updated, 0 unchanged" in done.stdout
+    again = _iati_ec(database, "import", str(sample(USAID_EC)), "--org", USAID)
+    assert "250 unchanged" in again.stdout
+    engine = create_db_engine(database)
+    try:
+        with Session(engine) as session:
+            assert session.exec(select(func.count()).select_from(Activity)).one() == 250
+            pushes = session.exec(select(Push)).all()
+    finally:
+        engine.dispose()
+    assert len(pushes) == 2
+    assert {push.api_key_id for push in pushes} == {None}
+
+
+def test_import_exits_1_when_an_activity_is_rejected_and_2_when_unusable(
+    database: str, tmp_path: Path
+) -> None:
+    mixed = variant(USAID_EC, tmp_path / "mixed.xml", keep=3, a2=set_reporting_org("GB-1"))
+    rejected = _iati_ec(database, "import", str(mixed), "--org", USAID, "--mode", "atomic")
+    assert rejected.returncode == 1, rejected.stdout + rejected.stderr
+    assert "3 rejected" in rejected.stdout
+    assert "push.not-your-activity" in rejected.stdout
+    unknown = _iati_ec(database, "import", str(mixed), "--org", "XX-NOBODY")
+    assert unknown.returncode == 2
+    assert "no organisation XX-NOBODY" in unknown.stderr
+    unreadable = _iati_ec(
+        database, "import", str(sample("invalid/not-xml.xml")), "--org", USAID
+    )
+    assert unreadable.returncode == 2
+    assert "input.not-xml" in unreadable.stderr

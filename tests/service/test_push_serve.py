@@ -1,0 +1,119 @@
+"""End to end over real HTTP: a donor gets a key and pushes files to `iati-ec serve`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import sample
+from tests.service.test_push_support import (
+    USAID,
+    USAID_EC,
+    identifier_of,
+    set_first_transaction,
+    variant,
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _cli(folder: Path, *arguments: str) -> str:
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run(
+        [sys.executable, "-m", "service", *arguments], cwd=folder, env=environment,
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """`iati-ec serve` on a new SQLite file in `tmp_path`; its base URL."""
+    port = _free_port()
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service", "serve", "--port", str(port)],
+        cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "the server did not start in 30 s"
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0] or b""
+        print(output.decode("utf-8", "replace")[-20_000:])  # shown when a test fails
+
+
+def test_a_donor_gets_a_key_and_pushes_over_http(server: str, tmp_path: Path) -> None:
+    _cli(tmp_path, "orgs", "add", "--ref", USAID, "--name", "USAID", "--role", "donor")
+    key = _cli(tmp_path, "keys", "create", "--org", USAID, "--scope", "publish").split()[-1]
+    auth = {"Authorization": f"Bearer {key}"}
+    body = sample(USAID_EC).read_bytes()
+    with httpx.Client(base_url=server, headers=auth, timeout=120) as http:
+        first = http.post("/api/v1/activities", content=body)
+        assert first.status_code == 200, first.text
+        assert first.json()["counts"]["created"] == 250
+        again = http.post("/api/v1/activities", content=body).json()
+        assert again["counts"]["unchanged"] == 250
+        identifier = identifier_of(USAID_EC, 7)
+        xml = http.get(f"/api/v1/activities/{identifier}", headers={"Accept": "application/xml"})
+        assert xml.status_code == 200
+        assert identifier in xml.text
+        polled = http.get(f"/api/v1/pushes/{first.json()['id']}").json()
+        assert polled["status"] == "completed"
+
+
+def test_parallel_clients_never_lose_an_update(server: str, tmp_path: Path) -> None:
+    _cli(tmp_path, "orgs", "add", "--ref", USAID, "--name", "USAID", "--role", "donor")
+    key = _cli(tmp_path, "keys", "create", "--org", USAID, "--scope", "publish").split()[-1]
+    auth = {"Authorization": f"Bearer {key}"}
+    identifier = identifier_of(USAID_EC, 1)
+    bodies = [
+        variant(
+            USAID_EC, tmp_path / f"v{n}.xml", keep=1,
+            a1=set_first_transaction(f"{n}.00", f"2026-01-{n:02d}T00:00:00Z"),
+        ).read_bytes()
+        for n in range(1, 9)
+    ]
+    answers: list[httpx.Response] = []
+
+    def send(body: bytes) -> None:
+        with httpx.Client(base_url=server, headers=auth, timeout=120) as http:
+            answers.append(http.put(f"/api/v1/activities/{identifier}", content=body))
+
+    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [answer.status_code for answer in answers] == [200] * 8
+    outcomes = [answer.json()["activities"][0]["outcome"] for answer in answers]
+    assert outcomes.count("created") == 1
+    with httpx.Client(base_url=server, headers=auth, timeout=60) as http:
+        stored = http.get(f"/api/v1/activities/{identifier}").json()
+        versions = http.get(f"/api/v1/activities/{identifier}/versions").json()
+    assert stored["transactions"][0]["value"]["amount"] == "8.00"
+    assert len(versions) == 1 + outcomes.count("updated")
