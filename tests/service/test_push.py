@@ -15,7 +15,9 @@ from service.db import session_scope
 from service.models import (
     Activity,
     ActivityVersion,
+    Organisation,
     Outcome,
+    ParticipatingOrg,
     Push,
     PushMode,
     PushScope,
@@ -421,3 +423,24 @@ def test_pushes_left_running_are_marked_incomplete_on_start_up(
     assert document.status is PushStatus.incomplete
     assert document.counts.rejected == 1
     assert mark_interrupted(store) == 0
+
+
+def test_participating_organisations_are_linked_or_registered_as_partners(
+    store: Engine, usaid: Publisher
+) -> None:
+    push(store, usaid, sample(USAID_EC))
+    with Session(store) as session:
+        rows = session.exec(select(ParticipatingOrg)).all()
+        partners = {
+            organisation.id: organisation for organisation in session.exec(select(Organisation))
+        }
+    assert len(rows) == 1000
+    by_usaid = [row for row in rows if row.ref == USAID]
+    assert {row.organisation_id for row in by_usaid} == {usaid.organisation_id}
+    named_only = [row for row in rows if not row.ref and row.name]
+    assert named_only
+    assert all(row.organisation_id in partners for row in named_only)
+    registered = partners[named_only[0].organisation_id]
+    assert registered.id != usaid.organisation_id
+    assert "implementing_partner" in registered.roles
+    assert named_only[0].name in {name["text"] for name in registered.names}
