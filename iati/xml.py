@@ -12,6 +12,7 @@ other namespaces (IATI extensions), or unexpected ones — is kept verbatim with
 from __future__ import annotations
 
 import re
+import threading
 import types
 import typing
 from collections.abc import Callable
@@ -142,14 +143,23 @@ class Plan:
 _set = object.__setattr__
 
 
+_COMPILING = threading.RLock()
+
+
 def plan_for(cls: type[IatiElement]) -> Plan:
-    """The compiled plan of `cls`, built on first use from its field declarations."""
+    """The compiled plan of `cls`, built on first use from its field declarations.
+
+    Thread-safe: a plan is published only once it and its children's plans are complete.
+    """
     plan = cls.__dict__.get("_plan_cache")
     if plan is None:
-        plan = _compile(cls)
-        type.__setattr__(cls, "_plan_cache", plan)
-        for spec in plan.child_order:
-            spec.plan = plan_for(spec.cls)
+        with _COMPILING:
+            plan = cls.__dict__.get("_plan_cache")
+            if plan is None:
+                plan = _compile(cls)
+                for spec in plan.child_order:
+                    spec.plan = plan_for(spec.cls)
+                type.__setattr__(cls, "_plan_cache", plan)
     assert isinstance(plan, Plan)
     return plan
 

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_bytes: int = 2 * 1024**3
+    push_background_bytes: int = Field(
+        default=20 * 1024**2,
+        description="Pushed files larger than this are processed in the background (202).",
+    )
     spool_directory: Path | None = None
 
 

@@ -30,6 +30,7 @@ _CODE: Final = "schema.invalid"
 _STEP_INDEX: Final = re.compile(r"\[\d+\]$")
 _LINE_LIMIT: Final = 65535
 _PER_THREAD = threading.local()
+_BUILDING = threading.Lock()
 
 
 def load_schema(version: str, kind: artefacts.SchemaKind) -> etree.XMLSchema:
@@ -42,7 +43,8 @@ def load_schema(version: str, kind: artefacts.SchemaKind) -> etree.XMLSchema:
     key = (version, kind)
     if key not in cache:
         path = str(artefacts.schema_path(version, kind))
-        cache[key] = etree.XMLSchema(etree.parse(path, hardened_parser()))
+        with _BUILDING:  # libxml2 cannot build two schemas at once in one process
+            cache[key] = etree.XMLSchema(etree.parse(path, hardened_parser()))
     return cache[key]
 
 

@@ -138,6 +138,9 @@ def test_keys_are_never_stored_in_plaintext(engine: Engine) -> None:
         assert digest(secret) in stored
         assert secret not in stored
         if engine.dialect.name == "sqlite" and engine.url.database:
+            # Release the connections first: closing a file this process also has open as
+            # a SQLite database would drop SQLite's locks on it (POSIX advisory locks).
+            engine.dispose()
             files = [Path(engine.url.database + suffix) for suffix in ("", "-wal")]
             assert not any(secret.encode() in f.read_bytes() for f in files if f.exists())
     finally:

@@ -35,7 +35,6 @@ from service.services.push.records import push_document
 router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
 EngineDep = Annotated[Engine, Depends(get_engine)]
 XML = "application/xml"
-BACKGROUND_BYTES = 20 * 1024**2
 IATI_FILE_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -67,7 +66,7 @@ def push_limits() -> PushLimits:
     settings = get_settings()
     return PushLimits(
         max_bytes=settings.max_upload_bytes,
-        background_bytes=getattr(settings, "push_background_bytes", BACKGROUND_BYTES),
+        background_bytes=settings.push_background_bytes,
         spool_directory=settings.spool_directory,
     )
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,17 +18,12 @@ from typing import Any
 from lxml import etree
 
 from iati.elements.activity import Activity as IatiActivity
-from iati.elements.activity import ActivityFile
 from iati.errors import IatiInputError
 from iati.findings import Finding
 from iati.reader import Reader, ReadRecord
 from iati.source import ACTIVITIES
 from iati.validate.pipeline import RecordChecker
-from iati.validate.schema import load_schema
 from iati.values import XsdBoolean
-from iati.xml import plan_for
-
-_FIRST_USE = threading.Lock()
 
 
 @dataclass(slots=True)
@@ -96,9 +90,6 @@ class PushedFile:
 
     def activities(self) -> Iterator[Incoming]:
         """Each activity in file order; raises `IatiInputError` if the file is unreadable."""
-        with _FIRST_USE:
-            plan_for(IatiActivity)  # see `_start`
-            plan_for(ActivityFile)
         reader = self._reader = _ReceivingReader(
             self.path, max_bytes=self.max_bytes, unknown_version="assume-latest",
             keep_element=True,
@@ -123,12 +114,7 @@ class PushedFile:
                 "(<iati-activities>).",
                 line=reader.root.line,
             )
-        with _FIRST_USE:
-            # The codec fills its caches (element plans, one XSD per thread) on first use,
-            # and filling them from two threads at once breaks them: fill them here, one
-            # push at a time; every later use in this thread is a cache hit.
-            self._checker = RecordChecker(reader, self.today)
-            load_schema(self._checker.schema.version, self._checker.schema.kind)
+        self._checker = RecordChecker(reader, self.today)
         if reader.stream.root_element is not None:
             self.file_findings += self._checker.codelists.check_root(reader.stream.root_element)
 
