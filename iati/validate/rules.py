@@ -3,6 +3,10 @@
 Every rule type that the ruleset specification (IATI-Rulesets ``SPEC.rst``) names has one
 checker in `RULE_TYPES` (`iati.validate.rule_types`); each case of the JSON is compiled here
 once (XPaths precompiled) and run by the checker of its type, so no rule is written by hand.
+Work that the expressions alone show to be useless is skipped: a context whose steps a record
+lacks is not searched; a case that finds nothing on an empty element is not run on a record
+lacking every element it reads (`_Planner`); a case that a quiet test clears for the whole
+record is not run element by element (`RuleType.quiet`).
 Rule 1.1.2 (identifiers unique within a file) is "Rules Code" in the official validator, not
 ruleset data: `UniqueIdentifiers`.
 """
@@ -12,7 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -29,11 +33,21 @@ from iati.validate.rule_types import (
     RULE_TYPES,
     Case,
     Failure,
+    Quiet,
     RuleInfo,
     as_list,
     evaluate,
 )
-from iati.validate.xpath import LOOP_VARIABLE, Scope, compile_xpath, record_scoped, select
+from iati.validate.xpath import (
+    LOOP_VARIABLE,
+    Anchors,
+    Scope,
+    anchors_of,
+    compile_xpath,
+    record_scoped,
+    required_names,
+    select,
+)
 
 __all__ = ["RULE_TYPES", "Case", "Ruleset", "UniqueIdentifiers"]
 
@@ -47,15 +61,72 @@ _ID_CONDITIONS: Final = frozenset({"NOT_EXISTING_ORG_ID", "NOT_EXISTING_ORG_ID_P
 _LOOP_PLACEHOLDER: Final = re.compile(r"'\$1'|\"\$1\"|\$1")
 # SPEC lets rule names be camelCase too; these two do not snake-case to the JSON spelling.
 _RULE_ALIASES: Final = {"at_least_one": "atleast_one", "starts_with": "startswith"}
+# On the record itself, quiet tests would cost what the checks cost.
+_RECORD_ITSELF: Final = re.compile(r"self::[\w.-]+")
+_PLANS_KEPT: Final = 1024  # sets of element names a planner remembers before starting over
 
 
 @dataclass(frozen=True, slots=True)
 class _Context:
-    """A ruleset context: its XPath, scoped to a record, and the cases run on what it selects."""
+    """A ruleset context: its XPath, scoped to a record, and the cases run on what it selects.
+
+    `requires` holds, per branch of the XPath, the element names it cannot select without
+    (None: not known); `quiet`, the quiet tests of its cases, for contexts below the record.
+    """
 
     source: str
     select: etree.XPath
     cases: tuple[Case, ...]
+    requires: tuple[frozenset[str], ...] | None
+    quiet: Mapping[Case, Quiet]
+
+    @classmethod
+    def compile(cls, source: str, cases: tuple[Case, ...]) -> _Context:
+        scoped = record_scoped(source)
+        quiet = {} if _RECORD_ITSELF.fullmatch(scoped) else {
+            case: test for case in cases
+            if (test := RULE_TYPES[case.rule_type].quiet(case, scoped)) is not None
+        }
+        return cls(source, compile_xpath(scoped), cases, required_names(source), quiet)
+
+    def plan(self, names: Set[object], inert: Set[Case]) -> tuple[Case, ...]:
+        """The cases to run in a record holding the element `names`: all but those inert
+        (finding nothing on an empty element) whose anchors are all absent."""
+        if self.requires is not None and not any(req <= names for req in self.requires):
+            return ()
+        return tuple(case for case in self.cases if not (
+            case in inert and case.anchors is not None and not case.anchors.attributes
+            and case.anchors.elements.isdisjoint(names)
+        ))
+
+    def unquiet(self, cases: tuple[Case, ...], record: Scope) -> Sequence[Case]:
+        """The `cases` that the record does not show at once to fail nowhere."""
+        quiet = self.quiet
+        return [case for case in cases if case not in quiet or not quiet[case](record)]
+
+
+class _Planner:
+    """The contexts to search in a record and the cases to run there, by the element names in
+    it; remembered per set of names that matter (the records of a file tend to share one)."""
+
+    def __init__(self, contexts: tuple[_Context, ...], inert: frozenset[Case]) -> None:
+        self._contexts, self._inert = contexts, inert
+        self._names = frozenset().union(*(
+            names for context in contexts
+            for names in (*(case.anchors.elements for case in context.cases if case.anchors),
+                          *(context.requires or ()))
+        ))
+        self._known: dict[frozenset[object], list[tuple[_Context, tuple[Case, ...]]]] = {}
+
+    def __call__(self, names: set[object]) -> list[tuple[_Context, tuple[Case, ...]]]:
+        key = self._names.intersection(names)
+        plans = self._known.get(key)
+        if plans is None:
+            if len(self._known) >= _PLANS_KEPT:
+                self._known.clear()
+            planned = ((context, context.plan(key, self._inert)) for context in self._contexts)
+            plans = self._known[key] = [(context, cases) for context, cases in planned if cases]
+        return plans
 
 
 class Ruleset:
@@ -64,6 +135,7 @@ class Ruleset:
     def __init__(self, version: str, contexts: Iterable[_Context]) -> None:
         self.version = version
         self._contexts = tuple(contexts)
+        self._planner: tuple[tuple[date, frozenset[str]], _Planner] | None = None
 
     @classmethod
     def load(cls, version: str) -> Ruleset:
@@ -74,7 +146,7 @@ class Ruleset:
     def from_json(cls, document: Mapping[str, Any], *, version: str) -> Ruleset:
         """Compile a ruleset; raises ValueError for a rule type or key SPEC does not allow."""
         return cls(version, (
-            _Context(source, compile_xpath(record_scoped(source)), _compile_rules(rules, ()))
+            _Context.compile(source, _compile_rules(rules, ()))
             for source, rules in document.items()
         ))
 
@@ -100,14 +172,30 @@ class Ruleset:
         """
         paths = RecordPaths(record, position)
         registered = frozenset(registered_org_ids)
+        planner, whole = self._planner_for(today, registered), Scope(record, today, registered)
         findings: list[Finding] = []
-        for context in self._contexts:
-            for element in select(context.select, record, {}):
+        for context, planned in planner({element.tag for element in record.iter()}):
+            cases = context.unquiet(planned, whole)
+            for element in select(context.select, record, {}) if cases else ():
                 if isinstance(element, etree._Element):
                     scope = Scope(element, today, registered)
-                    failures = (f for case in context.cases for f in evaluate(case, scope))
-                    findings.extend(_finding(f, element, paths, activity) for f in failures)
+                    for case in cases:
+                        failures = evaluate(case, scope)
+                        if failures:
+                            findings += (_finding(f, element, paths, activity) for f in failures)
         return findings
+
+    def _planner_for(self, today: date, registered: frozenset[str]) -> _Planner:
+        """The planner for `today` and `registered` (kept for the last pair asked about)."""
+        known = self._planner
+        if known is None or known[0] != (today, registered):
+            empty = Scope(etree.Element("empty"), today, registered)
+            inert = frozenset(
+                case for context in self._contexts for case in context.cases
+                if case.anchors is not None and not evaluate(case, empty)
+            )
+            known = self._planner = ((today, registered), _Planner(self._contexts, inert))
+        return known[1]
 
 
 @functools.cache
@@ -137,20 +225,34 @@ def _compile_case(rule_type: str, raw: Mapping[str, Any], subs: Collection[str])
             expression = _LOOP_PLACEHOLDER.sub(f"${LOOP_VARIABLE}", expression)
         return compile_xpath(expression)
 
+    single = {key: raw[key] for key in _XPATH_KEYS if raw.get(key, NOW) != NOW}
+    single.update(RULE_TYPES[name].implied(raw))
+    lists = {
+        key: [path for path in as_list(raw[key]) if path != ORG_ID_PREFIX]
+        for key in _XPATH_LIST_KEYS
+        if key in raw
+    }
+    xpath = {key: compiled(key, expression) for key, expression in single.items()}
+    xpaths = {key: tuple(compiled(key, path) for path in paths) for key, paths in lists.items()}
     return Case(
         rule_type=name,
         info=_rule_info(name, raw),
         raw=raw,
-        xpath={key: compiled(key, raw[key]) for key in _XPATH_KEYS if raw.get(key, NOW) != NOW},
-        xpaths={
-            key: tuple(compiled(key, path) for path in as_list(raw[key]) if path != ORG_ID_PREFIX)
-            for key in _XPATH_LIST_KEYS
-            if key in raw
-        },
+        xpath=xpath,
+        xpaths=xpaths,
         numbers={key: Decimal(str(raw[key])) for key in _NUMBER_KEYS if key in raw},
         regex=re.compile(raw["regex"]) if "regex" in raw else None,
         body=_compile_rules(raw.get("do", {}), as_list(raw.get("subs", ()))),
+        anchors=_anchors([*xpath.values(), *(path for paths in xpaths.values() for path in paths)]),
     )
+
+
+def _anchors(xpaths: Iterable[etree.XPath]) -> Anchors | None:
+    """The anchors of all `xpaths`; None if any may read more."""
+    found: Anchors | None = Anchors(frozenset(), frozenset())
+    for anchors in (anchors_of(xpath.path) for xpath in xpaths):
+        found = None if anchors is None or found is None else found | anchors
+    return found
 
 
 def _rule_info(rule_type: str, raw: Mapping[str, Any]) -> RuleInfo:

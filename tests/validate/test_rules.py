@@ -18,6 +18,7 @@ from iati.artefacts import VERSIONS, ruleset_path
 from iati.findings import Finding, Severity, Stage
 from iati.source import IatiSource
 from iati.validate.rules import RULE_TYPES, Ruleset, UniqueIdentifiers
+from iati.validate.xpath import Anchors, anchors_of, required_names
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "iati" / "samples"
 SPEC = SAMPLES.parent / "rulesets" / "2.03" / "SPEC.rst"
@@ -442,3 +443,65 @@ def test_every_real_file_is_checked_without_exceptions(path: Path) -> None:
         assert finding.stage is Stage.RULESET
         assert finding.line is not None
         assert (finding.xpath or "").startswith(f"/{source.root.tag}/")
+
+
+# --- what the interpreter reads from an XPath to skip work --------------------------------
+
+
+@pytest.mark.parametrize(("expression", "elements", "attributes"), [
+    ("sector[@vocabulary = '1']/@percentage", {"sector"}, set()),
+    ("count(recipient-country) > 1 and not(recipient-region)",
+     {"recipient-country", "recipient-region"}, set()),
+    ("not(transaction[not(recipient-country)])", {"transaction"}, set()),
+    ("number(@value) = @value", set(), {"value"}),
+    ("@xml:lang", set(), {f"{{{XML}}}lang"}),
+    ("descendant::value | descendant::forecast", {"value", "forecast"}, set()),
+    ("narrative/text()", {"narrative"}, set()),
+    ("true()", set(), set()),
+])
+def test_anchors_are_where_an_expressions_paths_start(
+    expression: str, elements: set[str], attributes: set[str]
+) -> None:
+    assert anchors_of(expression) == Anchors(frozenset(elements), frozenset(attributes))
+
+
+@pytest.mark.parametrize("expression", [
+    "../reference[1]", "text()", "string()", "*", ".", "/iati-activities", "//title",
+    "parent::result", "lang('en')", "position() = 1", "ns:element", "$1",
+    "count(sector[@vocabulary = $foreach]) = 1",
+])
+def test_an_expression_that_may_read_more_than_its_anchors_has_none(expression: str) -> None:
+    assert anchors_of(expression) is None
+
+
+def test_a_context_requires_the_names_of_its_steps_below_the_root() -> None:
+    assert required_names(
+        "/iati-activities/iati-activity/transaction/provider-org"
+        " | /iati-activities/iati-activity/planned-disbursement/provider-org"
+    ) == (frozenset({"iati-activity", "transaction", "provider-org"}),
+          frozenset({"iati-activity", "planned-disbursement", "provider-org"}))
+    assert required_names("//title") == (frozenset({"title"}),)
+    assert required_names("/iati-activities/iati-activity[@x='a/b']/result[1]") == (
+        frozenset({"iati-activity", "result"}),
+    )
+    assert required_names("/iati-activities/iati-activity/*") is None
+
+
+def test_one_bad_organisation_among_good_ones_is_found_where_it_is() -> None:
+    # Organisations are first tested all at once; the case then runs on each of them.
+    record = record_of(OFFICIAL_ACTIVITY)
+    organisations = record.findall("participating-org")
+    organisations[1].set("ref", "AA-AAA/123")
+    organisations[2].attrib.pop("ref")
+    for narrative in organisations[2].findall("narrative"):
+        organisations[2].remove(narrative)
+    found = [(f.code, f.xpath) for f in check(record) if f.code in ("1.8.13", "6.10.1")]
+    assert found == [
+        ("1.8.13", "/iati-activities/iati-activity[1]/participating-org[2]/@ref"),
+        ("6.10.1", "/iati-activities/iati-activity[1]/participating-org[3]"),
+    ]
+
+
+def test_a_case_with_an_expression_that_cannot_be_read_ahead_still_runs() -> None:
+    ruleset = spec_only("atleast_one", {"paths": ["*[self::no-such-element]"]})
+    assert codes(record_of(OFFICIAL_ACTIVITY), ruleset) == {"T.atleast_one"}
