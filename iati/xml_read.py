@@ -25,7 +25,7 @@ class Oddity:
 OddityHandler = Callable[[Oddity], None]
 
 
-_SHARED_LIMIT = 50_000  # distinct value elements remembered per class
+_SHARED_LIMIT = 2_048  # distinct value elements remembered per class: bounds memory
 
 
 def read_element(element: etree._Element, plan: Plan, oddity: OddityHandler) -> IatiElement:
