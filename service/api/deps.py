@@ -32,12 +32,14 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 @cache  # one dependency per scope, so FastAPI resolves it once per request
-def require(scope: KeyScope) -> Callable[..., Principal]:
-    """A dependency giving the caller's `Principal` if its key allows `scope`.
+def require(scope: KeyScope, *alternatives: KeyScope) -> Callable[..., Principal]:
+    """A dependency giving the caller's `Principal` if its key allows `scope` (or any of
+    the `alternatives`).
 
     401 (`auth.invalid-key`) without a valid key; 403 (`auth.insufficient-scope`) when the
-    key lacks the scope. An admin key has every scope.
+    key lacks them all. An admin key has every scope.
     """
+    accepted = (scope, *alternatives)
 
     def principal(session: SessionDep, credentials: Credentials) -> Principal:
         found = None if credentials is None else authenticate(session, credentials.credentials)
@@ -45,23 +47,26 @@ def require(scope: KeyScope) -> Callable[..., Principal]:
         session.commit()
         if found is None:
             raise InvalidKeyError()
-        if not found.allows(scope):
+        if not any(found.allows(option) for option in accepted):
             raise InsufficientScopeError(scope)
         return found
 
-    principal.__name__ = f"require_{scope.value}"
+    principal.__name__ = "require_" + "_or_".join(option.value for option in accepted)
     return principal
 
 
 PublishPrincipal = Annotated[Principal, Depends(require(KeyScope.publish))]
 ReadPrincipal = Annotated[Principal, Depends(require(KeyScope.read))]
 AdminPrincipal = Annotated[Principal, Depends(require(KeyScope.admin))]
+# Reading back what one has published: a read key, or the publisher's own publish key.
+ReaderOrPublisher = Annotated[Principal, Depends(require(KeyScope.read, KeyScope.publish))]
 
 __all__ = [
     "AdminPrincipal",
     "Principal",
     "PublishPrincipal",
     "ReadPrincipal",
+    "ReaderOrPublisher",
     "SessionDep",
     "require",
 ]

@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from iati.elements.activity import Activity as IatiActivity
-from service.api.deps import PublishPrincipal, SessionDep
-from service.api.routes.pushes import AnyPrincipal, problem_responses
+from service.api.deps import PublishPrincipal, ReaderOrPublisher, SessionDep
+from service.api.routes.pushes import problem_responses
 from service.config import get_settings
 from service.db import get_engine, session_scope
 from service.models import PushMode, PushScope
@@ -148,7 +148,7 @@ async def delete_activity(
     },
 )
 def get_activity_version(
-    iati_identifier: str, version: int, session: SessionDep, _: AnyPrincipal
+    iati_identifier: str, version: int, session: SessionDep, _: ReaderOrPublisher
 ) -> Response:
     """A past version of an activity, as the IATI XML that was pushed."""
     xml = activities.version_xml(session, iati_identifier, version)
@@ -161,7 +161,7 @@ def get_activity_version(
     responses=problem_responses(401, 403, 404),
 )
 def list_activity_versions(
-    iati_identifier: str, session: SessionDep, _: AnyPrincipal
+    iati_identifier: str, session: SessionDep, _: ReaderOrPublisher
 ) -> list[VersionPublic]:
     """Every version of an activity, oldest first, with what each changed."""
     return activities.list_versions(session, iati_identifier)
@@ -177,7 +177,7 @@ def list_activity_versions(
     },
 )
 def get_activity(
-    iati_identifier: str, request: Request, session: SessionDep, _: AnyPrincipal,
+    iati_identifier: str, request: Request, session: SessionDep, _: ReaderOrPublisher,
     format: Annotated[
         Literal["json", "xml"] | None, Query(description="Overrides the Accept header")
     ] = None,

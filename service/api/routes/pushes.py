@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from service.api.deps import Credentials, SessionDep
+from service.api.deps import ReaderOrPublisher, SessionDep
 from service.errors import PROBLEM
 from service.models import KeyScope
-from service.services.keys import InsufficientScopeError, InvalidKeyError, Principal, authenticate
 from service.services.push import PushPublic, visible_push
 
 router = APIRouter(prefix="/api/v1/pushes", tags=["pushes"])
@@ -32,22 +31,10 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def any_key(session: SessionDep, credentials: Credentials) -> Principal:
-    """The caller's `Principal` for a read: a read, publish or admin key."""
-    found = None if credentials is None else authenticate(session, credentials.credentials)
-    session.commit()  # ends the read (and keeps the last-used time) before the route's work
-    if found is None:
-        raise InvalidKeyError()
-    if not (found.allows(KeyScope.read) or found.allows(KeyScope.publish)):
-        raise InsufficientScopeError(KeyScope.read)
-    return found
-
-
-AnyPrincipal = Annotated[Principal, Depends(any_key)]
 
 
 @router.get("/{push_id}", operation_id="get_push", responses=problem_responses(401, 403, 404))
-def get_push(push_id: str, session: SessionDep, principal: AnyPrincipal) -> PushPublic:
+def get_push(push_id: str, session: SessionDep, principal: ReaderOrPublisher) -> PushPublic:
     """A push of yours (any push, for an admin key): progress while it runs, then outcomes."""
     return visible_push(
         session, push_id, organisation_id=principal.organisation_id,
