@@ -1,12 +1,14 @@
-"""Project the internal model of an activity onto the query tables, as unsaved rows.
+"""Project the internal model of an activity onto the query tables, as rows of column values.
 
-Pure: no session, no settings. The rows carry no `activity_id` until `attach` gives it.
-Rows that belong to another new row (a transaction's sectors, countries and regions; a
-result's indicators; an indicator's periods) hold that row through a relationship, so
-the database fills in `transaction_id`, `result_id` and `indicator_id` when they are
-added to a session together. Values are the effective ones of the IATI Standard: an
-element's own, else the activity's default (currency, flow, finance and aid types, tied
-status, humanitarian flag), and sector and region vocabulary 1 when none is given.
+Pure: no session, no settings. `query_rows` gives each table's rows as plain column
+values, ready for one multi-row INSERT per table (what the push service writes);
+`rows_for` gives the same rows as unsaved SQLModel objects. Neither carries an
+`activity_id`. A row that belongs to another new row (a transaction's sectors, countries
+and regions; a result's indicators; an indicator's periods) names it by a `ParentRow`
+until the database has given the parent its id. Values are the effective ones of the
+IATI Standard: an element's own, else the activity's default (currency, flow, finance
+and aid types, tied status, humanitarian flag), and sector and region vocabulary 1 when
+none is given.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypedDict
+from typing import Any, ClassVar, TypedDict
+
+from sqlalchemy import Table
+from sqlmodel import SQLModel
 
 from iati.elements.activity import Activity as IatiActivity
 from iati.elements.common import Code, DocumentLink, IsoDateElement, Narratives, Value
@@ -28,11 +33,86 @@ from service import models as tables
 from service.models.types import as_utc
 
 DEFAULT_VOCABULARY = "1"  # OECD DAC (sectors: 5-digit purpose codes; regions: DAC regions)
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ParentRow:
+    """The parent of a row: the `index`-th row of `table` (a `QueryRows` field)."""
+
+    table: str
+    index: int
+
+
+@dataclass(slots=True)
+class QueryRows:
+    """The query-table rows of one activity as column values, by table, in file order.
+
+    The fields are in insertion order, parents before their children; within a table
+    every row has the same columns. A foreign key to a parent row is a `ParentRow`.
+    """
+
+    MODELS: ClassVar[dict[str, type[SQLModel]]] = {
+        "participating_orgs": tables.ParticipatingOrg,
+        "transactions": tables.Transaction,
+        "sectors": tables.Sector,
+        "recipient_countries": tables.RecipientCountry,
+        "recipient_regions": tables.RecipientRegion,
+        "locations": tables.Location,
+        "budgets": tables.Budget,
+        "planned_disbursements": tables.PlannedDisbursement,
+        "results": tables.Result,
+        "indicators": tables.Indicator,
+        "indicator_periods": tables.IndicatorPeriod,
+        "documents": tables.Document,
+    }
+    # The tables whose rows can name a parent row, and the column that does.
+    LINKS: ClassVar[dict[str, str]] = {
+        "sectors": "transaction_id",
+        "recipient_countries": "transaction_id",
+        "recipient_regions": "transaction_id",
+        "indicators": "result_id",
+        "indicator_periods": "indicator_id",
+    }
+
+    participating_orgs: list[Row] = field(default_factory=list)
+    transactions: list[Row] = field(default_factory=list)
+    sectors: list[Row] = field(default_factory=list)
+    recipient_countries: list[Row] = field(default_factory=list)
+    recipient_regions: list[Row] = field(default_factory=list)
+    locations: list[Row] = field(default_factory=list)
+    budgets: list[Row] = field(default_factory=list)
+    planned_disbursements: list[Row] = field(default_factory=list)
+    results: list[Row] = field(default_factory=list)
+    indicators: list[Row] = field(default_factory=list)
+    indicator_periods: list[Row] = field(default_factory=list)
+    documents: list[Row] = field(default_factory=list)
+
+    def by_table(self) -> Iterator[tuple[str, Table, list[Row]]]:
+        """Each table that has rows: its field name, its table and its rows."""
+        for name, model in self.MODELS.items():
+            rows: list[Row] = getattr(self, name)
+            if rows:
+                yield name, model.__table__, rows  # type: ignore[attr-defined]
+
+    def parents(self) -> set[str]:
+        """The tables some row of which is named as a parent by another row."""
+        return {
+            parent.table
+            for name, column in self.LINKS.items()
+            for row in getattr(self, name)
+            if isinstance(parent := row[column], ParentRow)
+        }
 
 
 @dataclass(slots=True)
 class ActivityRows:
-    """The query-table rows of one activity, by table, in file order."""
+    """The query-table rows of one activity as SQLModel objects, by table, in file order.
+
+    Rows that belong to another new row hold it through a relationship, so the database
+    fills in `transaction_id`, `result_id` and `indicator_id` when they are added to a
+    session together.
+    """
 
     participating_orgs: list[tables.ParticipatingOrg] = field(default_factory=list)
     transactions: list[tables.Transaction] = field(default_factory=list)
@@ -87,14 +167,35 @@ def activity_columns(activity: IatiActivity) -> ActivityColumns:
 
 
 def rows_for(activity: IatiActivity) -> ActivityRows:
-    """The query-table rows of `activity`."""
-    rows = ActivityRows()
+    """The query-table rows of `activity` as SQLModel objects."""
+    projected, built = query_rows(activity), ActivityRows()
+    for name, model in QueryRows.MODELS.items():
+        objects: list[Any] = getattr(built, name)
+        objects += [model(**_with_parents(row, built)) for row in getattr(projected, name)]
+    return built
+
+
+def _with_parents(row: Row, built: ActivityRows) -> Row:
+    """`row` with each `ParentRow` given as the relationship to the parent's object
+    (``transaction_id`` becomes ``transaction``)."""
+    values: Row = {}
+    for key, value in row.items():
+        if isinstance(value, ParentRow):
+            values[key.removesuffix("_id")] = getattr(built, value.table)[value.index]
+        else:
+            values[key] = value
+    return values
+
+
+def query_rows(activity: IatiActivity) -> QueryRows:
+    """The query-table rows of `activity` as column values."""
+    rows = QueryRows()
     rows.participating_orgs = [
-        tables.ParticipatingOrg(
-            position=position, ref=org.ref, type=org.type, role=org.role,
-            activity_ref=org.activity_id, crs_channel_code=org.crs_channel_code,
-            name=org.text(),
-        )
+        {
+            "position": position, "ref": org.ref, "type": org.type, "role": org.role,
+            "activity_ref": org.activity_id, "crs_channel_code": org.crs_channel_code,
+            "name": org.text(),
+        }
         for position, org in enumerate(activity.participating_orgs, start=1)
     ]
     _add_classification(rows, activity)
@@ -108,137 +209,136 @@ def rows_for(activity: IatiActivity) -> ActivityRows:
     return rows
 
 
-def _add_classification(rows: ActivityRows, activity: IatiActivity) -> None:
+def _add_classification(rows: QueryRows, activity: IatiActivity) -> None:
     rows.sectors = [
-        tables.Sector(
-            vocabulary=sector.vocabulary or DEFAULT_VOCABULARY, code=sector.code,
-            percentage=sector.percentage, name=sector.text(),
-        )
+        {
+            "transaction_id": None, "vocabulary": sector.vocabulary or DEFAULT_VOCABULARY,
+            "code": sector.code, "percentage": sector.percentage, "name": sector.text(),
+        }
         for sector in activity.sectors
     ]
     rows.recipient_countries = [
-        tables.RecipientCountry(code=country.code, percentage=country.percentage)
+        {"transaction_id": None, "code": country.code, "percentage": country.percentage}
         for country in activity.recipient_countries
     ]
     rows.recipient_regions = [
-        tables.RecipientRegion(
-            vocabulary=region.vocabulary or DEFAULT_VOCABULARY, code=region.code,
-            percentage=region.percentage,
-        )
+        {
+            "transaction_id": None, "vocabulary": region.vocabulary or DEFAULT_VOCABULARY,
+            "code": region.code, "percentage": region.percentage,
+        }
         for region in activity.recipient_regions
     ]
 
 
 def _add_transaction(
-    rows: ActivityRows, activity: IatiActivity, transaction: IatiTransaction, position: int
+    rows: QueryRows, activity: IatiActivity, transaction: IatiTransaction, position: int
 ) -> None:
     value = transaction.value or Value()
     provider, receiver = transaction.provider_org, transaction.receiver_org
     humanitarian = transaction.humanitarian
-    row = tables.Transaction(
-        position=position, ref=transaction.ref, type=_code(transaction.transaction_type),
-        date=_day(transaction.transaction_date), amount=value.amount,
-        currency=value.currency or activity.default_currency, value_date=_plain(value.value_date),
-        provider_ref=provider.ref if provider else None, provider_name=_text(provider),
-        provider_activity_id=provider.provider_activity_id if provider else None,
-        receiver_ref=receiver.ref if receiver else None, receiver_name=_text(receiver),
-        receiver_activity_id=receiver.receiver_activity_id if receiver else None,
-        flow_type=_code(transaction.flow_type or activity.default_flow_type),
-        finance_type=_code(transaction.finance_type or activity.default_finance_type),
-        tied_status=_code(transaction.tied_status or activity.default_tied_status),
-        disbursement_channel=_code(transaction.disbursement_channel),
-        aid_types=[
+    parent = ParentRow("transactions", len(rows.transactions))
+    rows.transactions.append({
+        "position": position, "ref": transaction.ref,
+        "type": _code(transaction.transaction_type), "date": _day(transaction.transaction_date),
+        "amount": value.amount, "currency": value.currency or activity.default_currency,
+        "value_date": _plain(value.value_date),
+        "provider_ref": provider.ref if provider else None, "provider_name": _text(provider),
+        "provider_activity_id": provider.provider_activity_id if provider else None,
+        "receiver_ref": receiver.ref if receiver else None, "receiver_name": _text(receiver),
+        "receiver_activity_id": receiver.receiver_activity_id if receiver else None,
+        "flow_type": _code(transaction.flow_type or activity.default_flow_type),
+        "finance_type": _code(transaction.finance_type or activity.default_finance_type),
+        "tied_status": _code(transaction.tied_status or activity.default_tied_status),
+        "disbursement_channel": _code(transaction.disbursement_channel),
+        "aid_types": [
             _compact(code=aid.code, vocabulary=aid.vocabulary)
             for aid in transaction.aid_types or activity.default_aid_types
         ],
-        humanitarian=_flag(activity.humanitarian if humanitarian is None else humanitarian),
-        description=_text(transaction.description),
-    )
-    rows.transactions.append(row)
+        "humanitarian": _flag(activity.humanitarian if humanitarian is None else humanitarian),
+        "description": _text(transaction.description),
+    })
     rows.sectors.extend(
-        tables.Sector(
-            transaction=row, vocabulary=sector.vocabulary or DEFAULT_VOCABULARY,
-            code=sector.code, name=sector.text(),
-        )
+        {
+            "transaction_id": parent, "vocabulary": sector.vocabulary or DEFAULT_VOCABULARY,
+            "code": sector.code, "percentage": None, "name": sector.text(),
+        }
         for sector in transaction.sectors
     )
     if (country := transaction.recipient_country) is not None:
-        rows.recipient_countries.append(tables.RecipientCountry(transaction=row, code=country.code))
-    if (region := transaction.recipient_region) is not None:
-        rows.recipient_regions.append(
-            tables.RecipientRegion(
-                transaction=row, vocabulary=region.vocabulary or DEFAULT_VOCABULARY,
-                code=region.code,
-            )
+        rows.recipient_countries.append(
+            {"transaction_id": parent, "code": country.code, "percentage": None}
         )
+    if (region := transaction.recipient_region) is not None:
+        rows.recipient_regions.append({
+            "transaction_id": parent, "vocabulary": region.vocabulary or DEFAULT_VOCABULARY,
+            "code": region.code, "percentage": None,
+        })
 
 
-def _add_budgets(rows: ActivityRows, activity: IatiActivity) -> None:
+def _add_budgets(rows: QueryRows, activity: IatiActivity) -> None:
     for position, budget in enumerate(activity.budgets, start=1):
         value = budget.value or Value()
-        rows.budgets.append(
-            tables.Budget(
-                position=position, type=budget.type, status=budget.status,
-                period_start=_day(budget.period_start), period_end=_day(budget.period_end),
-                amount=value.amount, currency=value.currency or activity.default_currency,
-                value_date=_plain(value.value_date),
-            )
-        )
+        rows.budgets.append({
+            "position": position, "type": budget.type, "status": budget.status,
+            "period_start": _day(budget.period_start), "period_end": _day(budget.period_end),
+            "amount": value.amount, "currency": value.currency or activity.default_currency,
+            "value_date": _plain(value.value_date),
+        })
     for position, planned in enumerate(activity.planned_disbursements, start=1):
         value = planned.value or Value()
-        rows.planned_disbursements.append(
-            tables.PlannedDisbursement(
-                position=position, type=planned.type,
-                period_start=_day(planned.period_start), period_end=_day(planned.period_end),
-                amount=value.amount, currency=value.currency or activity.default_currency,
-                value_date=_plain(value.value_date),
-                provider_ref=planned.provider_org.ref if planned.provider_org else None,
-                receiver_ref=planned.receiver_org.ref if planned.receiver_org else None,
-            )
-        )
+        rows.planned_disbursements.append({
+            "position": position, "type": planned.type,
+            "period_start": _day(planned.period_start), "period_end": _day(planned.period_end),
+            "amount": value.amount, "currency": value.currency or activity.default_currency,
+            "value_date": _plain(value.value_date),
+            "provider_ref": planned.provider_org.ref if planned.provider_org else None,
+            "receiver_ref": planned.receiver_org.ref if planned.receiver_org else None,
+        })
 
 
-def _add_result(rows: ActivityRows, result: IatiResult, position: int) -> None:
-    row = tables.Result(
-        position=position, type=result.type, aggregation_status=_flag(result.aggregation_status),
-        title=_text(result.title), description=_text(result.description),
-    )
-    rows.results.append(row)
+def _add_result(rows: QueryRows, result: IatiResult, position: int) -> None:
+    parent = ParentRow("results", len(rows.results))
+    rows.results.append({
+        "position": position, "type": result.type,
+        "aggregation_status": _flag(result.aggregation_status),
+        "title": _text(result.title), "description": _text(result.description),
+    })
     for number, indicator in enumerate(result.indicators, start=1):
-        _add_indicator(rows, row, indicator, number)
+        _add_indicator(rows, parent, indicator, number)
 
 
 def _add_indicator(
-    rows: ActivityRows, result: tables.Result, indicator: IatiIndicator, position: int
+    rows: QueryRows, result: ParentRow, indicator: IatiIndicator, position: int
 ) -> None:
-    row = tables.Indicator(
-        result=result, position=position, measure=indicator.measure,
-        ascending=_flag(indicator.ascending), title=_text(indicator.title),
-        description=_text(indicator.description),
-    )
-    rows.indicators.append(row)
+    parent = ParentRow("indicators", len(rows.indicators))
+    rows.indicators.append({
+        "result_id": result, "position": position, "measure": indicator.measure,
+        "ascending": _flag(indicator.ascending), "title": _text(indicator.title),
+        "description": _text(indicator.description),
+    })
     rows.indicator_periods.extend(
-        tables.IndicatorPeriod(
-            indicator=row, period_start=_day(period.period_start),
-            period_end=_day(period.period_end),
-            targets=[_period_value(target) for target in period.targets],
-            actuals=[_period_value(actual) for actual in period.actuals],
-        )
+        {
+            "indicator_id": parent, "period_start": _day(period.period_start),
+            "period_end": _day(period.period_end),
+            "targets": [_period_value(target) for target in period.targets],
+            "actuals": [_period_value(actual) for actual in period.actuals],
+        }
         for period in indicator.periods
     )
 
 
-def _location(place: IatiLocation) -> tables.Location:
+def _location(place: IatiLocation) -> Row:
     latitude, longitude = _coordinates(place)
-    return tables.Location(
-        ref=place.ref, name=_text(place.name), latitude=latitude, longitude=longitude,
-        administrative=[
+    return {
+        "ref": place.ref, "name": _text(place.name), "latitude": latitude,
+        "longitude": longitude,
+        "administrative": [
             _compact(code=area.code, vocabulary=area.vocabulary, level=area.level)
             for area in place.administratives
         ],
-        exactness=_code(place.exactness), location_class=_code(place.location_class),
-        feature_designation=_code(place.feature_designation),
-    )
+        "exactness": _code(place.exactness), "location_class": _code(place.location_class),
+        "feature_designation": _code(place.feature_designation),
+    }
 
 
 def _coordinates(place: IatiLocation) -> tuple[Decimal | None, Decimal | None]:
@@ -259,13 +359,13 @@ def _coordinates(place: IatiLocation) -> tuple[Decimal | None, Decimal | None]:
     return latitude, longitude
 
 
-def _document(link: DocumentLink) -> tables.Document:
-    return tables.Document(
-        url=link.url, format=link.format, title=_text(link.title),
-        categories=[code.code for code in link.categories if code.code is not None],
-        languages=[code.code for code in link.languages if code.code is not None],
-        document_date=_day(link.document_date),
-    )
+def _document(link: DocumentLink) -> Row:
+    return {
+        "url": link.url, "format": link.format, "title": _text(link.title),
+        "categories": [code.code for code in link.categories if code.code is not None],
+        "languages": [code.code for code in link.languages if code.code is not None],
+        "document_date": _day(link.document_date),
+    }
 
 
 def _period_value(value: PeriodValue) -> dict[str, Any]:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
+from pydantic import BaseModel
 
 from iati.elements.activity import Activity as IatiActivity
 from iati.errors import IatiInputError
@@ -24,22 +26,33 @@ from iati.reader import Reader, ReadRecord
 from iati.source import ACTIVITIES
 from iati.validate.pipeline import RecordChecker
 from iati.values import XsdBoolean
+from service.services.push.findings import reported
 
 
-@dataclass(slots=True)
+@dataclass
 class Incoming:
-    """One activity of a pushed file, checked and ready to be compared with the store."""
+    """One activity of a pushed file, checked and ready to be compared with the store.
+
+    Its stored form is made when first asked for: a rejected activity never needs it.
+    """
 
     position: int
     model: IatiActivity
     findings: list[Finding]
     received_xml: str
-    document: dict[str, Any] = field(init=False)
-    content_hash: str = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.document = stored_document(self.model)
-        self.content_hash = content_hash(self.document)
+    @cached_property
+    def kept(self) -> list[dict[str, Any]]:
+        """The findings kept with the activity and its outcome (see `reported`)."""
+        return reported(self.findings)
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        return stored_document(self.model)
+
+    @cached_property
+    def content_hash(self) -> str:
+        return content_hash(self.document)
 
     @property
     def identifier(self) -> str | None:
@@ -125,19 +138,27 @@ def stored_document(model: IatiActivity) -> dict[str, Any]:
     The model's own JSON gives booleans as JSON booleans; the stored document keeps the
     spelling so that the XML written from it is the XML that was pushed.
     """
-    spelled = model.model_dump(exclude_defaults=True)
-    plain = model.model_dump(mode="json", exclude_defaults=True)
-    return _keep_spelling(spelled, plain)  # type: ignore[no-any-return]
+    document = model.model_dump(mode="json", exclude_defaults=True)
+    _keep_spelling(model, document)
+    return document
 
 
-def _keep_spelling(python: Any, plain: Any) -> Any:
-    if isinstance(python, XsdBoolean):
-        return python.to_xml()
-    if isinstance(python, dict) and isinstance(plain, dict):
-        return {key: _keep_spelling(python.get(key), value) for key, value in plain.items()}
-    if isinstance(python, list) and isinstance(plain, list):
-        return [_keep_spelling(one, other) for one, other in zip(python, plain, strict=True)]
-    return plain
+def _keep_spelling(source: Any, plain: dict[str, Any] | list[Any]) -> None:
+    """Replace each boolean of `plain`, the JSON of `source`, by its spelling in the file.
+
+    Only booleans and containers are followed into `source` (a model, list or dict), so
+    the walk touches little besides the JSON it already has.
+    """
+    items: Iterable[tuple[Any, Any]] = (
+        plain.items() if isinstance(plain, dict) else enumerate(plain)
+    )
+    for key, value in items:
+        if isinstance(value, bool | dict | list):
+            inner = getattr(source, key) if isinstance(source, BaseModel) else source[key]
+            if isinstance(inner, XsdBoolean):
+                plain[key] = inner.to_xml()
+            elif not isinstance(value, bool):
+                _keep_spelling(inner, value)
 
 
 def content_hash(document: dict[str, Any]) -> str:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, Table, insert, update
 from sqlmodel import Session, col, select
 
 from service.db import session_scope
 from service.errors import DomainError
 from service.models import Outcome, Push, PushActivity, PushMode, PushScope, PushStatus, utcnow
+
+_PUSHES: Table = Push.__table__  # type: ignore[attr-defined]
+_OUTCOMES: Table = PushActivity.__table__  # type: ignore[attr-defined]
+_INSERT_OUTCOMES = insert(_OUTCOMES)  # built once: compiled once
 
 
 class FindingPublic(BaseModel):
@@ -76,24 +82,53 @@ class PushNotFoundError(DomainError):
     title: ClassVar[str] = "Unknown push"
 
 
+@dataclass(frozen=True, slots=True)
+class OutcomeRecord:
+    """One activity's outcome, as a push records it (`position` in the file, from 1)."""
+
+    position: int
+    identifier: str | None
+    outcome: Outcome
+    version: int | None
+    findings: list[dict[str, Any]]
+
+
 def record_outcome(
     session: Session, push_id: str, *, position: int, identifier: str | None,
     outcome: Outcome, version: int | None, findings: list[dict[str, Any]],
     bytes_read: int | None = None,
 ) -> None:
     """Add one activity's outcome to the push and count it (in the caller's transaction)."""
-    session.add(PushActivity(
-        push_id=push_id, position=position, iati_identifier=identifier, outcome=outcome,
-        version=version, findings=findings,
-    ))
-    counter = getattr(Push, outcome.value)
-    values: dict[Any, Any] = {counter: counter + 1}
-    if outcome is not Outcome.deleted:
-        values[Push.activities_seen] = col(Push.activities_seen) + 1
+    record = OutcomeRecord(position, identifier, outcome, version, findings)
+    record_outcomes(session, push_id, [record], bytes_read=bytes_read)
+
+
+def record_outcomes(
+    session: Session, push_id: str, records: list[OutcomeRecord], *,
+    bytes_read: int | None = None,
+) -> None:
+    """Add these outcomes to the push and count them, in one INSERT and one UPDATE."""
+    if not records:
+        return
+    connection = session.connection()
+    connection.execute(_INSERT_OUTCOMES, [
+        {
+            "push_id": push_id, "position": record.position,
+            "iati_identifier": record.identifier, "outcome": record.outcome,
+            "version": record.version, "findings": record.findings,
+        }
+        for record in records
+    ])
+    counts = Counter(record.outcome for record in records)
+    values: dict[Any, Any] = {
+        _PUSHES.c[outcome.value]: _PUSHES.c[outcome.value] + count
+        for outcome, count in counts.items()
+    }
+    if seen := len(records) - counts[Outcome.deleted]:
+        values[_PUSHES.c.activities_seen] = _PUSHES.c.activities_seen + seen
     if bytes_read is not None:
-        values[Push.bytes_read] = bytes_read
-    session.execute(update(Push).where(col(Push.id) == push_id).values(values))
-    session.flush()
+        values[_PUSHES.c.bytes_read] = bytes_read
+    connection.execute(update(_PUSHES).where(_PUSHES.c.id == push_id).values(values))
 
 
 def finish_push(

@@ -2,25 +2,45 @@
 
 The activity's row is locked first (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
 write sessions already hold the database's write lock), so two pushes of the same
-activity take turns and the second compares with what the first stored.
+activity take turns and the second compares with what the first stored. That first
+query reads only what decides the outcome, so an unchanged or stale activity costs no
+more. A new version is written with SQLAlchemy Core: the activity's row, its version,
+then its query-table rows (see `service.services.push.rows`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
-from sqlmodel import Session, col, select
+import sqlmodel
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlmodel import Session
 
-from iati.elements.activity import Activity as IatiActivity
-from service.models import QUERY_TABLES, Activity, ActivityVersion, Outcome, utcnow
+from service.models import Activity, ActivityVersion, Outcome, utcnow
 from service.models.types import as_utc
-from service.projection import ActivityRows, activity_columns, rows_for
-from service.services.organisations import link_partners, partner_key
+from service.projection import activity_columns, query_rows
 from service.services.push.changes import ChangeKind, summarise
-from service.services.push.findings import PushCode, push_finding, reported
+from service.services.push.findings import PushCode, push_finding
+from service.services.push.partners import PartnerLinks
 from service.services.push.reading import Incoming
+from service.services.push.rows import delete_rows, insert_rows
+
+ACTIVITY: Table = Activity.__table__  # type: ignore[attr-defined]
+VERSION: Table = ActivityVersion.__table__  # type: ignore[attr-defined]
+_STATE = (  # the columns of `StoredState`, in its order
+    ACTIVITY.c.id, ACTIVITY.c.organisation_id, ACTIVITY.c.version, ACTIVITY.c.content_hash,
+    ACTIVITY.c.last_updated_datetime, ACTIVITY.c.deleted_at,
+)
+# Built once, so that SQLAlchemy compiles each once per process.
+_LOCK = (
+    select(*_STATE).where(ACTIVITY.c.iati_identifier == bindparam("identifier")).with_for_update()
+)
+_DOCUMENT = select(ACTIVITY.c.document).where(ACTIVITY.c.id == bindparam("activity"))
+_INSERT_ACTIVITY = insert(ACTIVITY).returning(ACTIVITY.c.id)
+_UPDATE_ACTIVITY = update(ACTIVITY).where(ACTIVITY.c.id == bindparam("stored"))
+_INSERT_VERSION = insert(VERSION)
 
 
 @dataclass(slots=True)
@@ -32,10 +52,22 @@ class Applied:
     findings: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    """What decides a push's outcome about a stored activity (from its row, locked)."""
+
+    id: int
+    organisation_id: int
+    version: int
+    content_hash: str
+    last_updated_datetime: datetime | None
+    deleted_at: datetime | None
+
+
 def locked_activity(session: Session, identifier: str) -> Activity | None:
     """The stored activity `identifier`, locked until the transaction ends."""
     statement = (
-        select(Activity)
+        sqlmodel.select(Activity)
         .where(Activity.iati_identifier == identifier)
         .with_for_update()
         .execution_options(populate_existing=True)
@@ -45,43 +77,85 @@ def locked_activity(session: Session, identifier: str) -> Activity | None:
 
 def store(
     session: Session, incoming: Incoming, *, organisation_id: int, push_id: str,
-    iati_version: str | None,
+    iati_version: str | None, partners: PartnerLinks, absent: bool = False,
 ) -> Applied:
-    """Create, update or leave the stored activity as `incoming` says (not committed)."""
-    identifier = incoming.identifier
-    assert identifier
-    kept = reported(incoming.findings)
-    stored = locked_activity(session, identifier)
-    if stored is not None and stored.organisation_id != organisation_id:
+    """Create, update or leave the stored activity as `incoming` says (not committed).
+
+    With `absent` (the activity was not stored a moment ago) it is inserted without being
+    looked up: if a concurrent push has inserted it since, its unique identifier raises
+    `IntegrityError`, and the caller tries again without `absent`.
+    """
+    assert incoming.identifier
+    connection = session.connection()
+    stored = None if absent else _locked(connection, incoming.identifier)
+    settled = verdict(stored, incoming, organisation_id=organisation_id)
+    if settled is not None:
+        return settled
+    kind = _kind(stored)
+    before = _document(connection, stored.id) if stored and kind is ChangeKind.updated else None
+    kept = incoming.kept
+    activity_id, version = _write_activity(
+        connection, stored, incoming, kept, organisation_id=organisation_id, push_id=push_id,
+        iati_version=iati_version,
+    )
+    connection.execute(_INSERT_VERSION, {
+        "activity_id": activity_id, "version": version, "push_id": push_id,
+        "content_hash": incoming.content_hash, "received_xml": incoming.received_xml,
+        "summary": summarise(kind, before, incoming.document).model_dump(mode="json"),
+        "deleted": False, "created_at": utcnow(),
+    })
+    if stored is not None:
+        delete_rows(connection, activity_id)
+    rows = query_rows(incoming.model)
+    for row, organisation in zip(
+        rows.participating_orgs, partners.link(session, incoming.model), strict=True
+    ):
+        row["organisation_id"] = organisation
+    insert_rows(connection, activity_id, rows)
+    outcome = Outcome.updated if kind is ChangeKind.updated else Outcome.created
+    return Applied(outcome, version, kept)
+
+
+def verdict(
+    stored: StoredState | None, incoming: Incoming, *, organisation_id: int
+) -> Applied | None:
+    """The outcome of `incoming` if it writes nothing (rejected as another organisation's,
+    stale, unchanged); None if it is to be stored."""
+    if stored is None:
+        return None
+    kept = incoming.kept
+    if stored.organisation_id != organisation_id:
         refusal = push_finding(
             PushCode.not_your_activity,
-            f"{identifier} is published by another organisation; only it may change it.",
-            activity=identifier,
+            f"{incoming.identifier} is published by another organisation; only it may "
+            "change it.",
+            activity=incoming.identifier,
         )
         return Applied(Outcome.rejected, None, [*kept, refusal])
-    if stored is not None and stored.deleted_at is None:
+    if stored.deleted_at is None:
         if _older(incoming, stored):
             return Applied(Outcome.stale, stored.version, [*kept, _stale(incoming, stored)])
         if stored.content_hash == incoming.content_hash:
             return Applied(Outcome.unchanged, stored.version, kept)
-    activity = stored or Activity(
-        iati_identifier=identifier, organisation_id=organisation_id,
-        content_hash=incoming.content_hash,
+    return None
+
+
+def locked_states(connection: Connection, identifiers: list[str]) -> dict[str, StoredState]:
+    """The state of each stored activity of `identifiers`, locked until the transaction ends.
+
+    Rows are locked in identifier order, as every push locks several, so that two pushes
+    never wait for each other's rows crosswise.
+    """
+    if not identifiers:
+        return {}
+    columns = ACTIVITY.c
+    statement = (
+        select(columns.iati_identifier, *_STATE)
+        .where(columns.iati_identifier.in_(identifiers))
+        .order_by(columns.iati_identifier)
+        .with_for_update()
     )
-    kind = _kind(stored)
-    before = None if stored is None or stored.deleted_at is not None else stored.document
-    _fill(activity, incoming, kept, push_id=push_id, iati_version=iati_version)
-    session.add(activity)
-    session.flush()
-    assert activity.id is not None
-    session.add(ActivityVersion(
-        activity_id=activity.id, version=activity.version, push_id=push_id,
-        content_hash=incoming.content_hash, received_xml=incoming.received_xml,
-        summary=summarise(kind, before, incoming.document).model_dump(mode="json"),
-    ))
-    _replace_rows(session, activity.id, rows_for(incoming.model), incoming.model)
-    outcome = Outcome.updated if kind is ChangeKind.updated else Outcome.created
-    return Applied(outcome, activity.version, kept)
+    return {row[0]: StoredState(*row[1:]) for row in connection.execute(statement)}
 
 
 def tombstone(session: Session, activity: Activity, *, push_id: str | None) -> int:
@@ -95,25 +169,58 @@ def tombstone(session: Session, activity: Activity, *, push_id: str | None) -> i
         activity_id=activity.id, version=activity.version, push_id=push_id, deleted=True,
         summary=summarise(ChangeKind.deleted, activity.document, None).model_dump(mode="json"),
     ))
-    _replace_rows(session, activity.id, None)
+    delete_rows(session.connection(), activity.id)
     session.flush()
     return activity.version
 
 
-def _kind(stored: Activity | None) -> ChangeKind:
+def _locked(connection: Connection, identifier: str) -> StoredState | None:
+    found = connection.execute(_LOCK, {"identifier": identifier}).first()
+    return None if found is None else StoredState(*found)
+
+
+def _document(connection: Connection, activity_id: int) -> dict[str, Any] | None:
+    document: dict[str, Any] | None = connection.execute(
+        _DOCUMENT, {"activity": activity_id}
+    ).scalar_one()
+    return document
+
+
+def _write_activity(
+    connection: Connection, stored: StoredState | None, incoming: Incoming,
+    findings: list[dict[str, Any]], *, organisation_id: int, push_id: str,
+    iati_version: str | None,
+) -> tuple[int, int]:
+    """Insert the activity's row, or update the stored one: its id and version."""
+    now = utcnow()
+    values: dict[str, Any] = {
+        **activity_columns(incoming.model),
+        "content_hash": incoming.content_hash, "iati_version": iati_version,
+        "document": incoming.document, "findings": findings, "deleted_at": None,
+        "last_push_id": push_id, "updated_at": now,
+    }
+    if stored is None:
+        values.update(organisation_id=organisation_id, version=1, created_at=now)
+        return int(connection.execute(_INSERT_ACTIVITY, values).scalar_one()), 1
+    version = stored.version + 1
+    connection.execute(_UPDATE_ACTIVITY, {**values, "version": version, "stored": stored.id})
+    return stored.id, version
+
+
+def _kind(stored: StoredState | None) -> ChangeKind:
     if stored is None:
         return ChangeKind.created
     return ChangeKind.restored if stored.deleted_at is not None else ChangeKind.updated
 
 
-def _older(incoming: Incoming, stored: Activity) -> bool:
+def _older(incoming: Incoming, stored: StoredState) -> bool:
     moment = incoming.model.last_updated_datetime
     if moment is None or stored.last_updated_datetime is None:
         return False
     return as_utc(moment) < stored.last_updated_datetime
 
 
-def _stale(incoming: Incoming, stored: Activity) -> dict[str, Any]:
+def _stale(incoming: Incoming, stored: StoredState) -> dict[str, Any]:
     moment = incoming.model.last_updated_datetime
     assert moment is not None
     assert stored.last_updated_datetime is not None
@@ -123,57 +230,3 @@ def _stale(incoming: Incoming, stored: Activity) -> dict[str, Any]:
         f"({stored.last_updated_datetime.isoformat()}); this activity was not applied.",
         activity=incoming.identifier, actual=moment.isoformat(),
     )
-
-
-def _fill(
-    activity: Activity, incoming: Incoming, findings: list[dict[str, Any]], *, push_id: str,
-    iati_version: str | None,
-) -> None:
-    columns = activity_columns(incoming.model)
-    if activity.id is not None:
-        activity.version += 1
-    activity.reporting_org_ref = columns["reporting_org_ref"]
-    activity.last_updated_datetime = columns["last_updated_datetime"]
-    activity.title = columns["title"]
-    activity.default_currency = columns["default_currency"]
-    activity.activity_status = columns["activity_status"]
-    activity.hierarchy = columns["hierarchy"]
-    activity.humanitarian = columns["humanitarian"]
-    activity.content_hash = incoming.content_hash
-    activity.iati_version = iati_version
-    activity.document = incoming.document
-    activity.findings = findings
-    activity.deleted_at = None
-    activity.last_push_id = push_id
-    activity.updated_at = utcnow()
-
-
-def _replace_rows(
-    session: Session, activity_id: int, rows: ActivityRows | None,
-    model: IatiActivity | None = None,
-) -> None:
-    for table in QUERY_TABLES:
-        column = col(table.activity_id)  # type: ignore[attr-defined]
-        session.execute(delete(table).where(column == activity_id))
-    if rows is None or model is None:
-        return
-    rows.attach(activity_id)
-    _link_partners(session, rows, model)
-    session.add_all(list(rows.all()))
-    session.flush()
-
-
-def _link_partners(session: Session, rows: ActivityRows, model: IatiActivity) -> None:
-    """Register or link the participating organisations, with their names as published."""
-    participants = [
-        (org.ref, org.type, org.role, [{"text": n.text, "lang": n.lang} for n in org.narratives])
-        for org in model.participating_orgs
-    ]
-    if not participants:
-        return
-    linked = link_partners(session, participants=participants)
-    for row, (ref, _type, _role, names) in zip(
-        rows.participating_orgs, participants, strict=True
-    ):
-        key = partner_key(ref, names)
-        row.organisation_id = None if key is None else linked.get(key)

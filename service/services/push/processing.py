@@ -1,0 +1,325 @@
+"""Process a started push: each activity checked, then stored or settled, every outcome recorded.
+
+By default each activity that changes is one transaction (its row, version, query-table
+rows, partner links, its outcome and the push's counters), so a failure or a killed
+process leaves every activity at its old or its new version, and the push record says
+which. The activities are taken in windows of a few dozen: the outcomes that write
+nothing (rejected, unchanged, stale) are decided and recorded together, in one
+transaction per window that locks the window's stored activities. In ``atomic`` mode
+the whole file is one transaction, rolled back if any activity is rejected. ``dataset``
+scope then marks the publisher's activities absent from the file deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from service.db import for_writing, session_scope
+from service.models import Activity, Outcome, PushMode, PushScope, PushStatus
+from service.services.push.findings import PushCode, push_finding, rejects
+from service.services.push.partners import PartnerLinks
+from service.services.push.reading import Incoming, PushedFile
+from service.services.push.records import (
+    OutcomeRecord,
+    finish_push,
+    record_outcome,
+    record_outcomes,
+)
+from service.services.push.storage import Applied, locked_states, store, tombstone, verdict
+
+Progress = Callable[[int], None]
+_ATTEMPTS = 3  # an insert racing another push's insert of the same activity is retried
+# The activities read ahead and settled together: the outcomes that write nothing are
+# recorded in one transaction per window instead of one each.
+WINDOW_COUNT = 32
+WINDOW_BYTES = 4 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Publisher:
+    """Who pushes: the organisation, its IATI identifiers, and the key used (if any)."""
+
+    organisation_id: int
+    refs: frozenset[str]
+    api_key_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PushOptions:
+    """How to push: `mode`, `scope`, and for PUT the one identifier the file must hold."""
+
+    mode: PushMode = PushMode.default
+    scope: PushScope = PushScope.activities
+    only: str | None = None
+
+
+@dataclass
+class PushRun:
+    """One push being processed: `process` it once."""
+
+    engine: Engine
+    push_id: str
+    publisher: Publisher
+    options: PushOptions
+    pushed: PushedFile
+    progress: Progress | None
+    seen: set[str] = field(default_factory=set)
+    outcomes: list[tuple[Incoming, Applied]] = field(default_factory=list)
+    deletions: int = 0
+    partners: PartnerLinks = field(default_factory=PartnerLinks)
+    connection: Connection | None = None
+
+    def process(self) -> None:
+        """Every activity of the file, then the push marked completed."""
+        if self.options.mode is PushMode.atomic:
+            self._process_atomically()
+        else:
+            self._process_each()
+        findings = [finding.as_dict() for finding in self.pushed.file_findings]
+        finish_push(
+            self.engine, self.push_id, status=PushStatus.completed, findings=findings,
+            bytes_read=self.pushed.bytes_read,
+        )
+
+    # Default mode: one transaction per activity -------------------------------------
+
+    def _process_each(self) -> None:
+        # One connection for the whole push: each transaction begins and ends on it, with
+        # no pool checkout (nor PostgreSQL's pre-ping) per activity.
+        with for_writing(self.engine).connect() as self.connection:
+            for window in windows(self.pushed.activities()):
+                self._process_window(window)
+                self._advance()
+            if self.options.scope is PushScope.dataset:
+                for activity_id in self._absent():
+                    with self._transaction() as session:
+                        self._delete(session, activity_id)
+
+    def _process_window(self, window: list[Incoming]) -> None:
+        """Record the outcomes of `window` that write nothing (rejected, unchanged, stale)
+        together, in one transaction; then store each other activity in its own."""
+        screened = [(incoming, self._screen(incoming)) for incoming in window]
+        # Each candidate's stored form and hash are made before the window's locks are taken.
+        wanted = [incoming.identifier for incoming, refused in screened
+                  if refused is None and incoming.content_hash and incoming.identifier]
+        to_store: list[Incoming] = []
+        with self._transaction() as session:
+            states = locked_states(session.connection(), wanted)
+            settled: list[OutcomeRecord] = []
+            for incoming, applied in screened:
+                if applied is None:
+                    stored = states.get(incoming.identifier or "")
+                    applied = verdict(
+                        stored, incoming, organisation_id=self.publisher.organisation_id
+                    )
+                if applied is None:
+                    to_store.append(incoming)
+                else:
+                    settled.append(_outcome(incoming, applied))
+            record_outcomes(session, self.push_id, settled, bytes_read=self.pushed.bytes_read)
+        for incoming in to_store:
+            self._apply(incoming, absent=incoming.identifier not in states)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """A transaction on the push's connection: committed, or rolled back if it raises."""
+        assert self.connection is not None
+        with Session(self.connection, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def _apply(self, incoming: Incoming, *, absent: bool) -> None:
+        """Store `incoming` in a transaction of its own (see `store` for `absent`)."""
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                with self._transaction() as session:
+                    applied = self._store(session, incoming, absent=absent)
+                    self._record(session, incoming, applied)
+            except IntegrityError:
+                self.partners.forget()
+                absent = False
+                if attempt == _ATTEMPTS:
+                    raise
+            else:
+                self.partners.keep()
+                return
+
+    # Atomic mode: the whole file in one transaction ----------------------------------
+
+    def _process_atomically(self) -> None:
+        aborted = False
+        try:
+            with session_scope(self.engine, write=True) as session:
+                aborted = self._apply_all(session)
+                if aborted:
+                    session.rollback()
+                    return
+                if self.options.scope is PushScope.dataset:
+                    for activity_id in self._absent(session):
+                        self._delete(session, activity_id)
+                record_outcomes(
+                    session, self.push_id, [_outcome(*pair) for pair in self.outcomes],
+                    bytes_read=self.pushed.bytes_read,
+                )
+        finally:
+            if aborted:
+                self._record_abort()
+
+    def _apply_all(self, session: Session) -> bool:
+        """Store each activity until one is rejected; whether one was."""
+        failed = False
+        for incoming in self.pushed.activities():
+            applied = self._screen(incoming)
+            if applied is None and not failed:
+                applied = self._store_in_savepoint(session, incoming)
+            failed = failed or (applied is not None and applied.outcome is Outcome.rejected)
+            self.outcomes.append((incoming, applied or Applied(Outcome.rejected)))
+            self._advance()
+        return failed
+
+    def _store_in_savepoint(self, session: Session, incoming: Incoming) -> Applied:
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                with session.begin_nested():
+                    applied = self._store(session, incoming)
+            except IntegrityError:
+                self.partners.forget()
+                if attempt == _ATTEMPTS:
+                    raise
+            else:
+                self.partners.keep()
+                return applied
+        raise AssertionError("unreachable")
+
+    def _record_abort(self) -> None:
+        records = []
+        for incoming, applied in self.outcomes:
+            if applied.outcome is not Outcome.rejected or not applied.findings:
+                applied = Applied(Outcome.rejected, None, [
+                    *incoming.kept,
+                    push_finding(
+                        PushCode.atomic_abort,
+                        "Not applied: the push is atomic and another activity was rejected.",
+                        activity=incoming.identifier,
+                    ),
+                ])
+            records.append(_outcome(incoming, applied))
+        with session_scope(self.engine, write=True) as session:
+            record_outcomes(session, self.push_id, records, bytes_read=self.pushed.bytes_read)
+
+    # Shared steps ---------------------------------------------------------------------
+
+    def _screen(self, incoming: Incoming) -> Applied | None:
+        """The rejection of `incoming` decided before the store is consulted, if any."""
+        identifier = incoming.identifier
+        if identifier:
+            self.seen.add(identifier)
+        kept = incoming.kept
+        refusal = self._refusal(incoming)
+        if refusal is not None:
+            return Applied(Outcome.rejected, None, [*kept, refusal])
+        if any(rejects(finding) for finding in incoming.findings):
+            return Applied(Outcome.rejected, None, kept)
+        return None
+
+    def _refusal(self, incoming: Incoming) -> dict[str, Any] | None:
+        identifier, only = incoming.identifier, self.options.only
+        if not identifier:
+            return push_finding(PushCode.no_identifier, "The activity has no iati-identifier.")
+        if only is not None and (incoming.position > 1 or identifier != only):
+            return push_finding(
+                PushCode.identifier_mismatch if incoming.position == 1
+                else PushCode.not_one_activity,
+                f"This request replaces activity {only} only; the file must hold exactly "
+                "that one activity.",
+                activity=identifier, actual=identifier,
+            )
+        ref = incoming.reporting_org_ref
+        if ref not in self.publisher.refs:
+            return push_finding(
+                PushCode.not_your_activity,
+                f"reporting-org/@ref {ref!r} is not an identifier of your organisation "
+                f"({', '.join(sorted(self.publisher.refs))}).",
+                activity=identifier, actual=ref,
+            )
+        return None
+
+    def _store(self, session: Session, incoming: Incoming, *, absent: bool = False) -> Applied:
+        return store(
+            session, incoming, organisation_id=self.publisher.organisation_id,
+            push_id=self.push_id, iati_version=self.pushed.version, partners=self.partners,
+            absent=absent,
+        )
+
+    def _record(self, session: Session, incoming: Incoming, applied: Applied) -> None:
+        record_outcomes(
+            session, self.push_id, [_outcome(incoming, applied)],
+            bytes_read=self.pushed.bytes_read,
+        )
+
+    def _advance(self) -> None:
+        if self.progress is not None:
+            self.progress(self.pushed.bytes_read)
+
+    def _absent(self, session: Session | None = None) -> list[int]:
+        """The publisher's live activities that the file did not name."""
+        statement = select(Activity.id, Activity.iati_identifier).where(
+            Activity.organisation_id == self.publisher.organisation_id,
+            col(Activity.deleted_at).is_(None),
+        ).order_by(col(Activity.iati_identifier))
+        if session is not None:
+            rows = session.exec(statement).all()
+        else:
+            with session_scope(self.engine) as reading:
+                rows = reading.exec(statement).all()
+        return [key for key, identifier in rows if identifier not in self.seen and key]
+
+    def _delete(self, session: Session, activity_id: int) -> None:
+        locked = session.exec(
+            select(Activity).where(Activity.id == activity_id).with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+        if locked is None or locked.deleted_at is not None:
+            return  # deleted meanwhile
+        version = tombstone(session, locked, push_id=self.push_id)
+        self.deletions += 1  # deletions are numbered after the file's activities
+        record_outcome(
+            session, self.push_id, position=self.pushed.count + self.deletions,
+            identifier=locked.iati_identifier, outcome=Outcome.deleted, version=version,
+            findings=[],
+        )
+
+
+def _outcome(incoming: Incoming, applied: Applied) -> OutcomeRecord:
+    return OutcomeRecord(
+        incoming.position, incoming.identifier, applied.outcome, applied.version,
+        applied.findings,
+    )
+
+
+def windows(
+    incoming: Iterable[Incoming], *, count: int = WINDOW_COUNT, size: int = WINDOW_BYTES
+) -> Iterator[list[Incoming]]:
+    """`incoming` in consecutive lists of at most `count` activities and about `size`
+    bytes of XML (a single larger activity makes a window of its own)."""
+    window: list[Incoming] = []
+    held = 0
+    for one in incoming:
+        window.append(one)
+        held += len(one.received_xml)
+        if len(window) >= count or held >= size:
+            yield window
+            window, held = [], 0
+    if window:
+        yield window
