@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from service.errors import DomainError
 from service.services.push.intake import ReceivedFile
-from service.services.push.run import Publisher, PushOptions, run_push
+from service.services.push.run import Publisher, PushOptions, process_push
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def push_in_background(
 
     def work() -> None:
         try:
-            run_push(
+            process_push(
                 engine, push_id, publisher=publisher, received=received, options=options,
                 max_bytes=max_bytes,
             )

@@ -30,6 +30,7 @@ __all__ = [
     "Publisher",
     "PushOptions",
     "UnreadableFileError",
+    "process_push",
     "push_file",
     "run_push",
     "start_push",
@@ -92,9 +93,24 @@ def run_push(
     options: PushOptions, max_bytes: int, today: date | None = None,
     progress: Progress | None = None,
 ) -> PushPublic:
-    """Process the started push `push_id` (see `start_push`); its document at the end.
+    """Process the started push `push_id` (see `process_push`); its document at the end."""
+    process_push(
+        engine, push_id, publisher=publisher, received=received, options=options,
+        max_bytes=max_bytes, today=today, progress=progress,
+    )
+    with session_scope(engine) as session:
+        return push_document(session, push_id)
 
-    Raises `UnreadableFileError` (the push then failed) if the file is not IATI XML.
+
+def process_push(
+    engine: Engine, push_id: str, *, publisher: Publisher, received: ReceivedFile,
+    options: PushOptions, max_bytes: int, today: date | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """Process the started push `push_id` (see `start_push`): the outcomes go to its record.
+
+    Raises `UnreadableFileError` (the push then failed) if the file is not IATI XML, and
+    `NotOneActivityError` if a PUT's file holds no activity.
     """
     pushed = PushedFile(received.path, today or datetime.now(UTC).date(), max_bytes)
     run = PushRun(engine, push_id, publisher, options, pushed, progress)
@@ -103,14 +119,11 @@ def run_push(
             run.process()
     except IatiInputError as error:
         raise UnreadableFileError(error, push_id=push_id) from None
-    with session_scope(engine) as session:
-        document = push_document(session, push_id)
-    if options.only is not None and document.activities_seen == 0:
+    if options.only is not None and pushed.count == 0:
         raise NotOneActivityError(
             f"The file holds no activity; send the one activity {options.only}.",
             push_id=push_id,
         )
-    return document
 
 
 @contextmanager
