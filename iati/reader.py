@@ -80,11 +80,17 @@ class Reader(Generic[Record]):
         return self._stream
 
     def __iter__(self) -> Iterator[ReadRecord[Any]]:
+        for position, element in self.elements():
+            yield self.read(element, position)
+
+    def elements(self) -> Iterator[tuple[int, etree._Element]]:
+        """Each record's position and element, not yet read: `read` it while it is valid
+        (until the next one is requested, or with the stream's `hold`, until released)."""
         stream = self.stream
         for position, element in enumerate(stream.records(), start=1):
             if position == 1:
                 self._check_version(element)
-            yield self._read(element, position)
+            yield position, element
         if stream.record_count == 0:
             self._check_version(None)
         self._finish()
@@ -110,7 +116,8 @@ class Reader(Generic[Record]):
             self.version = "2.03"
             self.file_findings.append(catalogue.make(code, actual=root.version, line=root.line))
 
-    def _read(self, element: etree._Element, position: int) -> ReadRecord[Any]:
+    def read(self, element: etree._Element, position: int) -> ReadRecord[Any]:
+        """The record `element` (at `position`) as a model, upgraded first if it is 1.x."""
         found: list[Finding] = []
         if self.legacy:
             found.extend(_upgrade(element, self.version or "1.x"))

@@ -103,6 +103,9 @@ class IatiSource:
     root_element: etree._Element | None = None
     # (line, text) of non-white-space text directly inside the root: not IATI, not kept.
     stray_text: list[tuple[int | None, str]] = field(default_factory=list)
+    # With `hold`, yielded records stay whole until `release_held` (for windows of records).
+    hold: bool = False
+    _held: list[etree._Element] = field(default_factory=list)
     _reader: _CountingReader | None = None
 
     @property
@@ -145,7 +148,10 @@ class IatiSource:
                 self.record_count += 1
                 yield element
                 self._note_stray_text(element)
-                _release(element)
+                if self.hold:
+                    self._held.append(element)
+                else:
+                    _release(element)
         except etree.XMLSyntaxError as error:
             if reader.consumed == 0:
                 raise _empty() from None
@@ -153,6 +159,16 @@ class IatiSource:
         if self.root is None or events.root is None:
             raise _not_iati(getattr(events, "root", None))
         self._collect_trailing_extras(events.root)
+
+    def release_held(self) -> None:
+        """Free the records held since the last call (see `hold`): all but the record
+        just yielded, if the stream stands at it (its tail is not read yet); that one
+        goes with the next release."""
+        for element in self._held:
+            element.clear(keep_tail=False)
+        if self._held:
+            _release(self._held[-1])
+        self._held.clear()
 
     def _start_root(self, element: etree._Element) -> str:
         if element.getparent() is not None or element.tag not in RECORD_TAG:
@@ -185,8 +201,8 @@ class IatiSource:
     def _collect_extras_before(self, record: etree._Element) -> None:
         sibling = record.getprevious()
         pending: list[etree._Element] = []
-        while sibling is not None:
-            if isinstance(sibling.tag, str) and sibling.tag != record.tag:
+        while sibling is not None and sibling.tag != record.tag:  # back to a held record
+            if isinstance(sibling.tag, str):
                 pending.append(sibling)
             sibling = sibling.getprevious()
         for extra in reversed(pending):

@@ -70,8 +70,11 @@ class RecordChecker:
         self.unique = UniqueIdentifiers() if root.tag == ACTIVITIES else None
         self.today = today
 
-    def check(self, record: ReadRecord[Any]) -> list[Finding]:
-        """Every finding of `record` (read with `keep_element`): reading and the stages."""
+    def check(self, record: ReadRecord[Any], *, counted: bool = False) -> list[Finding]:
+        """Every finding of `record` (read with `keep_element`): reading and the stages.
+
+        `counted` says that `count` has already been given the record's identifier.
+        """
         element, identifier = record.element, record.identifier
         assert element is not None
         found = list(record.findings)
@@ -82,11 +85,16 @@ class RecordChecker:
         found += map(as_official, self.rules.check(
             element, today=self.today, activity=identifier, position=record.position
         ))
-        if self.unique is not None and identifier:
-            repeated = self.unique.see(identifier, record.line)
-            if repeated is not None:
-                found.append(repeated)
+        if not counted:
+            found += self.count(identifier, record.line)
         return found
+
+    def count(self, identifier: str | None, line: int | None) -> list[Finding]:
+        """Note a record's identifier: the finding if the file has already had it."""
+        repeated = None
+        if self.unique is not None and identifier:
+            repeated = self.unique.see(identifier, line)
+        return [] if repeated is None else [repeated]
 
     def finish(self) -> list[Finding]:
         """Findings about the file's root, once every record has been checked."""

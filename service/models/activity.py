@@ -23,6 +23,8 @@ class Activity(IdTable, table=True):
     reporting_org_ref: str | None = Field(default=None, index=True)
     version: int = 1
     content_hash: str = Field(sa_type=sa.String(64))
+    # SHA-256 of the XML as received: a re-push of the same bytes is known unchanged unread.
+    received_hash: str | None = Field(default=None, sa_type=sa.String(64))
     iati_version: str | None = Field(default=None, sa_type=sa.String(16))
     last_updated_datetime: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
     title: str | None = Field(default=None, sa_type=sa.Text)

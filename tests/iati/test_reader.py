@@ -209,6 +209,33 @@ def test_a_stream_is_read_one_record_at_a_time() -> None:
     assert reader.stream.bytes_read < len(stream.getvalue())
 
 
+def test_held_records_stay_whole_until_released_and_extras_are_kept_once() -> None:
+    xml = b"""<iati-activities version="2.03">
+    <iati-activity><iati-identifier>a</iati-identifier></iati-activity>
+    <x:note xmlns:x="http://example.org/x">between</x:note>
+    <iati-activity><iati-identifier>b</iati-identifier></iati-activity>
+    <iati-activity><iati-identifier>c</iati-identifier></iati-activity>
+    </iati-activities>"""
+    reader = read_activities(xml)
+    reader.stream.hold = True
+    held = []
+    for position, element in reader.elements():
+        held.append(element)
+        if position == 3:
+            # Each record of the window is still whole, and can be read now.
+            assert [reader.read(e, i).identifier for i, e in enumerate(held, 1)] == [
+                "a", "b", "c",
+            ]
+            reader.stream.release_held()
+            # The record just yielded goes with the next release (its tail is unread).
+            assert [len(e) for e in held] == [0, 0, 1]
+    reader.stream.release_held()
+    assert [len(e) for e in held] == [0, 0, 0]
+    assert [(extra.position, extra.element.text) for extra in reader.stream.extras] == [
+        (1, "between")
+    ]
+
+
 # -- IATI 1.x is upgraded on reading -----------------------------------------------------
 
 

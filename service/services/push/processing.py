@@ -12,7 +12,7 @@ scope then marks the publisher's activities absent from the file deleted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,14 +32,17 @@ from service.services.push.records import (
     record_outcome,
     record_outcomes,
 )
-from service.services.push.storage import Applied, locked_states, store, tombstone, verdict
+from service.services.push.storage import (
+    Applied,
+    locked_states,
+    store,
+    tombstone,
+    unlocked_hashes,
+    verdict,
+)
 
 Progress = Callable[[int], None]
 _ATTEMPTS = 3  # an insert racing another push's insert of the same activity is retried
-# The activities read ahead and settled together: the outcomes that write nothing are
-# recorded in one transaction per window instead of one each.
-WINDOW_COUNT = 32
-WINDOW_BYTES = 4 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +97,7 @@ class PushRun:
         # One connection for the whole push: each transaction begins and ends on it, with
         # no pool checkout (nor PostgreSQL's pre-ping) per activity.
         with for_writing(self.engine).connect() as self.connection:
-            for window in windows(self.pushed.activities()):
+            for window in self.pushed.windows():
                 self._process_window(window)
                 self._advance()
             if self.options.scope is PushScope.dataset:
@@ -105,6 +108,7 @@ class PushRun:
     def _process_window(self, window: list[Incoming]) -> None:
         """Record the outcomes of `window` that write nothing (rejected, unchanged, stale)
         together, in one transaction; then store each other activity in its own."""
+        self._check_window(window)
         screened = [(incoming, self._screen(incoming)) for incoming in window]
         # Each candidate's stored form and hash are made before the window's locks are taken.
         wanted = [incoming.identifier for incoming, refused in screened
@@ -125,7 +129,30 @@ class PushRun:
                     settled.append(_outcome(incoming, applied))
             record_outcomes(session, self.push_id, settled, bytes_read=self.pushed.bytes_read)
         for incoming in to_store:
+            if not incoming.checked:  # assumed unchanged, but changed since: check it now
+                incoming.check()
+                refused = self._screen(incoming)
+                if refused is not None:
+                    with self._transaction() as session:
+                        self._record(session, incoming, refused)
+                    continue
             self._apply(incoming, absent=incoming.identifier not in states)
+
+    def _check_window(self, window: list[Incoming]) -> None:
+        """Check each activity of `window`, but those whose stored version has the same
+        content hash: those are assumed unchanged, unread (the store's locks confirm it)."""
+        with self._transaction() as session:
+            known = unlocked_hashes(
+                session.connection(),
+                [incoming.raw_identifier for incoming in window if incoming.raw_identifier],
+                organisation_id=self.publisher.organisation_id,
+            )
+        for incoming in window:
+            hint = known.get(incoming.raw_identifier or "")
+            if hint is None or hint[0] != incoming.received_hash:
+                incoming.check()
+            elif incoming.assume_unchanged(hint[1], hint[2]):
+                known.pop(incoming.raw_identifier or "")  # a second copy is checked
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
@@ -306,20 +333,3 @@ def _outcome(incoming: Incoming, applied: Applied) -> OutcomeRecord:
         incoming.position, incoming.identifier, applied.outcome, applied.version,
         applied.findings,
     )
-
-
-def windows(
-    incoming: Iterable[Incoming], *, count: int = WINDOW_COUNT, size: int = WINDOW_BYTES
-) -> Iterator[list[Incoming]]:
-    """`incoming` in consecutive lists of at most `count` activities and about `size`
-    bytes of XML (a single larger activity makes a window of its own)."""
-    window: list[Incoming] = []
-    held = 0
-    for one in incoming:
-        window.append(one)
-        held += len(one.received_xml)
-        if len(window) >= count or held >= size:
-            yield window
-            window, held = [], 0
-    if window:
-        yield window
