@@ -1,0 +1,199 @@
+"""Crosswalks from IATI codes to Ecuador's classifications, as reviewed data.
+
+Each crosswalk is a CSV file in `mappings/data/crosswalks/` whose key columns name the
+IATI side (`sector_code`, `finance_type`, …) and whose other columns are always:
+
+- `target`: the Ecuadorian code (empty when the row says why nothing is mapped);
+- `status`: `verified` (from an official source, named in `source`), `proposed` (a reasoned
+  judgment, explained in `rationale`, for the ministry to review) or `unmapped` (nothing
+  fits, `rationale` says why);
+- `rationale`, `source`, and `valid_from` / `valid_to` (ISO dates, empty for open).
+
+A key may have several rows (different dates, or a split between targets given by an
+optional `share` column in percent). Rows are never guessed at run time: a key without a
+row is reported as unmapped by the engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+
+DATA = Path(__file__).resolve().parent / "data" / "crosswalks"
+_COMMON = ("target", "status", "rationale", "source", "valid_from", "valid_to", "share")
+
+
+class Status(StrEnum):
+    verified = "verified"
+    proposed = "proposed"
+    unmapped = "unmapped"
+
+
+class CrosswalkError(ValueError):
+    """A crosswalk file that breaks the rules above (raised when it is loaded)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One reviewed correspondence: the IATI key, its Ecuadorian target and why."""
+
+    key: tuple[str, ...]
+    target: str | None
+    status: Status
+    rationale: str | None
+    source: str | None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    share: Decimal | None = None  # percent of the key's amount, when it is split
+    line: int = 0
+
+    def in_force(self, on: date | None) -> bool:
+        if on is None:
+            return True
+        return (self.valid_from is None or self.valid_from <= on) and (
+            self.valid_to is None or on <= self.valid_to
+        )
+
+
+@dataclass(frozen=True)
+class Crosswalk:
+    """A crosswalk file's rows, frozen, looked up by key and date."""
+
+    name: str
+    key_columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+    version: str  # the SHA-256 of the file, shortened
+    _by_key: Mapping[tuple[str, ...], tuple[Row, ...]] = field(repr=False)
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def keys(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(self._by_key)
+
+    def lookup(self, *key: str, on: date | None = None) -> tuple[Row, ...]:
+        """The rows of `key` in force on `on` (empty when the key has no row)."""
+        return tuple(row for row in self._by_key.get(key, ()) if row.in_force(on))
+
+
+@cache
+def crosswalk(name: str) -> Crosswalk:
+    """The crosswalk `mappings/data/crosswalks/<name>.csv`, read and checked once."""
+    path = DATA / f"{name}.csv"
+    content = path.read_bytes()
+    reader = csv.DictReader(content.decode("utf-8").splitlines())
+    columns = tuple(reader.fieldnames or ())
+    missing = {"target", "status", "rationale", "source"} - set(columns)
+    if missing:
+        raise CrosswalkError(f"{path.name}: missing columns {sorted(missing)}")
+    key_columns = tuple(column for column in columns if column not in _COMMON)
+    rows = tuple(
+        _row(record, key_columns, path.name, line) for line, record in enumerate(reader, start=2)
+    )
+    by_key: dict[tuple[str, ...], list[Row]] = {}
+    for row in rows:
+        by_key.setdefault(row.key, []).append(row)
+    return Crosswalk(
+        name=name,
+        key_columns=key_columns,
+        rows=rows,
+        version=hashlib.sha256(content).hexdigest()[:12],
+        _by_key=MappingProxyType({key: tuple(found) for key, found in by_key.items()}),
+    )
+
+
+def crosswalk_names() -> tuple[str, ...]:
+    return tuple(sorted(path.stem for path in DATA.glob("*.csv")))
+
+
+def _row(record: dict[str, str], key_columns: tuple[str, ...], file: str, line: int) -> Row:
+    def text(column: str) -> str | None:
+        return (record.get(column) or "").strip() or None
+
+    try:
+        status = Status(text("status") or "")
+    except ValueError:
+        raise CrosswalkError(
+            f"{file}:{line}: status must be verified, proposed or unmapped"
+        ) from None
+    row = Row(
+        key=tuple((record.get(column) or "").strip() for column in key_columns),
+        target=text("target"),
+        status=status,
+        rationale=text("rationale"),
+        source=text("source"),
+        valid_from=_date(text("valid_from")),
+        valid_to=_date(text("valid_to")),
+        share=Decimal(share) if (share := text("share")) else None,
+        line=line,
+    )
+    problem = _problem(row)
+    if problem:
+        raise CrosswalkError(f"{file}:{line}: {problem}")
+    return row
+
+
+def _problem(row: Row) -> str | None:
+    if row.status is Status.unmapped:
+        if row.target:
+            return "an unmapped row has no target"
+        return None if row.rationale else "an unmapped row says why (rationale)"
+    if not row.target:
+        return f"a {row.status} row needs a target"
+    if row.status is Status.verified and not row.source:
+        return "a verified row names its source"
+    if row.status is Status.proposed and not row.rationale:
+        return "a proposed row gives its rationale"
+    return None
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """Where (part of) an amount goes in one Ecuadorian classification, and why.
+
+    `code` is None when nothing is mapped (`reason` then says why, for the review list).
+    `share` is the percentage of the amount that goes to `code`; the resolutions of one
+    value for one classification sum to 100. `rule` names the rule and row that decided,
+    e.g. ``crosswalk sector-investment-subsector 1/12220 (proposed)``; `version` the
+    table or crosswalk version it came from.
+    """
+
+    code: str | None
+    share: Decimal
+    rule: str
+    status: Status
+    version: str
+    reason: str | None = None
+
+
+def resolved(walk: Crosswalk, row: Row, share: Decimal = Decimal(100)) -> Resolution:
+    """The resolution a crosswalk row gives (its own share, if it splits the key)."""
+    rule = f"crosswalk {walk.name} {'/'.join(row.key)} ({row.status})"
+    return Resolution(
+        code=row.target,
+        share=share if row.share is None else share * row.share / 100,
+        rule=rule,
+        status=row.status,
+        version=walk.version,
+        reason=row.rationale if row.status is Status.unmapped else None,
+    )
+
+
+def unmapped(reason: str, *, rule: str, version: str = "") -> Resolution:
+    """A whole amount that no row maps: it goes to the review list with `reason`."""
+    return Resolution(None, Decimal(100), rule, Status.unmapped, version, reason)
