@@ -1,0 +1,130 @@
+"""Which investment subsectors and national-plan objectives an IATI sector's amount goes to.
+
+Two reviewed crosswalks decide, never a guess at run time: `sector-investment-subsector`
+(DAC code → the Planning Secretariat's subsector, letter and four digits) and
+`sector-plan-objective` (plan × DAC code → objective of that plan). Both key a code by its
+sector vocabulary: `1` for DAC 5-digit purpose codes, `2` for DAC 3-digit categories.
+
+- A 5-digit code without a row of its own (a code withdrawn from the codelist, say) takes
+  the row of its category, as the IATI Sector codelist gives it; the rule says so.
+- A code may split between targets (`share`); the shares returned always sum to 100.
+- The plan is the one whose objectives are in force on the date; when no plan in the
+  tables covers the date, the amount is unmapped and the reason says which date.
+- Any other vocabulary (COFOG, SDG, the reporting organisation's own, …), a code unknown
+  to the codelists, or a crosswalk row whose target is not in force on the date gives one
+  unmapped resolution saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from iati.codelists import load_codelist
+from mappings.crosswalks import Crosswalk, Resolution, Row, Status, crosswalk, resolved, unmapped
+from mappings.money import HUNDRED
+from mappings.tables import Classification, table
+
+__all__ = ["investment_subsectors", "plan_objectives"]
+
+SUBSECTOR_CROSSWALK = "sector-investment-subsector"
+OBJECTIVE_CROSSWALK = "sector-plan-objective"
+DAC_PURPOSE = "1"  # SectorVocabulary 1: OECD DAC CRS purpose codes (5 digits)
+DAC_CATEGORY = "2"  # SectorVocabulary 2: OECD DAC CRS categories (3 digits)
+SUBSECTOR_LEVEL = "subsector"
+
+
+def investment_subsectors(vocabulary: str, code: str, *, on: date) -> tuple[Resolution, ...]:
+    """The investment subsectors of an amount reported under sector `vocabulary`/`code`."""
+    walk = crosswalk(SUBSECTOR_CROSSWALK)
+    subsectors = table(Classification.investment_subsector)
+
+    def in_force(target: str) -> bool:
+        row = subsectors.get(target, on)
+        return row is not None and row.level == SUBSECTOR_LEVEL
+
+    return _resolve(walk, (), vocabulary, code, on=on, known=in_force)
+
+
+def plan_objectives(vocabulary: str, code: str, *, on: date) -> tuple[Resolution, ...]:
+    """The objectives, of the national plan in force on `on`, of a sector's amount."""
+    walk = crosswalk(OBJECTIVE_CROSSWALK)
+    plan = _plan_in_force(on)
+    if plan is None:
+        return (unmapped(
+            f"no national development plan in the tables is in force on {on.isoformat()}",
+            rule=f"crosswalk {walk.name} {vocabulary}/{code}", version=walk.version,
+        ),)
+    objectives = {row.code for row in table(Classification.plan_objective).in_force(on)
+                  if row.attributes.get("plan") == plan}
+    return _resolve(walk, (plan,), vocabulary, code, on=on, known=objectives.__contains__)
+
+
+def _plan_in_force(on: date) -> str | None:
+    """The plan whose objectives are in force on `on` (the later one, should two overlap)."""
+    plans = sorted({row.attributes["plan"] for row in table(Classification.plan_objective)
+                    .in_force(on) if row.attributes.get("plan")})
+    return plans[-1] if plans else None
+
+
+def _resolve(
+    walk: Crosswalk, prefix: tuple[str, ...], vocabulary: str, code: str, *,
+    on: date, known: Callable[[str], bool],
+) -> tuple[Resolution, ...]:
+    """The resolutions of the rows of `code` (or of its category), checked and complete."""
+    rule = f"crosswalk {walk.name} {'/'.join((*prefix, vocabulary, code))}"
+    if vocabulary not in (DAC_PURPOSE, DAC_CATEGORY):
+        return (unmapped(
+            f"sector vocabulary {vocabulary!r} is not mapped: only DAC 5-digit purpose codes "
+            f"({DAC_PURPOSE}) and DAC 3-digit categories ({DAC_CATEGORY}) are",
+            rule=rule, version=walk.version,
+        ),)
+    rows = walk.lookup(*prefix, vocabulary, code, on=on)
+    category = _category(code) if vocabulary == DAC_PURPOSE and not rows else None
+    if category is not None:
+        rows = walk.lookup(*prefix, DAC_CATEGORY, category, on=on)
+    if not rows:
+        reason = _no_row(vocabulary, code, category, on)
+        return (unmapped(reason, rule=rule, version=walk.version),)
+    found = _checked(walk, rows, known, on)
+    if category is None:
+        return found
+    return tuple(
+        replace(item, rule=f"{item.rule} for {vocabulary}/{code} via category {category}")
+        for item in found
+    )
+
+
+def _category(code: str) -> str | None:
+    """The DAC category of a 5-digit purpose code, as the IATI Sector codelist gives it."""
+    item = load_codelist("Sector").get(code)
+    return item.category if item is not None else None
+
+
+def _no_row(vocabulary: str, code: str, category: str | None, on: date) -> str:
+    codelist = "Sector" if vocabulary == DAC_PURPOSE else "SectorCategory"
+    if code not in load_codelist(codelist):
+        return f"{code!r} is not a code of the IATI {codelist} codelist"
+    via = f" nor for its category {category}" if category else ""
+    return f"no crosswalk row for {codelist} code {code}{via} in force on {on.isoformat()}"
+
+
+def _checked(
+    walk: Crosswalk, rows: Sequence[Row], known: Callable[[str], bool], on: date
+) -> tuple[Resolution, ...]:
+    """The rows' resolutions, unless their shares do not make 100 or a target is unknown."""
+    total = sum((HUNDRED if row.share is None else row.share for row in rows), Decimal(0))
+    if total != HUNDRED:
+        rules = "; ".join(resolved(walk, row).rule for row in rows)
+        return (unmapped(f"the crosswalk rows' shares sum to {total}, not 100",
+                         rule=rules, version=walk.version),)
+    found = []
+    for row in rows:
+        item = resolved(walk, row)
+        if row.target is not None and not known(row.target):
+            reason = f"{row.target} is not a target in force on {on.isoformat()}"
+            item = replace(item, code=None, status=Status.unmapped, reason=reason)
+        found.append(item)
+    return tuple(found)
