@@ -17,7 +17,6 @@ row is reported as unmapped by the engine.
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +25,8 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
+
+from mappings.tables import file_version, in_period, optional_date
 
 DATA = Path(__file__).resolve().parent / "data" / "crosswalks"
 _COMMON = ("target", "status", "rationale", "source", "valid_from", "valid_to", "share")
@@ -56,11 +57,7 @@ class Row:
     line: int = 0
 
     def in_force(self, on: date | None) -> bool:
-        if on is None:
-            return True
-        return (self.valid_from is None or self.valid_from <= on) and (
-            self.valid_to is None or on <= self.valid_to
-        )
+        return in_period(self.valid_from, self.valid_to, on)
 
 
 @dataclass(frozen=True)
@@ -70,7 +67,7 @@ class Crosswalk:
     name: str
     key_columns: tuple[str, ...]
     rows: tuple[Row, ...]
-    version: str  # the SHA-256 of the file, shortened
+    version: str  # see `mappings.tables.file_version`
     _by_key: Mapping[tuple[str, ...], tuple[Row, ...]] = field(repr=False)
 
     def __iter__(self) -> Iterator[Row]:
@@ -108,7 +105,7 @@ def crosswalk(name: str) -> Crosswalk:
         name=name,
         key_columns=key_columns,
         rows=rows,
-        version=hashlib.sha256(content).hexdigest()[:12],
+        version=file_version(content),
         _by_key=MappingProxyType({key: tuple(found) for key, found in by_key.items()}),
     )
 
@@ -133,8 +130,8 @@ def _row(record: dict[str, str], key_columns: tuple[str, ...], file: str, line: 
         status=status,
         rationale=text("rationale"),
         source=text("source"),
-        valid_from=_date(text("valid_from")),
-        valid_to=_date(text("valid_to")),
+        valid_from=optional_date(text("valid_from")),
+        valid_to=optional_date(text("valid_to")),
         share=Decimal(share) if (share := text("share")) else None,
         line=line,
     )
@@ -156,10 +153,6 @@ def _problem(row: Row) -> str | None:
     if row.status is Status.proposed and not row.rationale:
         return "a proposed row gives its rationale"
     return None
-
-
-def _date(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,11 +81,7 @@ class Code:
 
     def in_force(self, on: date | None) -> bool:
         """Whether the code is in force on `on` (any code is, when no date is given)."""
-        if on is None:
-            return True
-        return (self.valid_from is None or self.valid_from <= on) and (
-            self.valid_to is None or on <= self.valid_to
-        )
+        return in_period(self.valid_from, self.valid_to, on)
 
     @property
     def parent(self) -> str | None:
@@ -102,7 +98,7 @@ class Table:
 
     spec: TableSpec
     rows: tuple[Code, ...]
-    version: str  # the SHA-256 of the file, shortened: changes whenever a row does
+    version: str  # see `file_version`
     _by_code: Mapping[str, tuple[Code, ...]] = field(repr=False)
 
     @property
@@ -141,7 +137,7 @@ def table(classification: Classification | str) -> Table:
     return Table(
         spec=spec,
         rows=rows,
-        version=hashlib.sha256(content).hexdigest()[:12],
+        version=file_version(content),
         _by_code=MappingProxyType({code: tuple(found) for code, found in by_code.items()}),
     )
 
@@ -157,8 +153,8 @@ def _code(row: dict[str, str]) -> Code:
         name_es=row["name_es"].strip(),
         name_en=(row.get("name_en") or "").strip() or None,
         sources=tuple(part.strip() for part in row["source"].split(";") if part.strip()),
-        valid_from=_date(row.get("valid_from")),
-        valid_to=_date(row.get("valid_to")),
+        valid_from=optional_date(row.get("valid_from")),
+        valid_to=optional_date(row.get("valid_to")),
         note=(row.get("note") or "").strip() or None,
         attributes=MappingProxyType({
             key: value.strip() for key, value in row.items()
@@ -167,5 +163,18 @@ def _code(row: dict[str, str]) -> Code:
     )
 
 
-def _date(text: str | None) -> date | None:
+def in_period(valid_from: date | None, valid_to: date | None, on: date | None) -> bool:
+    """Whether `on` falls between the two days, both included (None: open; no `on`: yes)."""
+    if on is None:
+        return True
+    return (valid_from is None or valid_from <= on) and (valid_to is None or on <= valid_to)
+
+
+def optional_date(text: str | None) -> date | None:
+    """The ISO date in a data file's cell, or None for an empty one."""
     return date.fromisoformat(text.strip()) if text and text.strip() else None
+
+
+def file_version(content: bytes) -> str:
+    """A data file's version: its SHA-256, shortened; it changes whenever a row does."""
+    return hashlib.sha256(content).hexdigest()[:12]

@@ -45,6 +45,7 @@ from tests.service.test_push_support import (
     set_first_transaction,
     set_identifier,
     set_reporting_org,
+    stored_activity,
     variant,
 )
 
@@ -74,11 +75,6 @@ def _count(store: Engine, table: type, *where: object) -> int:
         return int(session.exec(select(func.count()).select_from(table).where(*where)).one())
 
 
-def _stored(store: Engine, identifier: str) -> Activity:
-    with Session(store) as session:
-        return session.exec(select(Activity).where(Activity.iati_identifier == identifier)).one()
-
-
 def test_a_first_push_creates_every_activity_and_records_the_push(
     store: Engine, usaid: Publisher
 ) -> None:
@@ -95,7 +91,7 @@ def test_a_first_push_creates_every_activity_and_records_the_push(
     assert _count(store, Activity) == 250
     assert _count(store, ActivityVersion) == 250
     assert _count(store, Transaction) > 250
-    first = _stored(store, identifier_of(USAID_EC, 1))
+    first = stored_activity(store, identifier_of(USAID_EC, 1))
     assert first.reporting_org_ref == USAID
     assert first.organisation_id == usaid.organisation_id
     # Ruleset warnings are kept with the activity.
@@ -120,7 +116,7 @@ def test_a_changed_activity_with_a_later_date_is_updated_to_version_2(
     assert _outcomes(document) == {Outcome.updated: 1, Outcome.unchanged: 249}
     updated = document.activities[2]
     assert (updated.outcome, updated.version) == (Outcome.updated, 2)
-    stored = _stored(store, identifier_of(USAID_EC, 3))
+    stored = stored_activity(store, identifier_of(USAID_EC, 3))
     assert stored.version == 2
     assert stored.last_push_id == document.id
     with Session(store) as session:
@@ -150,7 +146,7 @@ def test_an_older_last_updated_datetime_is_stale_and_not_applied(
     document = push(store, usaid, older)
     assert _outcomes(document) == {Outcome.stale: 1, Outcome.unchanged: 249}
     assert document.activities[2].findings[-1].code == "push.stale"
-    stored = _stored(store, identifier_of(USAID_EC, 3))
+    stored = stored_activity(store, identifier_of(USAID_EC, 3))
     assert stored.version == 1
 
 
@@ -235,7 +231,7 @@ def test_dataset_scope_deletes_the_publishers_activities_missing_from_the_file(
     assert {a.iati_identifier for a in gone} == {
         identifier_of(USAID_EC, 11), identifier_of(USAID_EC, 12),
     }
-    tombstone = _stored(store, identifier_of(USAID_EC, 11))
+    tombstone = stored_activity(store, identifier_of(USAID_EC, 11))
     assert tombstone.deleted_at is not None
     assert tombstone.version == 2
     assert _count(store, Transaction, Transaction.activity_id == tombstone.id) == 0
@@ -244,7 +240,7 @@ def test_dataset_scope_deletes_the_publishers_activities_missing_from_the_file(
     back = push(store, usaid, variant(USAID_EC, tmp_path / "twelve.xml", keep=12))
     assert _outcomes(back) == {Outcome.unchanged: 10, Outcome.created: 2}
     assert back.activities[10].version == 3
-    assert _stored(store, identifier_of(USAID_EC, 11)).deleted_at is None
+    assert stored_activity(store, identifier_of(USAID_EC, 11)).deleted_at is None
 
 
 def test_an_atomic_dataset_push_deletes_in_the_same_transaction(
@@ -269,7 +265,7 @@ def test_the_same_identifier_twice_in_a_file_rejects_the_second(
         Outcome.created, Outcome.created, Outcome.rejected,
     ]
     assert "1.1.2" in {f.code for f in document.activities[2].findings}
-    assert _stored(store, identifier_of(USAID_EC, 1)).version == 1
+    assert stored_activity(store, identifier_of(USAID_EC, 1)).version == 1
 
 
 def test_a_rejected_version_never_damages_the_stored_one(
@@ -277,14 +273,14 @@ def test_a_rejected_version_never_damages_the_stored_one(
 ) -> None:
     good = variant(USAID_EC, tmp_path / "good.xml", keep=1)
     push(store, usaid, good)
-    before = _stored(store, identifier_of(USAID_EC, 1))
+    before = stored_activity(store, identifier_of(USAID_EC, 1))
     rows_before = _count(store, Transaction, Transaction.activity_id == before.id)
     broken = variant(
         USAID_EC, tmp_path / "broken.xml", keep=1, a1=set_first_transaction("eryr", LATER)
     )
     document = push(store, usaid, broken)
     assert _outcomes(document) == {Outcome.rejected: 1}
-    after = _stored(store, identifier_of(USAID_EC, 1))
+    after = stored_activity(store, identifier_of(USAID_EC, 1))
     assert (after.version, after.content_hash, after.document) == (
         before.version, before.content_hash, before.document,
     )
@@ -308,7 +304,7 @@ def test_an_activity_of_another_organisation_cannot_be_overwritten(
     assert [f.code for f in document.activities[0].findings if f.stage == "push"] == [
         "push.not-your-activity"
     ]
-    assert _stored(store, identifier_of(USAID_EC, 1)).version == 1
+    assert stored_activity(store, identifier_of(USAID_EC, 1)).version == 1
 
 
 def test_a_legacy_1x_file_is_upgraded_and_kept_as_received(
@@ -321,7 +317,7 @@ def test_a_legacy_1x_file_is_upgraded_and_kept_as_received(
     assert "upgrade.version" in {f.code for f in document.findings}
     created = next(a for a in document.activities if a.outcome is Outcome.created)
     assert created.iati_identifier is not None
-    stored = _stored(store, created.iati_identifier)
+    stored = stored_activity(store, created.iati_identifier)
     assert stored.iati_version == "1.01"
     with Session(store) as session:
         received = session.exec(
@@ -377,7 +373,7 @@ def test_concurrent_pushes_of_the_same_activity_never_lose_an_update(
     for thread in threads:
         thread.join()
     assert errors == []
-    stored = _stored(store, identifier_of(USAID_EC, 1))
+    stored = stored_activity(store, identifier_of(USAID_EC, 1))
     # Whatever the order, the latest last-updated-datetime wins, and every version counts.
     assert stored.document["transactions"][0]["value"]["amount"] == "6.00"
     updated = sum(1 for d in documents for a in d.activities if a.outcome is Outcome.updated)

@@ -56,6 +56,7 @@ from tests.service.test_push_support import (
     clean_engine,
     push,
     set_first_transaction,
+    stored_activity,
     variant,
 )
 
@@ -168,7 +169,7 @@ def test_parallel_http_clients_never_lose_an_update(
     history = _history(store)
     assert len(history) == kept
     for identifier, dates in history.items():
-        stored = _stored(store, identifier)
+        stored = stored_activity(store, identifier)
         # The latest last-updated-datetime wins, whatever order the pushes ran in …
         assert stored.document["transactions"][0]["value"]["amount"] == f"{clients}.00"
         assert dates[-1] == _january(clients)
@@ -408,11 +409,6 @@ def _overlapping(store: Engine, *, besides: str) -> bool:
         ).all()
     spans = [(push.received_at, push.finished_at or push.received_at) for push in pushes]
     return any(later[0] < earlier[1] for earlier, later in pairwise(spans))
-
-
-def _stored(store: Engine, identifier: str) -> Activity:
-    with Session(store) as session:
-        return session.exec(select(Activity).where(Activity.iati_identifier == identifier)).one()
 
 
 def _january(day: int) -> str:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from lxml import etree
 from sqlalchemy import Engine, text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from service.db import session_scope
-from service.models import Organisation, OrganisationRef
+from service.models import Activity, Organisation, OrganisationRef
 from service.services.push import Publisher, PushOptions, PushPublic, ReceivedFile, push_file
 from tests.conftest import sample
 
@@ -37,6 +37,12 @@ def clean_engine(engine: Engine) -> Iterator[Engine]:
     clean(engine)
     yield engine
     clean(engine)
+
+
+def stored_activity(engine: Engine, identifier: str) -> Activity:
+    """The stored row of activity `identifier`."""
+    with Session(engine) as session:
+        return session.exec(select(Activity).where(Activity.iati_identifier == identifier)).one()
 
 
 def add_publisher(engine: Engine, *refs: str, name: str = "USAID") -> Publisher:

@@ -13,7 +13,7 @@ from lxml import etree
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from service.models import Activity, ActivityVersion, Outcome
+from service.models import ActivityVersion, Outcome
 from service.services.push import Publisher
 from service.services.push import processing as processing_module
 from service.services.push.reading import PushedFile
@@ -28,6 +28,7 @@ from tests.service.test_push_support import (
     identifier_of,
     push,
     set_first_transaction,
+    stored_activity,
     variant,
 )
 
@@ -59,11 +60,6 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def _versions(store: Engine) -> int:
     with Session(store) as session:
         return len(session.exec(select(ActivityVersion.id)).all())
-
-
-def _stored(store: Engine, identifier: str) -> Activity:
-    with Session(store) as session:
-        return session.exec(select(Activity).where(Activity.iati_identifier == identifier)).one()
 
 
 def test_a_repush_of_the_same_file_reads_nothing_and_reports_the_same_findings(
@@ -120,10 +116,10 @@ def test_a_stored_activity_twice_in_a_repushed_file_is_unchanged_then_rejected(
     assert [a.outcome for a in document.activities] == [Outcome.unchanged, Outcome.rejected]
     assert checked == [2]
     assert "1.1.2" in {f.code for f in document.activities[1].findings}
-    assert _stored(store, identifier_of(USAID_EC, 1)).version == 1
+    assert stored_activity(store, identifier_of(USAID_EC, 1)).version == 1
 
 
-def test_an_activity_changed_after_its_hint_was_read_is_read_and_stored(
+def test_an_activity_changed_after_its_hint_was_read_is_read_andstored_activity(
     store: Engine, usaid: Publisher, checked: list[int], tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -132,7 +128,7 @@ def test_an_activity_changed_after_its_hint_was_read_is_read_and_stored(
     first = variant(USAID_EC, tmp_path / "first.xml", keep=1)
     push(store, usaid, first)
     identifier = identifier_of(USAID_EC, 1)
-    stored_first = _stored(store, identifier)
+    stored_first = stored_activity(store, identifier)
     with store.connect() as connection:
         hint = unlocked_hashes(
             connection, [identifier], organisation_id=usaid.organisation_id
@@ -146,7 +142,7 @@ def test_an_activity_changed_after_its_hint_was_read_is_read_and_stored(
     document = push(store, usaid, first)
     assert checked == [1]
     assert document.activities[0].outcome is Outcome.updated
-    now = _stored(store, identifier)
+    now = stored_activity(store, identifier)
     assert now.version == 3
     assert now.document == stored_first.document
     assert now.received_hash == stored_first.received_hash

@@ -139,8 +139,8 @@ class PushRun:
             self._apply(incoming, absent=incoming.identifier not in states)
 
     def _check_window(self, window: list[Incoming]) -> None:
-        """Check each activity of `window`, but those whose stored version has the same
-        content hash: those are assumed unchanged, unread (the store's locks confirm it)."""
+        """Check each activity of `window`, but those whose XML is their stored version's
+        (same received hash): those are assumed unchanged, unread (the locks confirm it)."""
         with self._transaction() as session:
             known = unlocked_hashes(
                 session.connection(),
@@ -149,10 +149,10 @@ class PushRun:
             )
         for incoming in window:
             hint = known.get(incoming.raw_identifier or "")
-            if hint is None or hint[0] != incoming.received_hash:
+            if hint is None or hint.received_hash != incoming.received_hash:
                 incoming.check()
-            elif incoming.assume_unchanged(hint[1], hint[2]):
-                known.pop(incoming.raw_identifier or "")  # a second copy is checked
+            else:
+                incoming.assume_unchanged(hint.content_hash, hint.findings)
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:

@@ -35,7 +35,7 @@ from iati.values import XsdBoolean
 from service.services.push.findings import reported
 
 # Activities read ahead together (see `PushedFile.windows`): at most this many, and about
-# this many bytes of canonical XML (a single larger activity makes a window of its own).
+# this many characters of XML as received (a larger activity makes a window of its own).
 WINDOW_COUNT = 32
 WINDOW_BYTES = 4 << 20
 
@@ -44,7 +44,7 @@ WINDOW_BYTES = 4 << 20
 class Incoming:
     """One activity of a pushed file, to be compared with the store.
 
-    It arrives unread: its identifier, reporting-org/@ref and content hash come straight
+    It arrives unread: its identifier, reporting-org/@ref and received hash come straight
     from the XML. `check` reads it into a model and validates it; until its window is
     released it may instead be `assume_unchanged`, which reads nothing.
     """
@@ -77,10 +77,10 @@ class Incoming:
         )
         self._kept = None
 
-    def assume_unchanged(self, content_hash: str, stored_findings: list[dict[str, Any]]) -> bool:
+    def assume_unchanged(self, content_hash: str, stored_findings: list[dict[str, Any]]) -> None:
         """Take the stored version's content hash and findings, the activity being that
-        version, unread; unless the file has already had its identifier: it is then
-        checked (False)."""
+        version, unread; unless the file has already had its identifier (a second copy):
+        that one is checked, with the finding that says so."""
         assert self._pushed is not None
         assert not self._counted
         repeated = self._pushed.note_identifier(self.raw_identifier, self._element)
@@ -88,11 +88,10 @@ class Incoming:
         if repeated:
             self.check()
             self.findings.extend(repeated)
-            return False
+            return
         self._findings = []
         self._kept = stored_findings
         self._assumed_hash = content_hash
-        return True
 
     def release(self) -> None:
         """Forget the element: its window is being freed."""

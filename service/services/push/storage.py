@@ -144,12 +144,20 @@ def verdict(
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredHashes:
+    """What tells, before any lock, that a pushed activity is its stored version."""
+
+    received_hash: str | None
+    content_hash: str
+    findings: list[dict[str, Any]]
+
+
 def unlocked_hashes(
     connection: Connection, identifiers: list[str], *, organisation_id: int
-) -> dict[str, tuple[str | None, str, list[dict[str, Any]]]]:
-    """The received and content hashes and the findings of each live activity of
-    `identifiers` that `organisation_id` publishes, read without locks: a hint, checked
-    again under them."""
+) -> dict[str, StoredHashes]:
+    """The hashes and findings of each live activity of `identifiers` that
+    `organisation_id` publishes, read without locks: a hint, checked again under them."""
     if not identifiers:
         return {}
     columns = ACTIVITY.c
@@ -160,7 +168,7 @@ def unlocked_hashes(
         columns.organisation_id == organisation_id,
         columns.deleted_at.is_(None),
     )
-    return {row[0]: (row[1], row[2], row[3]) for row in connection.execute(statement)}
+    return {row[0]: StoredHashes(*row[1:]) for row in connection.execute(statement)}
 
 
 def locked_states(connection: Connection, identifiers: list[str]) -> dict[str, StoredState]:
