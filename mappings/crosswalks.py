@@ -36,6 +36,9 @@ class Status(StrEnum):
     verified = "verified"
     proposed = "proposed"
     unmapped = "unmapped"
+    # Not in crosswalk files: the donor published the Ecuadorian code itself
+    # (country-budget-items), which takes precedence over any crosswalk.
+    published = "published"
 
 
 class CrosswalkError(ValueError):
@@ -120,6 +123,8 @@ def _row(record: dict[str, str], key_columns: tuple[str, ...], file: str, line: 
 
     try:
         status = Status(text("status") or "")
+        if status is Status.published:
+            raise ValueError(status)
     except ValueError:
         raise CrosswalkError(
             f"{file}:{line}: status must be verified, proposed or unmapped"

