@@ -8,7 +8,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from service import errors
-from service.api.routes import activities, health, organisations, pushes, validation
+from service.api.routes import activities, exports, health, organisations, pushes, validation
 
 
 def create_app() -> FastAPI:
@@ -23,6 +23,7 @@ def create_app() -> FastAPI:
     app.include_router(organisations.router)
     app.include_router(activities.router)
     app.include_router(pushes.router)
+    app.include_router(exports.router)
     errors.install(app)
     return app
 

@@ -1,4 +1,4 @@
-"""The `iati-ec` command line: serve, validate, convert."""
+"""The `iati-ec` command line: serve, validate, convert, import, remap, admin commands."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from service import convert as conversion
 from service.cli_db import db_app
 from service.cli_import import import_file
 from service.cli_registry import keys_app, orgs_app
+from service.cli_remap import remap
 from service.reporting import validate_as_json, validate_for_people
 
 app = typer.Typer(
@@ -39,6 +40,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(keys_app, name="keys")
 app.command(name="import")(import_file)
+app.command(name="remap")(remap)
 err = Console(stderr=True)
 PROGRESS_THRESHOLD = 5_000_000  # bytes; smaller files finish before a bar would help
 

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from service.models.activity import Activity, ActivityVersion
+from service.models.budget import BudgetFigure, BudgetView
 from service.models.facets import (
     Document,
     Location,
@@ -48,6 +49,8 @@ __all__ = [
     "ActivityVersion",
     "ApiKey",
     "Budget",
+    "BudgetFigure",
+    "BudgetView",
     "Document",
     "ExactDecimal",
     "Indicator",

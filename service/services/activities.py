@@ -87,11 +87,17 @@ class VersionPublic(BaseModel):
     summary: ChangeSummary
 
 
-def stored_activity(session: Session, identifier: str) -> StoredActivity:
-    """The activity `identifier` as stored now; 404 if unknown, 410 if deleted."""
+def live_activity(session: Session, identifier: str) -> Activity:
+    """The stored row of activity `identifier`; 404 if unknown, 410 if deleted."""
     activity = _find(session, identifier)
     if activity.deleted_at is not None:
         raise ActivityDeletedError(activity)
+    return activity
+
+
+def stored_activity(session: Session, identifier: str) -> StoredActivity:
+    """The activity `identifier` as stored now; 404 if unknown, 410 if deleted."""
+    activity = live_activity(session, identifier)
     return StoredActivity(
         model=model_of(activity.document), version=activity.version,
         content_hash=activity.content_hash, updated_at=activity.updated_at,

@@ -19,6 +19,7 @@ from service.db import get_engine, session_scope
 from service.models import PushMode, PushScope
 from service.services import activities
 from service.services.activities import VersionPublic
+from service.services.budget.views import BudgetViewPublic, read_view
 from service.services.keys import Principal
 from service.services.push import (
     Publisher,
@@ -153,6 +154,23 @@ def get_activity_version(
     """A past version of an activity, as the IATI XML that was pushed."""
     xml = activities.version_xml(session, iati_identifier, version)
     return Response(xml.encode("utf-8"), media_type=XML)
+
+
+@router.get(
+    "/{iati_identifier:path}/budget-view",
+    operation_id="get_activity_budget_view",
+    responses=problem_responses(401, 403, 404, 410),
+)
+def get_activity_budget_view(
+    iati_identifier: str, session: SessionDep, _: ReaderOrPublisher,
+    mapping_version: Annotated[
+        str | None, Query(description="An earlier mapping version still kept (default: latest)")
+    ] = None,
+) -> BudgetViewPublic:
+    """The activity's money in Ecuador's budget and planning classifications: per year,
+    measure and classification, in US dollars, every figure with its rule, rate and the
+    versions of the tables it came from; unmapped figures say why."""
+    return read_view(session, iati_identifier, mapping_version)
 
 
 @router.get(

@@ -5,7 +5,8 @@ write sessions already hold the database's write lock), so two pushes of the sam
 activity take turns and the second compares with what the first stored. That first
 query reads only what decides the outcome, so an unchanged or stale activity costs no
 more. A new version is written with SQLAlchemy Core: the activity's row, its version,
-then its query-table rows (see `service.services.push.rows`).
+then its query-table rows (see `service.services.push.rows`) and its Ecuador budget view
+(see `service.services.budget.storage`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlmodel import Session
 from service.models import Activity, ActivityVersion, Outcome, utcnow
 from service.models.types import as_utc
 from service.projection import activity_columns, query_rows
+from service.services.budget.storage import drop_views, replace_views
 from service.services.push.changes import ChangeKind, summarise
 from service.services.push.findings import PushCode, push_finding
 from service.services.push.partners import PartnerLinks
@@ -112,6 +114,7 @@ def store(
     ):
         row["organisation_id"] = organisation
     insert_rows(connection, activity_id, rows)
+    replace_views(connection, activity_id, version, incoming.model)
     outcome = Outcome.updated if kind is ChangeKind.updated else Outcome.created
     return Applied(outcome, version, kept)
 
@@ -201,6 +204,7 @@ def tombstone(session: Session, activity: Activity, *, push_id: str | None) -> i
         summary=summarise(ChangeKind.deleted, activity.document, None).model_dump(mode="json"),
     ))
     delete_rows(session.connection(), activity.id)
+    drop_views(session.connection(), activity.id)
     session.flush()
     return activity.version
 

@@ -1,0 +1,173 @@
+"""Budget views over HTTP: stored with each pushed version, read back, remapped and exported."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text, update
+
+from iati.reader import read_activities
+from mappings.engine import CLASSIFIED, budget_view, mapping_version
+from service.models import BudgetView, KeyScope
+from service.services.budget.export import COLUMNS
+from service.services.budget.views import remap
+from tests.service.test_push_api import Api, new_key
+from tests.service.test_push_support import (
+    USAID,
+    USAID_EC,
+    add_publisher,
+    clean_engine,
+    identifier_of,
+    set_first_transaction,
+    variant,
+)
+
+KEPT = 20  # activities of the real USAID Ecuador file pushed
+
+
+@pytest.fixture
+def store(engine: Engine) -> Iterator[Engine]:
+    yield from clean_engine(engine)
+
+
+@pytest.fixture
+def keys(store: Engine) -> tuple[str, str]:
+    """A publish key and a read key of USAID."""
+    add_publisher(store, USAID)
+    return new_key(store, USAID, KeyScope.publish), new_key(store, USAID, KeyScope.read)
+
+
+@pytest.fixture
+def pushed(store: Engine, keys: tuple[str, str], tmp_path: Path) -> tuple[Api, Path]:
+    api = Api(store)
+    file = variant(USAID_EC, tmp_path / "usaid.xml", keep=KEPT)
+    answer = api.request("POST", "/api/v1/activities", key=keys[0], content=file.read_bytes())
+    assert answer.status_code == 200, answer.text
+    return api, file
+
+
+def _view(api: Api, key: str, identifier: str, **params: str) -> dict[str, object]:
+    answer = api.request("GET", f"/api/v1/activities/{identifier}/budget-view", key=key,
+                         params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def test_the_view_of_each_pushed_activity_is_the_engines_and_adds_up_in_each_classification(
+    pushed: tuple[Api, Path], keys: tuple[str, str]
+) -> None:
+    api, file = pushed
+    for record in read_activities(file):
+        expected = budget_view(record.model)
+        view = _view(api, keys[1], record.identifier)
+        assert view["mapping_version"] == mapping_version() == view["current_mapping_version"]
+        assert view["activity_version"] == 1
+        figures = view["figures"]
+        assert isinstance(figures, list)
+        assert [(f["location"], f["classification"], f["code"], Decimal(f["amount_usd"]))
+                for f in figures] == [
+            (f.location, f.classification.value, f.code, f.usd) for f in expected.figures
+        ]
+        sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        for figure in figures:
+            sums[figure["measure"], figure["classification"]] += Decimal(figure["amount_usd"])
+        for measure in {m for m, _ in sums}:
+            assert len({sums[measure, c.value] for c in CLASSIFIED}) == 1
+        assert all(f["rule"] and Decimal(f["rate"]) > 0 for f in figures)
+        assert all(f["unmapped_reason"] for f in figures if f["code"] is None)
+
+
+def test_a_new_version_replaces_the_view_and_a_deletion_removes_it(
+    pushed: tuple[Api, Path], keys: tuple[str, str], tmp_path: Path
+) -> None:
+    api, _ = pushed
+    identifier = identifier_of(USAID_EC, 1)
+    changed = variant(USAID_EC, tmp_path / "changed.xml", keep=1,
+                      a1=set_first_transaction("1234.56", "2030-01-01T00:00:00Z"))
+    api.request("POST", "/api/v1/activities", key=keys[0], content=changed.read_bytes())
+    view = _view(api, keys[1], identifier)
+    assert view["activity_version"] == 2
+    assert view["mapping_versions"] == [mapping_version()]
+    api.request("DELETE", f"/api/v1/activities/{identifier}", key=keys[0])
+    gone = api.request("GET", f"/api/v1/activities/{identifier}/budget-view", key=keys[1])
+    assert gone.status_code == 410
+    assert gone.json()["code"] == "activity.deleted"
+
+
+def test_remap_adds_the_current_mappings_view_and_keeps_the_earlier_one(
+    pushed: tuple[Api, Path], keys: tuple[str, str], store: Engine
+) -> None:
+    api, _ = pushed
+    identifier = identifier_of(USAID_EC, 1)
+    before = _view(api, keys[1], identifier)
+    with store.begin() as connection:  # as if the views had been made by earlier mappings
+        connection.execute(update(BudgetView.__table__).values(  # type: ignore[attr-defined]
+            mapping_version="0ld0ld0ld0ld"))
+    missing = api.request("GET", f"/api/v1/activities/{identifier}/budget-view", key=keys[1],
+                          params={"mapping_version": mapping_version()})
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "budget-view.not-found"
+    assert "iati-ec remap" in missing.json()["detail"]
+
+    done = remap(store)
+    assert (done.mapping_version, done.computed) == (mapping_version(), KEPT)
+    assert remap(store).computed == 0
+    latest = _view(api, keys[1], identifier)
+    assert latest["mapping_versions"] == ["0ld0ld0ld0ld", mapping_version()]
+    assert latest["mapping_version"] == mapping_version()
+    earlier = _view(api, keys[1], identifier, mapping_version="0ld0ld0ld0ld")
+    assert earlier["figures"] == before["figures"]
+
+
+def _csv(api: Api, key: str, **params: str) -> list[dict[str, str]]:
+    answer = api.request("GET", "/api/v1/exports/budget.csv", key=key, params=params)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/csv")
+    reader = csv.DictReader(io.StringIO(answer.text))
+    assert tuple(reader.fieldnames or ()) == COLUMNS
+    return list(reader)
+
+
+def test_the_csv_export_has_every_figure_and_reconciles_per_activity_and_measure(
+    pushed: tuple[Api, Path], keys: tuple[str, str], store: Engine
+) -> None:
+    api, _ = pushed
+    rows = _csv(api, keys[1])
+    with store.connect() as connection:
+        count = connection.execute(text("SELECT count(*) FROM budget_figure")).scalar_one()
+    assert len(rows) == count > 0
+    sums: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for row in rows:
+        sums[row["iati_identifier"], row["measure"], row["classification"]] += Decimal(
+            row["amount_usd"])
+        assert row["code"] or row["unmapped_reason"]
+        assert row["mapping_version"] == mapping_version()
+    for identifier, measure in {(i, m) for i, m, _ in sums}:
+        assert len({sums[identifier, measure, c.value] for c in CLASSIFIED}) == 1
+
+    provinces = _csv(api, keys[1], classification="province", measure="disbursement")
+    assert provinces
+    assert {(r["classification"], r["measure"]) for r in provinces} == {
+        ("province", "disbursement")}
+    assert _csv(api, keys[1], reporting_org="GB-1") == []
+    wrong = api.request("GET", "/api/v1/exports/budget.csv", key=keys[1],
+                        params={"measure": "profit"})
+    assert wrong.status_code == 422
+
+    as_json = api.request("GET", "/api/v1/exports/budget.json", key=keys[1])
+    assert as_json.status_code == 200
+    assert [row["amount_usd"] for row in as_json.json()] == [row["amount_usd"] for row in rows]
+
+
+def test_views_and_exports_need_a_key(pushed: tuple[Api, Path]) -> None:
+    api, _ = pushed
+    assert api.request("GET", "/api/v1/exports/budget.csv").status_code == 401
+    identifier = identifier_of(USAID_EC, 1)
+    assert api.request(
+        "GET", f"/api/v1/activities/{identifier}/budget-view").status_code == 401
