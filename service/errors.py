@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from iati.errors import IatiInputError
@@ -57,6 +58,19 @@ def install(app: FastAPI) -> None:
     async def domain_error(request: Request, error: DomainError) -> JSONResponse:
         return problem(error.status, error.code, error.title, error.detail, error.headers,
                        **error.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"location": "/".join(str(part) for part in item["loc"]), "message": item["msg"],
+             "type": item["type"]}
+            for item in error.errors()
+        ]
+        said = "; ".join(f"{e['location']}: {e['message']}" for e in errors[:3])
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        return problem(422, "request.invalid", "Invalid request",
+                       f"The request does not fit this operation: {said}{more}.", None,
+                       errors=errors)
 
     @app.exception_handler(IatiInputError)
     async def unreadable_input(request: Request, error: IatiInputError) -> JSONResponse:

@@ -209,6 +209,10 @@ def test_an_organisation_needs_a_ref_and_a_role(api: Api, session: Session, dono
     body = {"refs": [], "name": "Nobody", "roles": []}
     answer = api.request("POST", "/api/v1/organisations", key=admin, json=body)
     assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["code"] == "request.invalid"
+    assert {error["location"] for error in problem["errors"]} == {"body/refs", "body/roles"}
 
 
 def test_the_openapi_document_declares_the_bearer_scheme() -> None:
