@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
-from mappings.tables import file_version, in_period, optional_date
+from mappings.tables import Classification, file_version, in_period, optional_date
 
 DATA = Path(__file__).resolve().parent / "data" / "crosswalks"
 _COMMON = ("target", "status", "rationale", "source", "valid_from", "valid_to", "share")
@@ -87,8 +89,17 @@ class Crosswalk:
         return tuple(row for row in self._by_key.get(key, ()) if row.in_force(on))
 
 
-@cache
 def crosswalk(name: str) -> Crosswalk:
+    """The crosswalk `name`: its file's rows, with the overrides in effect (see `Overrides`)."""
+    base = file_crosswalk(name)
+    overrides = _OVERRIDES.get()
+    if overrides is None or name not in overrides.rows:
+        return base
+    return _with_overrides(name, overrides)
+
+
+@cache
+def file_crosswalk(name: str) -> Crosswalk:
     """The crosswalk `mappings/data/crosswalks/<name>.csv`, read and checked once."""
     path = DATA / f"{name}.csv"
     content = path.read_bytes()
@@ -113,6 +124,85 @@ def crosswalk(name: str) -> Crosswalk:
     )
 
 
+@dataclass(frozen=True, eq=False)
+class Overrides:
+    """Rows that replace a crosswalk's rows for some keys: the ministry's decisions.
+
+    `rows` holds, per crosswalk name, the rows of each overridden key (all of that key's
+    rows: a key is overridden as a whole). `digest` identifies the set — two sets with
+    the same digest are the same — so that the crosswalks' versions, and the views'
+    mapping version, change with it.
+    """
+
+    rows: Mapping[str, Mapping[tuple[str, ...], tuple[Row, ...]]]
+    digest: str
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Overrides) and other.digest == self.digest
+
+
+_OVERRIDES: ContextVar[Overrides | None] = ContextVar("crosswalk_overrides", default=None)
+
+
+@contextmanager
+def overridden(overrides: Overrides | None) -> Iterator[None]:
+    """Within the block, `crosswalk` gives the crosswalks with `overrides` applied."""
+    token = _OVERRIDES.set(overrides if overrides is not None and overrides.rows else None)
+    try:
+        yield
+    finally:
+        _OVERRIDES.reset(token)
+
+
+def overrides_digest() -> str:
+    """The digest of the overrides in effect ("" when none)."""
+    overrides = _OVERRIDES.get()
+    return "" if overrides is None else overrides.digest
+
+
+def check_row(row: Row) -> str | None:
+    """What is wrong with `row` by the crosswalk rules (None: nothing)."""
+    return _problem(row)
+
+
+@lru_cache(maxsize=64)
+def _with_overrides(name: str, overrides: Overrides) -> Crosswalk:
+    base = file_crosswalk(name)
+    by_key = {**base._by_key, **overrides.rows[name]}
+    return Crosswalk(
+        name=name, key_columns=base.key_columns,
+        rows=tuple(row for rows in by_key.values() for row in rows),
+        version=file_version(f"{base.version}:{overrides.digest}".encode()),
+        _by_key=MappingProxyType(by_key),
+    )
+
+
+# The Ecuadorian table each crosswalk's targets are codes of (the names crosswalk's,
+# by its `level` column).
+TARGET_TABLES: Mapping[str, Classification] = MappingProxyType({
+    "aid-type-income-naturaleza": Classification.income_item,
+    "finance-income-subgroup": Classification.income_item,
+    "finance-type-fuente": Classification.fuente,
+    "flow-type-fuente": Classification.fuente,
+    "organisation-type-income-item": Classification.income_item,
+    "policy-marker-orientacion": Classification.orientacion,
+    "sector-investment-subsector": Classification.investment_subsector,
+    "sector-plan-objective": Classification.plan_objective,
+    "geo-iso3166-2": Classification.province,
+})
+_BY_LEVEL = {"province": Classification.province, "canton": Classification.canton}
+
+
+def target_table(walk: Crosswalk, key: tuple[str, ...]) -> Classification:
+    """The classification whose code a target of `walk` for `key` must be."""
+    if "level" in walk.key_columns:
+        return _BY_LEVEL[key[walk.key_columns.index("level")]]
+    return TARGET_TABLES[walk.name]
+
+
 def crosswalk_names() -> tuple[str, ...]:
     return tuple(sorted(path.stem for path in DATA.glob("*.csv")))
 
@@ -123,8 +213,6 @@ def _row(record: dict[str, str], key_columns: tuple[str, ...], file: str, line: 
 
     try:
         status = Status(text("status") or "")
-        if status is Status.published:
-            raise ValueError(status)
     except ValueError:
         raise CrosswalkError(
             f"{file}:{line}: status must be verified, proposed or unmapped"
@@ -147,6 +235,8 @@ def _row(record: dict[str, str], key_columns: tuple[str, ...], file: str, line: 
 
 
 def _problem(row: Row) -> str | None:
+    if row.status is Status.published:
+        return "`published` is for codes a donor publishes, not for crosswalk rows"
     if row.status is Status.unmapped:
         if row.target:
             return "an unmapped row has no target"

@@ -36,7 +36,14 @@ from iati.elements.classification import TransactionSector
 from iati.elements.common import Code as CodeElement
 from mappings import finance, geography, policy, sectors
 from mappings.amounts import Amount, Finding, Measure, amounts_of, minor_unit
-from mappings.crosswalks import Resolution, Status, crosswalk, crosswalk_names, unmapped
+from mappings.crosswalks import (
+    Resolution,
+    Status,
+    crosswalk,
+    crosswalk_names,
+    overrides_digest,
+    unmapped,
+)
 from mappings.money import HUNDRED, split
 from mappings.tables import Classification, file_version, table, tables
 
@@ -116,9 +123,14 @@ def budget_view(activity: Activity) -> BudgetView:
     )
 
 
-@cache
 def mapping_version() -> str:
-    """One version for every table, crosswalk and the rate series the views come from."""
+    """One version for every table, crosswalk (with the overrides in effect) and the rate
+    series the views come from."""
+    return _mapping_version(overrides_digest())
+
+
+@cache
+def _mapping_version(overrides: str) -> str:
     parts = [f"{t.classification}:{t.version}" for t in tables()]
     parts += [f"{name}:{crosswalk(name).version}" for name in crosswalk_names()]
     parts.append(f"rates:{metadata.version('currencyconverter')}")

@@ -335,8 +335,13 @@ def _official_names(level: Level) -> Mapping[str, tuple[Code, ...]]:
     return MappingProxyType({name: tuple(rows) for name, rows in index.items()})
 
 
-@cache
 def _aliases() -> Mapping[tuple[str, str], tuple[Row, ...]]:
+    return _alias_index(crosswalk(NAME_CROSSWALK).version)
+
+
+@cache
+def _alias_index(version: str) -> Mapping[tuple[str, str], tuple[Row, ...]]:
+    """The aliases of the names crosswalk of `version` (the one in effect), by name."""
     index: dict[tuple[str, str], list[Row]] = {}
     for row in crosswalk(NAME_CROSSWALK):
         name, level = row.key

@@ -8,7 +8,15 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from service import errors
-from service.api.routes import activities, exports, health, organisations, pushes, validation
+from service.api.routes import (
+    activities,
+    exports,
+    health,
+    mappings,
+    organisations,
+    pushes,
+    validation,
+)
 
 
 def create_app() -> FastAPI:
@@ -24,6 +32,7 @@ def create_app() -> FastAPI:
     app.include_router(activities.router)
     app.include_router(pushes.router)
     app.include_router(exports.router)
+    app.include_router(mappings.router)
     errors.install(app)
     return app
 

@@ -13,6 +13,7 @@ from service.models.facets import (
     Sector,
 )
 from service.models.finance import Budget, PlannedDisbursement, Transaction
+from service.models.mapping import MappingOverride
 from service.models.push import Outcome, Push, PushActivity, PushMode, PushScope, PushStatus
 from service.models.registry import (
     ApiKey,
@@ -58,6 +59,7 @@ __all__ = [
     "JSONDocument",
     "KeyScope",
     "Location",
+    "MappingOverride",
     "Organisation",
     "OrganisationRef",
     "OrganisationRole",

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from mappings.crosswalks import crosswalk, crosswalk_names, target_table
 from mappings.tables import SPECS, Classification, table, tables
 
 
@@ -74,3 +75,12 @@ def test_tables_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         row.code = "99"  # type: ignore[misc]
     assert table(Classification.province).version == table("province").version
+
+
+def test_every_crosswalk_targets_codes_of_its_table() -> None:
+    for name in crosswalk_names():
+        walk = crosswalk(name)
+        for row in walk:
+            if row.target is not None:
+                found = table(target_table(walk, row.key))
+                assert row.target in found, (name, row.line, row.target)

@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select
 
 from iati.elements.activity import Activity as IatiActivity
+from mappings.crosswalks import Overrides, overridden
 from mappings.engine import BudgetView as View
 from mappings.engine import Figure, budget_view
 from service.models import BudgetFigure, BudgetView, utcnow
+from service.services.mappings import active_overrides
 
 VIEW: Table = BudgetView.__table__  # type: ignore[attr-defined]
 FIGURE: Table = BudgetFigure.__table__  # type: ignore[attr-defined]
@@ -33,14 +35,17 @@ def replace_views(
 ) -> None:
     """The activity's views replaced by the one of its new `version`."""
     drop_views(connection, activity_id)
-    add_view(connection, activity_id, version, model)
+    add_view(connection, activity_id, version, model, active_overrides(connection))
 
 
 def add_view(
-    connection: Connection, activity_id: int, version: int, model: IatiActivity
+    connection: Connection, activity_id: int, version: int, model: IatiActivity,
+    overrides: Overrides | None,
 ) -> None:
-    """The view of `model` under the current mapping version, added to the activity's."""
-    view = budget_view(model)
+    """The view of `model` under the current mapping version (the crosswalks with
+    `overrides`, the ministry's decisions in effect), added to the activity's."""
+    with overridden(overrides):
+        view = budget_view(model)
     view_id = connection.execute(_INSERT_VIEW, {
         "activity_id": activity_id, "activity_version": version,
         "mapping_version": view.mapping_version, "ecuador_share": view.ecuador_share,

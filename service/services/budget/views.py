@@ -19,12 +19,14 @@ from sqlalchemy import Engine, and_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from mappings.crosswalks import overridden
 from mappings.engine import mapping_version
 from service.db import session_scope
 from service.errors import DomainError
 from service.models import Activity, BudgetFigure, BudgetView
 from service.services.activities import live_activity
 from service.services.budget.storage import VIEW, add_view
+from service.services.mappings import active_overrides
 from service.services.push.reading import model_of
 from service.services.push.storage import ACTIVITY
 
@@ -93,6 +95,8 @@ def read_view(
 ) -> BudgetViewPublic:
     """The activity's view under mapping `version` (the latest kept one by default)."""
     activity = live_activity(session, identifier)
+    with overridden(active_overrides(session.connection())):
+        current = mapping_version()
     views = session.exec(
         select(BudgetView).where(col(BudgetView.activity_id) == activity.id)
         .order_by(col(BudgetView.id))
@@ -102,7 +106,7 @@ def read_view(
         kept = ", ".join(v.mapping_version for v in views) or "none"
         raise BudgetViewNotFoundError(
             f"Activity {identifier} has no budget view under mapping version "
-            f"{version or mapping_version()} (kept: {kept}); run `iati-ec remap` to compute "
+            f"{version or current} (kept: {kept}); run `iati-ec remap` to compute "
             "the views of the current mappings.",
             iati_identifier=identifier, mapping_versions=[v.mapping_version for v in views],
         )
@@ -113,7 +117,7 @@ def read_view(
     public = [_figure(figure) for figure in figures]
     return BudgetViewPublic(
         iati_identifier=identifier, activity_version=chosen.activity_version,
-        mapping_version=chosen.mapping_version, current_mapping_version=mapping_version(),
+        mapping_version=chosen.mapping_version, current_mapping_version=current,
         mapping_versions=[v.mapping_version for v in views],
         ecuador_share=chosen.ecuador_share, totals=_totals(public), figures=public,
         findings=[ViewFindingPublic.model_validate(f) for f in chosen.findings],
@@ -150,12 +154,16 @@ class Remapped:
 
 
 def remap(engine: Engine, *, progress: Progress | None = None, batch: int = 200) -> Remapped:
-    """Compute the current mapping version's view of every live activity that lacks it.
+    """Compute the current mapping version's view (the files and the overrides in effect)
+    of every live activity that lacks it.
 
     Each batch of activities is one transaction; a remap stopped half-way leaves whole
     views only, and the next remap takes up the rest.
     """
-    version = mapping_version()
+    with engine.connect() as connection:
+        overrides = active_overrides(connection)
+    with overridden(overrides):
+        version = mapping_version()
     missing = (
         core_select(ACTIVITY.c.id).outerjoin(VIEW, and_(
             VIEW.c.activity_id == ACTIVITY.c.id, VIEW.c.mapping_version == version,
@@ -173,7 +181,7 @@ def remap(engine: Engine, *, progress: Progress | None = None, batch: int = 200)
             for activity in rows:
                 assert activity.id is not None
                 add_view(session.connection(), activity.id, activity.version,
-                         model_of(activity.document))
+                         model_of(activity.document), overrides)
         if progress is not None:
             progress(min(start + batch, len(todo)), len(todo))
     return Remapped(version, len(todo))

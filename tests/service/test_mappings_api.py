@@ -1,0 +1,161 @@
+"""The ministry overrides crosswalk rows over HTTP: checked, recorded, applied to new views."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from mappings.crosswalks import file_crosswalk
+from mappings.engine import mapping_version
+from mappings.sectors import investment_subsectors
+from mappings.tables import Classification, table
+from service.models import KeyScope
+from service.services.budget.views import remap
+from tests.service.test_push_api import Api, new_key
+from tests.service.test_push_support import add_publisher, clean_engine
+
+CAF = "XM-DAC-46008"
+SECURITY = "15210"  # security system management and reform
+KEY_PATH = f"/api/v1/mappings/crosswalks/sector-investment-subsector/keys/1/{SECURITY}"
+ACTIVITY = f"""<iati-activities version="2.03"><iati-activity default-currency="USD" xml:lang="es">
+  <iati-identifier>{CAF}-SEC-1</iati-identifier>
+  <reporting-org ref="{CAF}" type="40"><narrative>CAF</narrative></reporting-org>
+  <title><narrative xml:lang="es">Seguridad integral</narrative></title>
+  <description><narrative xml:lang="es">Reforma del sector de seguridad</narrative></description>
+  <participating-org role="1" ref="{CAF}" type="40"><narrative>CAF</narrative></participating-org>
+  <activity-status code="2"/>
+  <activity-date type="1" iso-date="2024-01-01"/>
+  <recipient-country code="EC"/>
+  <sector vocabulary="1" code="{SECURITY}"/>
+  <default-finance-type code="110"/>
+  <transaction><transaction-type code="3"/><transaction-date iso-date="2024-03-01"/>
+    <value value-date="2024-03-01">1000.00</value></transaction>
+</iati-activity></iati-activities>""".encode()
+
+
+@pytest.fixture
+def store(engine: Engine) -> Iterator[Engine]:
+    yield from clean_engine(engine)
+
+
+@pytest.fixture
+def keys(store: Engine) -> dict[str, str]:
+    add_publisher(store, CAF, name="CAF")
+    return {
+        "admin": new_key(store, CAF, KeyScope.admin),
+        "publish": new_key(store, CAF, KeyScope.publish),
+        "read": new_key(store, CAF, KeyScope.read),
+    }
+
+
+@pytest.fixture
+def api(store: Engine) -> Api:
+    return Api(store)
+
+
+def _another_subsector() -> str:
+    """A subsector other than the file's target for the security sector."""
+    current = {row.target for row in file_crosswalk("sector-investment-subsector")
+               .lookup("1", SECURITY)}
+    return next(row.code for row in table(Classification.investment_subsector)
+                if row.level == "subsector" and row.code not in current)
+
+
+def _override(target: str) -> dict[str, Any]:
+    return {"rows": [{"target": target, "status": "verified", "source": "Acuerdo 123 (test)"}],
+            "note": "decided in the sector table of March"}
+
+
+def _subsectors(view: dict[str, Any]) -> set[str | None]:
+    return {f["code"] for f in view["figures"] if f["classification"] == "investment_subsector"}
+
+
+def test_an_override_is_recorded_applied_to_new_views_and_the_earlier_view_kept(
+    api: Api, keys: dict[str, str], store: Engine
+) -> None:
+    pushed = api.request("POST", "/api/v1/activities", key=keys["publish"], content=ACTIVITY)
+    assert pushed.json()["counts"]["created"] == 1
+    view_url = f"/api/v1/activities/{CAF}-SEC-1/budget-view"
+    before = api.request("GET", view_url, key=keys["read"]).json()
+    expected = {r.code for r in investment_subsectors("1", SECURITY, on=date(2024, 3, 1))}
+    assert _subsectors(before) == expected
+    first_version = api.request("GET", "/api/v1/mappings", key=keys["read"]).json()
+    assert first_version["mapping_version"] == mapping_version()
+
+    target = _another_subsector()
+    decided = api.request("PUT", KEY_PATH, key=keys["admin"], json=_override(target))
+    assert decided.status_code == 200, decided.text
+    body = decided.json()
+    assert [row["target"] for row in body["rows"]] == [target]
+    assert {row["origin"] for row in body["rows"]} == {"override"}
+    [decision] = body["history"]
+    assert decision["note"] == "decided in the sector table of March"
+    assert decision["superseded_at"] is None
+    assert decision["organisation_id"] > 0
+    assert decision["api_key_id"] is not None
+    assert body["mapping_version"] != first_version["mapping_version"]
+
+    assert remap(store).computed == 1
+    after = api.request("GET", view_url, key=keys["read"]).json()
+    assert _subsectors(after) == {target}
+    assert after["mapping_version"] == body["mapping_version"] == after["current_mapping_version"]
+    earlier = api.request("GET", view_url, key=keys["read"],
+                          params={"mapping_version": before["mapping_version"]}).json()
+    assert _subsectors(earlier) == expected
+
+    reverted = api.request("DELETE", KEY_PATH, key=keys["admin"], params={"note": "undo"})
+    assert reverted.status_code == 200
+    assert {row["origin"] for row in reverted.json()["rows"]} == {"file"}
+    assert [d["superseded_at"] is None for d in reverted.json()["history"]] == [False, True]
+    assert reverted.json()["mapping_version"] == first_version["mapping_version"]
+
+
+def test_the_crosswalk_lists_its_rows_and_where_each_comes_from(
+    api: Api, keys: dict[str, str]
+) -> None:
+    api.request("PUT", KEY_PATH, key=keys["admin"], json=_override(_another_subsector()))
+    walk = api.request("GET", "/api/v1/mappings/crosswalks/sector-investment-subsector",
+                       key=keys["read"]).json()
+    assert walk["key_columns"] == ["sector_vocabulary", "sector_code"]
+    origins = {tuple(row["key"]): row["origin"] for row in walk["rows"]}
+    assert origins[("1", SECURITY)] == "override"
+    assert set(origins.values()) == {"file", "override"}
+    assert len(walk["rows"]) >= len(file_crosswalk("sector-investment-subsector"))
+
+
+@pytest.mark.parametrize(("path", "body", "status"), [
+    (KEY_PATH, {"rows": [{"target": "Z9999", "status": "verified", "source": "x"}]}, 422),
+    (KEY_PATH, {"rows": [{"target": "F0401", "status": "proposed"}]}, 422),
+    (KEY_PATH, {"rows": [{"target": "F0401", "status": "published"}]}, 422),
+    (KEY_PATH, {"rows": [{"target": "F0401", "status": "proposed", "rationale": "a",
+                          "share": 50},
+                         {"target": "F0403", "status": "proposed", "rationale": "b",
+                          "share": 40}]}, 422),
+    (KEY_PATH, {"rows": [{"status": "unmapped"}]}, 422),
+    (KEY_PATH, {"rows": []}, 422),
+    ("/api/v1/mappings/crosswalks/sector-investment-subsector/keys/15210",
+     {"rows": [{"status": "unmapped", "rationale": "x"}]}, 422),
+    ("/api/v1/mappings/crosswalks/no-such-thing/keys/1",
+     {"rows": [{"status": "unmapped", "rationale": "x"}]}, 404),
+])
+def test_a_bad_override_is_refused_with_a_problem_and_changes_nothing(
+    api: Api, keys: dict[str, str], path: str, body: dict[str, Any], status: int
+) -> None:
+    answer = api.request("PUT", path, key=keys["admin"], json=body)
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    summary = api.request("GET", "/api/v1/mappings", key=keys["read"]).json()
+    assert summary["overridden_keys"] == 0
+    assert summary["mapping_version"] == mapping_version()
+
+
+def test_only_an_admin_key_decides(api: Api, keys: dict[str, str]) -> None:
+    body = _override(_another_subsector())
+    assert api.request("PUT", KEY_PATH, json=body).status_code == 401
+    for scope in ("read", "publish"):
+        assert api.request("PUT", KEY_PATH, key=keys[scope], json=body).status_code == 403
+    assert api.request("DELETE", KEY_PATH, key=keys["read"]).status_code == 403
