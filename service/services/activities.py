@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from iati.elements.activity import Activity as IatiActivity
+from iati.elements.classification import CountryBudgetItems
 from iati.writer import to_bytes
 from service.db import session_scope
 from service.errors import DomainError
@@ -74,6 +75,7 @@ class StoredActivity:
     version: int
     content_hash: str
     updated_at: datetime
+    activity_id: int
 
 
 class VersionPublic(BaseModel):
@@ -98,15 +100,23 @@ def live_activity(session: Session, identifier: str) -> Activity:
 def stored_activity(session: Session, identifier: str) -> StoredActivity:
     """The activity `identifier` as stored now; 404 if unknown, 410 if deleted."""
     activity = live_activity(session, identifier)
+    assert activity.id is not None
     return StoredActivity(
         model=model_of(activity.document), version=activity.version,
         content_hash=activity.content_hash, updated_at=activity.updated_at,
+        activity_id=activity.id,
     )
 
 
-def activity_xml(stored: StoredActivity) -> bytes:
-    """An IATI 2.03 activity file holding the stored activity."""
-    return to_bytes([stored.model])
+def activity_xml(
+    stored: StoredActivity, *, country_budget_items: CountryBudgetItems | None = None
+) -> bytes:
+    """An IATI 2.03 activity file holding the stored activity, its country-budget-items
+    replaced by `country_budget_items` when given."""
+    model = stored.model
+    if country_budget_items is not None:
+        model = model.model_copy(update={"country_budget_items": country_budget_items})
+    return to_bytes([model])
 
 
 def list_versions(session: Session, identifier: str) -> list[VersionPublic]:

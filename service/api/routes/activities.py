@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from iati.elements.activity import Activity as IatiActivity
+from mappings.budget_items import income_budget_items
 from service.api.deps import PublishPrincipal, ReaderOrPublisher, SessionDep
 from service.api.routes.pushes import problem_responses
 from service.config import get_settings
@@ -19,7 +20,7 @@ from service.db import get_engine, session_scope
 from service.models import PushMode, PushScope
 from service.services import activities
 from service.services.activities import VersionPublic
-from service.services.budget.views import BudgetViewPublic, read_view
+from service.services.budget.views import BudgetViewPublic, income_totals, read_view
 from service.services.keys import Principal
 from service.services.push import (
     Publisher,
@@ -199,12 +200,21 @@ def get_activity(
     format: Annotated[
         Literal["json", "xml"] | None, Query(description="Overrides the Accept header")
     ] = None,
+    country_budget_items: Annotated[Literal["ecuador"] | None, Query(
+        description="XML only: country-budget-items (vocabulary 2) with the Ecuadorian "
+        "income ítems of the activity's budget view and their percentages"
+    )] = None,
 ) -> Response:
     """An activity as stored now: the model as JSON, or IATI 2.03 XML."""
     stored = activities.stored_activity(session, iati_identifier)
     headers = {"ETag": f'"{stored.content_hash}"', "X-Activity-Version": str(stored.version)}
     if _wants_xml(format, request.headers.get("accept", "")):
-        return Response(activities.activity_xml(stored), media_type=XML, headers=headers)
+        items = None
+        if country_budget_items == "ecuador":
+            items = income_budget_items(income_totals(session, stored.activity_id))
+            headers["ETag"] = f'"{stored.content_hash}-ec"'
+        xml = activities.activity_xml(stored, country_budget_items=items)
+        return Response(xml, media_type=XML, headers=headers)
     return Response(
         stored.model.model_dump_json(), media_type="application/json", headers=headers
     )

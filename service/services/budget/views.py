@@ -19,8 +19,10 @@ from sqlalchemy import Engine, and_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from mappings.amounts import Measure
 from mappings.crosswalks import overridden
 from mappings.engine import mapping_version
+from mappings.tables import Classification
 from service.db import session_scope
 from service.errors import DomainError
 from service.models import Activity, BudgetFigure, BudgetView
@@ -122,6 +124,30 @@ def read_view(
         ecuador_share=chosen.ecuador_share, totals=_totals(public), figures=public,
         findings=[ViewFindingPublic.model_validate(f) for f in chosen.findings],
     )
+
+
+def income_totals(session: Session, activity_id: int) -> dict[Measure, dict[str, Decimal]]:
+    """The mapped income-ítem totals of the activity's latest view, by measure."""
+    latest = session.exec(
+        select(BudgetView.id).where(col(BudgetView.activity_id) == activity_id)
+        .order_by(col(BudgetView.id).desc())
+    ).first()
+    totals: dict[Measure, dict[str, Decimal]] = {}
+    if latest is None:
+        return totals
+    for measure, code, amount in session.exec(
+        select(
+            col(BudgetFigure.measure), col(BudgetFigure.code), col(BudgetFigure.amount_usd)
+        ).where(
+            col(BudgetFigure.view_id) == latest,
+            col(BudgetFigure.classification) == Classification.income_item.value,
+            col(BudgetFigure.code).is_not(None),
+        )
+    ).all():
+        assert code is not None
+        by_code = totals.setdefault(Measure(measure), {})
+        by_code[code] = by_code.get(code, Decimal(0)) + amount
+    return totals
 
 
 def _figure(row: BudgetFigure) -> FigurePublic:
