@@ -171,3 +171,28 @@ def test_views_and_exports_need_a_key(pushed: tuple[Api, Path]) -> None:
     identifier = identifier_of(USAID_EC, 1)
     assert api.request(
         "GET", f"/api/v1/activities/{identifier}/budget-view").status_code == 401
+
+
+def test_the_review_list_groups_every_unmapped_dollar_by_reason(
+    pushed: tuple[Api, Path], keys: tuple[str, str]
+) -> None:
+    api, _ = pushed
+    answer = api.request("GET", "/api/v1/mappings/review", key=keys[1])
+    assert answer.status_code == 200, answer.text
+    items = answer.json()
+    assert items
+    assert all(item["reason"] and item["figures"] >= item["activities"] >= 1 for item in items)
+    amounts = [Decimal(item["amount_usd"]) for item in items]
+    assert amounts == sorted(amounts, reverse=True)
+    unmapped: dict[str, Decimal] = defaultdict(Decimal)
+    for row in _csv(api, keys[1]):
+        if not row["code"]:
+            unmapped[row["classification"]] += Decimal(row["amount_usd"])
+    listed: dict[str, Decimal] = defaultdict(Decimal)
+    for item in items:
+        listed[item["classification"]] += Decimal(item["amount_usd"])
+    assert listed == unmapped
+    cantons = api.request("GET", "/api/v1/mappings/review", key=keys[1],
+                          params={"classification": "canton"}).json()
+    assert cantons
+    assert {item["classification"] for item in cantons} == {"canton"}

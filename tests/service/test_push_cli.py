@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from service.db import create_db_engine
@@ -69,3 +70,22 @@ def test_import_exits_1_when_an_activity_is_rejected_and_2_when_unusable(
     )
     assert unreadable.returncode == 2
     assert "input.not-xml" in unreadable.stderr
+
+
+def test_remap_computes_the_missing_views_and_says_how_many(
+    database: str, tmp_path: Path
+) -> None:
+    few = variant(USAID_EC, tmp_path / "few.xml", keep=5)
+    assert _iati_ec(database, "import", str(few), "--org", USAID).returncode == 0
+    nothing = _iati_ec(database, "remap")
+    assert nothing.returncode == 0, nothing.stderr
+    assert nothing.stdout.strip().endswith(": 0 views computed")
+    engine = create_db_engine(database)
+    try:
+        with engine.begin() as connection:  # as if the mappings had changed since
+            connection.execute(text("UPDATE budget_view SET mapping_version = '0ld0ld0ld0ld'"))
+    finally:
+        engine.dispose()
+    done = _iati_ec(database, "remap")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith(": 5 views computed")

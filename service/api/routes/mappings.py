@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import Engine
 
+from mappings.tables import Classification
 from service.api.deps import AdminPrincipal, ReaderOrPublisher, SessionDep
 from service.api.routes.pushes import problem_responses
+from service.db import get_engine
 from service.services import mappings
+from service.services.budget.review import ReviewItem, review_list
 from service.services.mappings import (
     CrosswalkPublic,
     KeyPublic,
@@ -17,6 +21,7 @@ from service.services.mappings import (
 )
 
 router = APIRouter(prefix="/api/v1/mappings", tags=["mappings"])
+EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 def _key(key: str) -> tuple[str, ...]:
@@ -27,6 +32,20 @@ def _key(key: str) -> tuple[str, ...]:
 def get_mappings(session: SessionDep, _: ReaderOrPublisher) -> MappingsPublic:
     """The mapping version, and the version of every table and crosswalk it is made of."""
     return mappings.summary(session)
+
+
+@router.get("/review", operation_id="get_mapping_review", responses=problem_responses(401, 403))
+def get_mapping_review(
+    engine: EngineDep, _: ReaderOrPublisher,
+    classification: Annotated[Classification | None, Query()] = None,
+    reporting_org: Annotated[str | None, Query(description="reporting-org/@ref")] = None,
+) -> list[ReviewItem]:
+    """What the budget views could not classify, by classification and reason, with the
+    figures, activities and US dollars of each: the ministry's review list."""
+    return review_list(
+        engine, classification=classification and classification.value,
+        reporting_org=reporting_org,
+    )
 
 
 @router.get(
