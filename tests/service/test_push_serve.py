@@ -117,3 +117,25 @@ def test_parallel_clients_never_lose_an_update(server: str, tmp_path: Path) -> N
         versions = http.get(f"/api/v1/activities/{identifier}/versions").json()
     assert stored["transactions"][0]["value"]["amount"] == "8.00"
     assert len(versions) == 1 + outcomes.count("updated")
+
+
+def test_an_analyst_reads_the_budget_view_and_exports_it_over_http(
+    server: str, tmp_path: Path
+) -> None:
+    example = Path(__file__).resolve().parents[1] / "fixtures" / "examples"
+    _cli(tmp_path, "orgs", "add", "--ref", "ES-DAC-2", "--name", "AECID", "--role", "donor")
+    key = _cli(tmp_path, "keys", "create", "--org", "ES-DAC-2", "--scope", "publish").split()[-1]
+    with httpx.Client(base_url=server, headers={"Authorization": f"Bearer {key}"},
+                      timeout=60) as http:
+        body = (example / "health-grant-esmeraldas.xml").read_bytes()
+        assert http.post("/api/v1/activities", content=body).json()["counts"]["created"] == 1
+        identifier = "ES-DAC-2-EJEMPLO-SALUD-ESMERALDAS"
+        view = http.get(f"/api/v1/activities/{identifier}/budget-view").json()
+        cantons = [f for f in view["figures"] if f["classification"] == "canton"]
+        assert [(f["code"], f["amount_usd"], f["original_amount"], f["currency"])
+                for f in cantons] == [("0805", "544600.00", "500000.00", "EUR")]
+        with http.stream("GET", "/api/v1/exports/budget.csv") as exported:
+            assert exported.status_code == 200
+            lines = [line for line in exported.iter_lines() if line]
+        assert len(lines) == 1 + len(view["figures"])
+        assert lines[0].startswith("iati_identifier,reporting_org,year,measure,")
