@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from sqlmodel import Session
 
-from service.db import get_session
+from service.db import get_engine, get_session
 from service.models import KeyScope
 from service.services.keys import (
     InsufficientScopeError,
@@ -20,6 +21,7 @@ from service.services.keys import (
 )
 
 SessionDep = Annotated[Session, Depends(get_session)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 
 # auto_error=False: a missing key is our own `auth.invalid-key` problem, not FastAPI's.
 bearer = HTTPBearer(
@@ -63,6 +65,7 @@ ReaderOrPublisher = Annotated[Principal, Depends(require(KeyScope.read, KeyScope
 
 __all__ = [
     "AdminPrincipal",
+    "EngineDep",
     "Principal",
     "PublishPrincipal",
     "ReadPrincipal",

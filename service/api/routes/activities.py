@@ -13,10 +13,10 @@ from starlette.concurrency import run_in_threadpool
 
 from iati.elements.activity import Activity as IatiActivity
 from mappings.budget_items import income_budget_items
-from service.api.deps import PublishPrincipal, ReaderOrPublisher, SessionDep
+from service.api.deps import EngineDep, PublishPrincipal, ReaderOrPublisher, SessionDep
 from service.api.routes.pushes import problem_responses
 from service.config import get_settings
-from service.db import get_engine, session_scope
+from service.db import session_scope
 from service.models import PushMode, PushScope
 from service.services import activities
 from service.services.activities import VersionPublic
@@ -35,7 +35,6 @@ from service.services.push import (
 from service.services.push.records import push_document
 
 router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
-EngineDep = Annotated[Engine, Depends(get_engine)]
 XML = "application/xml"
 IATI_FILE_BODY: dict[str, Any] = {
     "requestBody": {

@@ -6,17 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Engine
 
 from mappings.amounts import Measure
 from mappings.tables import Classification
-from service.api.deps import ReaderOrPublisher
+from service.api.deps import EngineDep, ReaderOrPublisher
 from service.api.routes.pushes import problem_responses
-from service.db import get_engine
 from service.services.budget.export import ExportFilter, csv_lines, json_lines
 
 router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
-EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 def export_filter(

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy import Engine
+from fastapi import APIRouter, Query
 
 from mappings.tables import Classification
-from service.api.deps import AdminPrincipal, ReaderOrPublisher, SessionDep
+from service.api.deps import AdminPrincipal, EngineDep, ReaderOrPublisher, SessionDep
 from service.api.routes.pushes import problem_responses
-from service.db import get_engine
 from service.services import mappings
 from service.services.budget.review import ReviewItem, review_list
 from service.services.mappings import (
@@ -21,7 +19,6 @@ from service.services.mappings import (
 )
 
 router = APIRouter(prefix="/api/v1/mappings", tags=["mappings"])
-EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 def _key(key: str) -> tuple[str, ...]:
