@@ -95,43 +95,47 @@ def amounts_of(activity: Activity) -> Amounts:
     findings: list[Finding] = []
     share = _ecuador_share(activity, findings)
     found: list[Amount] = []
-    for location, measure, value, period, transaction in _items(activity):
-        country = _transaction_country(transaction)
+    for item in _items(activity):
+        country = _transaction_country(item.transaction)
         item_share = share if country is None else (HUNDRED if country == ECUADOR else None)
         if item_share is None or item_share == 0:
             continue  # another country's money
-        found += _amount(
-            activity, location, measure, value, period, transaction, item_share, findings
-        )
+        found += _amount(activity, item, item_share, findings)
     return Amounts(found, findings, share)
 
 
-Period = tuple[date | None, date | None]
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One budget, planned disbursement or measured transaction, as published."""
+
+    location: str
+    measure: Measure
+    value: Value | None
+    start: date | None
+    end: date | None
+    transaction: Transaction | None = None
 
 
-def _items(
-    activity: Activity,
-) -> Iterator[tuple[str, Measure, Value | None, Period, Transaction | None]]:
+def _items(activity: Activity) -> Iterator[_Item]:
     for index, budget in enumerate(activity.budgets, start=1):
-        yield (f"budget[{index}]", Measure.budget, budget.value,
-               (_day(budget.period_start), _day(budget.period_end)), None)
+        yield _Item(f"budget[{index}]", Measure.budget, budget.value,
+                    _day(budget.period_start), _day(budget.period_end))
     for index, planned in enumerate(activity.planned_disbursements, start=1):
-        yield (f"planned-disbursement[{index}]", Measure.planned_disbursement, planned.value,
-               (_day(planned.period_start), _day(planned.period_end)), None)
+        yield _Item(f"planned-disbursement[{index}]", Measure.planned_disbursement,
+                    planned.value, _day(planned.period_start), _day(planned.period_end))
     for index, transaction in enumerate(activity.transactions, start=1):
         kind = transaction.transaction_type.code if transaction.transaction_type else None
         measure = TRANSACTION_MEASURES.get((kind or "").strip())
         if measure is not None:
             moment = _day(transaction.transaction_date)
-            yield (f"transaction[{index}]", measure, transaction.value, (moment, moment),
-                   transaction)
+            yield _Item(f"transaction[{index}]", measure, transaction.value, moment, moment,
+                        transaction)
 
 
 def _amount(
-    activity: Activity, location: str, measure: Measure, value: Value | None, period: Period,
-    transaction: Transaction | None, share: Decimal, findings: list[Finding],
+    activity: Activity, item: _Item, share: Decimal, findings: list[Finding]
 ) -> list[Amount]:
-    start, end = period
+    location, value, start, end = item.location, item.value, item.start, item.end
     if value is None or value.amount is None:
         findings.append(Finding("mapping.no-amount", "The value has no amount.", location))
         return []
@@ -161,8 +165,8 @@ def _amount(
     usd = _ecuador_part((value.amount * rate.usd).quantize(CENT), share, CENT)
     original = _ecuador_part(value.amount, share, minor_unit(value.amount))
     return [
-        Amount(location, measure, year, part_usd, part_original, currency, rate.usd,
-               rate.rate_date, on, transaction)
+        Amount(location, item.measure, year, part_usd, part_original, currency, rate.usd,
+               rate.rate_date, on, item.transaction)
         for (year, _), part_usd, part_original in zip(
             years, split(usd, days), split(original, days, quantum=minor_unit(original)),
             strict=True,

@@ -158,6 +158,7 @@ class _Resolver:
         self.activity = activity
         self.findings = findings
         self._known: dict[tuple[object, ...], tuple[Resolution, ...]] = {}
+        self._places: dict[date, tuple[tuple[Resolution, ...], tuple[Resolution, ...]]] = {}
 
     def resolve(self, classification: Classification, amount: Amount) -> tuple[Resolution, ...]:
         transaction = amount.transaction
@@ -178,7 +179,9 @@ class _Resolver:
             markers = [(m.vocabulary or "1", m.code or "", m.significance)
                        for m in activity.policy_markers]
             return policy.orientaciones(markers, on=on)
-        provinces, cantons = geography.places(activity.locations, on=on)
+        if on not in self._places:  # provinces and cantons come together
+            self._places[on] = geography.places(activity.locations, on=on)
+        provinces, cantons = self._places[on]
         return provinces if classification is Classification.province else cantons
 
     def _finance(self, classification: Classification, amount: Amount) -> Resolution:
