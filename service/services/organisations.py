@@ -345,10 +345,12 @@ def _add_names(session: Session, organisation: Organisation, partner: _Partner) 
     """Append the names (and a missing type) `partner` brings, under the row's lock."""
     if not _unknown_names(organisation, partner) and (organisation.type or not partner.type):
         return
+    # FOR NO KEY UPDATE: concurrent pushes hold KEY SHARE locks on the row (their new
+    # rows' foreign keys point at it), which FOR UPDATE would wait on, crosswise.
     locked = session.exec(
         select(Organisation)
         .where(Organisation.id == organisation.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).one()
     added = _unknown_names(locked, partner)
