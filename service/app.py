@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from service import errors
 from service.api.routes import (
     activities,
+    changes,
     exports,
     health,
     mappings,
@@ -32,6 +33,7 @@ def create_app() -> FastAPI:
     app.include_router(activities.router)
     app.include_router(pushes.router)
     app.include_router(exports.router)
+    app.include_router(changes.router)
     app.include_router(mappings.router)
     errors.install(app)
     return app

@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from service.models.activity import Activity, ActivityVersion
 from service.models.budget import BudgetFigure, BudgetView
+from service.models.changes import ActivityChange, ChangeCounter
 from service.models.facets import (
     Document,
     Location,
@@ -47,11 +48,13 @@ metadata = SQLModel.metadata
 __all__ = [
     "QUERY_TABLES",
     "Activity",
+    "ActivityChange",
     "ActivityVersion",
     "ApiKey",
     "Budget",
     "BudgetFigure",
     "BudgetView",
+    "ChangeCounter",
     "Document",
     "ExactDecimal",
     "Indicator",

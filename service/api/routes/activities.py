@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -13,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from iati.elements.activity import Activity as IatiActivity
 from mappings.budget_items import income_budget_items
+from service.api.conditional import not_modified
 from service.api.deps import EngineDep, PublishPrincipal, ReaderOrPublisher, SessionDep
 from service.api.routes.pushes import problem_responses
 from service.config import get_settings
@@ -206,12 +209,19 @@ def get_activity(
 ) -> Response:
     """An activity as stored now: the model as JSON, or IATI 2.03 XML."""
     stored = activities.stored_activity(session, iati_identifier)
-    headers = {"ETag": f'"{stored.content_hash}"', "X-Activity-Version": str(stored.version)}
-    if _wants_xml(format, request.headers.get("accept", "")):
+    as_xml = _wants_xml(format, request.headers.get("accept", ""))
+    variant = ("-xml" if as_xml else "") + ("-ec" if as_xml and country_budget_items else "")
+    headers = {
+        "ETag": f'"{stored.content_hash}{variant}"', "X-Activity-Version": str(stored.version),
+        "Last-Modified": format_datetime(stored.updated_at.astimezone(UTC), usegmt=True),
+        "Vary": "Accept",
+    }
+    if not_modified(request, etag=headers["ETag"], modified=stored.updated_at):
+        return Response(status_code=304, headers=headers)
+    if as_xml:
         items = None
         if country_budget_items == "ecuador":
             items = income_budget_items(income_totals(session, stored.activity_id))
-            headers["ETag"] = f'"{stored.content_hash}-ec"'
         xml = activities.activity_xml(stored, country_budget_items=items)
         return Response(xml, media_type=XML, headers=headers)
     return Response(

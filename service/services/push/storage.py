@@ -23,6 +23,7 @@ from service.models import Activity, ActivityVersion, Outcome, utcnow
 from service.models.types import as_utc
 from service.projection import activity_columns, query_rows
 from service.services.budget.storage import drop_views, replace_views
+from service.services.changes import log_change
 from service.services.push.changes import ChangeKind, summarise
 from service.services.push.findings import PushCode, push_finding
 from service.services.push.partners import PartnerLinks
@@ -115,6 +116,11 @@ def store(
         row["organisation_id"] = organisation
     insert_rows(connection, activity_id, rows)
     replace_views(connection, activity_id, version, incoming.model)
+    log_change(
+        connection, activity_id=activity_id, iati_identifier=incoming.identifier,
+        reporting_org_ref=incoming.reporting_org_ref, version=version, kind=kind.value,
+        push_id=push_id,
+    )
     outcome = Outcome.updated if kind is ChangeKind.updated else Outcome.created
     return Applied(outcome, version, kept)
 
@@ -206,6 +212,11 @@ def tombstone(session: Session, activity: Activity, *, push_id: str | None) -> i
     delete_rows(session.connection(), activity.id)
     drop_views(session.connection(), activity.id)
     session.flush()
+    log_change(
+        session.connection(), activity_id=activity.id, iati_identifier=activity.iati_identifier,
+        reporting_org_ref=activity.reporting_org_ref, version=activity.version,
+        kind=ChangeKind.deleted.value, push_id=push_id,
+    )
     return activity.version
 
 

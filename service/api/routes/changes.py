@@ -1,0 +1,42 @@
+"""The change feed over HTTP: follow it with each page's `next` cursor."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from service.api.conditional import not_modified
+from service.api.deps import ReaderOrPublisher, SessionDep
+from service.api.routes.pushes import problem_responses
+from service.services.changes import ChangesPage, changes_since
+
+router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
+
+
+@router.get(
+    "",
+    operation_id="list_changes",
+    response_model=ChangesPage,
+    responses={304: {"description": "No change since the page named by If-None-Match"},
+               **problem_responses(401, 403)},
+)
+def list_changes(
+    request: Request, response: Response, session: SessionDep, _: ReaderOrPublisher,
+    since: Annotated[int, Query(ge=0, description="The `next` cursor of the previous page "
+                                "(0: from the beginning)")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    reporting_org: Annotated[str | None, Query(description="reporting-org/@ref")] = None,
+) -> ChangesPage | Response:
+    """Created, updated, restored and deleted activities after `since`, in the order they
+    were committed: a client that follows `next` misses no change and sees none twice."""
+    page = changes_since(session, since, limit=limit, reporting_org=reporting_org)
+    tag = f'"changes-{reporting_org or "all"}-{since}-{page.next}-{limit}"'
+    if request.headers.get("if-none-match") and not_modified(
+        request, etag=tag, modified=datetime.now(UTC)
+    ):
+        return Response(status_code=304, headers={"ETag": tag})
+    response.headers["ETag"] = tag
+    return page
+
