@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -15,13 +15,14 @@ from starlette.concurrency import run_in_threadpool
 
 from iati.elements.activity import Activity as IatiActivity
 from mappings.budget_items import income_budget_items
+from mappings.tables import Classification
 from service.api.conditional import not_modified
 from service.api.deps import EngineDep, PublishPrincipal, ReaderOrPublisher, SessionDep
 from service.api.routes.pushes import problem_responses
 from service.config import get_settings
 from service.db import session_scope
 from service.models import PushMode, PushScope
-from service.services import activities
+from service.services import activities, query
 from service.services.activities import VersionPublic
 from service.services.budget.views import BudgetViewPublic, income_totals, read_view
 from service.services.keys import Principal
@@ -36,6 +37,7 @@ from service.services.push import (
     start_push,
 )
 from service.services.push.records import push_document
+from service.services.query import FIELDS, ActivityFilter, ActivityPage, Sort, UnknownFieldError
 
 router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
 XML = "application/xml"
@@ -101,6 +103,73 @@ async def push_activities(
     """Push an IATI activity file (raw body or multipart `file`): each activity's outcome."""
     received = await _receive(request, limits)
     return await _push(engine, principal, received, PushOptions(mode, scope), limits)
+
+
+@router.get(
+    "",
+    operation_id="list_activities",
+    responses=problem_responses(400, 401, 403),
+)
+def list_activities(
+    session: SessionDep, _: ReaderOrPublisher,
+    reporting_org: Annotated[list[str], Query(description="reporting-org/@ref")] = [],  # noqa: B006
+    participating_org: Annotated[list[str], Query(
+        description="participating-org/@ref, in any role (or `participating_role`)")] = [],  # noqa: B006
+    participating_role: Annotated[str | None, Query(
+        description="OrganisationRole code (1 funding, 2 accountable, 3 extending, "
+        "4 implementing)")] = None,
+    sector: Annotated[list[str], Query(
+        description="A sector code at activity or transaction level; 3 digits: the whole "
+        "DAC category")] = [],  # noqa: B006
+    recipient_country: Annotated[list[str], Query()] = [],  # noqa: B006
+    recipient_region: Annotated[list[str], Query()] = [],  # noqa: B006
+    activity_status: Annotated[list[str], Query()] = [],  # noqa: B006
+    humanitarian: Annotated[bool | None, Query()] = None,
+    updated_since: Annotated[datetime | None, Query(
+        description="Stored (created, changed or deleted) at or after this time")] = None,
+    province: Annotated[list[str], Query(description="INEC province code (budget view)")] = [],  # noqa: B006
+    canton: Annotated[list[str], Query(description="INEC canton code")] = [],  # noqa: B006
+    plan_objective: Annotated[list[str], Query()] = [],  # noqa: B006
+    income_item: Annotated[list[str], Query()] = [],  # noqa: B006
+    fuente: Annotated[list[str], Query()] = [],  # noqa: B006
+    orientacion: Annotated[list[str], Query()] = [],  # noqa: B006
+    sort: Annotated[Sort, Query()] = Sort.stored,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(description="The previous page's next_cursor")] = None,
+    fields: Annotated[str | None, Query(
+        description=f"Comma-separated, among: {', '.join(FIELDS)}")] = None,
+) -> ActivityPage:
+    """Live activities matching every filter given (the values of one filter are
+    alternatives), one keyset page at a time."""
+    chosen = ActivityFilter(
+        reporting_org=reporting_org, participating_org=participating_org,
+        participating_role=participating_role, sector=sector,
+        recipient_country=recipient_country, recipient_region=recipient_region,
+        activity_status=activity_status, humanitarian=humanitarian,
+        updated_since=updated_since,
+        classified={
+            Classification.province: province, Classification.canton: canton,
+            Classification.plan_objective: plan_objective,
+            Classification.income_item: income_item, Classification.fuente: fuente,
+            Classification.orientacion: orientacion,
+        },
+    )
+    return query.list_activities(
+        session, chosen, sort=sort, limit=limit, cursor=cursor, fields=_fields(fields),
+    )
+
+
+def _fields(asked: str | None) -> tuple[str, ...]:
+    if asked is None:
+        return FIELDS
+    names = tuple(name.strip() for name in asked.split(",") if name.strip())
+    unknown = [name for name in names if name not in FIELDS]
+    if unknown or not names:
+        raise UnknownFieldError(
+            f"Unknown field(s) {', '.join(unknown) or '(none given)'}; the fields are "
+            f"{', '.join(FIELDS)}.", fields=unknown,
+        )
+    return names
 
 
 @router.put(

@@ -14,13 +14,14 @@ from service.services.push import PushPublic, visible_push
 router = APIRouter(prefix="/api/v1/pushes", tags=["pushes"])
 
 _PROBLEMS = {
+    400: "The request cannot be answered as asked (the problem's code says why)",
     401: "No valid API key (`auth.invalid-key`)",
     403: "The key lacks the scope (`auth.insufficient-scope`) or the resource is another "
          "organisation's",
     404: "Not found",
     410: "Deleted (the problem carries the tombstone)",
     413: "The file is over the size limit (`input.too-large`)",
-    422: "The file is not readable IATI XML (the problem's code says why)",
+    422: "The request or the file does not fit the operation (the problem's code says why)",
 }
 
 

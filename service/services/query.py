@@ -1,0 +1,230 @@
+"""The activity list: filters that hold at activity and transaction level, keyset pages.
+
+A filter on sectors, recipient countries or regions matches an activity that has the
+code at either level (its own element, or one of its transactions'), since both are rows
+of the same query table. A 3-digit sector code matches its DAC category (vocabulary 2)
+and every 5-digit code of it (vocabulary 1). Ecuador's classifications (province,
+canton, plan objective, income ítem, fuente, orientación) match the activity's latest
+budget view. Values of one filter are alternatives; different filters must all hold.
+
+Pages are cut by a keyset cursor — the last row's sort value and id — never by an
+offset, so rows written while a client pages through cannot make it skip or repeat the
+rows it has not reached.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select
+from sqlmodel import Session
+
+from mappings.tables import Classification
+from service.errors import DomainError
+from service.models import ParticipatingOrg, RecipientCountry, RecipientRegion, Sector
+from service.models.types import as_utc
+from service.services.budget.storage import FIGURE, VIEW
+from service.services.push.storage import ACTIVITY
+
+SECTOR: Table = Sector.__table__  # type: ignore[attr-defined]
+COUNTRY: Table = RecipientCountry.__table__  # type: ignore[attr-defined]
+REGION: Table = RecipientRegion.__table__  # type: ignore[attr-defined]
+PARTICIPANT: Table = ParticipatingOrg.__table__  # type: ignore[attr-defined]
+FIELDS = (
+    "iati_identifier", "reporting_org", "title", "activity_status", "humanitarian",
+    "last_updated_datetime", "version", "updated_at",
+)
+
+
+class Sort(StrEnum):
+    stored = "stored"  # the order activities were first stored in
+    iati_identifier = "iati_identifier"
+    updated_at = "updated_at"
+    updated_at_desc = "-updated_at"
+
+
+class UnknownFieldError(DomainError):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "query.unknown-field"
+    title: ClassVar[str] = "Unknown field"
+
+
+class BadCursorError(DomainError):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "query.bad-cursor"
+    title: ClassVar[str] = "Unusable cursor"
+
+
+@dataclass(frozen=True)
+class ActivityFilter:
+    """What a listed activity must match (empty: anything)."""
+
+    reporting_org: Sequence[str] = ()
+    participating_org: Sequence[str] = ()
+    participating_role: str | None = None
+    sector: Sequence[str] = ()
+    recipient_country: Sequence[str] = ()
+    recipient_region: Sequence[str] = ()
+    activity_status: Sequence[str] = ()
+    humanitarian: bool | None = None
+    updated_since: datetime | None = None
+    classified: dict[Classification, Sequence[str]] = field(default_factory=dict)
+
+
+class ActivitySummary(BaseModel):
+    iati_identifier: str
+    reporting_org: str | None = None
+    title: str | None = None
+    activity_status: str | None = None
+    humanitarian: bool | None = None
+    last_updated_datetime: datetime | None = None
+    version: int | None = None
+    updated_at: datetime | None = None
+
+
+class ActivityPage(BaseModel):
+    """One page of the list; pass `next_cursor` back as `cursor` for the next (None: done)."""
+
+    activities: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def list_activities(
+    session: Session, chosen: ActivityFilter, *, sort: Sort = Sort.stored, limit: int = 100,
+    cursor: str | None = None, fields: Sequence[str] = FIELDS,
+) -> ActivityPage:
+    """A page of the live activities that match `chosen`, in `sort` order."""
+    key, descending = _sort_column(sort)
+    statement = select(
+        ACTIVITY.c.id, ACTIVITY.c.iati_identifier, ACTIVITY.c.reporting_org_ref,
+        ACTIVITY.c.title, ACTIVITY.c.activity_status, ACTIVITY.c.humanitarian,
+        ACTIVITY.c.last_updated_datetime, ACTIVITY.c.version, ACTIVITY.c.updated_at,
+    ).where(ACTIVITY.c.deleted_at.is_(None), *_conditions(chosen))
+    if cursor is not None:
+        statement = statement.where(_after(key, descending, _decode(cursor, sort)))
+    order = (key.desc(), ACTIVITY.c.id.desc()) if descending else (key, ACTIVITY.c.id)
+    rows = session.connection().execute(
+        statement.order_by(*order).limit(limit + 1)
+    ).mappings().all()
+    page = [_summary(row, fields) for row in rows[:limit]]
+    following = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        following = _encode(sort, last[key.name], last["id"])
+    return ActivityPage(activities=page, next_cursor=following)
+
+
+def _conditions(chosen: ActivityFilter) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if chosen.reporting_org:
+        found.append(ACTIVITY.c.reporting_org_ref.in_(chosen.reporting_org))
+    if chosen.activity_status:
+        found.append(ACTIVITY.c.activity_status.in_(chosen.activity_status))
+    if chosen.humanitarian is not None:
+        found.append(ACTIVITY.c.humanitarian.is_(chosen.humanitarian))
+    if chosen.updated_since is not None:
+        found.append(ACTIVITY.c.updated_at >= as_utc(chosen.updated_since))
+    if chosen.participating_org or chosen.participating_role:
+        found.append(_participant(chosen))
+    if chosen.sector:
+        found.append(_has(SECTOR, or_(*(_sector(code) for code in chosen.sector))))
+    if chosen.recipient_country:
+        found.append(_has(COUNTRY, COUNTRY.c.code.in_(chosen.recipient_country)))
+    if chosen.recipient_region:
+        found.append(_has(REGION, REGION.c.code.in_(chosen.recipient_region)))
+    for classification, codes in chosen.classified.items():
+        if codes:
+            found.append(_classified(classification, codes))
+    return found
+
+
+def _has(table: Any, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The activity has a row of `table` (its own or a transaction's) meeting `condition`."""
+    return exists().where(table.c.activity_id == ACTIVITY.c.id, condition)
+
+
+def _participant(chosen: ActivityFilter) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = []
+    if chosen.participating_org:
+        conditions.append(PARTICIPANT.c.ref.in_(chosen.participating_org))
+    if chosen.participating_role:
+        conditions.append(PARTICIPANT.c.role == chosen.participating_role)
+    return _has(PARTICIPANT, and_(*conditions))
+
+
+def _sector(code: str) -> ColumnElement[bool]:
+    if len(code) == 3 and code.isdigit():  # a DAC category: itself, or any code of it
+        dac = or_(SECTOR.c.vocabulary.is_(None), SECTOR.c.vocabulary == "1")
+        return or_(
+            and_(SECTOR.c.vocabulary == "2", SECTOR.c.code == code),
+            and_(dac, SECTOR.c.code.like(f"{code}__")),
+        )
+    return SECTOR.c.code == code
+
+
+def _classified(classification: Classification, codes: Sequence[str]) -> ColumnElement[bool]:
+    latest = (
+        select(func.max(VIEW.c.id)).where(VIEW.c.activity_id == ACTIVITY.c.id)
+        .correlate(ACTIVITY)
+    )
+    return exists().where(
+        FIGURE.c.view_id == latest.scalar_subquery(),
+        FIGURE.c.classification == classification.value,
+        FIGURE.c.code.in_(codes),
+    )
+
+
+def _sort_column(sort: Sort) -> tuple[Any, bool]:
+    if sort is Sort.iati_identifier:
+        return ACTIVITY.c.iati_identifier, False
+    if sort in (Sort.updated_at, Sort.updated_at_desc):
+        return ACTIVITY.c.updated_at, sort is Sort.updated_at_desc
+    return ACTIVITY.c.id, False
+
+
+def _after(key: Any, descending: bool, last: tuple[Any, int]) -> ColumnElement[bool]:
+    value, key_id = last
+    if key is ACTIVITY.c.id:
+        return ACTIVITY.c.id > key_id  # type: ignore[no-any-return]
+    if descending:
+        return or_(key < value, and_(key == value, ACTIVITY.c.id < key_id))
+    return or_(key > value, and_(key == value, ACTIVITY.c.id > key_id))
+
+
+def _encode(sort: Sort, value: Any, key_id: int) -> str:
+    shown = value.isoformat() if isinstance(value, datetime) else value
+    raw = json.dumps([sort.value, shown, key_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, sort: Sort) -> tuple[Any, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        made_for, value, key_id = json.loads(raw)
+        if made_for != sort.value or not isinstance(key_id, int):
+            raise ValueError(made_for)
+        if sort in (Sort.updated_at, Sort.updated_at_desc):
+            value = datetime.fromisoformat(value)
+    except (ValueError, TypeError):
+        raise BadCursorError(
+            "This cursor was not made by this list with this sort; start again without one "
+            "and pass each page's next_cursor back unchanged.", cursor=cursor,
+        ) from None
+    return value, key_id
+
+
+def _summary(row: Any, fields: Sequence[str]) -> dict[str, Any]:
+    summary = ActivitySummary(
+        iati_identifier=row["iati_identifier"], reporting_org=row["reporting_org_ref"],
+        title=row["title"], activity_status=row["activity_status"],
+        humanitarian=row["humanitarian"], last_updated_datetime=row["last_updated_datetime"],
+        version=row["version"], updated_at=row["updated_at"],
+    ).model_dump(mode="json")
+    return {name: summary[name] for name in fields}

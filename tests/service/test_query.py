@@ -1,0 +1,185 @@
+"""The activity list over HTTP: filters at activity and transaction level, keyset pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from iati.elements.activity import Activity
+from iati.reader import read_activities
+from service.models import KeyScope
+from tests.conftest import sample
+from tests.service.test_push_api import Api, new_key
+from tests.service.test_push_support import (
+    USAID,
+    USAID_EC,
+    add_publisher,
+    clean_engine,
+    identifier_of,
+    set_first_transaction,
+    variant,
+)
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "examples"
+DONORS = {
+    "health-grant-esmeraldas.xml": "ES-DAC-2",
+    "road-loan-development-bank.xml": "XI-IATI-IADB",
+    "gender-programme-policy-marker.xml": "XM-DAC-41146",
+}
+
+
+@pytest.fixture(scope="module")
+def usaid_models() -> list[Activity]:
+    return [record.model for record in read_activities(sample(USAID_EC))]
+
+
+@pytest.fixture
+def store(engine: Engine) -> Iterator[Engine]:
+    yield from clean_engine(engine)
+
+
+@pytest.fixture
+def loaded(store: Engine) -> tuple[Api, str, str]:
+    """The real USAID Ecuador file and the three worked examples, pushed; the API, a read
+    key and USAID's publish key."""
+    api = Api(store)
+    add_publisher(store, USAID)
+    publish = new_key(store, USAID, KeyScope.publish)
+    api.request("POST", "/api/v1/activities", key=publish,
+                content=sample(USAID_EC).read_bytes())
+    for file, ref in DONORS.items():
+        add_publisher(store, ref, name=ref)
+        key = new_key(store, ref, KeyScope.publish)
+        answer = api.request("POST", "/api/v1/activities", key=key,
+                             content=(EXAMPLES / file).read_bytes())
+        assert answer.json()["counts"]["created"] == 1, answer.text
+    return api, new_key(store, USAID, KeyScope.read), publish
+
+
+def _all(api: Api, key: str, **params: Any) -> list[dict[str, Any]]:
+    """Every page, following next_cursor."""
+    found: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        asked = {**params, **({"cursor": cursor} if cursor else {})}
+        answer = api.request("GET", "/api/v1/activities", key=key, params=asked)
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        found += page["activities"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return found
+
+
+def _ids(rows: list[dict[str, Any]]) -> list[str]:
+    return [row["iati_identifier"] for row in rows]
+
+
+def test_paging_through_everything_gives_each_live_activity_once(
+    loaded: tuple[Api, str, str], usaid_models: list[Activity]
+) -> None:
+    api, key, _ = loaded
+    listed = _ids(_all(api, key, limit=37))
+    expected = [a.identifier for a in usaid_models] + _example_identifiers()
+    assert listed == expected  # stored order
+    by_name = _ids(_all(api, key, limit=50, sort="iati_identifier"))
+    assert by_name == sorted(expected)
+
+
+def _example_identifiers() -> list[str | None]:
+    found = []
+    for file in DONORS:
+        [record] = list(read_activities(EXAMPLES / file))
+        found.append(record.model.identifier)
+    return found
+
+
+def test_a_category_matches_its_codes_at_transaction_level(
+    loaded: tuple[Api, str, str], usaid_models: list[Activity]
+) -> None:
+    api, key, _ = loaded
+
+    def codes(activity: Activity) -> set[str]:
+        own = {s.code or "" for s in activity.sectors}
+        return own | {s.code or "" for t in activity.transactions for s in t.sectors}
+
+    expected = [a.identifier for a in usaid_models if any(c.startswith("151") for c in codes(a))]
+    assert expected
+    assert _ids(_all(api, key, sector="151", reporting_org=USAID)) == expected
+    one = sorted(codes(usaid_models[0]))[0]
+    with_code = [a.identifier for a in usaid_models if one in codes(a)]
+    assert _ids(_all(api, key, sector=one, reporting_org=USAID)) == with_code
+
+
+def test_ecuadors_classifications_filter_through_the_budget_views(
+    loaded: tuple[Api, str, str],
+) -> None:
+    api, key, _ = loaded
+    [health, road, gender] = _example_identifiers()
+    assert _ids(_all(api, key, province="08")) == [health]
+    assert _ids(_all(api, key, canton="0805")) == [health]
+    assert _ids(_all(api, key, fuente="202")) == [road]
+    assert _ids(_all(api, key, orientacion="01.01")) == [gender]
+    assert set(_ids(_all(api, key, province=["08", "13"]))) == {health, road}
+    assert _ids(_all(api, key, province="13", fuente="701")) == []
+
+
+def test_filters_on_organisations_status_and_dates(
+    loaded: tuple[Api, str, str], usaid_models: list[Activity]
+) -> None:
+    api, key, _ = loaded
+    assert len(_all(api, key, reporting_org=USAID)) == len(usaid_models)
+    assert _ids(_all(api, key, reporting_org=["ES-DAC-2", "XI-IATI-IADB"])) == (
+        _example_identifiers()[:2])
+    funders = [a.identifier for a in usaid_models
+               if any(o.ref == USAID and o.role == "1" for o in a.participating_orgs)]
+    assert _ids(_all(api, key, participating_org=USAID, participating_role="1",
+                     reporting_org=USAID)) == funders
+    statuses = {a.activity_status.code for a in usaid_models if a.activity_status}
+    status = sorted(statuses)[0]
+    assert _ids(_all(api, key, activity_status=status, reporting_org=USAID)) == [
+        a.identifier for a in usaid_models
+        if a.activity_status and a.activity_status.code == status
+    ]
+    assert _all(api, key, recipient_country="PE") == []
+    assert _all(api, key, updated_since="2999-01-01T00:00:00Z") == []
+
+
+def test_pages_stay_whole_while_activities_are_written(
+    loaded: tuple[Api, str, str], tmp_path: Path
+) -> None:
+    api, key, publish = loaded
+    first = api.request("GET", "/api/v1/activities", key=key,
+                        params={"limit": 100, "sort": "iati_identifier"}).json()
+    # Meanwhile: an activity is changed and another deleted, both beyond the first page.
+    listed = _ids(_all(api, key, sort="iati_identifier"))
+    later, gone = listed[150], listed[151]
+    position = next(n for n in range(1, 251) if identifier_of(USAID_EC, n) == later)
+    changed = variant(USAID_EC, tmp_path / "changed.xml", keep=position,
+                      **{f"a{position}": set_first_transaction("1.00", "2031-01-01T00:00:00Z")})
+    api.request("POST", "/api/v1/activities", key=publish, content=changed.read_bytes())
+    api.request("DELETE", f"/api/v1/activities/{gone}", key=publish)
+    rest = _all(api, key, sort="iati_identifier", cursor=first["next_cursor"])
+    assert _ids(first["activities"]) + _ids(rest) == [i for i in listed if i != gone]
+
+
+def test_fields_select_what_comes_back_and_bad_requests_are_problems(
+    loaded: tuple[Api, str, str],
+) -> None:
+    api, key, _ = loaded
+    page = api.request("GET", "/api/v1/activities", key=key,
+                       params={"fields": "iati_identifier,version", "limit": 2}).json()
+    assert [set(row) for row in page["activities"]] == [{"iati_identifier", "version"}] * 2
+    unknown = api.request("GET", "/api/v1/activities", key=key, params={"fields": "budget"})
+    assert unknown.status_code == 400
+    assert unknown.json()["code"] == "query.unknown-field"
+    cursor = page["next_cursor"]
+    wrong = api.request("GET", "/api/v1/activities", key=key,
+                        params={"cursor": cursor, "sort": "-updated_at"})
+    assert wrong.status_code == 400
+    assert wrong.json()["code"] == "query.bad-cursor"
+    assert api.request("GET", "/api/v1/activities").status_code == 401
