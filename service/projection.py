@@ -149,11 +149,18 @@ class ActivityColumns(TypedDict):
     activity_status: str | None
     hierarchy: int | None
     humanitarian: bool | None
+    planned_start: date | None
+    actual_start: date | None
+    planned_end: date | None
+    actual_end: date | None
+    start_date: date | None
+    end_date: date | None
 
 
 def activity_columns(activity: IatiActivity) -> ActivityColumns:
     """The activity's own columns; a moment without time zone is read as UTC."""
     moment = activity.last_updated_datetime
+    dates = activity_dates(activity)
     return ActivityColumns(
         iati_identifier=activity.identifier,
         reporting_org_ref=activity.reporting_org.ref if activity.reporting_org else None,
@@ -163,7 +170,20 @@ def activity_columns(activity: IatiActivity) -> ActivityColumns:
         activity_status=_code(activity.activity_status),
         hierarchy=activity.hierarchy,
         humanitarian=_flag(activity.humanitarian),
+        planned_start=dates.get("1"), actual_start=dates.get("2"),
+        planned_end=dates.get("3"), actual_end=dates.get("4"),
+        start_date=dates.get("2") or dates.get("1"), end_date=dates.get("4") or dates.get("3"),
     )
+
+
+def activity_dates(activity: IatiActivity) -> dict[str, date]:
+    """The first activity-date of each ActivityDateType code (1–4) the activity gives."""
+    found: dict[str, date] = {}
+    for item in activity.activity_dates:
+        kind, day = (item.type or "").strip(), item.iso_date
+        if day is not None and kind not in found:
+            found[kind] = date(day.year, day.month, day.day)
+    return found
 
 
 def rows_for(activity: IatiActivity) -> ActivityRows:

@@ -1,5 +1,6 @@
 """Activities as stored: the current state of each, and every version as received."""
 
+import datetime as dt
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,14 @@ class Activity(IdTable, table=True):
     iati_version: str | None = Field(default=None, sa_type=sa.String(16))
     last_updated_datetime: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
     title: str | None = Field(default=None, sa_type=sa.Text)
+    # The first activity-date of each type (1 planned start, 2 actual start, 3 planned
+    # end, 4 actual end); the effective start and end are the actual, else the planned.
+    planned_start: dt.date | None = None
+    actual_start: dt.date | None = None
+    planned_end: dt.date | None = None
+    actual_end: dt.date | None = None
+    start_date: dt.date | None = Field(default=None, index=True)
+    end_date: dt.date | None = Field(default=None, index=True)
     default_currency: str | None = None
     activity_status: str | None = Field(default=None, index=True)
     hierarchy: int | None = None

@@ -18,7 +18,7 @@ import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -39,7 +39,7 @@ REGION: Table = RecipientRegion.__table__  # type: ignore[attr-defined]
 PARTICIPANT: Table = ParticipatingOrg.__table__  # type: ignore[attr-defined]
 FIELDS = (
     "iati_identifier", "reporting_org", "title", "activity_status", "humanitarian",
-    "last_updated_datetime", "version", "updated_at",
+    "start_date", "end_date", "last_updated_datetime", "version", "updated_at",
 )
 
 
@@ -75,6 +75,14 @@ class ActivityFilter:
     activity_status: Sequence[str] = ()
     humanitarian: bool | None = None
     updated_since: datetime | None = None
+    # On the effective dates (actual, else planned), both days included; `active_*`: the
+    # activity's span overlaps the period (an activity without end date is still going).
+    start_from: date | None = None
+    start_to: date | None = None
+    end_from: date | None = None
+    end_to: date | None = None
+    active_from: date | None = None
+    active_to: date | None = None
     classified: dict[Classification, Sequence[str]] = field(default_factory=dict)
 
 
@@ -84,6 +92,8 @@ class ActivitySummary(BaseModel):
     title: str | None = None
     activity_status: str | None = None
     humanitarian: bool | None = None
+    start_date: date | None = None
+    end_date: date | None = None
     last_updated_datetime: datetime | None = None
     version: int | None = None
     updated_at: datetime | None = None
@@ -105,7 +115,8 @@ def list_activities(
     statement = select(
         ACTIVITY.c.id, ACTIVITY.c.iati_identifier, ACTIVITY.c.reporting_org_ref,
         ACTIVITY.c.title, ACTIVITY.c.activity_status, ACTIVITY.c.humanitarian,
-        ACTIVITY.c.last_updated_datetime, ACTIVITY.c.version, ACTIVITY.c.updated_at,
+        ACTIVITY.c.start_date, ACTIVITY.c.end_date, ACTIVITY.c.last_updated_datetime,
+        ACTIVITY.c.version, ACTIVITY.c.updated_at,
     ).where(ACTIVITY.c.deleted_at.is_(None), *_conditions(chosen))
     if cursor is not None:
         statement = statement.where(_after(key, descending, _decode(cursor, sort)))
@@ -131,6 +142,7 @@ def _conditions(chosen: ActivityFilter) -> list[ColumnElement[bool]]:
         found.append(ACTIVITY.c.humanitarian.is_(chosen.humanitarian))
     if chosen.updated_since is not None:
         found.append(ACTIVITY.c.updated_at >= as_utc(chosen.updated_since))
+    found += _dated(chosen)
     if chosen.participating_org or chosen.participating_role:
         found.append(_participant(chosen))
     if chosen.sector:
@@ -142,6 +154,24 @@ def _conditions(chosen: ActivityFilter) -> list[ColumnElement[bool]]:
     for classification, codes in chosen.classified.items():
         if codes:
             found.append(_classified(classification, codes))
+    return found
+
+
+def _dated(chosen: ActivityFilter) -> list[ColumnElement[bool]]:
+    start, end = ACTIVITY.c.start_date, ACTIVITY.c.end_date
+    found: list[ColumnElement[bool]] = []
+    if chosen.start_from is not None:
+        found.append(start >= chosen.start_from)
+    if chosen.start_to is not None:
+        found.append(start <= chosen.start_to)
+    if chosen.end_from is not None:
+        found.append(end >= chosen.end_from)
+    if chosen.end_to is not None:
+        found.append(end <= chosen.end_to)
+    if chosen.active_to is not None:
+        found.append(start <= chosen.active_to)
+    if chosen.active_from is not None:
+        found.append(or_(end.is_(None), end >= chosen.active_from))
     return found
 
 
@@ -224,7 +254,8 @@ def _summary(row: Any, fields: Sequence[str]) -> dict[str, Any]:
     summary = ActivitySummary(
         iati_identifier=row["iati_identifier"], reporting_org=row["reporting_org_ref"],
         title=row["title"], activity_status=row["activity_status"],
-        humanitarian=row["humanitarian"], last_updated_datetime=row["last_updated_datetime"],
+        humanitarian=row["humanitarian"], start_date=row["start_date"],
+        end_date=row["end_date"], last_updated_datetime=row["last_updated_datetime"],
         version=row["version"], updated_at=row["updated_at"],
     ).model_dump(mode="json")
     return {name: summary[name] for name in fields}

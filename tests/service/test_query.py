@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from iati.elements.activity import Activity
 from iati.reader import read_activities
+from service.db import downgrade_database, upgrade_database
 from service.models import KeyScope
+from service.services.push.storage import ACTIVITY
 from tests.conftest import sample
 from tests.service.test_push_api import Api, new_key
 from tests.service.test_push_support import (
@@ -20,6 +23,7 @@ from tests.service.test_push_support import (
     add_publisher,
     clean_engine,
     identifier_of,
+    push,
     set_first_transaction,
     variant,
 )
@@ -183,3 +187,58 @@ def test_fields_select_what_comes_back_and_bad_requests_are_problems(
     assert wrong.status_code == 400
     assert wrong.json()["code"] == "query.bad-cursor"
     assert api.request("GET", "/api/v1/activities").status_code == 401
+
+
+def _effective(activity: Activity) -> tuple[date | None, date | None]:
+    """The activity's (start, end): actual, else planned; read here from the model."""
+    given: dict[str, date] = {}
+    for item in activity.activity_dates:
+        if item.iso_date is not None and (item.type or "") not in given:
+            given[item.type or ""] = date(item.iso_date.year, item.iso_date.month,
+                                          item.iso_date.day)
+    return given.get("2") or given.get("1"), given.get("4") or given.get("3")
+
+
+def test_date_filters_use_the_actual_else_planned_dates_and_overlap_periods(
+    loaded: tuple[Api, str, str], usaid_models: list[Activity]
+) -> None:
+    api, key, _ = loaded
+    spans = {a.identifier: _effective(a) for a in usaid_models}
+    year_start, year_end = date(2020, 1, 1), date(2020, 12, 31)
+
+    def listed(**params: Any) -> list[str | None]:
+        return _ids(_all(api, key, reporting_org=USAID, **params))
+
+    assert listed(start_from="2020-01-01") == [
+        i for i, (start, _) in spans.items() if start is not None and start >= year_start]
+    assert listed(end_to="2020-12-31") == [
+        i for i, (_, end) in spans.items() if end is not None and end <= year_end]
+    overlapping = [
+        i for i, (start, end) in spans.items()
+        if start is not None and start <= year_end and (end is None or end >= year_start)
+    ]
+    assert overlapping
+    assert listed(active_from="2020-01-01", active_to="2020-12-31") == overlapping
+    first = _all(api, key, reporting_org=USAID, fields="iati_identifier,start_date,end_date",
+                 limit=1)[0]
+    start, end = spans[first["iati_identifier"]]
+    assert (first["start_date"], first["end_date"]) == (
+        start.isoformat() if start else None, end.isoformat() if end else None)
+
+
+def test_the_migration_fills_the_dates_of_stored_activities(
+    database_url: str, store: Engine, tmp_path: Path, usaid_models: list[Activity]
+) -> None:
+    publisher = add_publisher(store, USAID)
+    push(store, publisher, variant(USAID_EC, tmp_path / "three.xml", keep=3))
+    store.dispose()
+    downgrade_database(database_url, "0005")
+    upgrade_database(database_url)
+    with store.connect() as connection:
+        found = connection.execute(
+            select(ACTIVITY.c.iati_identifier, ACTIVITY.c.start_date, ACTIVITY.c.end_date)
+            .order_by(ACTIVITY.c.id)
+        ).all()
+    assert [(i, s, e) for i, s, e in found] == [
+        (a.identifier, *_effective(a)) for a in usaid_models[:3]
+    ]

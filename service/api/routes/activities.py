@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -127,6 +127,16 @@ def list_activities(
     humanitarian: Annotated[bool | None, Query()] = None,
     updated_since: Annotated[datetime | None, Query(
         description="Stored (created, changed or deleted) at or after this time")] = None,
+    start_from: Annotated[date | None, Query(description="Starts on or after (actual, "
+                                               "else planned start)")] = None,
+    start_to: Annotated[date | None, Query(description="Starts on or before")] = None,
+    end_from: Annotated[date | None, Query(description="Ends on or after (actual, else "
+                                             "planned end)")] = None,
+    end_to: Annotated[date | None, Query(description="Ends on or before")] = None,
+    active_from: Annotated[date | None, Query(
+        description="Runs on some day from this date (with active_to: overlaps the period)"
+    )] = None,
+    active_to: Annotated[date | None, Query(description="Runs on some day up to this date")] = None,
     province: Annotated[list[str], Query(description="INEC province code (budget view)")] = [],  # noqa: B006
     canton: Annotated[list[str], Query(description="INEC canton code")] = [],  # noqa: B006
     plan_objective: Annotated[list[str], Query()] = [],  # noqa: B006
@@ -146,7 +156,8 @@ def list_activities(
         participating_role=participating_role, sector=sector,
         recipient_country=recipient_country, recipient_region=recipient_region,
         activity_status=activity_status, humanitarian=humanitarian,
-        updated_since=updated_since,
+        updated_since=updated_since, start_from=start_from, start_to=start_to,
+        end_from=end_from, end_to=end_to, active_from=active_from, active_to=active_to,
         classified={
             Classification.province: province, Classification.canton: canton,
             Classification.plan_objective: plan_objective,
