@@ -5,12 +5,18 @@ timeout. Its driver's own transaction handling is switched off so that SQLAlchem
 BEGIN is the one that counts: a session opened with ``write=True`` starts with
 ``BEGIN IMMEDIATE``, taking the write lock before it reads, so two writers of the same
 activity queue up instead of failing when the second tries to upgrade its read lock.
+Within one process those writers take turns in arrival order (`WriterQueue`) before they
+ask SQLite: its busy handler polls with growing sleeps, so a writer that commits and
+begins again at once can starve the others past the busy timeout.
 On PostgreSQL it is an ordinary READ COMMITTED transaction: an upsert locks the
 activity's row (``SELECT … FOR UPDATE``), and the unique identifier stops a double insert.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -28,6 +34,58 @@ from sqlmodel import Session
 from service.config import get_settings
 
 _IMMEDIATE = "iati_ec_sqlite_immediate"
+_TURN = "iati_ec_sqlite_turn"
+
+
+class WriterQueue:
+    """SQLite's writers of one process, served first come, first served.
+
+    A thread already holding the turn may take it again (its nested transaction then
+    meets SQLite's own lock, as without the queue). A writer that has waited `timeout`
+    seconds goes ahead and lets SQLite's busy timeout decide.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._waiting: deque[object] = deque()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def acquire(self, timeout: float) -> bool:
+        """Wait for this thread's turn; False if `timeout` passed first."""
+        me = threading.get_ident()
+        with self._changed:
+            if self._owner == me:
+                self._depth += 1
+                return True
+            ticket = object()
+            self._waiting.append(ticket)
+            deadline = time.monotonic() + timeout
+            while self._owner is not None or self._waiting[0] is not ticket:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._waiting.remove(ticket)
+                    self._changed.notify_all()
+                    return False
+                self._changed.wait(remaining)
+            self._waiting.popleft()
+            self._owner, self._depth = me, 1
+            return True
+
+    @property
+    def waiting(self) -> int:
+        """How many threads wait for their turn."""
+        with self._changed:
+            return len(self._waiting)
+
+    def release(self) -> None:
+        with self._changed:
+            if self._owner != threading.get_ident():
+                return
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._changed.notify_all()
 
 
 def create_db_engine(
@@ -60,10 +118,27 @@ def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int, foreign_keys: boo
         finally:
             cursor.close()
 
+    writers = WriterQueue()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not connection.get_execution_options().get(_IMMEDIATE, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        connection.info[_TURN] = writers.acquire(busy_timeout_ms / 1000)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _end_turn(connection)
+            raise
+
+    def _end_turn(connection: Connection) -> None:
+        if connection.info.pop(_TURN, False):
+            writers.release()
+
+    # Both fire as the transaction ends, just before the driver's COMMIT or ROLLBACK.
+    event.listen(engine, "commit", _end_turn)
+    event.listen(engine, "rollback", _end_turn)
 
 
 @cache

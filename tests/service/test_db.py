@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -24,6 +27,7 @@ from iati.reader import read_activities, read_activity
 from service import models as tables
 from service.cli_db import db_app
 from service.db import (
+    WriterQueue,
     create_db_engine,
     current_revision,
     downgrade_database,
@@ -157,6 +161,115 @@ def test_sqlite_writers_take_the_lock_as_they_begin_and_readers_go_on(tmp_path: 
                 second.connection()
             with new_session(engine) as reader:
                 assert reader.exec(select(func.count()).select_from(tables.Activity)).one() == 0
+    finally:
+        engine.dispose()
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def test_writers_queue_in_arrival_order_and_the_holder_may_nest() -> None:
+    queue = WriterQueue()
+    served: list[str] = []
+    assert queue.acquire(timeout=1)
+    assert queue.acquire(timeout=1)  # the holder again: no wait
+
+    def writer(name: str) -> None:
+        assert queue.acquire(timeout=10)
+        served.append(name)
+        queue.release()
+
+    threads = []
+    for position, name in enumerate(["b", "c", "d"], start=1):
+        threads.append(threading.Thread(target=writer, args=(name,)))
+        threads[-1].start()
+        _wait_for(lambda position=position: queue.waiting == position)
+    queue.release()
+    assert queue.waiting == 3  # still held once
+    queue.release()
+    for thread in threads:
+        thread.join()
+    assert served == ["b", "c", "d"]
+    assert queue.waiting == 0
+
+
+def test_a_writer_that_waited_too_long_leaves_the_queue() -> None:
+    queue = WriterQueue()
+    assert queue.acquire(timeout=1)
+    answers: list[bool] = []
+    thread = threading.Thread(target=lambda: answers.append(queue.acquire(timeout=0.05)))
+    thread.start()
+    thread.join()
+    assert answers == [False]
+    assert queue.waiting == 0
+    queue.release()
+    assert queue.acquire(timeout=0)  # free again, no ghost ahead
+
+
+def test_sqlite_writers_that_begin_again_at_once_do_not_starve_each_other(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'iati-ec.db'}"
+    upgrade_database(url)
+    engine = create_db_engine(url, busy_timeout_ms=400)
+    failures: list[BaseException] = []
+    counted = Counter[str]()
+
+    def writer(name: str) -> None:
+        try:
+            for _ in range(25):
+                with session_scope(engine, write=True) as session:
+                    session.add(tables.Organisation(name=f"{name} {uuid4().hex}", roles=[]))
+                    session.flush()
+                    time.sleep(0.01)  # the transaction's work
+                counted[name] += 1
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    try:
+        threads = [threading.Thread(target=writer, args=(n,)) for n in "abcd"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        assert counted == dict.fromkeys("abcd", 25)
+        with new_session(engine) as reader:
+            assert reader.exec(select(func.count()).select_from(tables.Organisation)).one() == 100
+    finally:
+        engine.dispose()
+
+
+def test_a_failed_sqlite_write_gives_up_its_turn(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'iati-ec.db'}"
+    upgrade_database(url)
+    engine = create_db_engine(url, busy_timeout_ms=2000)
+    try:
+        def failing_write() -> None:
+            with session_scope(engine, write=True) as session:
+                session.add(tables.Organisation(name="rolled back", roles=[]))
+                session.flush()
+                raise RuntimeError
+
+        with pytest.raises(RuntimeError):
+            failing_write()
+        done: list[bool] = []
+
+        def other_thread() -> None:
+            with session_scope(engine, write=True) as session:
+                session.add(tables.Organisation(name="kept", roles=[]))
+            done.append(True)
+
+        started = time.monotonic()
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+        assert done == [True]
+        assert time.monotonic() - started < 1  # no wait for a turn left behind
     finally:
         engine.dispose()
 
