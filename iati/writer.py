@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from io import BytesIO
 from typing import IO, Any
 
@@ -75,6 +75,16 @@ def to_bytes(activities: Iterable[Activity], *, file: ActivityFile | None = None
     return buffer.getvalue()
 
 
+def activity_chunks(
+    activities: Iterable[Activity], *, file: ActivityFile | None = None, pretty: bool = True
+) -> Iterator[bytes]:
+    """An `iati-activities` 2.03 document as a stream of byte chunks: the root's start, one
+    chunk per activity, the root's end (for a response that streams as it is read)."""
+    root = file or ActivityFile()
+    return _document_chunks("iati-activities", root, lambda: root.extensions, activities,
+                            activity_to_element, pretty, count=[0])
+
+
 def _write_document(
     tag: str,
     root: ActivityFile | OrganisationFile,
@@ -84,19 +94,39 @@ def _write_document(
     out: IO[bytes],
     pretty: bool,
 ) -> int:
+    count = [0]
+    for chunk in _document_chunks(tag, root, kept, records, to_element, pretty, count=count):
+        out.write(chunk)
+    return count[0]
+
+
+def _document_chunks(
+    tag: str,
+    root: ActivityFile | OrganisationFile,
+    kept: Callable[[], Sequence[Extension]],
+    records: Iterable[Any],
+    to_element: Callable[[Any, str | None], etree._Element],
+    pretty: bool,
+    *,
+    count: list[int],
+) -> Iterator[bytes]:
+    """The document's chunks; `count[0]` counts the records written."""
     start, end = _root_tags(tag, root)
-    out.write(b"<?xml version='1.0' encoding='UTF-8'?>\n" + start)
+    yield b"<?xml version='1.0' encoding='UTF-8'?>\n" + start
     indent = "\n  " if pretty else None
     separator = b"\n  " if pretty else b""
-    count = written = 0
+    written = 0
     for record in records:
-        written = _write_kept(out, kept(), written, count, separator)
-        out.write(separator + etree.tostring(to_element(record, indent), encoding="unicode")
-                  .encode("utf-8"))
-        count += 1
-    _write_kept(out, kept(), written, None, separator)
-    out.write((b"\n" if pretty else b"") + end + b"\n")
-    return count
+        chunk = BytesIO()
+        written = _write_kept(chunk, kept(), written, count[0], separator)
+        chunk.write(separator + etree.tostring(to_element(record, indent), encoding="unicode")
+                    .encode("utf-8"))
+        count[0] += 1
+        yield chunk.getvalue()
+    chunk = BytesIO()
+    _write_kept(chunk, kept(), written, None, separator)
+    chunk.write((b"\n" if pretty else b"") + end + b"\n")
+    yield chunk.getvalue()
 
 
 def _write_kept(

@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 import service.models  # noqa: F401 - registers every table on SQLModel.metadata
-from service.db import create_db_engine, for_writing
+from service.db import create_db_engine, for_writing, managed_by_models
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -63,6 +63,7 @@ def run_migrations_online() -> None:
                 render_as_batch=True,
                 transactional_ddl=True,
                 compare_type=True,
+                include_name=managed_by_models,
             )
             with context.begin_transaction():
                 if connection.dialect.name == "postgresql":

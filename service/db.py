@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
 from service.config import get_settings
+from service.search import SEARCH_INDEX, is_search_index
 
 _IMMEDIATE = "iati_ec_sqlite_immediate"
 _TURN = "iati_ec_sqlite_turn"
@@ -199,6 +200,14 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(migrations_directory()))
     config.attributes["url"] = url
     return config
+
+
+def managed_by_models(name: str | None, type_: str, _parents: Any) -> bool:
+    """Whether Alembic compares `name` with the models: all but the search indexes (SQLite's
+    FTS5 tables, PostgreSQL's expression index), which the migrations make by hand."""
+    if type_ == "table":
+        return name is None or not is_search_index(name)
+    return not (type_ == "index" and name == SEARCH_INDEX)
 
 
 def upgrade_database(url: str, revision: str = "head") -> None:

@@ -31,6 +31,7 @@ from iati.elements.results import PeriodValue
 from iati.elements.results import Result as IatiResult
 from service import models as tables
 from service.models.types import as_utc
+from service.search import activity_text
 
 DEFAULT_VOCABULARY = "1"  # OECD DAC (sectors: 5-digit purpose codes; regions: DAC regions)
 Row = dict[str, Any]
@@ -65,6 +66,7 @@ class QueryRows:
         "indicators": tables.Indicator,
         "indicator_periods": tables.IndicatorPeriod,
         "documents": tables.Document,
+        "texts": tables.ActivityText,
     }
     # The tables whose rows can name a parent row, and the column that does.
     LINKS: ClassVar[dict[str, str]] = {
@@ -87,6 +89,7 @@ class QueryRows:
     indicators: list[Row] = field(default_factory=list)
     indicator_periods: list[Row] = field(default_factory=list)
     documents: list[Row] = field(default_factory=list)
+    texts: list[Row] = field(default_factory=list)
 
     def by_table(self) -> Iterator[tuple[str, Table, list[Row]]]:
         """Each table that has rows: its field name, its table and its rows."""
@@ -126,6 +129,7 @@ class ActivityRows:
     indicators: list[tables.Indicator] = field(default_factory=list)
     indicator_periods: list[tables.IndicatorPeriod] = field(default_factory=list)
     documents: list[tables.Document] = field(default_factory=list)
+    texts: list[tables.ActivityText] = field(default_factory=list)
 
     def all(self) -> Iterator[Any]:
         """Every row, parents before their children."""
@@ -226,6 +230,7 @@ def query_rows(activity: IatiActivity) -> QueryRows:
     for position, result in enumerate(activity.results, start=1):
         _add_result(rows, result, position)
     rows.documents = [_document(link) for link in activity.document_links]
+    rows.texts = [{"body": activity_text(activity)}]
     return rows
 
 

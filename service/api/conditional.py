@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 
-from fastapi import Request
+from fastapi import Request, Response
+from pydantic import BaseModel
+
+Payload = TypeVar("Payload", bound=BaseModel)
 
 
 def not_modified(request: Request, *, etag: str, modified: datetime) -> bool:
@@ -25,3 +30,18 @@ def not_modified(request: Request, *, etag: str, modified: datetime) -> bool:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return modified.replace(microsecond=0) <= moment
+
+
+def tagged(
+    request: Request, response: Response, payload: Payload
+) -> Payload | Response:
+    """`payload` with a weak entity tag of its JSON (weak: gzip may change the bytes, not
+    the content), or an empty 304 if the client's If-None-Match names it already."""
+    digest = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()[:40]
+    tag = f'"{digest}"'
+    if request.headers.get("if-none-match") and not_modified(
+        request, etag=tag, modified=datetime.now(UTC)
+    ):
+        return Response(status_code=304, headers={"ETag": f"W/{tag}"})
+    response.headers["ETag"] = f"W/{tag}"
+    return payload

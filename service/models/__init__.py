@@ -6,6 +6,7 @@ from service.models.activity import Activity, ActivityVersion
 from service.models.budget import BudgetFigure, BudgetView
 from service.models.changes import ActivityChange, ChangeCounter
 from service.models.facets import (
+    ActivityText,
     Document,
     Location,
     ParticipatingOrg,
@@ -41,6 +42,7 @@ QUERY_TABLES: tuple[type[SQLModel], ...] = (
     ParticipatingOrg,
     Location,
     Document,
+    ActivityText,
 )
 
 metadata = SQLModel.metadata
@@ -49,6 +51,7 @@ __all__ = [
     "QUERY_TABLES",
     "Activity",
     "ActivityChange",
+    "ActivityText",
     "ActivityVersion",
     "ApiKey",
     "Budget",

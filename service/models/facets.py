@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Optional
 
+import sqlalchemy as sa
 from sqlmodel import Field, Relationship
 
 from service.models.base import IdTable, parent
@@ -98,3 +99,16 @@ class Document(IdTable, table=True):
     categories: list[str] = Field(default_factory=list, sa_type=JSONDocument, nullable=False)
     languages: list[str] = Field(default_factory=list, sa_type=JSONDocument, nullable=False)
     document_date: dt.date | None = None
+
+
+class ActivityText(IdTable, table=True):
+    """The searchable words of an activity's titles and descriptions (see `service.search`).
+
+    The migration makes its search index: on PostgreSQL a GIN index on
+    ``to_tsvector('simple', body)``; on SQLite an FTS5 table that follows this one through
+    triggers.
+    """
+
+    __tablename__ = "activity_text"
+    activity_id: int | None = parent("activity")
+    body: str = Field(sa_type=sa.Text)

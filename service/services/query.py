@@ -5,7 +5,8 @@ code at either level (its own element, or one of its transactions'), since both 
 of the same query table. A 3-digit sector code matches its DAC category (vocabulary 2)
 and every 5-digit code of it (vocabulary 1). Ecuador's classifications (province,
 canton, plan objective, income ítem, fuente, orientación) match the activity's latest
-budget view. Values of one filter are alternatives; different filters must all hold.
+budget view. `q` searches the titles and descriptions in every language (see
+`service.search`). Values of one filter are alternatives; different filters must all hold.
 
 Pages are cut by a keyset cursor — the last row's sort value and id — never by an
 offset, so rows written while a client pages through cannot make it skip or repeat the
@@ -23,13 +24,26 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    column,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlmodel import Session
 
 from mappings.tables import Classification
 from service.errors import DomainError
-from service.models import ParticipatingOrg, RecipientCountry, RecipientRegion, Sector
+from service.models import ActivityText, ParticipatingOrg, RecipientCountry, RecipientRegion, Sector
 from service.models.types import as_utc
+from service.search import SQLITE_INDEX, Term, fts5_query, terms, tsquery
 from service.services.budget.storage import FIGURE, VIEW
 from service.services.push.storage import ACTIVITY
 
@@ -37,6 +51,7 @@ SECTOR: Table = Sector.__table__  # type: ignore[attr-defined]
 COUNTRY: Table = RecipientCountry.__table__  # type: ignore[attr-defined]
 REGION: Table = RecipientRegion.__table__  # type: ignore[attr-defined]
 PARTICIPANT: Table = ParticipatingOrg.__table__  # type: ignore[attr-defined]
+TEXT: Table = ActivityText.__table__  # type: ignore[attr-defined]
 FIELDS = (
     "iati_identifier", "reporting_org", "title", "activity_status", "humanitarian",
     "start_date", "end_date", "last_updated_datetime", "version", "updated_at",
@@ -84,6 +99,7 @@ class ActivityFilter:
     active_from: date | None = None
     active_to: date | None = None
     classified: dict[Classification, Sequence[str]] = field(default_factory=dict)
+    q: str | None = None
 
 
 class ActivitySummary(BaseModel):
@@ -111,29 +127,66 @@ def list_activities(
     cursor: str | None = None, fields: Sequence[str] = FIELDS,
 ) -> ActivityPage:
     """A page of the live activities that match `chosen`, in `sort` order."""
-    key, descending = _sort_column(sort)
-    statement = select(
-        ACTIVITY.c.id, ACTIVITY.c.iati_identifier, ACTIVITY.c.reporting_org_ref,
-        ACTIVITY.c.title, ACTIVITY.c.activity_status, ACTIVITY.c.humanitarian,
-        ACTIVITY.c.start_date, ACTIVITY.c.end_date, ACTIVITY.c.last_updated_datetime,
-        ACTIVITY.c.version, ACTIVITY.c.updated_at,
-    ).where(ACTIVITY.c.deleted_at.is_(None), *_conditions(chosen))
-    if cursor is not None:
-        statement = statement.where(_after(key, descending, _decode(cursor, sort)))
-    order = (key.desc(), ACTIVITY.c.id.desc()) if descending else (key, ACTIVITY.c.id)
-    rows = session.connection().execute(
-        statement.order_by(*order).limit(limit + 1)
-    ).mappings().all()
-    page = [_summary(row, fields) for row in rows[:limit]]
+    statement = activities_statement(
+        chosen, sort=sort, cursor=cursor, dialect=session.connection().dialect.name
+    )
+    rows = session.connection().execute(statement.limit(limit + 1)).mappings().all()
+    page = [summary(row, fields) for row in rows[:limit]]
     following = None
     if len(rows) > limit:
+        key, _ = _sort_column(sort)
         last = rows[limit - 1]
         following = _encode(sort, last[key.name], last["id"])
     return ActivityPage(activities=page, next_cursor=following)
 
 
-def _conditions(chosen: ActivityFilter) -> list[ColumnElement[bool]]:
+def activities_statement(
+    chosen: ActivityFilter, *, sort: Sort = Sort.stored, cursor: str | None = None,
+    dialect: str, document: bool = False,
+) -> Select[Any]:
+    """The live activities that match `chosen` (after `cursor`), in `sort` order, with the
+    columns of `summary` (and the stored `document` if asked)."""
+    key, descending = _sort_column(sort)
+    columns = [
+        ACTIVITY.c.id, ACTIVITY.c.iati_identifier, ACTIVITY.c.reporting_org_ref,
+        ACTIVITY.c.title, ACTIVITY.c.activity_status, ACTIVITY.c.humanitarian,
+        ACTIVITY.c.start_date, ACTIVITY.c.end_date, ACTIVITY.c.last_updated_datetime,
+        ACTIVITY.c.version, ACTIVITY.c.updated_at,
+    ]
+    statement = select(*columns, *([ACTIVITY.c.document] if document else [])).where(
+        ACTIVITY.c.deleted_at.is_(None), *activity_conditions(chosen, dialect=dialect),
+    )
+    if cursor is not None:
+        statement = statement.where(_after(key, descending, _decode(cursor, sort)))
+    order = (key.desc(), ACTIVITY.c.id.desc()) if descending else (key, ACTIVITY.c.id)
+    return statement.order_by(*order)
+
+
+def activity_conditions(
+    chosen: ActivityFilter, *, dialect: str, transaction: Table | None = None
+) -> list[ColumnElement[bool]]:
+    """Conditions on `ACTIVITY` (to be selected or joined) that hold when it matches.
+
+    With `transaction` (the transaction table, joined to its activity), sectors, recipient
+    countries and regions are the transaction's own, else its activity's — IATI gives them
+    at one level or the other.
+    """
     found: list[ColumnElement[bool]] = []
+
+    def has(table: Table, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+        if transaction is None:
+            return _has(table, condition)
+        return exists().where(
+            or_(
+                table.c.transaction_id == transaction.c.id,
+                and_(table.c.activity_id == transaction.c.activity_id,
+                     table.c.transaction_id.is_(None)),
+            ),
+            condition,
+        )
+
+    if chosen.q is not None:
+        found.append(_searched(terms(chosen.q), dialect))
     if chosen.reporting_org:
         found.append(ACTIVITY.c.reporting_org_ref.in_(chosen.reporting_org))
     if chosen.activity_status:
@@ -146,11 +199,11 @@ def _conditions(chosen: ActivityFilter) -> list[ColumnElement[bool]]:
     if chosen.participating_org or chosen.participating_role:
         found.append(_participant(chosen))
     if chosen.sector:
-        found.append(_has(SECTOR, or_(*(_sector(code) for code in chosen.sector))))
+        found.append(has(SECTOR, or_(*(_sector(code) for code in chosen.sector))))
     if chosen.recipient_country:
-        found.append(_has(COUNTRY, COUNTRY.c.code.in_(chosen.recipient_country)))
+        found.append(has(COUNTRY, COUNTRY.c.code.in_(chosen.recipient_country)))
     if chosen.recipient_region:
-        found.append(_has(REGION, REGION.c.code.in_(chosen.recipient_region)))
+        found.append(has(REGION, REGION.c.code.in_(chosen.recipient_region)))
     for classification, codes in chosen.classified.items():
         if codes:
             found.append(_classified(classification, codes))
@@ -197,6 +250,18 @@ def _sector(code: str) -> ColumnElement[bool]:
             and_(dac, SECTOR.c.code.like(f"{code}__")),
         )
     return SECTOR.c.code == code
+
+
+def _searched(found: list[Term], dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        vector = func.to_tsvector(literal_column("'simple'::regconfig"), TEXT.c.body)
+        query = func.to_tsquery(literal_column("'simple'::regconfig"), tsquery(found))
+        return _has(TEXT, vector.op("@@")(query))
+    index = table(SQLITE_INDEX, column("rowid"))
+    matched = select(index.c.rowid).where(
+        literal_column(SQLITE_INDEX).op("MATCH")(fts5_query(found))
+    )
+    return _has(TEXT, TEXT.c.id.in_(matched))
 
 
 def _classified(classification: Classification, codes: Sequence[str]) -> ColumnElement[bool]:
@@ -250,12 +315,13 @@ def _decode(cursor: str, sort: Sort) -> tuple[Any, int]:
     return value, key_id
 
 
-def _summary(row: Any, fields: Sequence[str]) -> dict[str, Any]:
-    summary = ActivitySummary(
+def summary(row: Any, fields: Sequence[str]) -> dict[str, Any]:
+    """The listed form of an activity's row, with `fields` only."""
+    shown = ActivitySummary(
         iati_identifier=row["iati_identifier"], reporting_org=row["reporting_org_ref"],
         title=row["title"], activity_status=row["activity_status"],
         humanitarian=row["humanitarian"], start_date=row["start_date"],
         end_date=row["end_date"], last_updated_datetime=row["last_updated_datetime"],
         version=row["version"], updated_at=row["updated_at"],
     ).model_dump(mode="json")
-    return {name: summary[name] for name in fields}
+    return {name: shown[name] for name in fields}

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC
 from email.utils import format_datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from iati.elements.activity import Activity as IatiActivity
+from iati.writer import activity_chunks
 from mappings.budget_items import income_budget_items
-from mappings.tables import Classification
-from service.api.conditional import not_modified
+from service.api.conditional import not_modified, tagged
 from service.api.deps import EngineDep, PublishPrincipal, ReaderOrPublisher, SessionDep
+from service.api.filters import FilterDep
+from service.api.routes.ledger import csv_response
 from service.api.routes.pushes import problem_responses
 from service.config import get_settings
 from service.db import session_scope
@@ -36,8 +39,10 @@ from service.services.push import (
     receive,
     start_push,
 )
+from service.services.push.reading import model_of
 from service.services.push.records import push_document
-from service.services.query import FIELDS, ActivityFilter, ActivityPage, Sort, UnknownFieldError
+from service.services.query import FIELDS, ActivityPage, Sort, UnknownFieldError
+from service.services.streaming import streamed
 
 router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
 XML = "application/xml"
@@ -105,69 +110,54 @@ async def push_activities(
     return await _push(engine, principal, received, PushOptions(mode, scope), limits)
 
 
+class ListFormat(StrEnum):
+    json = "json"
+    csv = "csv"  # every match, streamed: `limit` and `cursor` do not apply
+    xml = "xml"  # every match, streamed, as one IATI 2.03 activity file
+
+
 @router.get(
     "",
     operation_id="list_activities",
-    responses=problem_responses(400, 401, 403),
+    response_model=ActivityPage,
+    responses={
+        200: {"content": {"text/csv": {}, XML: {}},
+              "description": "A JSON page; with format=csv or xml, every match, streamed"},
+        **problem_responses(400, 401, 403),
+    },
 )
 def list_activities(
-    session: SessionDep, _: ReaderOrPublisher,
-    reporting_org: Annotated[list[str], Query(description="reporting-org/@ref")] = [],  # noqa: B006
-    participating_org: Annotated[list[str], Query(
-        description="participating-org/@ref, in any role (or `participating_role`)")] = [],  # noqa: B006
-    participating_role: Annotated[str | None, Query(
-        description="OrganisationRole code (1 funding, 2 accountable, 3 extending, "
-        "4 implementing)")] = None,
-    sector: Annotated[list[str], Query(
-        description="A sector code at activity or transaction level; 3 digits: the whole "
-        "DAC category")] = [],  # noqa: B006
-    recipient_country: Annotated[list[str], Query()] = [],  # noqa: B006
-    recipient_region: Annotated[list[str], Query()] = [],  # noqa: B006
-    activity_status: Annotated[list[str], Query()] = [],  # noqa: B006
-    humanitarian: Annotated[bool | None, Query()] = None,
-    updated_since: Annotated[datetime | None, Query(
-        description="Stored (created, changed or deleted) at or after this time")] = None,
-    start_from: Annotated[date | None, Query(description="Starts on or after (actual, "
-                                               "else planned start)")] = None,
-    start_to: Annotated[date | None, Query(description="Starts on or before")] = None,
-    end_from: Annotated[date | None, Query(description="Ends on or after (actual, else "
-                                             "planned end)")] = None,
-    end_to: Annotated[date | None, Query(description="Ends on or before")] = None,
-    active_from: Annotated[date | None, Query(
-        description="Runs on some day from this date (with active_to: overlaps the period)"
-    )] = None,
-    active_to: Annotated[date | None, Query(description="Runs on some day up to this date")] = None,
-    province: Annotated[list[str], Query(description="INEC province code (budget view)")] = [],  # noqa: B006
-    canton: Annotated[list[str], Query(description="INEC canton code")] = [],  # noqa: B006
-    plan_objective: Annotated[list[str], Query()] = [],  # noqa: B006
-    income_item: Annotated[list[str], Query()] = [],  # noqa: B006
-    fuente: Annotated[list[str], Query()] = [],  # noqa: B006
-    orientacion: Annotated[list[str], Query()] = [],  # noqa: B006
+    request: Request, response: Response, session: SessionDep, engine: EngineDep,
+    _: ReaderOrPublisher, chosen: FilterDep,
+    format: Annotated[ListFormat, Query(
+        description="`json`: one page; `csv`: every match, one row each (the `fields`); "
+        "`xml`: every match as an IATI 2.03 activity file")] = ListFormat.json,
     sort: Annotated[Sort, Query()] = Sort.stored,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(description="The previous page's next_cursor")] = None,
     fields: Annotated[str | None, Query(
         description=f"Comma-separated, among: {', '.join(FIELDS)}")] = None,
-) -> ActivityPage:
+) -> ActivityPage | Response:
     """Live activities matching every filter given (the values of one filter are
-    alternatives), one keyset page at a time."""
-    chosen = ActivityFilter(
-        reporting_org=reporting_org, participating_org=participating_org,
-        participating_role=participating_role, sector=sector,
-        recipient_country=recipient_country, recipient_region=recipient_region,
-        activity_status=activity_status, humanitarian=humanitarian,
-        updated_since=updated_since, start_from=start_from, start_to=start_to,
-        end_from=end_from, end_to=end_to, active_from=active_from, active_to=active_to,
-        classified={
-            Classification.province: province, Classification.canton: canton,
-            Classification.plan_objective: plan_objective,
-            Classification.income_item: income_item, Classification.fuente: fuente,
-            Classification.orientacion: orientacion,
-        },
-    )
-    return query.list_activities(
+    alternatives), one keyset page at a time — or all of them, streamed as CSV or XML."""
+    if format is not ListFormat.json:
+        as_xml = format is ListFormat.xml
+        statement = query.activities_statement(
+            chosen, sort=sort, cursor=cursor, dialect=engine.dialect.name, document=as_xml
+        )
+        rows = streamed(engine, statement)
+        if as_xml:
+            return StreamingResponse(
+                activity_chunks(model_of(row["document"]) for row in rows), media_type=XML,
+                headers={"Content-Disposition": 'attachment; filename="activities.xml"'},
+            )
+        shown = _fields(fields)
+        return csv_response(shown, (query.summary(row, shown) for row in rows),
+                            "activities.csv")
+    page = query.list_activities(
         session, chosen, sort=sort, limit=limit, cursor=cursor, fields=_fields(fields),
     )
+    return tagged(request, response, page)
 
 
 def _fields(asked: str | None) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from mappings.amounts import Measure
 from mappings.tables import Classification
 from service.api.deps import EngineDep, ReaderOrPublisher
+from service.api.filters import FilterDep as ActivityFilterDep
 from service.api.routes.pushes import problem_responses
 from service.services.budget.export import ExportFilter, csv_lines, json_lines
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
 
 
 def export_filter(
-    reporting_org: Annotated[str | None, Query(description="reporting-org/@ref")] = None,
+    activities: ActivityFilterDep,
     year: Annotated[int | None, Query(description="Fiscal (calendar) year")] = None,
     measure: Annotated[Measure | None, Query()] = None,
     classification: Annotated[Classification | None, Query()] = None,
@@ -26,7 +27,7 @@ def export_filter(
     )] = None,
 ) -> ExportFilter:
     return ExportFilter(
-        reporting_org, year, measure and measure.value,
+        activities, year, measure and measure.value,
         classification and classification.value, mapping_version,
     )
 

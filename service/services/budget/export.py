@@ -10,17 +10,17 @@ Rows are read in pages of `PAGE` by figure id, so the export never holds more th
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, Select, func, select
 
 from service.models import Activity
 from service.services.budget.storage import FIGURE, VIEW
+from service.services.query import ActivityFilter, activity_conditions
+from service.services.streaming import csv_chunks
 
 ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
 PAGE = 5000
@@ -35,14 +35,14 @@ COLUMNS = (
 class ExportFilter:
     """Which figures to export (every given condition holds)."""
 
-    reporting_org: str | None = None
+    activities: ActivityFilter = field(default_factory=ActivityFilter)
     year: int | None = None
     measure: str | None = None
     classification: str | None = None
     mapping_version: str | None = None
 
 
-def _statement(chosen: ExportFilter) -> Select[Any]:
+def _statement(chosen: ExportFilter, *, dialect: str) -> Select[Any]:
     statement = (
         select(
             FIGURE.c.id, ACTIVITY.c.iati_identifier,
@@ -55,7 +55,10 @@ def _statement(chosen: ExportFilter) -> Select[Any]:
         )
         .join(VIEW, VIEW.c.id == FIGURE.c.view_id)
         .join(ACTIVITY, ACTIVITY.c.id == VIEW.c.activity_id)
-        .where(ACTIVITY.c.deleted_at.is_(None))
+        .where(
+            ACTIVITY.c.deleted_at.is_(None),
+            *activity_conditions(chosen.activities, dialect=dialect),
+        )
     )
     if chosen.mapping_version is not None:
         statement = statement.where(VIEW.c.mapping_version == chosen.mapping_version)
@@ -63,7 +66,7 @@ def _statement(chosen: ExportFilter) -> Select[Any]:
         latest = select(func.max(VIEW.c.id)).group_by(VIEW.c.activity_id)
         statement = statement.where(VIEW.c.id.in_(latest))
     for column, wanted in (
-        (ACTIVITY.c.reporting_org_ref, chosen.reporting_org), (FIGURE.c.year, chosen.year),
+        (FIGURE.c.year, chosen.year),
         (FIGURE.c.measure, chosen.measure), (FIGURE.c.classification, chosen.classification),
     ):
         if wanted is not None:
@@ -72,8 +75,12 @@ def _statement(chosen: ExportFilter) -> Select[Any]:
 
 
 def rows(engine: Engine, chosen: ExportFilter) -> Iterator[dict[str, Any]]:
-    """The exported rows, page by page (each page in its own short transaction)."""
-    statement = _statement(chosen)
+    """The exported rows, page by page (each page in its own short transaction). A bad
+    filter raises here, before anything is read or sent."""
+    return _paged(engine, _statement(chosen, dialect=engine.dialect.name))
+
+
+def _paged(engine: Engine, statement: Select[Any]) -> Iterator[dict[str, Any]]:
     last = 0
     while True:
         with engine.connect() as connection:
@@ -87,28 +94,18 @@ def rows(engine: Engine, chosen: ExportFilter) -> Iterator[dict[str, Any]]:
 
 def csv_lines(engine: Engine, chosen: ExportFilter) -> Iterator[str]:
     """The CSV export: one header row, then one line per figure."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in rows(engine, chosen):
-        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
-        if buffer.tell() > 1 << 16:
-            yield _drain(buffer)
-    yield _drain(buffer)
+    return csv_chunks(COLUMNS, ([row[c] for c in COLUMNS] for row in rows(engine, chosen)))
 
 
 def json_lines(engine: Engine, chosen: ExportFilter) -> Iterator[str]:
     """The JSON export: one JSON array, written as it is read (money as decimal strings)."""
+    return _json_array(rows(engine, chosen))
+
+
+def _json_array(found: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield "["
     separator = ""
-    for row in rows(engine, chosen):
+    for row in found:
         yield separator + json.dumps(row, default=str, ensure_ascii=False)
         separator = ",\n"
     yield "]\n"
-
-
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text

@@ -1,0 +1,49 @@
+"""Aggregates over HTTP: money of the Ecuador budget views, grouped, in US dollars."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from mappings.amounts import Measure
+from service.api.conditional import tagged
+from service.api.deps import EngineDep, ReaderOrPublisher
+from service.api.filters import FilterDep
+from service.api.routes.ledger import CSV_RESPONSE, PageFormat, csv_response
+from service.api.routes.pushes import problem_responses
+from service.services.aggregates import Aggregates, GroupBy, aggregate
+
+router = APIRouter(prefix="/api/v1", tags=["aggregates"])
+
+
+@router.get(
+    "/aggregates", operation_id="aggregates", response_model=Aggregates,
+    responses={**CSV_RESPONSE, **problem_responses(400, 401, 403)},
+)
+def aggregates(
+    request: Request, response: Response, engine: EngineDep, _: ReaderOrPublisher,
+    chosen: FilterDep,
+    group_by: Annotated[list[GroupBy], Query(
+        description="Repeat to group by several (at most one Ecuadorian classification)"
+    )] = [],  # noqa: B006
+    measure: Annotated[list[Measure], Query(
+        description="Repeat for several; default: disbursement")] = [],  # noqa: B006
+    year_from: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    year_to: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    format: Annotated[PageFormat, Query(
+        description="`json`, or `csv`: one row per group, one header row")] = PageFormat.json,
+) -> Aggregates | Response:
+    """The money of the live activities matching the filters, from their latest budget
+    views, grouped; the total is the sum of the rows, to the cent."""
+    with engine.connect() as connection:
+        found = aggregate(
+            connection, chosen, group_by=group_by, measures=measure or [Measure.disbursement],
+            year_from=year_from, year_to=year_to,
+        )
+    if format is PageFormat.json:
+        return tagged(request, response, found)
+    columns = [*found.group_by, "amount_usd", "activities"]
+    rows = iter([{**row.group, "amount_usd": row.amount_usd, "activities": row.activities}
+                 for row in found.rows])
+    return csv_response(columns, rows, "aggregates.csv")

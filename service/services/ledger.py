@@ -1,0 +1,254 @@
+"""The transaction and budget lists: the activity list's filters, plus their own.
+
+A transaction is listed when its activity matches the activity filters — with sectors,
+recipient countries and regions taken from the transaction itself where it gives them,
+else from its activity — and it matches the transaction filters (type, date, provider and
+receiver organisation). Budgets are the activity's own, so only the activity filters
+and the budget's own (type, status, period) apply.
+
+Each row carries its amount as given (an exact decimal, in its currency) and in US
+dollars at the European Central Bank's reference rate of its value date (else its
+date), as the budget views convert; `value_usd` is null where no rate can be had.
+Pages are keyset pages in stored order (`next_cursor`), stable under concurrent writes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Select, Table, and_, or_, select
+from sqlalchemy.engine import Connection
+
+from mappings.money import CENT
+from mappings.rates import NoRateError, to_usd
+from service.models import Budget, Transaction
+from service.services.push.storage import ACTIVITY
+from service.services.query import ActivityFilter, BadCursorError, activity_conditions
+
+TRANSACTION: Table = Transaction.__table__  # type: ignore[attr-defined]
+BUDGET: Table = Budget.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class TransactionFilter:
+    """What a listed transaction must match besides its activity (empty: anything)."""
+
+    transaction_type: Sequence[str] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    provider_org: Sequence[str] = ()
+    receiver_org: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class BudgetFilter:
+    """What a listed budget must match besides its activity; the period bounds select
+    the budgets whose period overlaps them."""
+
+    budget_type: Sequence[str] = ()
+    budget_status: Sequence[str] = ()
+    period_from: date | None = None
+    period_to: date | None = None
+
+
+class TransactionRow(BaseModel):
+    iati_identifier: str
+    reporting_org: str | None
+    position: int
+    ref: str | None
+    transaction_type: str | None
+    transaction_date: date | None
+    value: Decimal | None
+    currency: str | None
+    value_date: date | None
+    value_usd: Decimal | None
+    provider_org: str | None
+    provider_org_name: str | None
+    provider_activity_id: str | None
+    receiver_org: str | None
+    receiver_org_name: str | None
+    receiver_activity_id: str | None
+    flow_type: str | None
+    finance_type: str | None
+    tied_status: str | None
+    disbursement_channel: str | None
+    aid_type: str | None
+    humanitarian: bool | None
+    description: str | None
+
+
+class BudgetRow(BaseModel):
+    iati_identifier: str
+    reporting_org: str | None
+    position: int
+    budget_type: str | None
+    budget_status: str | None
+    period_start: date | None
+    period_end: date | None
+    value: Decimal | None
+    currency: str | None
+    value_date: date | None
+    value_usd: Decimal | None
+
+
+TRANSACTION_COLUMNS = tuple(TransactionRow.model_fields)
+BUDGET_COLUMNS = tuple(BudgetRow.model_fields)
+
+
+class TransactionPage(BaseModel):
+    transactions: list[TransactionRow]
+    next_cursor: str | None
+
+
+class BudgetPage(BaseModel):
+    budgets: list[BudgetRow]
+    next_cursor: str | None
+
+
+def transactions_statement(
+    chosen: ActivityFilter, own: TransactionFilter, *, dialect: str, after: int | None = None
+) -> Select[Any]:
+    """The matching transactions (with their activity's identifier), in stored order."""
+    tx = TRANSACTION
+    conditions: list[ColumnElement[bool]] = [
+        ACTIVITY.c.deleted_at.is_(None),
+        *activity_conditions(chosen, dialect=dialect, transaction=tx),
+    ]
+    if own.transaction_type:
+        conditions.append(tx.c.type.in_(own.transaction_type))
+    if own.date_from is not None:
+        conditions.append(tx.c.date >= own.date_from)
+    if own.date_to is not None:
+        conditions.append(tx.c.date <= own.date_to)
+    if own.provider_org:
+        conditions.append(tx.c.provider_ref.in_(own.provider_org))
+    if own.receiver_org:
+        conditions.append(tx.c.receiver_ref.in_(own.receiver_org))
+    if after is not None:
+        conditions.append(tx.c.id > after)
+    return (
+        select(tx, ACTIVITY.c.iati_identifier, ACTIVITY.c.reporting_org_ref)
+        .join_from(tx, ACTIVITY, ACTIVITY.c.id == tx.c.activity_id)
+        .where(*conditions).order_by(tx.c.id)
+    )
+
+
+def budgets_statement(
+    chosen: ActivityFilter, own: BudgetFilter, *, dialect: str, after: int | None = None
+) -> Select[Any]:
+    """The matching budgets (with their activity's identifier), in stored order."""
+    conditions: list[ColumnElement[bool]] = [
+        ACTIVITY.c.deleted_at.is_(None), *activity_conditions(chosen, dialect=dialect),
+    ]
+    if own.budget_type:
+        conditions.append(BUDGET.c.type.in_(own.budget_type))
+    if own.budget_status:
+        conditions.append(BUDGET.c.status.in_(own.budget_status))
+    if own.period_from is not None:
+        conditions.append(or_(BUDGET.c.period_end.is_(None),
+                              BUDGET.c.period_end >= own.period_from))
+    if own.period_to is not None:
+        conditions.append(and_(BUDGET.c.period_start <= own.period_to))
+    if after is not None:
+        conditions.append(BUDGET.c.id > after)
+    return (
+        select(BUDGET, ACTIVITY.c.iati_identifier, ACTIVITY.c.reporting_org_ref)
+        .join_from(BUDGET, ACTIVITY, ACTIVITY.c.id == BUDGET.c.activity_id)
+        .where(*conditions).order_by(BUDGET.c.id)
+    )
+
+
+def list_transactions(
+    connection: Connection, chosen: ActivityFilter, own: TransactionFilter, *,
+    limit: int = 100, cursor: str | None = None,
+) -> TransactionPage:
+    """One page of the matching transactions."""
+    statement = transactions_statement(
+        chosen, own, dialect=connection.dialect.name, after=_decode(cursor, "transactions"),
+    )
+    rows = connection.execute(statement.limit(limit + 1)).mappings().all()
+    return TransactionPage(
+        transactions=[transaction_row(row) for row in rows[:limit]],
+        next_cursor=_encode("transactions", rows[limit - 1]["id"]) if len(rows) > limit else None,
+    )
+
+
+def list_budgets(
+    connection: Connection, chosen: ActivityFilter, own: BudgetFilter, *,
+    limit: int = 100, cursor: str | None = None,
+) -> BudgetPage:
+    """One page of the matching budgets."""
+    statement = budgets_statement(
+        chosen, own, dialect=connection.dialect.name, after=_decode(cursor, "budgets"),
+    )
+    rows = connection.execute(statement.limit(limit + 1)).mappings().all()
+    return BudgetPage(
+        budgets=[budget_row(row) for row in rows[:limit]],
+        next_cursor=_encode("budgets", rows[limit - 1]["id"]) if len(rows) > limit else None,
+    )
+
+
+def transaction_row(row: Any) -> TransactionRow:
+    aid_types = row["aid_types"] or []
+    return TransactionRow(
+        iati_identifier=row["iati_identifier"], reporting_org=row["reporting_org_ref"],
+        position=row["position"], ref=row["ref"], transaction_type=row["type"],
+        transaction_date=row["date"], value=row["amount"], currency=row["currency"],
+        value_date=row["value_date"],
+        value_usd=in_usd(row["amount"], row["currency"], row["value_date"] or row["date"]),
+        provider_org=row["provider_ref"], provider_org_name=row["provider_name"],
+        provider_activity_id=row["provider_activity_id"], receiver_org=row["receiver_ref"],
+        receiver_org_name=row["receiver_name"],
+        receiver_activity_id=row["receiver_activity_id"], flow_type=row["flow_type"],
+        finance_type=row["finance_type"], tied_status=row["tied_status"],
+        disbursement_channel=row["disbursement_channel"],
+        aid_type=";".join(str(a.get("code")) for a in aid_types if a.get("code")) or None,
+        humanitarian=row["humanitarian"], description=row["description"],
+    )
+
+
+def budget_row(row: Any) -> BudgetRow:
+    return BudgetRow(
+        iati_identifier=row["iati_identifier"], reporting_org=row["reporting_org_ref"],
+        position=row["position"], budget_type=row["type"], budget_status=row["status"],
+        period_start=row["period_start"], period_end=row["period_end"], value=row["amount"],
+        currency=row["currency"], value_date=row["value_date"],
+        value_usd=in_usd(row["amount"], row["currency"], row["value_date"] or row["period_start"]),
+    )
+
+
+def in_usd(amount: Decimal | None, currency: str | None, on: date | None) -> Decimal | None:
+    """`amount` of `currency` in US dollars on `on`, to the cent; None without a rate."""
+    if amount is None or not currency or on is None:
+        return None
+    try:
+        rate = to_usd(currency, on)
+    except NoRateError:
+        return None
+    return (amount * rate.usd).quantize(CENT)
+
+
+def _encode(kind: str, key: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([kind, key]).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str | None, kind: str) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        made_for, key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if made_for != kind or not isinstance(key, int):
+            raise ValueError(made_for)
+    except (ValueError, TypeError):
+        raise BadCursorError(
+            f"This cursor was not made by the {kind} list; start again without one and "
+            "pass each page's next_cursor back unchanged.", cursor=cursor,
+        ) from None
+    return key

@@ -1,0 +1,50 @@
+"""Large answers written as they are read: rows fetched a batch at a time from a
+server-side cursor, CSV text in chunks of about 64 KiB."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, Select
+
+CHUNK = 1 << 16
+
+
+def streamed(engine: Engine, statement: Select[Any], *, batch: int = 1000) -> Iterator[Any]:
+    """Every row of `statement` (as a mapping), on a connection held while they are read."""
+    with engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=batch).execute(
+            statement
+        )
+        yield from result.mappings()
+
+
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """One header row, then `rows` (None as an empty cell, booleans as ``true`` and
+    ``false``, decimals exact), in chunks of about `CHUNK`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(value) for value in row])
+        if buffer.tell() > CHUNK:
+            yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text

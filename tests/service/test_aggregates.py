@@ -1,0 +1,122 @@
+"""Aggregates of the budget views over HTTP: groups that add up, on SQLite and PostgreSQL,
+checked against the budget export's own figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.service.test_push_api import Api
+from tests.service.test_push_support import USAID, clean_engine
+from tests.service.test_query import DONORS, _example_identifiers
+from tests.service.test_query import loaded as loaded
+
+Loaded = tuple[Api, str, str]
+
+
+@pytest.fixture
+def store(engine: Engine) -> Iterator[Engine]:
+    yield from clean_engine(engine)
+
+
+def _figures(api: Api, key: str, **params: Any) -> list[dict[str, str]]:
+    answer = api.request("GET", "/api/v1/exports/budget.csv", key=key, params=params)
+    assert answer.status_code == 200, answer.text
+    return list(csv.DictReader(io.StringIO(answer.text)))
+
+
+def _aggregates(api: Api, key: str, **params: Any) -> dict[str, Any]:
+    answer = api.request("GET", "/api/v1/aggregates", key=key, params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def _grouped(rows: list[dict[str, Any]], *names: str) -> dict[tuple[Any, ...], Decimal]:
+    return {tuple(row["group"][n] for n in names): Decimal(row["amount_usd"]) for row in rows}
+
+
+def test_groups_by_year_and_donor_match_the_exported_figures(loaded: Loaded) -> None:
+    api, key, _ = loaded
+    expected: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
+    for figure in _figures(api, key, classification="fuente", measure="disbursement"):
+        expected[(int(figure["year"]), figure["reporting_org"])] += Decimal(figure["amount_usd"])
+    assert expected
+    found = _aggregates(api, key, group_by=["year", "reporting_org"], measure="disbursement")
+    assert _grouped(found["rows"], "year", "reporting_org") == expected
+    assert Decimal(found["total_usd"]) == sum(expected.values())
+    assert found["currency"] == "USD"
+
+
+def test_each_classification_splits_the_same_total(loaded: Loaded) -> None:
+    api, key, _ = loaded
+    measures = ["commitment", "disbursement", "expenditure"]
+    totals = {
+        group: Decimal(_aggregates(api, key, group_by=group, measure=measures)["total_usd"])
+        for group in ("year", "province", "plan_objective", "income_item", "fuente",
+                      "investment_subsector", "orientacion")
+    }
+    assert len(set(totals.values())) == 1, totals
+    assert next(iter(totals.values())) > 0
+    by_province = _aggregates(api, key, group_by="province", measure=measures)
+    assert sum(Decimal(r["amount_usd"]) for r in by_province["rows"]) == Decimal(
+        by_province["total_usd"])
+    assert "08" in {r["group"]["province"] for r in by_province["rows"]}
+
+
+def test_the_query_filters_and_years_narrow_the_money(loaded: Loaded) -> None:
+    api, key, _ = loaded
+    examples = list(DONORS.values())
+    everything = _aggregates(api, key, group_by="reporting_org", measure="commitment")
+    only = _aggregates(api, key, group_by="reporting_org", measure="commitment",
+                       reporting_org=examples)
+    assert {r["group"]["reporting_org"] for r in only["rows"]} <= set(examples)
+    assert _grouped(only["rows"], "reporting_org") == {
+        k: v for k, v in _grouped(everything["rows"], "reporting_org").items()
+        if k[0] in examples
+    }
+    esmeraldas = _aggregates(api, key, group_by="province", province="08",
+                             measure=["commitment", "disbursement"])
+    assert esmeraldas["activities"] == 1
+    years = _aggregates(api, key, group_by="year", measure="disbursement", year_from=2024,
+                        year_to=2024, reporting_org=USAID)
+    assert {r["group"]["year"] for r in years["rows"]} <= {2024}
+
+
+def test_csv_and_bad_groupings(loaded: Loaded) -> None:
+    api, key, _ = loaded
+    found = _aggregates(api, key, group_by="year", measure="disbursement")
+    answer = api.request("GET", "/api/v1/aggregates", key=key,
+                         params={"group_by": "year", "measure": "disbursement", "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert list(rows[0]) == ["year", "amount_usd", "activities"]
+    assert [(int(r["year"]), Decimal(r["amount_usd"])) for r in rows] == [
+        (r["group"]["year"], Decimal(r["amount_usd"])) for r in found["rows"]]
+    crossed = api.request("GET", "/api/v1/aggregates", key=key,
+                          params={"group_by": ["province", "fuente"]})
+    assert crossed.status_code == 400
+    assert crossed.json()["code"] == "aggregates.crossed-classifications"
+    unknown = api.request("GET", "/api/v1/aggregates", key=key, params={"group_by": "colour"})
+    assert unknown.status_code == 422
+
+
+def test_the_budget_export_takes_the_activity_lists_filters(loaded: Loaded) -> None:
+    api, key, _ = loaded
+    health, road, _ = _example_identifiers()
+    assert {f["iati_identifier"] for f in _figures(api, key, province="08")} == {health}
+    assert {f["iati_identifier"] for f in _figures(api, key, q="vial*")} == {road}
+    examples = set(DONORS.values())
+    assert {f["reporting_org"] for f in _figures(api, key, reporting_org=sorted(examples))} \
+        == examples
+    as_json = api.request("GET", "/api/v1/exports/budget.json", key=key,
+                          params={"province": "08"}).json()
+    assert {f["iati_identifier"] for f in as_json} == {health}
+    bad = api.request("GET", "/api/v1/exports/budget.csv", key=key, params={"q": "¿?"})
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "query.bad-search"
