@@ -6,15 +6,19 @@ import json
 from importlib.metadata import version
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from service import errors
 from service.api.routes import (
     activities,
+    aggregates,
     changes,
     exports,
     health,
+    ledger,
     mappings,
     organisations,
+    publish,
     pushes,
     validation,
 )
@@ -27,14 +31,19 @@ def create_app() -> FastAPI:
         version=version("iati-ec"),
         description="IATI interoperability service for Ecuador's international cooperation.",
     )
+    # gzip for clients that accept it (Accept-Encoding), streamed answers included.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(health.router)
     app.include_router(validation.router)
     app.include_router(organisations.router)
     app.include_router(activities.router)
     app.include_router(pushes.router)
     app.include_router(exports.router)
+    app.include_router(ledger.router)
+    app.include_router(aggregates.router)
     app.include_router(changes.router)
     app.include_router(mappings.router)
+    app.include_router(publish.router)
     errors.install(app)
     return app
 
