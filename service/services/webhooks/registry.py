@@ -71,6 +71,7 @@ class DeliveryPublic(BaseModel):
     """One attempt to deliver an event."""
 
     id: int
+    delivery_id: str = Field(description="As sent in the IATI-EC-Delivery header")
     event: str
     first_seq: int | None
     last_seq: int | None
