@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from service.app import create_app
 from service.db import get_engine
 from service.models import KeyScope
 from service.services.push import Publisher
-from service.services.webhooks import DeliveryPolicy, deliver_due
+from service.services.webhooks import DeliveryPolicy, deliver_due, signature_header
 from tests.service.test_push_api import Api, new_key
 from tests.service.test_push_support import (
     USAID,
@@ -418,3 +419,18 @@ def test_tests_run_without_a_dispatcher_unless_they_ask(store: Engine) -> None:
             return hasattr(quiet.state, "webhook_dispatcher")
 
     assert not asyncio.run(start_and_stop())
+
+
+def test_the_readme_s_receiver_code_verifies_a_signature_and_refuses_a_forgery() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Webhooks", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    body = b'{"type":"activity.created","seq":1}'
+    header = signature_header("whsec_test", int(time.time()), body)
+    assert namespace["verified"]("whsec_test", header, body)
+    assert not namespace["verified"]("whsec_test", header, body + b" ")
+    assert not namespace["verified"]("whsec_other", header, body)
+    stale = signature_header("whsec_test", int(time.time()) - 3600, body)
+    assert not namespace["verified"]("whsec_test", stale, body)
