@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from fastapi import FastAPI
@@ -21,15 +23,44 @@ from service.api.routes import (
     publish,
     pushes,
     validation,
+    webhooks,
 )
+from service.config import get_settings
+from service.db import get_engine
+from service.services.webhooks import DeliveryPolicy, Dispatcher
 
 
-def create_app() -> FastAPI:
-    """A new application instance with every route and error handler registered."""
+def create_app(*, deliver_webhooks: bool | None = None) -> FastAPI:
+    """A new application instance with every route and error handler registered.
+
+    While it runs, a thread delivers webhook events if `deliver_webhooks` (by default the
+    `webhook_dispatcher` setting), on the engine the routes use.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings = get_settings()
+        wanted = settings.webhook_dispatcher if deliver_webhooks is None else deliver_webhooks
+        if not wanted:
+            yield
+            return
+        engine = app.dependency_overrides.get(get_engine, get_engine)()
+        dispatcher = Dispatcher(
+            engine, policy=DeliveryPolicy.from_settings(settings),
+            interval=settings.webhook_poll_seconds,
+        )
+        app.state.webhook_dispatcher = dispatcher
+        dispatcher.start()
+        try:
+            yield
+        finally:
+            dispatcher.stop(timeout=settings.webhook_timeout_seconds * 3 + 5)
+
     app = FastAPI(
         title="iati-ec",
         version=version("iati-ec"),
         description="IATI interoperability service for Ecuador's international cooperation.",
+        lifespan=lifespan,
     )
     # gzip for clients that accept it (Accept-Encoding), streamed answers included.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
@@ -43,6 +74,7 @@ def create_app() -> FastAPI:
     app.include_router(aggregates.router)
     app.include_router(changes.router)
     app.include_router(mappings.router)
+    app.include_router(webhooks.router)
     app.include_router(publish.router)
     errors.install(app)
     return app

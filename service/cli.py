@@ -28,6 +28,7 @@ from service.cli_db import db_app
 from service.cli_import import import_file
 from service.cli_registry import keys_app, orgs_app
 from service.cli_remap import remap
+from service.cli_webhooks import webhooks_app
 from service.reporting import validate_as_json, validate_for_people
 
 app = typer.Typer(
@@ -39,6 +40,7 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(keys_app, name="keys")
+app.add_typer(webhooks_app, name="webhooks")
 app.command(name="import")(import_file)
 app.command(name="remap")(remap)
 err = Console(stderr=True)

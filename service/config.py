@@ -34,6 +34,39 @@ class Settings(BaseSettings):
         description="Pushed files larger than this are processed in the background (202).",
     )
     spool_directory: Path | None = None
+    public_url: str = Field(
+        default="",
+        description="The service's public base URL (https://iati.example.gob.ec), for links"
+        " in webhook events; empty: the links are paths.",
+    )
+    webhook_dispatcher: bool = Field(
+        default=True, description="Deliver webhook events from a thread of the service."
+    )
+    webhook_poll_seconds: float = Field(
+        default=2.0, gt=0, description="How often the dispatcher looks for changes to deliver."
+    )
+    webhook_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="How long a subscriber may take to answer an event."
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=10.0, gt=0, description="The wait before the first retry; doubled each time."
+    )
+    webhook_retry_cap_seconds: float = Field(
+        default=3600.0, gt=0, description="The longest wait between retries."
+    )
+    webhook_retry_jitter: float = Field(
+        default=0.1, ge=0, le=1,
+        description="Up to this fraction is added to each wait at random, so that webhooks"
+        " failing together do not retry together.",
+    )
+    webhook_failing_after: int = Field(
+        default=5, ge=1,
+        description="Failures in a row after which a webhook is marked failing (it is still"
+        " retried, at the longest wait).",
+    )
+    webhook_batch: int = Field(
+        default=100, ge=1, description="Events delivered to one webhook per dispatcher pass."
+    )
 
 
 @cache

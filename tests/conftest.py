@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# No webhook dispatcher thread in apps the tests start, unless a test asks for one.
+os.environ.setdefault("IATI_EC_WEBHOOK_DISPATCHER", "false")
+
 # The reference data beside the checkout (../shared), or where IATI_EC_SHARED points.
 SHARED = Path(
     os.environ.get("IATI_EC_SHARED", Path(__file__).resolve().parents[1].parent / "shared")

@@ -26,6 +26,7 @@ from service.models.registry import (
 )
 from service.models.results import Indicator, IndicatorPeriod, Result
 from service.models.types import ExactDecimal, JSONDocument, UtcDateTime, as_utc, utcnow
+from service.models.webhooks import DeliveryOutcome, Webhook, WebhookDelivery, WebhookEvent
 
 # The tables rebuilt from the model on every change of an activity, children first: the
 # order in which to delete an activity's rows (each has `activity_id`).
@@ -58,6 +59,7 @@ __all__ = [
     "BudgetFigure",
     "BudgetView",
     "ChangeCounter",
+    "DeliveryOutcome",
     "Document",
     "ExactDecimal",
     "Indicator",
@@ -83,6 +85,9 @@ __all__ = [
     "Sector",
     "Transaction",
     "UtcDateTime",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookEvent",
     "as_utc",
     "metadata",
     "utcnow",

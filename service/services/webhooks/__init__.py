@@ -1,0 +1,62 @@
+"""Webhooks: subscribers receive the change feed as signed events, retried until delivered."""
+
+from service.services.webhooks.delivery import PING, DeliverySummary, deliver_due, ping
+from service.services.webhooks.dispatcher import Dispatcher
+from service.services.webhooks.policy import DeliveryPolicy
+from service.services.webhooks.registry import (
+    DeliveriesPage,
+    DeliveryPublic,
+    InvalidWebhookUrlError,
+    ReplayAheadError,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookNotFoundError,
+    WebhookPublic,
+    checked_url,
+    create_webhook,
+    deliveries,
+    get_webhook,
+    list_webhooks,
+    public,
+    remove_webhook,
+    replay,
+)
+from service.services.webhooks.signing import (
+    DELIVERY_HEADER,
+    EVENT_HEADER,
+    SIGNATURE_HEADER,
+    signature,
+    signature_header,
+    verify,
+)
+
+__all__ = [
+    "DELIVERY_HEADER",
+    "EVENT_HEADER",
+    "PING",
+    "SIGNATURE_HEADER",
+    "DeliveriesPage",
+    "DeliveryPolicy",
+    "DeliveryPublic",
+    "DeliverySummary",
+    "Dispatcher",
+    "InvalidWebhookUrlError",
+    "ReplayAheadError",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookNotFoundError",
+    "WebhookPublic",
+    "checked_url",
+    "create_webhook",
+    "deliver_due",
+    "deliveries",
+    "get_webhook",
+    "list_webhooks",
+    "ping",
+    "public",
+    "remove_webhook",
+    "replay",
+    "signature",
+    "signature_header",
+    "verify",
+]

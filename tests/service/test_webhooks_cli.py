@@ -1,0 +1,41 @@
+"""`iati-ec webhooks` in a real process: add (secret printed once), deliver --once, list,
+remove, on its own SQLite file, with a real receiver."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.service.test_push_cli import _iati_ec
+from tests.service.test_push_support import USAID, USAID_EC, variant
+from tests.service.webhook_receiver import Receiver
+
+
+def test_an_operator_adds_a_webhook_delivers_once_lists_and_removes_it(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'webhooks.db'}"
+    _iati_ec(database, "orgs", "add", "--ref", USAID, "--name", "USAID", "--role", "donor")
+    receiver = Receiver([503])
+    try:
+        added = _iati_ec(database, "webhooks", "add", receiver.url, "--org", USAID,
+                         "--event", "activity.created")
+        assert added.returncode == 0, added.stdout + added.stderr
+        secret = added.stdout.split()[-1]
+        two = variant(USAID_EC, tmp_path / "two.xml", keep=2)
+        assert _iati_ec(database, "import", str(two), "--org", USAID).returncode == 0
+        failed = _iati_ec(database, "webhooks", "deliver", "--once")
+        assert (failed.returncode, failed.stdout.strip()) == (
+            1, "1 webhook(s): 0 delivered, 1 failed."), failed.stderr
+        listed = json.loads(_iati_ec(database, "webhooks", "list").stdout)
+        assert "secret" not in listed[0]
+        assert listed[0]["consecutive_failures"] == 1
+        assert listed[0]["next_attempt_at"] is not None
+        refused = _iati_ec(database, "webhooks", "add", "ftp://mef.gob.ec/x", "--org", USAID)
+        assert refused.returncode == 1
+        assert "only http and https" in refused.stderr
+    finally:
+        receiver.close()
+    assert len(receiver.requests) == 1
+    assert receiver.requests[0].signed_with(secret)
+    removed = _iati_ec(database, "webhooks", "remove", str(listed[0]["id"]))
+    assert removed.returncode == 0, removed.stderr
+    assert json.loads(_iati_ec(database, "webhooks", "list").stdout) == []
