@@ -162,7 +162,7 @@ def _amount(
         return []
     years = _years(start, end if end is not None and end >= start else start)
     days = [Decimal(count) for _, count in years]
-    usd = _ecuador_part((value.amount * rate.usd).quantize(CENT), share, CENT)
+    usd = _ecuador_part(rate.convert(value.amount), share, CENT)
     original = _ecuador_part(value.amount, share, minor_unit(value.amount))
     return [
         Amount(location, item.measure, year, part_usd, part_original, currency, rate.usd,

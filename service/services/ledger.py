@@ -26,7 +26,6 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, Table, and_, or_, select
 from sqlalchemy.engine import Connection
 
-from mappings.money import CENT
 from mappings.rates import NoRateError, to_usd
 from service.models import Budget, Transaction
 from service.services.push.storage import ACTIVITY
@@ -232,7 +231,7 @@ def in_usd(amount: Decimal | None, currency: str | None, on: date | None) -> Dec
         rate = to_usd(currency, on)
     except NoRateError:
         return None
-    return (amount * rate.usd).quantize(CENT)
+    return rate.convert(amount)
 
 
 def _encode(kind: str, key: int) -> str:

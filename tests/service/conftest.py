@@ -19,6 +19,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from service.db import create_db_engine, upgrade_database
+from tests.service.test_push_support import clean_engine
 
 POSTGRES_ENV = "IATI_EC_TEST_POSTGRES_URL"
 BACKENDS = ("sqlite", "postgresql")
@@ -64,6 +65,12 @@ def engine(database_url: str) -> Iterator[Engine]:
     migrated = create_db_engine(database_url)
     yield migrated
     migrated.dispose()
+
+
+@pytest.fixture
+def store(engine: Engine) -> Iterator[Engine]:
+    """The session's engine, emptied before the test and again after it."""
+    yield from clean_engine(engine)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import canonicalize
 
@@ -20,7 +19,6 @@ from tests.service.test_push_support import (
     USAID_EC,
     activity_element,
     add_publisher,
-    clean_engine,
     identifier_of,
     set_first_transaction,
     variant,
@@ -35,10 +33,6 @@ ROUND_TRIP = [
     ("real/netherlands-mfa-example_203_file.xml", "XM-DAC-7"),
 ]
 
-
-@pytest.fixture
-def store(engine: Engine) -> Iterator[Engine]:
-    yield from clean_engine(engine)
 
 
 def _canonical(element: etree._Element) -> str:

@@ -6,24 +6,16 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import pytest
-from sqlalchemy import Engine
-
 from tests.service.test_push_api import Api
-from tests.service.test_push_support import USAID, clean_engine
+from tests.service.test_push_support import USAID
 from tests.service.test_query import DONORS, _example_identifiers
 from tests.service.test_query import loaded as loaded
 
 Loaded = tuple[Api, str, str]
 
-
-@pytest.fixture
-def store(engine: Engine) -> Iterator[Engine]:
-    yield from clean_engine(engine)
 
 
 def _figures(api: Api, key: str, **params: Any) -> list[dict[str, str]]:

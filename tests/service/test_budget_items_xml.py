@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
-import pytest
 from lxml import etree
 from sqlalchemy import Engine
 
@@ -15,7 +13,7 @@ from mappings.amounts import Measure
 from mappings.budget_items import income_budget_items
 from service.models import KeyScope
 from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import add_publisher, clean_engine
+from tests.service.test_push_support import add_publisher
 
 CAF = "XM-DAC-46008"
 IDENTIFIER = f"{CAF}-MIX-1"
@@ -44,10 +42,6 @@ ACTIVITY = f"""<iati-activities version="2.03"><iati-activity default-currency="
   {_commitment("700.00", "C01")}
 </iati-activity></iati-activities>""".encode()
 
-
-@pytest.fixture
-def store(engine: Engine) -> Iterator[Engine]:
-    yield from clean_engine(engine)
 
 
 def test_the_xml_carries_the_income_items_with_percentages_of_the_commitments(

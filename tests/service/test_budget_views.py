@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from tests.service.test_push_support import (
     USAID,
     USAID_EC,
     add_publisher,
-    clean_engine,
     identifier_of,
     set_first_transaction,
     variant,
@@ -30,10 +28,6 @@ from tests.service.test_push_support import (
 
 KEPT = 20  # activities of the real USAID Ecuador file pushed
 
-
-@pytest.fixture
-def store(engine: Engine) -> Iterator[Engine]:
-    yield from clean_engine(engine)
 
 
 @pytest.fixture

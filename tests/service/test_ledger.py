@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -22,7 +21,7 @@ from service.models import KeyScope
 from service.services.ledger import BUDGET_COLUMNS, TRANSACTION_COLUMNS
 from tests.conftest import sample
 from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import USAID, USAID_EC, add_publisher, clean_engine
+from tests.service.test_push_support import USAID, USAID_EC, add_publisher
 from tests.service.test_query import DONORS, EXAMPLES, _example_identifiers, _ids
 from tests.service.test_query import loaded as loaded
 
@@ -36,10 +35,6 @@ def models() -> list[Activity]:
         found += [record.model for record in read_activities(EXAMPLES / file)]
     return found
 
-
-@pytest.fixture
-def store(engine: Engine) -> Iterator[Engine]:
-    yield from clean_engine(engine)
 
 
 def _pages(api: Api, key: str, path: str, name: str, **params: Any) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -16,7 +15,7 @@ from mappings.tables import Classification, table
 from service.models import KeyScope
 from service.services.budget.views import remap
 from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import add_publisher, clean_engine
+from tests.service.test_push_support import add_publisher
 
 CAF = "XM-DAC-46008"
 SECURITY = "15210"  # security system management and reform
@@ -36,10 +35,6 @@ ACTIVITY = f"""<iati-activities version="2.03"><iati-activity default-currency="
     <value value-date="2024-03-01">1000.00</value></transaction>
 </iati-activity></iati-activities>""".encode()
 
-
-@pytest.fixture
-def store(engine: Engine) -> Iterator[Engine]:
-    yield from clean_engine(engine)
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@ valid against the 2.03 schema, with entity tags that change exactly with the con
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from lxml import etree
 from sqlalchemy import Engine
 
@@ -19,7 +17,6 @@ from tests.service.test_push_support import (
     USAID,
     USAID_EC,
     add_publisher,
-    clean_engine,
     identifier_of,
     push,
     set_first_transaction,
@@ -30,10 +27,6 @@ from tests.service.test_query import loaded as loaded
 
 Loaded = tuple[Api, str, str]
 
-
-@pytest.fixture
-def store(engine: Engine) -> Iterator[Engine]:
-    yield from clean_engine(engine)
 
 
 def test_the_index_lists_every_publisher_with_working_urls(loaded: Loaded) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,7 +38,6 @@ from tests.service.test_push_support import (
     USAID,
     USAID_EC,
     add_publisher,
-    clean_engine,
     identifier_of,
     push,
     set_first_transaction,
@@ -52,10 +50,6 @@ from tests.service.test_push_support import (
 LATER = "2026-01-15T10:00:00Z"
 EARLIER = "2020-01-01T00:00:00Z"
 
-
-@pytest.fixture
-def store(engine: Engine) -> Iterator[Engine]:
-    yield from clean_engine(engine)
 
 
 @pytest.fixture

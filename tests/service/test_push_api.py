@@ -24,7 +24,6 @@ from tests.service.test_push_support import (
     USAID,
     USAID_EC,
     add_publisher,
-    clean_engine,
     identifier_of,
     set_first_transaction,
     variant,
@@ -67,10 +66,6 @@ def new_key(engine: Engine, ref: str, *scopes: KeyScope) -> str:
         _, token = create_key(session, organisation_ref=ref, scopes=scopes)
     return token
 
-
-@pytest.fixture
-def store(engine: Engine) -> Iterator[Engine]:
-    yield from clean_engine(engine)
 
 
 @pytest.fixture

@@ -53,7 +53,6 @@ from tests.service.test_push_support import (
     USAID,
     USAID_EC,
     add_publisher,
-    clean_engine,
     push,
     set_first_transaction,
     stored_activity,
@@ -69,10 +68,6 @@ T = TypeVar("T")
 # Each activity's transaction amounts, in file order, by its identifier.
 Amounts = dict[str, list[Decimal | None]]
 
-
-@pytest.fixture
-def store(engine: Engine) -> Iterator[Engine]:
-    yield from clean_engine(engine)
 
 
 @pytest.fixture

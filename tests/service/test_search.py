@@ -3,7 +3,6 @@ PostgreSQL (full text), and the folding both share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,22 +10,21 @@ from lxml import etree
 from sqlalchemy import Engine
 
 from iati.elements.activity import Activity
-from iati.reader import read_activities
 from service.db import downgrade_database, upgrade_database
 from service.models import KeyScope
 from service.search import BadSearchError, Term, fold, fts5_query, terms, tsquery, words
-from tests.conftest import sample
 from tests.service.test_push_api import Api, new_key
 from tests.service.test_push_support import (
     USAID,
     USAID_EC,
     add_publisher,
-    clean_engine,
     identifier_of,
     push,
     variant,
 )
-from tests.service.test_query import DONORS, EXAMPLES, _all, _example_identifiers, _ids
+from tests.service.test_query import DONORS, _all, _example_identifiers, _ids
+from tests.service.test_query import loaded as loaded
+from tests.service.test_query import usaid_models as usaid_models
 
 # Folding and terms ---------------------------------------------------------------------
 
@@ -54,30 +52,6 @@ def test_unusable_searches_are_refused(search: str) -> None:
 
 
 # Over HTTP, on both databases ---------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def usaid_models() -> list[Activity]:
-    return [record.model for record in read_activities(sample(USAID_EC))]
-
-
-@pytest.fixture
-def store(engine: Engine) -> Iterator[Engine]:
-    yield from clean_engine(engine)
-
-
-@pytest.fixture
-def loaded(store: Engine) -> tuple[Api, str, str]:
-    api = Api(store)
-    add_publisher(store, USAID)
-    publish = new_key(store, USAID, KeyScope.publish)
-    api.request("POST", "/api/v1/activities", key=publish, content=sample(USAID_EC).read_bytes())
-    for file, ref in DONORS.items():
-        add_publisher(store, ref, name=ref)
-        key = new_key(store, ref, KeyScope.publish)
-        api.request("POST", "/api/v1/activities", key=key,
-                    content=(EXAMPLES / file).read_bytes())
-    return api, new_key(store, USAID, KeyScope.read), publish
 
 
 def _texts(activity: Activity) -> str:

@@ -26,7 +26,6 @@ from tests.service.test_push_support import (
     USAID,
     USAID_EC,
     add_publisher,
-    clean_engine,
     identifier_of,
     push,
     set_first_transaction,
@@ -40,10 +39,6 @@ T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 POLICY = DeliveryPolicy(timeout=2, retry_base=10, retry_cap=80, failing_after=3)
 ALL = ["activity.created", "activity.updated", "activity.deleted", "activity.restored"]
 
-
-@pytest.fixture
-def store(engine: Engine) -> Iterator[Engine]:
-    yield from clean_engine(engine)
 
 
 @pytest.fixture
