@@ -55,7 +55,11 @@ CLASSIFIED = (
     Classification.orientacion,
     Classification.province,
     Classification.canton,
+    Classification.sector,
 )
+# Bumped when the engine's output changes shape (a classification added, say), so that
+# `iati-ec remap` computes new views even where no table or crosswalk changed.
+VIEW_FORMAT = "2"
 DAC_PURPOSE, DAC_CATEGORY = "1", "2"
 CHART_OF_ACCOUNTS, OTHER_COUNTRY_SYSTEM = "2", "3"  # BudgetIdentifierVocabulary
 
@@ -134,6 +138,7 @@ def _mapping_version(overrides: str) -> str:
     parts = [f"{t.classification}:{t.version}" for t in tables()]
     parts += [f"{name}:{crosswalk(name).version}" for name in crosswalk_names()]
     parts.append(f"rates:{metadata.version('currencyconverter')}")
+    parts.append(f"view-format:{VIEW_FORMAT}")
     return file_version("\n".join(parts).encode())
 
 
@@ -175,6 +180,8 @@ class _Resolver:
             return self._by_sector(amount, sectors.investment_subsectors)
         if classification is Classification.plan_objective:
             return self._by_sector(amount, sectors.plan_objectives)
+        if classification is Classification.sector:
+            return self._dac_sectors(amount)
         if classification is Classification.orientacion:
             markers = [(m.vocabulary or "1", m.code or "", m.significance)
                        for m in activity.policy_markers]
@@ -212,6 +219,24 @@ class _Resolver:
         for sector, weight in weighted:
             for item in resolve(sector.vocabulary or DAC_PURPOSE, sector.code or "", on=amount.on):
                 found.append(replace(item, share=item.share * weight / HUNDRED))
+        return tuple(found)
+
+    def _dac_sectors(self, amount: Amount) -> tuple[Resolution, ...]:
+        """The DAC sectors as published, with the shares the other sector splits use."""
+        weighted = self._sectors(amount)
+        if not weighted:
+            return (unmapped("no sector published", rule="sectors"),)
+        found: list[Resolution] = []
+        for sector, weight in weighted:
+            vocabulary = (sector.vocabulary or DAC_PURPOSE).strip()
+            code = (sector.code or "").strip()
+            if vocabulary in (DAC_PURPOSE, DAC_CATEGORY) and code:
+                found.append(Resolution(code, weight, f"sector vocabulary {vocabulary}, "
+                                        "as published", Status.published, ""))
+            else:
+                found.append(replace(unmapped(
+                    f"sector vocabulary {vocabulary} is not a DAC code", rule="sectors",
+                ), share=weight))
         return tuple(found)
 
     def _sectors(self, amount: Amount) -> list[tuple[TransactionSector, Decimal]]:

@@ -34,6 +34,9 @@ class Classification(StrEnum):
     canton = "canton"  # INEC DPA, 4 digits
     investment_subsector = "investment_subsector"  # Planning: macrosector/sector/subsector
     plan_objective = "plan_objective"  # national development plan objectives
+    # Not an Ecuadorian table: the DAC sector as published (5-digit purpose code, or
+    # 3-digit category), split like the others so that money can be grouped by it.
+    sector = "sector"
 
 
 @dataclass(frozen=True, slots=True)

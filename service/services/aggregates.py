@@ -7,6 +7,14 @@ classification adds each amount once; with none, the amounts are read through th
 `fuente` split, which every amount has. Two classifications cannot be crossed — the
 views split amounts over each classification separately — and asking for that is a 400.
 
+Grouped by DAC sector (`sector`, or its 3-digit `sector_category`), the amounts are read
+through the view's sector split: the published DAC sectors' shares, transaction sectors
+first, exactly as the investment subsectors are split. Grouped by `participating_org`,
+each activity's amount is divided equally among its distinct participating organisations
+of one role (implementing, 4, unless another is asked for), since IATI does not say
+each one's share; the cents left over go by `mappings.money.split`'s rule, and an
+activity without an organisation of that role counts under a null group.
+
 The activities counted are the live ones matching the query filters, through their
 latest budget view. The total is the sum of the listed rows, to the cent. Sums are made
 by PostgreSQL (NUMERIC) there, and in Python on SQLite, which keeps amounts as text.
@@ -25,17 +33,22 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.engine import Connection
 
 from mappings.amounts import Measure
+from mappings.money import split
 from mappings.tables import Classification
 from service.errors import DomainError
 from service.services.budget.storage import FIGURE, VIEW
 from service.services.push.storage import ACTIVITY
-from service.services.query import ActivityFilter, activity_conditions
+from service.services.query import PARTICIPANT, ActivityFilter, activity_conditions
 
 BASE = Classification.fuente  # the split read when no classification is grouped by
+IMPLEMENTING = "4"  # OrganisationRole: the default role of `participating_org` groups
 
 
 class GroupBy(StrEnum):
     reporting_org = "reporting_org"
+    participating_org = "participating_org"
+    sector = "sector"
+    sector_category = "sector_category"
     year = "year"
     measure = "measure"
     income_item = "income_item"
@@ -66,6 +79,7 @@ class AggregateRow(BaseModel):
 class Aggregates(BaseModel):
     group_by: list[str]
     measures: list[str]
+    participating_org_role: str | None = None
     currency: str = "USD"
     rows: list[AggregateRow]
     total_usd: Decimal
@@ -75,23 +89,17 @@ class Aggregates(BaseModel):
 def aggregate(
     connection: Connection, chosen: ActivityFilter, *, group_by: Sequence[GroupBy],
     measures: Sequence[Measure], year_from: int | None = None, year_to: int | None = None,
+    participating_org_role: str = IMPLEMENTING,
 ) -> Aggregates:
     """The money of the matching activities' latest views, grouped by `group_by`."""
     group_by = list(dict.fromkeys(group_by))
-    classifications = [g for g in group_by if g.value in Classification.__members__]
-    if len(classifications) > 1:
-        raise CrossedClassificationsError(
-            "Group by one Ecuadorian classification at a time: each amount is split over "
-            "each classification separately, so two cannot be crossed.",
-            group_by=[g.value for g in group_by],
-        )
-    split = Classification(classifications[0].value) if classifications else BASE
-    keys = [_column(g) for g in group_by]
+    split_by = _split_read(group_by)
+    keys = [_column(g) for g in group_by if g is not GroupBy.participating_org]
     conditions: list[ColumnElement[bool]] = [
         ACTIVITY.c.deleted_at.is_(None),
         *activity_conditions(chosen, dialect=connection.dialect.name),
         VIEW.c.id.in_(select(func.max(VIEW.c.id)).group_by(VIEW.c.activity_id)),
-        FIGURE.c.classification == split.value,
+        FIGURE.c.classification == split_by.value,
         FIGURE.c.measure.in_([m.value for m in measures]),
     ]
     if year_from is not None:
@@ -104,11 +112,18 @@ def aggregate(
         .join(ACTIVITY, ACTIVITY.c.id == VIEW.c.activity_id)
         .where(*conditions)
     )
+    summed = (_summed_in_database if connection.dialect.name == "postgresql" else _summed_here)
+    by_activity = summed(connection, base, len(keys))
+    role = None
+    if GroupBy.participating_org in group_by:
+        role = participating_org_role
+        partners = _partners(connection, chosen, role)
+        by_activity = _shared(by_activity, group_by.index(GroupBy.participating_org), partners)
+    groups = {
+        key: (sum(amounts.values(), Decimal(0)), set(amounts))
+        for key, amounts in by_activity.items()
+    }
     names = [g.value for g in group_by]
-    groups = (
-        _summed_in_database(connection, base, len(keys))
-        if connection.dialect.name == "postgresql" else _summed_here(connection, base, len(keys))
-    )
     rows = [
         AggregateRow(group=dict(zip(names, key, strict=True)), amount_usd=amount,
                      activities=len(ids))
@@ -116,42 +131,89 @@ def aggregate(
     ]
     counted = set().union(*(ids for _, ids in groups.values())) if groups else set()
     return Aggregates(
-        group_by=names, measures=[m.value for m in measures], rows=rows,
-        total_usd=sum((row.amount_usd for row in rows), Decimal(0)), activities=len(counted),
+        group_by=names, measures=[m.value for m in measures], participating_org_role=role,
+        rows=rows, total_usd=sum((row.amount_usd for row in rows), Decimal(0)),
+        activities=len(counted),
     )
 
 
-Groups = dict[tuple[Any, ...], tuple[Decimal, set[int]]]
+def _split_read(group_by: Sequence[GroupBy]) -> Classification:
+    """The one split of the views that the groups are read from."""
+    splits = {
+        Classification.sector if g is GroupBy.sector_category else Classification(g.value)
+        for g in group_by
+        if g.value in Classification.__members__ or g is GroupBy.sector_category
+    }
+    if len(splits) > 1:
+        raise CrossedClassificationsError(
+            "Group by one classification (or DAC sector) at a time: each amount is split "
+            "over each classification separately, so two cannot be crossed.",
+            group_by=[g.value for g in group_by],
+        )
+    return splits.pop() if splits else BASE
 
 
-def _summed_here(connection: Connection, base: Select[Any], width: int) -> Groups:
-    groups: dict[tuple[Any, ...], tuple[list[Decimal], set[int]]] = defaultdict(
-        lambda: ([Decimal(0)], set())
-    )
+# Per group, each activity's amount in it.
+ByActivity = dict[tuple[Any, ...], dict[int, Decimal]]
+
+
+def _summed_here(connection: Connection, base: Select[Any], width: int) -> ByActivity:
+    groups: ByActivity = defaultdict(dict)
     result = connection.execution_options(stream_results=True, yield_per=5000).execute(base)
     for row in result:
-        total, ids = groups[tuple(row[:width])]
-        total[0] += row[width]
-        ids.add(row[width + 1])
-    return {key: (total[0], ids) for key, (total, ids) in groups.items()}
+        amounts = groups[tuple(row[:width])]
+        activity = row[width + 1]
+        amounts[activity] = amounts.get(activity, Decimal(0)) + row[width]
+    return dict(groups)
 
 
-def _summed_in_database(connection: Connection, base: Select[Any], width: int) -> Groups:
+def _summed_in_database(connection: Connection, base: Select[Any], width: int) -> ByActivity:
     inner = base.subquery()
     keys = list(inner.c)[:width]
     by_activity = select(
         *keys, inner.c.activity_id, func.sum(inner.c.amount_usd).label("amount")
     ).group_by(*keys, inner.c.activity_id)
-    groups: Groups = {}
+    groups: ByActivity = defaultdict(dict)
     for row in connection.execute(by_activity):
-        key = tuple(row[:width])
-        total, ids = groups.get(key, (Decimal(0), set()))
-        ids.add(row[width])
-        groups[key] = (total + row[width + 1], ids)
-    return groups
+        groups[tuple(row[:width])][row[width]] = row[width + 1]
+    return dict(groups)
+
+
+def _partners(
+    connection: Connection, chosen: ActivityFilter, role: str
+) -> dict[int, list[str]]:
+    """Each matching activity's distinct organisations of `role` (identifier, or name when
+    it has none), sorted so that the shares' cents always go the same way."""
+    matching = select(ACTIVITY.c.id).where(
+        ACTIVITY.c.deleted_at.is_(None),
+        *activity_conditions(chosen, dialect=connection.dialect.name),
+    )
+    name = func.coalesce(func.nullif(func.trim(PARTICIPANT.c.ref), ""), PARTICIPANT.c.name)
+    statement = select(PARTICIPANT.c.activity_id, name).where(
+        PARTICIPANT.c.role == role, PARTICIPANT.c.activity_id.in_(matching), name.is_not(None),
+    )
+    found: dict[int, set[str]] = defaultdict(set)
+    for activity, partner in connection.execute(statement):
+        found[activity].add(partner)
+    return {activity: sorted(partners) for activity, partners in found.items()}
+
+
+def _shared(by_activity: ByActivity, position: int, partners: dict[int, list[str]]) -> ByActivity:
+    """Each amount divided equally among its activity's partners, at `position` of the key."""
+    shared: ByActivity = defaultdict(dict)
+    for key, amounts in by_activity.items():
+        for activity, amount in amounts.items():
+            among: list[str | None] = list(partners.get(activity, [])) or [None]
+            parts = split(amount, [Decimal(1)] * len(among))
+            for partner, part in zip(among, parts, strict=True):
+                group = shared[(*key[:position], partner, *key[position:])]
+                group[activity] = group.get(activity, Decimal(0)) + part
+    return dict(shared)
 
 
 def _column(group: GroupBy) -> Any:
+    if group is GroupBy.sector_category:
+        return func.substr(FIGURE.c.code, 1, 3).label(group.value)
     if group is GroupBy.reporting_org:
         return ACTIVITY.c.reporting_org_ref.label("reporting_org")
     if group is GroupBy.year:

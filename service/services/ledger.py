@@ -9,17 +9,17 @@ and the budget's own (type, status, period) apply.
 Each row carries its amount as given (an exact decimal, in its currency) and in US
 dollars at the European Central Bank's reference rate of its value date (else its
 date), as the budget views convert; `value_usd` is null where no rate can be had.
-Pages are keyset pages in stored order (`next_cursor`), stable under concurrent writes.
+Pages are keyset pages (`next_cursor`), stable under concurrent writes, in stored order or
+sorted by date (transaction date; budget period start) or by activity identifier.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
@@ -28,11 +28,26 @@ from sqlalchemy.engine import Connection
 
 from mappings.rates import NoRateError, to_usd
 from service.models import Budget, Transaction
+from service.services.keyset import Order
 from service.services.push.storage import ACTIVITY
-from service.services.query import ActivityFilter, BadCursorError, activity_conditions
+from service.services.query import ActivityFilter, activity_conditions
 
 TRANSACTION: Table = Transaction.__table__  # type: ignore[attr-defined]
 BUDGET: Table = Budget.__table__  # type: ignore[attr-defined]
+
+
+class TransactionSort(StrEnum):
+    stored = "stored"
+    transaction_date = "transaction_date"
+    transaction_date_desc = "-transaction_date"
+    iati_identifier = "iati_identifier"
+
+
+class BudgetSort(StrEnum):
+    stored = "stored"
+    period_start = "period_start"
+    period_start_desc = "-period_start"
+    iati_identifier = "iati_identifier"
 
 
 @dataclass(frozen=True)
@@ -111,11 +126,32 @@ class BudgetPage(BaseModel):
     next_cursor: str | None
 
 
-def transactions_statement(
-    chosen: ActivityFilter, own: TransactionFilter, *, dialect: str, after: int | None = None
-) -> Select[Any]:
-    """The matching transactions (with their activity's identifier), in stored order."""
+def transaction_order(sort: TransactionSort) -> Order:
     tx = TRANSACTION
+    if sort is TransactionSort.iati_identifier:
+        return Order("transactions", sort.value, tx.c.id, ACTIVITY.c.iati_identifier)
+    if sort is TransactionSort.stored:
+        return Order("transactions", sort.value, tx.c.id)
+    return Order("transactions", sort.value, tx.c.id, tx.c.date,
+                 descending=sort is TransactionSort.transaction_date_desc, dated=True)
+
+
+def budget_order(sort: BudgetSort) -> Order:
+    if sort is BudgetSort.iati_identifier:
+        return Order("budgets", sort.value, BUDGET.c.id, ACTIVITY.c.iati_identifier)
+    if sort is BudgetSort.stored:
+        return Order("budgets", sort.value, BUDGET.c.id)
+    return Order("budgets", sort.value, BUDGET.c.id, BUDGET.c.period_start,
+                 descending=sort is BudgetSort.period_start_desc, dated=True)
+
+
+def transactions_statement(
+    chosen: ActivityFilter, own: TransactionFilter, *, dialect: str,
+    sort: TransactionSort = TransactionSort.stored, cursor: str | None = None,
+) -> Select[Any]:
+    """The matching transactions (with their activity's identifier), in `sort` order."""
+    tx = TRANSACTION
+    order = transaction_order(sort)
     conditions: list[ColumnElement[bool]] = [
         ACTIVITY.c.deleted_at.is_(None),
         *activity_conditions(chosen, dialect=dialect, transaction=tx),
@@ -130,19 +166,17 @@ def transactions_statement(
         conditions.append(tx.c.provider_ref.in_(own.provider_org))
     if own.receiver_org:
         conditions.append(tx.c.receiver_ref.in_(own.receiver_org))
-    if after is not None:
-        conditions.append(tx.c.id > after)
-    return (
+    return _ordered(
         select(tx, ACTIVITY.c.iati_identifier, ACTIVITY.c.reporting_org_ref)
-        .join_from(tx, ACTIVITY, ACTIVITY.c.id == tx.c.activity_id)
-        .where(*conditions).order_by(tx.c.id)
+        .join_from(tx, ACTIVITY, ACTIVITY.c.id == tx.c.activity_id), conditions, order, cursor,
     )
 
 
 def budgets_statement(
-    chosen: ActivityFilter, own: BudgetFilter, *, dialect: str, after: int | None = None
+    chosen: ActivityFilter, own: BudgetFilter, *, dialect: str,
+    sort: BudgetSort = BudgetSort.stored, cursor: str | None = None,
 ) -> Select[Any]:
-    """The matching budgets (with their activity's identifier), in stored order."""
+    """The matching budgets (with their activity's identifier), in `sort` order."""
     conditions: list[ColumnElement[bool]] = [
         ACTIVITY.c.deleted_at.is_(None), *activity_conditions(chosen, dialect=dialect),
     ]
@@ -155,43 +189,50 @@ def budgets_statement(
                               BUDGET.c.period_end >= own.period_from))
     if own.period_to is not None:
         conditions.append(and_(BUDGET.c.period_start <= own.period_to))
-    if after is not None:
-        conditions.append(BUDGET.c.id > after)
-    return (
+    return _ordered(
         select(BUDGET, ACTIVITY.c.iati_identifier, ACTIVITY.c.reporting_org_ref)
-        .join_from(BUDGET, ACTIVITY, ACTIVITY.c.id == BUDGET.c.activity_id)
-        .where(*conditions).order_by(BUDGET.c.id)
+        .join_from(BUDGET, ACTIVITY, ACTIVITY.c.id == BUDGET.c.activity_id),
+        conditions, budget_order(sort), cursor,
     )
+
+
+def _ordered(
+    statement: Select[Any], conditions: list[ColumnElement[bool]], order: Order,
+    cursor: str | None,
+) -> Select[Any]:
+    if cursor is not None:
+        conditions.append(order.after(cursor))
+    if order.value is not None:
+        statement = statement.add_columns(order.value)
+    return statement.where(*conditions).order_by(*order.order_by())
 
 
 def list_transactions(
     connection: Connection, chosen: ActivityFilter, own: TransactionFilter, *,
-    limit: int = 100, cursor: str | None = None,
+    sort: TransactionSort = TransactionSort.stored, limit: int = 100, cursor: str | None = None,
 ) -> TransactionPage:
     """One page of the matching transactions."""
     statement = transactions_statement(
-        chosen, own, dialect=connection.dialect.name, after=_decode(cursor, "transactions"),
+        chosen, own, dialect=connection.dialect.name, sort=sort, cursor=cursor,
     )
     rows = connection.execute(statement.limit(limit + 1)).mappings().all()
+    following = transaction_order(sort).cursor(rows[limit - 1]) if len(rows) > limit else None
     return TransactionPage(
-        transactions=[transaction_row(row) for row in rows[:limit]],
-        next_cursor=_encode("transactions", rows[limit - 1]["id"]) if len(rows) > limit else None,
+        transactions=[transaction_row(row) for row in rows[:limit]], next_cursor=following,
     )
 
 
 def list_budgets(
     connection: Connection, chosen: ActivityFilter, own: BudgetFilter, *,
-    limit: int = 100, cursor: str | None = None,
+    sort: BudgetSort = BudgetSort.stored, limit: int = 100, cursor: str | None = None,
 ) -> BudgetPage:
     """One page of the matching budgets."""
     statement = budgets_statement(
-        chosen, own, dialect=connection.dialect.name, after=_decode(cursor, "budgets"),
+        chosen, own, dialect=connection.dialect.name, sort=sort, cursor=cursor,
     )
     rows = connection.execute(statement.limit(limit + 1)).mappings().all()
-    return BudgetPage(
-        budgets=[budget_row(row) for row in rows[:limit]],
-        next_cursor=_encode("budgets", rows[limit - 1]["id"]) if len(rows) > limit else None,
-    )
+    following = budget_order(sort).cursor(rows[limit - 1]) if len(rows) > limit else None
+    return BudgetPage(budgets=[budget_row(row) for row in rows[:limit]], next_cursor=following)
 
 
 def transaction_row(row: Any) -> TransactionRow:
@@ -232,22 +273,3 @@ def in_usd(amount: Decimal | None, currency: str | None, on: date | None) -> Dec
     except NoRateError:
         return None
     return rate.convert(amount)
-
-
-def _encode(kind: str, key: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps([kind, key]).encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str | None, kind: str) -> int | None:
-    if cursor is None:
-        return None
-    try:
-        made_for, key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if made_for != kind or not isinstance(key, int):
-            raise ValueError(made_for)
-    except (ValueError, TypeError):
-        raise BadCursorError(
-            f"This cursor was not made by the {kind} list; start again without one and "
-            "pass each page's next_cursor back unchanged.", cursor=cursor,
-        ) from None
-    return key

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from iati.codelists import load_codelist
 from iati.reader import read_activity
 from mappings.amounts import Measure
 from mappings.engine import CLASSIFIED, budget_view
-from mappings.tables import table
+from mappings.tables import Classification, table
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "tests" / "fixtures" / "examples"
@@ -33,8 +34,7 @@ def render(file: str, measure: Measure, year: int) -> str:
     figures = [f for f in view.figures if f.measure is measure and f.year == year]
     for classification in CLASSIFIED:
         for figure in (f for f in figures if f.classification is classification):
-            row = table(classification).get(figure.code) if figure.code else None
-            name = row.name_es if row is not None else f"— {figure.reason}"
+            name = _name(classification, figure.code) or f"— {figure.reason}"
             lines.append(
                 f"| {classification.value} | {figure.code or '—'} | {name} | "
                 f"{figure.usd:,.2f} | {figure.status.value} |"
@@ -50,6 +50,17 @@ def render(file: str, measure: Measure, year: int) -> str:
             f"= {total:,.2f} USD"
         )
     return "\n".join(lines)
+
+
+def _name(classification: Classification, code: str | None) -> str | None:
+    """The Spanish name of an Ecuadorian code; a DAC sector's name from its codelist."""
+    if code is None:
+        return None
+    if classification is Classification.sector:
+        item = load_codelist("Sector" if len(code) == 5 else "SectorCategory").get(code)
+        return item.name if item is not None else None
+    row = table(classification).get(code)
+    return row.name_es if row is not None else None
 
 
 @pytest.mark.parametrize(("file", "measure", "year"), CASES)

@@ -9,10 +9,13 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from iati.elements.activity import Activity
+from mappings.money import split
 from tests.service.test_push_api import Api
 from tests.service.test_push_support import USAID
 from tests.service.test_query import DONORS, _example_identifiers
 from tests.service.test_query import loaded as loaded
+from tests.service.test_query import usaid_models as usaid_models
 
 Loaded = tuple[Api, str, str]
 
@@ -52,7 +55,8 @@ def test_each_classification_splits_the_same_total(loaded: Loaded) -> None:
     totals = {
         group: Decimal(_aggregates(api, key, group_by=group, measure=measures)["total_usd"])
         for group in ("year", "province", "plan_objective", "income_item", "fuente",
-                      "investment_subsector", "orientacion")
+                      "investment_subsector", "orientacion", "sector", "sector_category",
+                      "participating_org")
     }
     assert len(set(totals.values())) == 1, totals
     assert next(iter(totals.values())) > 0
@@ -81,6 +85,68 @@ def test_the_query_filters_and_years_narrow_the_money(loaded: Loaded) -> None:
     assert {r["group"]["year"] for r in years["rows"]} <= {2024}
 
 
+def test_groups_by_dac_sector_follow_the_published_sectors(
+    loaded: Loaded, usaid_models: list[Activity]
+) -> None:
+    api, key, _ = loaded
+    health = _aggregates(api, key, group_by=["sector", "sector_category"],
+                         reporting_org=DONORS["health-grant-esmeraldas.xml"])
+    [row] = health["rows"]
+    assert row["group"] == {"sector": "12220", "sector_category": "122"}
+    assert Decimal(row["amount_usd"]) == Decimal(health["total_usd"]) > 0
+    published = {
+        sector.code for activity in usaid_models
+        for sector in [*activity.sectors, *(s for t in activity.transactions for s in t.sectors)]
+        if (sector.vocabulary or "1") in ("1", "2")
+    }
+    usaid = _aggregates(api, key, group_by="sector", reporting_org=USAID,
+                        measure=["commitment", "disbursement"])
+    codes = {r["group"]["sector"] for r in usaid["rows"]}
+    assert codes - {None} <= published
+    assert len(codes) > 1
+    by_category = _aggregates(api, key, group_by="sector_category", reporting_org=USAID,
+                              measure=["commitment", "disbursement"])
+    rolled: dict[str | None, Decimal] = defaultdict(Decimal)
+    for r in usaid["rows"]:
+        code = r["group"]["sector"]
+        rolled[code[:3] if code else None] += Decimal(r["amount_usd"])
+    assert _grouped(by_category["rows"], "sector_category") == {
+        (k,): v for k, v in rolled.items()}
+
+
+def test_partners_share_each_activitys_money_equally(
+    loaded: Loaded, usaid_models: list[Activity]
+) -> None:
+    api, key, _ = loaded
+    per_activity: dict[str, Decimal] = defaultdict(Decimal)
+    for figure in _figures(api, key, classification="fuente", measure="disbursement",
+                           reporting_org=USAID):
+        per_activity[figure["iati_identifier"]] += Decimal(figure["amount_usd"])
+    expected: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
+    for activity in usaid_models:
+        if activity.identifier not in per_activity:
+            continue
+        partners = sorted({(o.ref or "").strip() or o.text() for o in activity.participating_orgs
+                           if o.role == "4" and ((o.ref or "").strip() or o.text())})
+        among: list[str | None] = list(partners) or [None]
+        for partner, part in zip(among, split(per_activity[activity.identifier],
+                                              [Decimal(1)] * len(among)), strict=True):
+            expected[(partner,)] += part
+    assert len(expected) > 2
+    found = _aggregates(api, key, group_by="participating_org", measure="disbursement",
+                        reporting_org=USAID)
+    assert found["participating_org_role"] == "4"
+    assert _grouped(found["rows"], "participating_org") == expected
+    assert Decimal(found["total_usd"]) == sum(per_activity.values())
+    funders = _aggregates(api, key, group_by=["participating_org", "year"],
+                          participating_org_role="1", measure="disbursement")
+    assert Decimal(funders["total_usd"]) == Decimal(
+        _aggregates(api, key, group_by="year", measure="disbursement")["total_usd"])
+    bad_role = api.request("GET", "/api/v1/aggregates", key=key,
+                           params={"group_by": "participating_org", "participating_org_role": "9"})
+    assert bad_role.status_code == 422
+
+
 def test_csv_and_bad_groupings(loaded: Loaded) -> None:
     api, key, _ = loaded
     found = _aggregates(api, key, group_by="year", measure="disbursement")
@@ -90,9 +156,9 @@ def test_csv_and_bad_groupings(loaded: Loaded) -> None:
     assert list(rows[0]) == ["year", "amount_usd", "activities"]
     assert [(int(r["year"]), Decimal(r["amount_usd"])) for r in rows] == [
         (r["group"]["year"], Decimal(r["amount_usd"])) for r in found["rows"]]
-    crossed = api.request("GET", "/api/v1/aggregates", key=key,
-                          params={"group_by": ["province", "fuente"]})
-    assert crossed.status_code == 400
+    for pair in (["province", "fuente"], ["sector", "plan_objective"]):
+        crossed = api.request("GET", "/api/v1/aggregates", key=key, params={"group_by": pair})
+        assert crossed.status_code == 400
     assert crossed.json()["code"] == "aggregates.crossed-classifications"
     unknown = api.request("GET", "/api/v1/aggregates", key=key, params={"group_by": "colour"})
     assert unknown.status_code == 422

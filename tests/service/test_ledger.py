@@ -223,6 +223,50 @@ def test_answers_are_gzipped_for_clients_that_ask(loaded: Loaded) -> None:
     assert zipped.text == plain.text  # decoded by the client
 
 
+def _dated(day: str | None) -> date:
+    return date.fromisoformat(day) if day else date.min
+
+
+@pytest.mark.parametrize("limit", [7, 1000])
+def test_sorted_pages_list_every_row_once_in_order(
+    loaded: Loaded, models: list[Activity], limit: int
+) -> None:
+    api, key, _ = loaded
+    stored = _transactions(api, key)
+    every = sorted((row["iati_identifier"], row["position"]) for row in stored)
+    assert len(every) == sum(len(a.transactions) for a in models)
+    by_date = _transactions(api, key, sort="transaction_date", limit=limit)
+    assert sorted((row["iati_identifier"], row["position"]) for row in by_date) == every
+    days = [_dated(row["transaction_date"]) for row in by_date]
+    assert days == sorted(days)
+    latest = _transactions(api, key, sort="-transaction_date", limit=limit)
+    assert [_dated(row["transaction_date"]) for row in latest] == sorted(days, reverse=True)
+    by_activity = _transactions(api, key, sort="iati_identifier", limit=limit)
+    assert [row["iati_identifier"] for row in by_activity] == sorted(
+        row["iati_identifier"] for row in stored)
+    budgets = _budgets(api, key, sort="-period_start", limit=limit)
+    assert len(budgets) == sum(len(a.budgets) for a in models)
+    starts = [_dated(row["period_start"]) for row in budgets]
+    assert starts == sorted(starts, reverse=True)
+    answer = api.request("GET", "/api/v1/transactions", key=key,
+                         params={"sort": "-transaction_date", "format": "csv"})
+    assert [row["transaction_date"] or None for row in csv.DictReader(io.StringIO(
+        answer.text))] == [row["transaction_date"] for row in latest]
+
+
+def test_a_cursor_belongs_to_its_order(loaded: Loaded) -> None:
+    api, key, _ = loaded
+    page = api.request("GET", "/api/v1/transactions", key=key,
+                       params={"sort": "transaction_date", "limit": 2}).json()
+    assert page["next_cursor"]
+    other = api.request("GET", "/api/v1/transactions", key=key,
+                        params={"sort": "-transaction_date", "cursor": page["next_cursor"]})
+    assert other.status_code == 400
+    assert other.json()["code"] == "query.bad-cursor"
+    unknown = api.request("GET", "/api/v1/budgets", key=key, params={"sort": "value"})
+    assert unknown.status_code == 422
+
+
 def test_bad_requests_are_problems_before_anything_streams(loaded: Loaded) -> None:
     api, key, _ = loaded
     for path in ("/api/v1/transactions", "/api/v1/budgets", "/api/v1/activities"):

@@ -12,7 +12,7 @@ from service.api.deps import EngineDep, ReaderOrPublisher
 from service.api.filters import FilterDep
 from service.api.routes.ledger import CSV_RESPONSE, PageFormat, csv_response
 from service.api.routes.pushes import problem_responses
-from service.services.aggregates import Aggregates, GroupBy, aggregate
+from service.services.aggregates import IMPLEMENTING, Aggregates, GroupBy, aggregate
 
 router = APIRouter(prefix="/api/v1", tags=["aggregates"])
 
@@ -31,6 +31,12 @@ def aggregates(
         description="Repeat for several; default: disbursement")] = [],  # noqa: B006
     year_from: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     year_to: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    participating_org_role: Annotated[str, Query(
+        pattern="^[1-4]$",
+        description="With group_by=participating_org: the OrganisationRole whose "
+        "organisations share each activity's amount equally (1 funding, 2 accountable, "
+        "3 extending, 4 implementing)",
+    )] = IMPLEMENTING,
     format: Annotated[PageFormat, Query(
         description="`json`, or `csv`: one row per group, one header row")] = PageFormat.json,
 ) -> Aggregates | Response:
@@ -39,7 +45,7 @@ def aggregates(
     with engine.connect() as connection:
         found = aggregate(
             connection, chosen, group_by=group_by, measures=measure or [Measure.disbursement],
-            year_from=year_from, year_to=year_to,
+            year_from=year_from, year_to=year_to, participating_org_role=participating_org_role,
         )
     if format is PageFormat.json:
         return tagged(request, response, found)

@@ -19,8 +19,10 @@ from service.services.ledger import (
     TRANSACTION_COLUMNS,
     BudgetFilter,
     BudgetPage,
+    BudgetSort,
     TransactionFilter,
     TransactionPage,
+    TransactionSort,
     budget_row,
     budgets_statement,
     list_budgets,
@@ -78,17 +80,20 @@ def transactions(
     request: Request, response: Response, engine: EngineDep, _: ReaderOrPublisher,
     chosen: FilterDep,
     own: Annotated[TransactionFilter, Depends(transaction_filter)],
+    sort: Annotated[TransactionSort, Query(
+        description="stored order, transaction-date (`-` newest first), or activity")
+    ] = TransactionSort.stored,
     format: FormatQuery = PageFormat.json, limit: LimitQuery = 100, cursor: CursorQuery = None,
 ) -> TransactionPage | Response:
     """Transactions of the live activities matching the activity filters — sectors,
     countries and regions the transaction's own, else its activity's — and their own
     filters; each with its value as given and in US dollars."""
     if format is PageFormat.csv:
-        statement = transactions_statement(chosen, own, dialect=engine.dialect.name)
+        statement = transactions_statement(chosen, own, dialect=engine.dialect.name, sort=sort)
         rows = (transaction_row(row).model_dump() for row in streamed(engine, statement))
         return csv_response(TRANSACTION_COLUMNS, rows, "transactions.csv")
     with engine.connect() as connection:
-        page = list_transactions(connection, chosen, own, limit=limit, cursor=cursor)
+        page = list_transactions(connection, chosen, own, sort=sort, limit=limit, cursor=cursor)
     return tagged(request, response, page)
 
 
@@ -100,16 +105,19 @@ def budgets(
     request: Request, response: Response, engine: EngineDep, _: ReaderOrPublisher,
     chosen: FilterDep,
     own: Annotated[BudgetFilter, Depends(budget_filter)],
+    sort: Annotated[BudgetSort, Query(
+        description="stored order, period-start (`-` latest first), or activity")
+    ] = BudgetSort.stored,
     format: FormatQuery = PageFormat.json, limit: LimitQuery = 100, cursor: CursorQuery = None,
 ) -> BudgetPage | Response:
     """Budgets of the live activities matching the activity filters and their own; each
     with its value as given and in US dollars."""
     if format is PageFormat.csv:
-        statement = budgets_statement(chosen, own, dialect=engine.dialect.name)
+        statement = budgets_statement(chosen, own, dialect=engine.dialect.name, sort=sort)
         rows = (budget_row(row).model_dump() for row in streamed(engine, statement))
         return csv_response(BUDGET_COLUMNS, rows, "budgets.csv")
     with engine.connect() as connection:
-        found = list_budgets(connection, chosen, own, limit=limit, cursor=cursor)
+        found = list_budgets(connection, chosen, own, sort=sort, limit=limit, cursor=cursor)
     return tagged(request, response, found)
 
 

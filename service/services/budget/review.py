@@ -12,6 +12,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 from sqlalchemy import Engine, func, select
 
+from mappings.tables import Classification
 from service.services.budget.export import ACTIVITY
 from service.services.budget.storage import FIGURE, VIEW
 
@@ -34,7 +35,10 @@ def review_list(
                FIGURE.c.amount_usd)
         .join(VIEW, VIEW.c.id == FIGURE.c.view_id)
         .join(ACTIVITY, ACTIVITY.c.id == VIEW.c.activity_id)
-        .where(FIGURE.c.code.is_(None), VIEW.c.id.in_(latest), ACTIVITY.c.deleted_at.is_(None))
+        .where(FIGURE.c.code.is_(None), VIEW.c.id.in_(latest), ACTIVITY.c.deleted_at.is_(None),
+               # the DAC sector split is not an Ecuadorian table: its unmapped parts are
+               # already listed under the investment subsectors
+               FIGURE.c.classification != Classification.sector.value)
     )
     if classification is not None:
         statement = statement.where(FIGURE.c.classification == classification)
