@@ -21,6 +21,7 @@ from service.api.routes import (
     mappings,
     organisations,
     publish,
+    publishers,
     pushes,
     validation,
     webhooks,
@@ -76,6 +77,7 @@ def create_app(*, deliver_webhooks: bool | None = None) -> FastAPI:
     app.include_router(mappings.router)
     app.include_router(webhooks.router)
     app.include_router(publish.router)
+    app.include_router(publishers.router)
     errors.install(app)
     return app
 

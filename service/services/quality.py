@@ -1,0 +1,329 @@
+"""Data quality per publisher, as the ministry needs it: what was pushed and refused, the
+most frequent findings, how recent the data is and how complete the fields it relies on.
+
+- **Pushes**: every push of the organisation (any key, API or CLI or sync), with the
+  outcomes summed over them; `since` narrows them to those received on or after a date.
+- **Findings**: the codes of the findings stored with the publisher's live activities
+  (warnings that did not stop them), and of the findings that rejected activities in
+  its pushes, most frequent first, each with how many activities carry it.
+- **Timeliness**: days from the last push, and from the last change to an activity, to
+  `today`; how many live activities were changed within 90 and 365 days, and the median
+  age of the activities' own `last-updated-datetime`.
+- **Completeness**: of the live activities, how many have a sector (their own or a
+  transaction's), a location, a recipient country or region, transactions, a budget (or
+  planned disbursement), results, and money placed in an Ecuadorian province by the
+  budget view — each as a count and a percentage (two decimals).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from statistics import median
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Table, case, exists, func, or_, select
+from sqlalchemy.engine import Connection
+
+from service.errors import DomainError
+from service.models import (
+    Location,
+    Organisation,
+    OrganisationRef,
+    PlannedDisbursement,
+    Push,
+    PushActivity,
+    Result,
+)
+from service.services.budget.storage import FIGURE, VIEW
+from service.services.ledger import BUDGET, TRANSACTION
+from service.services.push.storage import ACTIVITY
+from service.services.query import COUNTRY, REGION, SECTOR
+
+PUSH: Table = Push.__table__  # type: ignore[attr-defined]
+OUTCOME: Table = PushActivity.__table__  # type: ignore[attr-defined]
+LOCATION: Table = Location.__table__  # type: ignore[attr-defined]
+PLANNED: Table = PlannedDisbursement.__table__  # type: ignore[attr-defined]
+RESULT: Table = Result.__table__  # type: ignore[attr-defined]
+ORGANISATION: Table = Organisation.__table__  # type: ignore[attr-defined]
+ORG_REF: Table = OrganisationRef.__table__  # type: ignore[attr-defined]
+OUTCOMES = ("created", "updated", "unchanged", "stale", "rejected", "deleted")
+TOP_FINDINGS = 10
+RECENT_DAYS = (90, 365)
+
+
+class PublisherNotFoundError(DomainError):
+    status: ClassVar[int] = 404
+    code: ClassVar[str] = "quality.unknown-publisher"
+    title: ClassVar[str] = "Unknown publisher"
+
+
+class PushSummary(BaseModel):
+    pushes: int
+    first_received_at: datetime | None
+    last_received_at: datetime | None
+    activities_seen: int
+    outcomes: dict[str, int]
+
+
+class FindingCount(BaseModel):
+    code: str
+    severity: str | None
+    activities: int
+    occurrences: int
+
+
+class Timeliness(BaseModel):
+    last_push_at: datetime | None
+    days_since_last_push: int | None
+    last_change_at: datetime | None
+    days_since_last_change: int | None
+    changed_within_days: dict[str, int]
+    median_days_since_last_updated_datetime: Decimal | None
+
+
+class Share(BaseModel):
+    activities: int
+    percent: Decimal
+
+
+class PublisherQuality(BaseModel):
+    organisation: str
+    name: str
+    refs: list[str]
+    today: date
+    since: date | None
+    live_activities: int
+    deleted_activities: int
+    pushes: PushSummary
+    findings: list[FindingCount]
+    rejections: list[FindingCount]
+    timeliness: Timeliness
+    completeness: dict[str, Share]
+
+
+@dataclass(frozen=True)
+class Publisher:
+    organisation_id: int
+    ref: str
+    name: str
+    refs: list[str]
+
+
+class PublisherHeadline(BaseModel):
+    """One publisher's line in the overview of every publisher."""
+
+    organisation: str
+    name: str
+    live_activities: int
+    pushes: int
+    rejected: int
+    stale: int
+    days_since_last_push: int | None
+    days_since_last_change: int | None
+    completeness_percent: dict[str, Decimal]
+
+
+def publishers(connection: Connection) -> list[Publisher]:
+    """Every organisation that has pushed a file or owns an activity, by name."""
+    with_data = select(PUSH.c.organisation_id).union(select(ACTIVITY.c.organisation_id))
+    rows = connection.execute(
+        select(ORGANISATION.c.id, ORGANISATION.c.name)
+        .where(ORGANISATION.c.id.in_(with_data)).order_by(ORGANISATION.c.name, ORGANISATION.c.id)
+    ).all()
+    refs = _refs(connection, [row.id for row in rows])
+    return [
+        Publisher(organisation_id=row.id, ref=(refs.get(row.id) or [""])[0], name=row.name,
+                  refs=refs.get(row.id, []))
+        for row in rows
+    ]
+
+
+def find_publisher(connection: Connection, ref: str) -> Publisher:
+    """The registered organisation that `ref` (any of its identifiers) names."""
+    found = connection.execute(
+        select(ORGANISATION.c.id, ORGANISATION.c.name)
+        .join(ORG_REF, ORG_REF.c.organisation_id == ORGANISATION.c.id)
+        .where(ORG_REF.c.ref == ref.strip())
+    ).first()
+    if found is None:
+        raise PublisherNotFoundError(
+            f"No organisation has the identifier {ref!r}; GET /api/v1/publishers lists "
+            "the publishers.", organisation=ref,
+        )
+    refs = _refs(connection, [found.id]).get(found.id, [])
+    return Publisher(organisation_id=found.id, ref=ref.strip(), name=found.name, refs=refs)
+
+
+def headline(quality: PublisherQuality) -> PublisherHeadline:
+    return PublisherHeadline(
+        organisation=quality.organisation, name=quality.name,
+        live_activities=quality.live_activities, pushes=quality.pushes.pushes,
+        rejected=quality.pushes.outcomes["rejected"], stale=quality.pushes.outcomes["stale"],
+        days_since_last_push=quality.timeliness.days_since_last_push,
+        days_since_last_change=quality.timeliness.days_since_last_change,
+        completeness_percent={k: v.percent for k, v in quality.completeness.items()},
+    )
+
+
+def _refs(connection: Connection, ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    statement = (select(ORG_REF.c.organisation_id, ORG_REF.c.ref)
+                 .where(ORG_REF.c.organisation_id.in_(ids)).order_by(ORG_REF.c.id))
+    for organisation_id, ref in connection.execute(statement):
+        found.setdefault(organisation_id, []).append(ref)
+    return found
+
+
+def publisher_quality(
+    connection: Connection, publisher: Publisher, *, today: date, since: date | None = None,
+) -> PublisherQuality:
+    """The quality report of `publisher` on `today` (pushes from `since` on, if given)."""
+    own = ACTIVITY.c.organisation_id == publisher.organisation_id
+    live = connection.execute(
+        select(func.count()).where(own, ACTIVITY.c.deleted_at.is_(None))
+    ).scalar_one()
+    deleted = connection.execute(
+        select(func.count()).where(own, ACTIVITY.c.deleted_at.is_not(None))
+    ).scalar_one()
+    return PublisherQuality(
+        organisation=publisher.ref, name=publisher.name, refs=publisher.refs, today=today,
+        since=since, live_activities=live, deleted_activities=deleted,
+        pushes=_pushes(connection, publisher, since),
+        findings=_live_findings(connection, publisher),
+        rejections=_rejections(connection, publisher, since),
+        timeliness=_timeliness(connection, publisher, today),
+        completeness=_completeness(connection, publisher, live),
+    )
+
+
+def _push_conditions(publisher: Publisher, since: date | None) -> list[ColumnElement[bool]]:
+    conditions = [PUSH.c.organisation_id == publisher.organisation_id]
+    if since is not None:
+        conditions.append(PUSH.c.received_at >= datetime.combine(since, datetime.min.time(), UTC))
+    return conditions
+
+
+def _pushes(connection: Connection, publisher: Publisher, since: date | None) -> PushSummary:
+    sums = [func.coalesce(func.sum(PUSH.c[name]), 0) for name in OUTCOMES]
+    row = connection.execute(select(
+        func.count(), func.min(PUSH.c.received_at), func.max(PUSH.c.received_at),
+        func.coalesce(func.sum(PUSH.c.activities_seen), 0), *sums,
+    ).where(*_push_conditions(publisher, since))).one()
+    return PushSummary(
+        pushes=row[0], first_received_at=row[1], last_received_at=row[2],
+        activities_seen=int(row[3]),
+        outcomes={name: int(value) for name, value in zip(OUTCOMES, row[4:], strict=True)},
+    )
+
+
+def _live_findings(connection: Connection, publisher: Publisher) -> list[FindingCount]:
+    statement = select(ACTIVITY.c.findings).where(
+        ACTIVITY.c.organisation_id == publisher.organisation_id, ACTIVITY.c.deleted_at.is_(None)
+    )
+    rows = connection.execution_options(yield_per=2000).execute(statement)
+    return _counted(findings for (findings,) in rows)
+
+
+def _rejections(
+    connection: Connection, publisher: Publisher, since: date | None
+) -> list[FindingCount]:
+    statement = (
+        select(OUTCOME.c.findings).join(PUSH, PUSH.c.id == OUTCOME.c.push_id)
+        .where(*_push_conditions(publisher, since), OUTCOME.c.outcome == "rejected")
+    )
+    rows = connection.execution_options(yield_per=2000).execute(statement)
+    return _counted(
+        [f for f in findings if f.get("severity") in ("critical", "error")]
+        for (findings,) in rows
+    )
+
+
+def _counted(per_activity: Any) -> list[FindingCount]:
+    """The finding codes of each activity's list, most frequent first."""
+    occurrences: Counter[str] = Counter()
+    activities: Counter[str] = Counter()
+    severity: dict[str, str | None] = {}
+    for findings in per_activity:
+        codes = [f.get("code") or "" for f in findings or []]
+        occurrences.update(codes)
+        activities.update(set(codes))
+        for finding in findings or []:
+            severity.setdefault(finding.get("code") or "", finding.get("severity"))
+    ranked = sorted(activities, key=lambda code: (-activities[code], -occurrences[code], code))
+    return [
+        FindingCount(code=code, severity=severity.get(code), activities=activities[code],
+                     occurrences=occurrences[code])
+        for code in ranked[:TOP_FINDINGS]
+    ]
+
+
+def _timeliness(connection: Connection, publisher: Publisher, today: date) -> Timeliness:
+    own = [ACTIVITY.c.organisation_id == publisher.organisation_id]
+    last_push = connection.execute(
+        select(func.max(PUSH.c.received_at)).where(*_push_conditions(publisher, None))
+    ).scalar_one()
+    last_change = connection.execute(
+        select(func.max(ACTIVITY.c.updated_at)).where(*own)
+    ).scalar_one()
+    now = datetime.combine(today, datetime.max.time(), UTC)
+    within = {
+        str(days): connection.execute(select(func.count()).where(
+            *own, ACTIVITY.c.deleted_at.is_(None), ACTIVITY.c.updated_at >= now - timedelta(days)
+        )).scalar_one()
+        for days in RECENT_DAYS
+    }
+    stamps = select(ACTIVITY.c.last_updated_datetime).where(
+        *own, ACTIVITY.c.deleted_at.is_(None), ACTIVITY.c.last_updated_datetime.is_not(None)
+    )
+    ages = [(today - stamp.date()).days for (stamp,) in connection.execute(stamps)]
+    return Timeliness(
+        last_push_at=last_push, days_since_last_push=_days(today, last_push),
+        last_change_at=last_change, days_since_last_change=_days(today, last_change),
+        changed_within_days=within,
+        median_days_since_last_updated_datetime=Decimal(str(median(ages))) if ages else None,
+    )
+
+
+def _days(today: date, moment: datetime | None) -> int | None:
+    return None if moment is None else (today - moment.date()).days
+
+
+def _completeness(connection: Connection, publisher: Publisher, live: int) -> dict[str, Share]:
+    def having(table: Table, *extra: ColumnElement[bool]) -> ColumnElement[bool]:
+        return exists().where(table.c.activity_id == ACTIVITY.c.id, *extra)
+
+    province = exists().where(
+        VIEW.c.activity_id == ACTIVITY.c.id, FIGURE.c.view_id == VIEW.c.id,
+        FIGURE.c.classification == "province", FIGURE.c.code.is_not(None),
+    )
+    checks: dict[str, ColumnElement[bool]] = {
+        "sector": having(SECTOR),
+        "location": having(LOCATION),
+        "recipient_country_or_region": or_(having(COUNTRY), having(REGION)),
+        "transactions": having(TRANSACTION),
+        "budget": or_(having(BUDGET), having(PLANNED)),
+        "results": having(RESULT),
+        "ecuador_province": province,
+    }
+    own = [ACTIVITY.c.organisation_id == publisher.organisation_id, ACTIVITY.c.deleted_at.is_(None)]
+    counts = connection.execute(select(
+        *(func.coalesce(func.sum(_one_if(check)), 0) for check in checks.values())
+    ).select_from(ACTIVITY).where(*own)).one()
+    return {
+        name: Share(activities=int(count), percent=_percent(int(count), live))
+        for name, count in zip(checks, counts, strict=True)
+    }
+
+
+def _one_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def _percent(part: int, whole: int) -> Decimal:
+    if whole == 0:
+        return Decimal("0.00")
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)

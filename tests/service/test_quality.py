@@ -1,0 +1,116 @@
+"""Data quality per publisher over HTTP, on SQLite and PostgreSQL, checked against the
+real USAID file read independently: pushes and outcomes, findings, timeliness, completeness."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from statistics import median
+
+from sqlalchemy import Engine
+
+from iati.elements.activity import Activity
+from iati.reader import read_activities
+from service.models import KeyScope
+from tests.conftest import sample
+from tests.service.test_push_api import Api, new_key
+from tests.service.test_push_support import (
+    USAID,
+    USAID_EC,
+    add_publisher,
+    push,
+    set_first_transaction,
+    set_reporting_org,
+    variant,
+)
+
+
+def _has(activity: Activity) -> dict[str, bool]:
+    return {
+        "sector": bool(activity.sectors or any(t.sectors for t in activity.transactions)),
+        "location": bool(activity.locations),
+        "recipient_country_or_region": bool(
+            activity.recipient_countries or activity.recipient_regions
+            or any(t.recipient_country or t.recipient_region for t in activity.transactions)),
+        "transactions": bool(activity.transactions),
+        "budget": bool(activity.budgets or activity.planned_disbursements),
+        "results": bool(activity.results),
+    }
+
+
+def test_a_publishers_report_counts_what_it_pushed_and_what_its_data_lacks(
+    store: Engine, tmp_path: Path
+) -> None:
+    publisher = add_publisher(store, USAID)
+    first = push(store, publisher, sample(USAID_EC))
+    edited = variant(
+        USAID_EC, tmp_path / "second.xml", keep=3,
+        a1=set_first_transaction("1", "2001-01-01T00:00:00Z"), a2=set_reporting_org("XX-OTHER"),
+    )
+    second = push(store, publisher, edited)
+    assert (second.counts.stale, second.counts.rejected, second.counts.unchanged) == (1, 1, 1)
+    models = [record.model for record in read_activities(sample(USAID_EC))]
+    api = Api(store)
+    key = new_key(store, USAID, KeyScope.read)
+
+    answer = api.request("GET", f"/api/v1/publishers/{USAID}/quality", key=key)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["live_activities"] == len(models) == first.counts.created
+    assert report["pushes"]["pushes"] == 2
+    assert report["pushes"]["outcomes"]["created"] == len(models)
+    assert (report["pushes"]["outcomes"]["stale"], report["pushes"]["outcomes"]["rejected"]) \
+        == (1, 1)
+    assert report["pushes"]["activities_seen"] == len(models) + 3
+
+    refused = [a for a in second.activities if a.outcome.value == "rejected"]
+    codes = {f.code for f in refused[0].findings if f.severity in ("critical", "error")}
+    assert {r["code"] for r in report["rejections"]} == codes
+    warned: Counter[str] = Counter()
+    for activity in first.activities:
+        warned.update({f.code for f in activity.findings})
+    assert report["findings"]
+    assert {r["code"]: r["activities"] for r in report["findings"]} == {
+        code: count for code, count in warned.items()
+        if code in {r["code"] for r in report["findings"]}
+    }
+    assert report["findings"] == sorted(
+        report["findings"], key=lambda r: (-r["activities"], -r["occurrences"], r["code"]))
+
+    for name in ("sector", "location", "recipient_country_or_region", "transactions",
+                 "budget", "results"):
+        count = sum(_has(model)[name] for model in models)
+        share = report["completeness"][name]
+        assert share["activities"] == count, name
+        assert Decimal(share["percent"]) == (Decimal(count) * 100 / len(models)).quantize(
+            Decimal("0.01"))
+    today = datetime.now(UTC).date()
+    ages = [(today - m.last_updated_datetime.date()).days for m in models
+            if m.last_updated_datetime is not None]
+    timeliness = report["timeliness"]
+    assert Decimal(timeliness["median_days_since_last_updated_datetime"]) == Decimal(
+        str(median(ages)))
+    assert timeliness["days_since_last_push"] == 0
+    assert timeliness["changed_within_days"]["90"] == len(models)
+
+
+def test_the_overview_and_the_problems(store: Engine) -> None:
+    publisher = add_publisher(store, USAID)
+    push(store, publisher, sample(USAID_EC))
+    add_publisher(store, "XI-EXAMPLE-NONE", name="Never pushed")
+    api = Api(store)
+    key = new_key(store, USAID, KeyScope.read)
+    overview = api.request("GET", "/api/v1/publishers", key=key).json()
+    assert [line["organisation"] for line in overview] == [USAID]
+    [line] = overview
+    assert line["pushes"] == 1
+    assert line["live_activities"] > 0
+    since = api.request("GET", "/api/v1/publishers", key=key,
+                        params={"since": "2999-01-01"}).json()
+    assert since[0]["pushes"] == 0
+    unknown = api.request("GET", "/api/v1/publishers/XX-NOBODY/quality", key=key)
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "quality.unknown-publisher"
+    assert api.request("GET", f"/api/v1/publishers/{USAID}/quality").status_code == 401
