@@ -21,6 +21,7 @@ from service.models.registry import (
     ApiKey,
     KeyScope,
     Organisation,
+    OrganisationMerge,
     OrganisationRef,
     OrganisationRole,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "Location",
     "MappingOverride",
     "Organisation",
+    "OrganisationMerge",
     "OrganisationRef",
     "OrganisationRole",
     "Outcome",

@@ -40,8 +40,33 @@ class Organisation(IdTable, table=True):
     names: list[dict[str, Any]] = Field(
         default_factory=list, sa_type=JSONDocument, nullable=False
     )
+    # Set when the ministry merged this organisation into another (see OrganisationMerge):
+    # its identifiers, names and mentions in activities moved there.
+    merged_into_id: int | None = parent("organisation", nullable=True, ondelete="SET NULL")
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
+
+
+class OrganisationMerge(IdTable, table=True):
+    """A recorded decision that two registry entries are one organisation: who, when, why,
+    and what moved (the merged entry's identifiers and names as they were)."""
+
+    __tablename__ = "organisation_merge"
+
+    merged_id: int = parent("organisation", ondelete="RESTRICT")
+    into_id: int = parent("organisation", ondelete="RESTRICT")
+    name: str
+    refs: list[str] = Field(default_factory=list, sa_type=JSONDocument, nullable=False)
+    names: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSONDocument, nullable=False
+    )
+    reason: str = Field(sa_type=sa.Text)
+    evidence: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSONDocument, nullable=False
+    )
+    decided_by_key_id: int | None = parent("api_key", nullable=True, ondelete="SET NULL")
+    decided_by: str
+    decided_at: datetime = created_at()
 
 
 class OrganisationRef(IdTable, table=True):

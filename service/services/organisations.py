@@ -159,7 +159,8 @@ def list_organisations(
 ) -> list[OrganisationPublic]:
     """Every registered organisation (of `role`, if given), by name."""
     rows = session.exec(
-        select(Organisation).order_by(col(Organisation.name), col(Organisation.id))
+        select(Organisation).where(col(Organisation.merged_into_id).is_(None))
+        .order_by(col(Organisation.name), col(Organisation.id))
     ).all()
     # Roles are a JSON list, filtered here: the registry is small and JSON containment
     # differs between SQLite and PostgreSQL.
@@ -282,7 +283,9 @@ def _by_refs(session: Session, refs: list[str]) -> dict[str, Organisation]:
 def _by_name(session: Session, partner: _Partner) -> Organisation | None:
     """The organisation already bearing one of `partner`'s names (exactly, else normalised)."""
     texts = [str(name["text"]) for name in partner.names]
-    exact = select(Organisation).where(col(Organisation.name).in_(texts))
+    exact = select(Organisation).where(
+        col(Organisation.name).in_(texts), col(Organisation.merged_into_id).is_(None)
+    )
     found = session.exec(exact.order_by(col(Organisation.id))).first()
     return found if found is not None else _scan_names(session, partner)
 
@@ -291,8 +294,9 @@ def _scan_names(session: Session, partner: _Partner) -> Organisation | None:
     # Names live in a JSON list, compared after case folding (which SQL's lower() does
     # not do beyond ASCII): read them all. Only names seen for the first time get here.
     wanted = {normalised(str(name["text"])) for name in partner.names}
-    statement = select(Organisation.id, Organisation.name, Organisation.names).order_by(
-        col(Organisation.id)
+    statement = (
+        select(Organisation.id, Organisation.name, Organisation.names)
+        .where(col(Organisation.merged_into_id).is_(None)).order_by(col(Organisation.id))
     )
     for organisation_id, name, names in session.exec(statement):
         known = {normalised(name)} | {normalised(str(n.get("text") or "")) for n in names}

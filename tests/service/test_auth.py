@@ -139,7 +139,8 @@ def test_a_revoked_key_is_401(api: Api, session: Session, donor: str) -> None:
     [
         (KeyScope.read, "POST", "/probe/publish"),
         (KeyScope.publish, "GET", "/probe/read"),
-        (KeyScope.publish, "GET", "/api/v1/organisations"),
+        (KeyScope.publish, "POST", "/api/v1/organisations/merges"),
+        (KeyScope.read, "POST", "/api/v1/organisations"),
     ],
 )
 def test_a_key_without_the_scope_is_403(
@@ -195,7 +196,7 @@ def test_an_admin_registers_and_lists_organisations(
         "roles": ["donor"], "names": [{"text": "KOICA", "lang": None}],
     }
     listed = api.request("GET", "/api/v1/organisations", key=admin, params={"role": "donor"})
-    assert {o["name"] for o in listed.json() if o["refs"] in ([ref], [donor])} == {
+    assert {o["name"] for o in listed.json()["organisations"] if o["refs"] in ([ref], [donor])} == {
         "KOICA", "CAF",
     }
     again = api.request("POST", "/api/v1/organisations", key=admin, json=body)

@@ -1,61 +1,135 @@
-"""The registry of organisations over HTTP, for admin keys: list and register."""
+"""The registry of organisations over HTTP: search and profiles for readers; registering
+and the ministry's merge decisions for admin keys."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, Field
+from sqlmodel import Session
 
-from service.api.deps import AdminPrincipal, SessionDep
-from service.errors import PROBLEM
-from service.models import OrganisationRole
+from service.api.deps import AdminPrincipal, ReaderOrPublisher, SessionDep
+from service.api.routes.pushes import problem_responses
+from service.models import Organisation
 from service.services import organisations
-from service.services.organisations import OrganisationCreate, OrganisationPublic
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {PROBLEM: {}}}
-
-
-AUTH_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: _problem("No valid API key (`auth.invalid-key`)"),
-    403: _problem("The key lacks the admin scope (`auth.insufficient-scope`)"),
-}
+from service.services.merges import MergeCandidate, MergePublic, merge, merge_candidates, merges
+from service.services.organisations import (
+    OrganisationCreate,
+    OrganisationNotFoundError,
+    OrganisationPublic,
+)
+from service.services.partners import OrganisationProfile, RegistryEntry, profile, search_registry
 
 router = APIRouter(prefix="/api/v1/organisations", tags=["organisations"])
 
 
-@router.get("", operation_id="list_organisations", responses=AUTH_PROBLEMS)
+class RegistryPage(BaseModel):
+    organisations: list[RegistryEntry]
+    total: int
+    limit: int
+    offset: int
+
+
+class MergeIn(BaseModel):
+    merged: str = Field(description="Identifier (or registry id) of the entry merged away")
+    into: str = Field(description="Identifier (or registry id) of the entry it becomes")
+    reason: str = Field(min_length=3, description="Why: the evidence checked, a source")
+
+
+@router.get("", operation_id="list_organisations", responses=problem_responses(401, 403))
 def list_organisations(
-    session: SessionDep,
-    _: AdminPrincipal,
-    role: Annotated[OrganisationRole | None, Query(description="Only this role")] = None,
-) -> list[OrganisationPublic]:
-    """The registered organisations, by name, with their identifiers and roles."""
-    return organisations.list_organisations(session, role=role)
+    session: SessionDep, _: ReaderOrPublisher,
+    q: Annotated[str | None, Query(
+        description="Part of a name or identifier, accents and case aside")] = None,
+    role: Annotated[str | None, Query(
+        description="Registry role: donor, implementing_partner, government")] = None,
+    type: Annotated[str | None, Query(description="OrganisationType code")] = None,
+    participating_role: Annotated[str | None, Query(
+        description="Takes part in live activities in this OrganisationRole (1–4)")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> RegistryPage:
+    """The registry's live entries (merged ones left out), by name, with their activities
+    counted: those they report, and those they take part in by role."""
+    found, total = search_registry(
+        session.connection(), q=q, role=role, type=type,
+        participating_role=participating_role, limit=limit, offset=offset,
+    )
+    return RegistryPage(organisations=found, total=total, limit=limit, offset=offset)
 
 
 @router.post(
-    "",
-    operation_id="create_organisation",
-    status_code=status.HTTP_201_CREATED,
-    responses={
-        **AUTH_PROBLEMS,
-        409: _problem("An identifier is registered already (`organisation.duplicate-ref`)"),
-    },
+    "", operation_id="create_organisation", status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 409),
 )
 def create_organisation(
     session: SessionDep, _: AdminPrincipal, organisation: OrganisationCreate
 ) -> OrganisationPublic:
     """Register an organisation with its IATI identifiers, name, type and roles."""
     created = organisations.register_organisation(
-        session,
-        refs=organisation.refs,
-        name=organisation.name,
-        type=organisation.type,
+        session, refs=organisation.refs, name=organisation.name, type=organisation.type,
         roles=organisation.roles,
     )
     session.commit()
     assert created.id is not None
     refs = organisations.refs_of(session, [created.id])
     return organisations.public(created, refs[created.id])
+
+
+@router.get(
+    "/merge-candidates", operation_id="list_merge_candidates",
+    responses=problem_responses(401, 403),
+)
+def list_merge_candidates(session: SessionDep, _: ReaderOrPublisher) -> list[MergeCandidate]:
+    """Pairs of entries that look like one organisation, with the evidence (a folded name,
+    a RUC in common), for the ministry to decide: nothing is merged without a decision."""
+    return merge_candidates(session)
+
+
+@router.get("/merges", operation_id="list_merges", responses=problem_responses(401, 403))
+def list_merges(session: SessionDep, _: ReaderOrPublisher) -> list[MergePublic]:
+    """Every recorded merge, the latest first: who, when, why, and what moved."""
+    return merges(session)
+
+
+@router.post(
+    "/merges", operation_id="merge_organisations", status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 404, 409),
+)
+def merge_organisations(
+    session: SessionDep, principal: AdminPrincipal, decision: MergeIn
+) -> MergePublic:
+    """Record that `merged` is the same organisation as `into`, and move its identifiers,
+    names and mentions in activities there."""
+    recorded = merge(
+        session, principal, merged=_entry(session, decision.merged),
+        into=_entry(session, decision.into), reason=decision.reason.strip(),
+    )
+    session.commit()
+    return recorded
+
+
+@router.get(
+    "/{organisation}", operation_id="get_organisation", responses=problem_responses(401, 403, 404)
+)
+def get_organisation(
+    organisation: str, session: SessionDep, _: ReaderOrPublisher
+) -> OrganisationProfile:
+    """One organisation (any of its identifiers, or its registry id): its activities,
+    funders, money received and disbursed by who reported it, and provinces."""
+    entry = _entry(session, organisation)
+    assert entry.id is not None
+    found = profile(session.connection(), entry.id)
+    assert found is not None
+    return found
+
+
+def _entry(session: Session, named: str) -> Organisation:
+    """The entry an identifier names, else the one of that registry id."""
+    found = organisations.find_organisation(session, named)
+    if found is None and named.strip().isdigit():
+        found = session.get(Organisation, int(named))
+    if found is None:
+        raise OrganisationNotFoundError(named)
+    return found

@@ -19,6 +19,7 @@ _PROBLEMS = {
     403: "The key lacks the scope (`auth.insufficient-scope`) or the resource is another "
          "organisation's",
     404: "Not found",
+    409: "Conflicts with what is stored (the problem's code says why)",
     410: "Deleted (the problem carries the tombstone)",
     413: "The file is over the size limit (`input.too-large`)",
     422: "The request or the file does not fit the operation (the problem's code says why)",

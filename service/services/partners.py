@@ -1,0 +1,305 @@
+"""The registry as the ministry reads it: organisations found by search and role, and each
+one's profile — its activities, funders, money received and disbursed, and provinces.
+
+Money comes from transactions, in US dollars at the ECB rate of each value date (else
+its date), kept apart by who reported it, because a funder's disbursement to a partner
+and the partner's incoming funds are two reports of the same money:
+- `received_from_funders`: disbursements (type 3) in other publishers' activities whose
+  receiver-org is this organisation (by identifier, or by a name it bears as published);
+- `incoming_reported_by_itself`: incoming funds (1) and incoming commitments (11) in the
+  activities it reports;
+- `disbursed`: disbursements (3) in the activities it reports, and those of other
+  activities naming it as provider-org;
+- `expenditure`: expenditure (4) in the activities it reports.
+Amounts without a rate are counted in `without_rate`, not added. Funders are the
+reporting organisations of the activities it takes part in, their funding (role 1)
+participating-orgs, and the provider-orgs of the money it received.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.engine import Connection
+
+from service.services.budget.storage import FIGURE, VIEW
+from service.services.ledger import TRANSACTION, in_usd
+from service.services.merges import ORG_REF, ORGANISATION, folded
+from service.services.push.storage import ACTIVITY
+from service.services.query import PARTICIPANT
+
+ACTIVITY_LIST_CAP = 500
+FUNDING, INCOMING = "1", ("1", "11")
+DISBURSEMENT, EXPENDITURE = "3", "4"
+
+
+class RegistryEntry(BaseModel):
+    id: int
+    name: str
+    refs: list[str]
+    type: str | None
+    roles: list[str]
+    names: list[dict[str, Any]]
+    activities_reported: int
+    activities_by_role: dict[str, int]
+
+
+class Money(BaseModel):
+    usd: Decimal = Decimal(0)
+    transactions: int = 0
+    without_rate: int = 0
+
+
+class Funder(BaseModel):
+    ref: str | None
+    name: str | None
+    how: list[str]  # reporting-org, participating-org role 1, provider-org
+    activities: int
+
+
+class ActivityLink(BaseModel):
+    iati_identifier: str
+    reporting_org: str | None
+    title: str | None
+    roles: list[str]  # "reporting", or participating-org role codes
+
+
+class ProvincePresence(BaseModel):
+    code: str
+    activities: int
+
+
+class OrganisationProfile(BaseModel):
+    organisation: RegistryEntry
+    merged_into_id: int | None
+    activities: list[ActivityLink]
+    activities_total: int
+    funders: list[Funder]
+    received_from_funders: Money
+    incoming_reported_by_itself: Money
+    disbursed: Money
+    expenditure: Money
+    provinces: list[ProvincePresence]
+
+
+@dataclass
+class _Entry:
+    id: int
+    name: str
+    type: str | None
+    roles: list[str]
+    names: list[dict[str, Any]]
+    merged_into_id: int | None
+    refs: list[str] = field(default_factory=list)
+
+    @property
+    def texts(self) -> list[str]:
+        return list(dict.fromkeys([self.name, *(str(n.get("text") or "") for n in self.names)]))
+
+
+def search_registry(
+    connection: Connection, *, q: str | None = None, role: str | None = None,
+    type: str | None = None, participating_role: str | None = None,
+    limit: int = 100, offset: int = 0,
+) -> tuple[list[RegistryEntry], int]:
+    """Live entries matching the search (accent- and case-blind, over names and
+    identifiers), registry `role`, organisation `type` and the IATI role they take in live
+    activities; by name; one page and the total."""
+    entries = [e for e in _entries(connection) if e.merged_into_id is None]
+    if q:
+        wanted = folded(q)
+        entries = [e for e in entries
+                   if any(wanted in folded(text) for text in [*e.texts, *e.refs])]
+    if role:
+        entries = [e for e in entries if role in e.roles]
+    if type:
+        entries = [e for e in entries if e.type == type]
+    counts = _activity_counts(connection)
+    if participating_role:
+        entries = [e for e in entries if counts[e.id][1].get(participating_role)]
+    entries.sort(key=lambda e: (folded(e.name), e.id))
+    page = entries[offset:offset + limit]
+    return [_public(e, counts[e.id]) for e in page], len(entries)
+
+
+def profile(connection: Connection, entry_id: int) -> OrganisationProfile | None:
+    """The profile of registry entry `entry_id` (see the module for the money)."""
+    entry = next((e for e in _entries(connection, [entry_id])), None)
+    if entry is None:
+        return None
+    links = _activities(connection, entry)
+    own = [ACTIVITY.c.organisation_id == entry.id, ACTIVITY.c.deleted_at.is_(None)]
+    names_it = _names_it(entry, "receiver")
+    return OrganisationProfile(
+        organisation=_public(entry, _activity_counts(connection, [entry.id])[entry.id]),
+        merged_into_id=entry.merged_into_id,
+        activities=sorted(links.values(), key=lambda a: a.iati_identifier)[:ACTIVITY_LIST_CAP],
+        activities_total=len(links),
+        funders=_funders(connection, entry, links),
+        received_from_funders=_money(connection, [
+            TRANSACTION.c.type == DISBURSEMENT, names_it, ACTIVITY.c.organisation_id != entry.id,
+            ACTIVITY.c.deleted_at.is_(None)]),
+        incoming_reported_by_itself=_money(connection, [TRANSACTION.c.type.in_(INCOMING), *own]),
+        disbursed=_money(connection, [
+            TRANSACTION.c.type == DISBURSEMENT, ACTIVITY.c.deleted_at.is_(None),
+            or_(ACTIVITY.c.organisation_id == entry.id, _names_it(entry, "provider"))]),
+        expenditure=_money(connection, [TRANSACTION.c.type == EXPENDITURE, *own]),
+        provinces=_provinces(connection, sorted(links)),
+    )
+
+
+def _entries(connection: Connection, ids: Iterable[int] | None = None) -> list[_Entry]:
+    statement = select(
+        ORGANISATION.c.id, ORGANISATION.c.name, ORGANISATION.c.type, ORGANISATION.c.roles,
+        ORGANISATION.c.names, ORGANISATION.c.merged_into_id,
+    )
+    refs = select(ORG_REF.c.organisation_id, ORG_REF.c.ref).order_by(ORG_REF.c.id)
+    if ids is not None:
+        chosen = list(ids)
+        statement = statement.where(ORGANISATION.c.id.in_(chosen))
+        refs = refs.where(ORG_REF.c.organisation_id.in_(chosen))
+    entries = {row.id: _Entry(row.id, row.name, row.type, list(row.roles or []),
+                              list(row.names or []), row.merged_into_id)
+               for row in connection.execute(statement)}
+    for organisation_id, ref in connection.execute(refs):
+        if organisation_id in entries:
+            entries[organisation_id].refs.append(ref)
+    return list(entries.values())
+
+
+Counts = tuple[int, dict[str, int]]
+
+
+def _activity_counts(
+    connection: Connection, ids: list[int] | None = None
+) -> defaultdict[int, Counts]:
+    """Per entry: live activities it reports, and those it takes part in, by role code."""
+    reported = select(ACTIVITY.c.organisation_id, func.count()).where(
+        ACTIVITY.c.deleted_at.is_(None)).group_by(ACTIVITY.c.organisation_id)
+    taking_part = (
+        select(PARTICIPANT.c.organisation_id, PARTICIPANT.c.role,
+               func.count(func.distinct(PARTICIPANT.c.activity_id)))
+        .join(ACTIVITY, ACTIVITY.c.id == PARTICIPANT.c.activity_id)
+        .where(ACTIVITY.c.deleted_at.is_(None), PARTICIPANT.c.organisation_id.is_not(None))
+        .group_by(PARTICIPANT.c.organisation_id, PARTICIPANT.c.role)
+    )
+    if ids is not None:
+        reported = reported.where(ACTIVITY.c.organisation_id.in_(ids))
+        taking_part = taking_part.where(PARTICIPANT.c.organisation_id.in_(ids))
+    counts: defaultdict[int, Counts] = defaultdict(lambda: (0, {}))
+    for organisation_id, count in connection.execute(reported):
+        counts[organisation_id] = (count, counts[organisation_id][1])
+    for organisation_id, role, count in connection.execute(taking_part):
+        counts[organisation_id][1][role or ""] = count
+    return counts
+
+
+def _public(entry: _Entry, counts: Counts) -> RegistryEntry:
+    return RegistryEntry(
+        id=entry.id, name=entry.name, refs=entry.refs, type=entry.type, roles=entry.roles,
+        names=entry.names, activities_reported=counts[0], activities_by_role=counts[1],
+    )
+
+
+def _activities(connection: Connection, entry: _Entry) -> dict[int, ActivityLink]:
+    columns = (ACTIVITY.c.id, ACTIVITY.c.iati_identifier, ACTIVITY.c.reporting_org_ref,
+               ACTIVITY.c.title)
+    links: dict[int, ActivityLink] = {}
+    reported = select(*columns).where(ACTIVITY.c.organisation_id == entry.id,
+                                      ACTIVITY.c.deleted_at.is_(None))
+    for row in connection.execute(reported):
+        links[row.id] = ActivityLink(iati_identifier=row.iati_identifier,
+                                     reporting_org=row.reporting_org_ref, title=row.title,
+                                     roles=["reporting"])
+    taking_part = (
+        select(*columns, PARTICIPANT.c.role).join(PARTICIPANT,
+                                                  PARTICIPANT.c.activity_id == ACTIVITY.c.id)
+        .where(PARTICIPANT.c.organisation_id == entry.id, ACTIVITY.c.deleted_at.is_(None))
+    )
+    for part in connection.execute(taking_part):
+        link = links.setdefault(part.id, ActivityLink(
+            iati_identifier=part.iati_identifier, reporting_org=part.reporting_org_ref,
+            title=part.title, roles=[]))
+        if part.role and part.role not in link.roles:
+            link.roles.append(part.role)
+    return links
+
+
+def _names_it(entry: _Entry, side: str) -> ColumnElement[bool]:
+    """The transaction's `side` (provider or receiver) org is `entry`, by identifier or by
+    one of its names as published."""
+    ref, name = TRANSACTION.c[f"{side}_ref"], TRANSACTION.c[f"{side}_name"]
+    by_name = and_(func.coalesce(func.trim(ref), "") == "", name.in_(entry.texts))
+    return or_(ref.in_(entry.refs), by_name) if entry.refs else by_name
+
+
+def _money(connection: Connection, conditions: list[ColumnElement[bool]]) -> Money:
+    statement = (
+        select(TRANSACTION.c.amount, TRANSACTION.c.currency, TRANSACTION.c.value_date,
+               TRANSACTION.c.date)
+        .join(ACTIVITY, ACTIVITY.c.id == TRANSACTION.c.activity_id).where(*conditions)
+    )
+    money = Money()
+    for amount, currency, value_date, day in connection.execute(statement):
+        usd = in_usd(amount, currency, value_date or day)
+        money.transactions += 1
+        if usd is None:
+            money.without_rate += 1
+        else:
+            money.usd += usd
+    return money
+
+
+def _funders(
+    connection: Connection, entry: _Entry, links: dict[int, ActivityLink]
+) -> list[Funder]:
+    found: dict[str, tuple[str | None, str | None, set[str], set[int]]] = {}
+
+    def add(ref: str | None, name: str | None, how: str, activity: int) -> None:
+        if ref in entry.refs or (not ref and name in entry.texts) or not (ref or name):
+            return
+        key = ref or folded(name or "")
+        seen = found.setdefault(key, (ref, name, set(), set()))
+        seen[2].add(how)
+        seen[3].add(activity)
+
+    taking_part = [a for a, link in links.items() if link.roles != ["reporting"]]
+    for activity_id, ref in connection.execute(
+        select(ACTIVITY.c.id, ACTIVITY.c.reporting_org_ref)
+        .where(ACTIVITY.c.id.in_(taking_part))
+    ):
+        add(ref, None, "reporting-org", activity_id)
+    for activity_id, ref, name in connection.execute(
+        select(PARTICIPANT.c.activity_id, PARTICIPANT.c.ref, PARTICIPANT.c.name)
+        .where(PARTICIPANT.c.activity_id.in_(taking_part), PARTICIPANT.c.role == FUNDING)
+    ):
+        add((ref or "").strip() or None, name, "participating-org role 1", activity_id)
+    for activity_id, ref, name in connection.execute(
+        select(TRANSACTION.c.activity_id, TRANSACTION.c.provider_ref, TRANSACTION.c.provider_name)
+        .join(ACTIVITY, ACTIVITY.c.id == TRANSACTION.c.activity_id)
+        .where(_names_it(entry, "receiver"), ACTIVITY.c.deleted_at.is_(None))
+    ):
+        add((ref or "").strip() or None, name, "provider-org", activity_id)
+    funders = [Funder(ref=ref, name=name, how=sorted(how), activities=len(ids))
+               for ref, name, how, ids in found.values()]
+    return sorted(funders, key=lambda f: (-f.activities, f.ref or "", f.name or ""))
+
+
+def _provinces(connection: Connection, activity_ids: list[int]) -> list[ProvincePresence]:
+    latest = select(func.max(VIEW.c.id)).group_by(VIEW.c.activity_id)
+    statement = (
+        select(FIGURE.c.code, func.count(func.distinct(VIEW.c.activity_id)))
+        .join(VIEW, VIEW.c.id == FIGURE.c.view_id)
+        .where(VIEW.c.activity_id.in_(activity_ids), VIEW.c.id.in_(latest),
+               FIGURE.c.classification == "province", FIGURE.c.code.is_not(None))
+        .group_by(FIGURE.c.code).order_by(FIGURE.c.code)
+    )
+    return [ProvincePresence(code=code, activities=count)
+            for code, count in connection.execute(statement)]
+

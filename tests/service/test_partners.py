@@ -1,0 +1,135 @@
+"""The organisation registry over HTTP on SQLite and PostgreSQL: search, a partner's
+profile checked against the real USAID file read independently, merge candidates with
+their evidence, and recorded merges."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import Engine
+
+from iati.elements.activity import Activity
+from service.models import KeyScope
+from tests.service.test_push_api import Api, new_key
+from tests.service.test_push_support import USAID, USAID_EC, variant
+from tests.service.test_query import loaded as loaded
+from tests.service.test_query import usaid_models as usaid_models
+
+Loaded = tuple[Api, str, str]
+WFP = "XM-DAC-41140"
+WFP_NAME = "World Food Program"
+
+
+def _get(api: Api, key: str, path: str, **params: Any) -> Any:
+    answer = api.request("GET", path, key=key, params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _is_wfp(activity: Activity) -> bool:
+    return any(o.ref == WFP or (not (o.ref or "").strip() and o.text() == WFP_NAME)
+               for o in activity.participating_orgs)
+
+
+def test_search_is_blind_to_accents_and_case_and_filters_by_role(loaded: Loaded) -> None:
+    api, key, _ = loaded
+    found = _get(api, key, "/api/v1/organisations", q="world FOOD")
+    assert [o["refs"] for o in found["organisations"]] == [[WFP]]
+    assert found["total"] == 1
+    aecid = _get(api, key, "/api/v1/organisations", q="aecíd")
+    assert [o["refs"] for o in aecid["organisations"]] == [["ES-DAC-2"]]
+    implementing = _get(api, key, "/api/v1/organisations", participating_role="4", limit=1000)
+    assert WFP in {r for o in implementing["organisations"] for r in o["refs"]}
+    assert all(o["activities_by_role"].get("4") for o in implementing["organisations"])
+    paged = _get(api, key, "/api/v1/organisations", participating_role="4", limit=2, offset=1)
+    assert paged["organisations"] == implementing["organisations"][1:3]
+
+
+def test_a_partners_profile_matches_the_file(
+    loaded: Loaded, usaid_models: list[Activity]
+) -> None:
+    api, key, _ = loaded
+    wfp = _get(api, key, f"/api/v1/organisations/{WFP}")
+    expected = {a.identifier for a in usaid_models if _is_wfp(a)}
+    assert {a["iati_identifier"] for a in wfp["activities"]} == expected
+    assert wfp["activities_total"] == len(expected)
+    received = [
+        t.value.amount for a in usaid_models for t in a.transactions
+        if t.transaction_type and t.transaction_type.code == "3" and t.receiver_org
+        and (t.receiver_org.ref == WFP or t.receiver_org.text() == WFP_NAME) and t.value
+    ]
+    assert received
+    money = wfp["received_from_funders"]
+    assert (Decimal(money["usd"]), money["transactions"]) == (sum(received), len(received))
+    assert money["without_rate"] == 0
+    assert wfp["disbursed"]["transactions"] == 0
+    assert USAID in {f["ref"] for f in wfp["funders"]}
+    usaid = next(f for f in wfp["funders"] if f["ref"] == USAID)
+    assert "reporting-org" in usaid["how"]
+    assert all(len(p["code"]) == 2 for p in wfp["provinces"])
+    by_id = _get(api, key, f"/api/v1/organisations/{wfp['organisation']['id']}")
+    assert by_id == wfp
+    missing = api.request("GET", "/api/v1/organisations/XX-NOBODY", key=key)
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "organisation.not-found"
+
+
+def _second_spelling(tmp_path: Path) -> Path:
+    """The first real USAID activity, re-pushed with WFP named without its identifier
+    and spelt with a trailing stop and accents — a second registry entry."""
+
+    def respell(activity: etree._Element) -> None:
+        org = etree.SubElement(activity, "participating-org", role="4")
+        etree.SubElement(org, "narrative").text = "WORLD FOOD PRÓGRAM."
+        activity.find("participating-org").addprevious(org)  # type: ignore[union-attr]
+        activity.set("last-updated-datetime", "2030-01-01T00:00:00Z")
+
+    return variant(USAID_EC, tmp_path / "respelt.xml", keep=1, a1=respell)
+
+
+def test_candidates_carry_evidence_and_a_merge_is_recorded(
+    loaded: Loaded, store: Engine, tmp_path: Path, usaid_models: list[Activity]
+) -> None:
+    api, key, publish = loaded
+    pushed = api.request("POST", "/api/v1/activities", key=publish,
+                         content=_second_spelling(tmp_path).read_bytes())
+    assert pushed.json()["counts"]["updated"] == 1, pushed.text
+    candidates = _get(api, key, "/api/v1/organisations/merge-candidates")
+    [pair] = [c for c in candidates if WFP in c["left"]["refs"] + c["right"]["refs"]]
+    assert pair["evidence"][0]["kind"] == "same-name"
+    assert pair["evidence"][0]["value"] == "world food program"
+    other = pair["right"] if WFP in pair["left"]["refs"] else pair["left"]
+    assert other["name"] == "WORLD FOOD PRÓGRAM."
+    assert other["refs"] == []
+    before = _get(api, key, f"/api/v1/organisations/{WFP}")["activities_total"]
+
+    admin = new_key(store, USAID, KeyScope.admin)
+    body = {"merged": str(other["id"]), "into": WFP, "reason": "Same agency: WFP, spelt apart"}
+    assert api.request("POST", "/api/v1/organisations/merges", key=key,
+                       json=body).status_code == 403
+    merged = api.request("POST", "/api/v1/organisations/merges", key=admin, json=body)
+    assert merged.status_code == 201, merged.text
+    record = merged.json()
+    assert (record["merged_id"], record["name"]) == (other["id"], "WORLD FOOD PRÓGRAM.")
+    assert record["evidence"] == pair["evidence"]
+    assert record["decided_by"] == USAID
+    assert _get(api, key, "/api/v1/organisations/merges") == [record]
+
+    after = _get(api, key, f"/api/v1/organisations/{WFP}")
+    # the re-pushed activity's mention of the second spelling now counts for WFP
+    assert after["activities_total"] == before + (0 if _is_wfp(usaid_models[0]) else 1)
+    assert usaid_models[0].identifier in {a["iati_identifier"] for a in after["activities"]}
+    assert "WORLD FOOD PRÓGRAM." in {n["text"] for n in after["organisation"]["names"]}
+    assert not [c for c in _get(api, key, "/api/v1/organisations/merge-candidates")
+                if other["id"] in (c["left"]["id"], c["right"]["id"])]
+    listed = _get(api, key, "/api/v1/organisations", q="world food")["organisations"]
+    assert [o["refs"] for o in listed] == [[WFP]]
+    again = api.request("POST", "/api/v1/organisations/merges", key=admin, json=body)
+    assert again.status_code == 409
+    publisher_away = {"merged": USAID, "into": WFP, "reason": "not so"}
+    refused = api.request("POST", "/api/v1/organisations/merges", key=admin, json=publisher_away)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "organisation.cannot-merge"
