@@ -29,6 +29,7 @@ from service.api.routes import (
 from service.config import get_settings
 from service.db import get_engine
 from service.services.webhooks import DeliveryPolicy, Dispatcher
+from service.web import downloads, pages
 
 
 def create_app(*, deliver_webhooks: bool | None = None) -> FastAPI:
@@ -78,6 +79,8 @@ def create_app(*, deliver_webhooks: bool | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(publish.router)
     app.include_router(publishers.router)
+    app.include_router(pages.router)
+    app.include_router(downloads.router)
     errors.install(app)
     return app
 

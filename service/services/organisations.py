@@ -138,6 +138,16 @@ def find_organisation(session: Session, ref: str) -> Organisation | None:
     return session.exec(statement).first()
 
 
+def named_organisation(session: Session, named: str) -> Organisation:
+    """The organisation an identifier names, else the one of that registry id; 404 if none."""
+    found = find_organisation(session, named)
+    if found is None and named.strip().isdigit():
+        found = session.get(Organisation, int(named))
+    if found is None:
+        raise OrganisationNotFoundError(named)
+    return found
+
+
 def refs_of(session: Session, organisation_ids: Iterable[int]) -> dict[int, list[str]]:
     """The identifiers of each organisation, in the order they were registered."""
     found: dict[int, list[str]] = defaultdict(list)

@@ -7,18 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
 from service.api.deps import AdminPrincipal, ReaderOrPublisher, SessionDep
 from service.api.routes.pushes import problem_responses
-from service.models import Organisation
 from service.services import organisations
 from service.services.merges import MergeCandidate, MergePublic, merge, merge_candidates, merges
-from service.services.organisations import (
-    OrganisationCreate,
-    OrganisationNotFoundError,
-    OrganisationPublic,
-)
+from service.services.organisations import OrganisationCreate, OrganisationPublic
 from service.services.partners import OrganisationProfile, RegistryEntry, profile, search_registry
 
 router = APIRouter(prefix="/api/v1/organisations", tags=["organisations"])
@@ -102,9 +96,10 @@ def merge_organisations(
 ) -> MergePublic:
     """Record that `merged` is the same organisation as `into`, and move its identifiers,
     names and mentions in activities there."""
+    named = organisations.named_organisation
     recorded = merge(
-        session, principal, merged=_entry(session, decision.merged),
-        into=_entry(session, decision.into), reason=decision.reason.strip(),
+        session, principal, merged=named(session, decision.merged),
+        into=named(session, decision.into), reason=decision.reason.strip(),
     )
     session.commit()
     return recorded
@@ -118,18 +113,8 @@ def get_organisation(
 ) -> OrganisationProfile:
     """One organisation (any of its identifiers, or its registry id): its activities,
     funders, money received and disbursed by who reported it, and provinces."""
-    entry = _entry(session, organisation)
+    entry = organisations.named_organisation(session, organisation)
     assert entry.id is not None
     found = profile(session.connection(), entry.id)
     assert found is not None
-    return found
-
-
-def _entry(session: Session, named: str) -> Organisation:
-    """The entry an identifier names, else the one of that registry id."""
-    found = organisations.find_organisation(session, named)
-    if found is None and named.strip().isdigit():
-        found = session.get(Organisation, int(named))
-    if found is None:
-        raise OrganisationNotFoundError(named)
     return found

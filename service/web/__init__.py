@@ -1,0 +1,1 @@
+"""The public dashboard: server-rendered pages and their downloads."""

@@ -1,0 +1,56 @@
+"""The dashboard's downloads: the API's CSV and IATI XML answers for the same queries,
+open to anyone who reads the public pages (the API itself asks for a key)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from iati.writer import activity_chunks
+from mappings.amounts import Measure
+from service.api.deps import EngineDep
+from service.api.filters import FilterDep
+from service.api.routes.ledger import csv_response
+from service.services import query
+from service.services.aggregates import GroupBy, aggregate
+from service.services.push.reading import model_of
+from service.services.streaming import streamed
+
+router = APIRouter(prefix="/descargas", include_in_schema=False)
+
+
+@router.get("/actividades.csv")
+def activities_csv(engine: EngineDep, chosen: FilterDep) -> StreamingResponse:
+    statement = query.activities_statement(chosen, dialect=engine.dialect.name)
+    rows = (query.summary(row, query.FIELDS) for row in streamed(engine, statement))
+    return csv_response(query.FIELDS, rows, "actividades.csv")
+
+
+@router.get("/actividades.xml")
+def activities_xml(engine: EngineDep, chosen: FilterDep) -> StreamingResponse:
+    statement = query.activities_statement(chosen, dialect=engine.dialect.name, document=True)
+    models = (model_of(row["document"]) for row in streamed(engine, statement))
+    return StreamingResponse(
+        activity_chunks(models), media_type="application/xml",
+        headers={"Content-Disposition": 'attachment; filename="actividades.xml"'},
+    )
+
+
+@router.get("/agregados.csv")
+def aggregates_csv(
+    engine: EngineDep, chosen: FilterDep,
+    group_by: Annotated[list[GroupBy], Query()] = [],  # noqa: B006
+    measure: Annotated[list[Measure], Query()] = [],  # noqa: B006
+    year_from: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    year_to: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+) -> StreamingResponse:
+    with engine.connect() as connection:
+        found = aggregate(connection, chosen, group_by=group_by,
+                          measures=measure or [Measure.disbursement],
+                          year_from=year_from, year_to=year_to)
+    columns = [*found.group_by, "amount_usd", "activities"]
+    rows = iter([{**row.group, "amount_usd": row.amount_usd, "activities": row.activities}
+                 for row in found.rows])
+    return csv_response(columns, rows, "agregados.csv")

@@ -1,0 +1,167 @@
+"""The dashboard's two languages: Spanish (the default) and English — its words, and
+numbers, money and dates written as each locale writes them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+
+LANGUAGES = ("es", "en")
+DEFAULT = "es"
+COOKIE = "lang"
+
+MONTHS = {
+    "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+
+WORDS: dict[str, tuple[str, str]] = {
+    # key: (Spanish, English)
+    "site": ("Cooperación internacional en Ecuador", "International cooperation in Ecuador"),
+    "skip": ("Saltar al contenido", "Skip to content"),
+    "nav": ("Secciones", "Sections"),
+    "overview": ("Resumen", "Overview"),
+    "activities": ("Actividades", "Activities"),
+    "organisations": ("Organizaciones", "Organisations"),
+    "publishers": ("Calidad de datos", "Data quality"),
+    "language": ("Idioma", "Language"),
+    "freshness": ("Datos actualizados", "Data updated"),
+    "last_push": ("último envío de un donante", "last push from a donor"),
+    "never": ("nunca", "never"),
+    "footer": ("Datos IATI publicados por los donantes, clasificados según el presupuesto "
+               "del Ecuador. Todo lo que se ve aquí puede obtenerse con la API.",
+               "IATI data published by donors, classified by Ecuador's budget. Everything "
+               "shown here can be had from the API."),
+    "measure": ("Medida", "Measure"),
+    "commitment": ("Compromisos", "Commitments"),
+    "disbursement": ("Desembolsos", "Disbursements"),
+    "expenditure": ("Gastos", "Expenditure"),
+    "budget": ("Presupuestos", "Budgets"),
+    "planned_disbursement": ("Desembolsos planificados", "Planned disbursements"),
+    "year": ("Año", "Year"),
+    "all_years": ("Todos los años", "All years"),
+    "by_year": ("Por año", "By year"),
+    "by_donor": ("Por donante", "By donor"),
+    "by_sector": ("Por sector (categoría CAD)", "By sector (DAC category)"),
+    "by_province": ("Por provincia", "By province"),
+    "by_objective": ("Por objetivo del Plan Nacional de Desarrollo",
+                     "By national development plan objective"),
+    "donor": ("Donante", "Donor"),
+    "sector": ("Sector", "Sector"),
+    "province": ("Provincia", "Province"),
+    "objective": ("Objetivo", "Objective"),
+    "amount": ("Monto (USD)", "Amount (USD)"),
+    "activities_count": ("Actividades", "Activities"),
+    "total": ("Total", "Total"),
+    "unclassified": ("Sin clasificar", "Unclassified"),
+    "download_csv": ("Descargar CSV", "Download CSV"),
+    "download_xml": ("Descargar IATI XML", "Download IATI XML"),
+    "api": ("La misma consulta en la API", "The same query in the API"),
+    "chart_of": ("Gráfico de barras:", "Bar chart:"),
+    "table_beside": ("Los mismos datos están en la tabla.", "The same data is in the table."),
+    "show": ("Mostrar", "Show"),
+    "apply": ("Aplicar filtros", "Apply filters"),
+    "search": ("Buscar en títulos y descripciones", "Search titles and descriptions"),
+    "reporting_org": ("Organización que reporta (identificador)",
+                      "Reporting organisation (identifier)"),
+    "participating_org": ("Organización participante (identificador)",
+                          "Participating organisation (identifier)"),
+    "sector_code": ("Sector CAD (5 o 3 dígitos)", "DAC sector (5 or 3 digits)"),
+    "province_code": ("Provincia", "Province"),
+    "any": ("Cualquiera", "Any"),
+    "status": ("Estado", "Status"),
+    "title": ("Título", "Title"),
+    "identifier": ("Identificador IATI", "IATI identifier"),
+    "dates": ("Fechas", "Dates"),
+    "start": ("Inicio", "Start"),
+    "end": ("Fin", "End"),
+    "updated": ("Actualizada", "Updated"),
+    "found": ("actividades encontradas en esta página", "activities found on this page"),
+    "none_found": ("Ninguna actividad cumple estos filtros.", "No activity matches these filters."),
+    "next_page": ("Página siguiente", "Next page"),
+    "first_page": ("Primera página", "First page"),
+    "description": ("Descripción", "Description"),
+    "participants": ("Organizaciones participantes", "Participating organisations"),
+    "role": ("Rol", "Role"),
+    "sectors": ("Sectores", "Sectors"),
+    "locations": ("Ubicaciones", "Locations"),
+    "transactions": ("Transacciones", "Transactions"),
+    "type": ("Tipo", "Type"),
+    "date": ("Fecha", "Date"),
+    "value": ("Valor", "Value"),
+    "provider": ("Proveedor", "Provider"),
+    "receiver": ("Receptor", "Receiver"),
+    "budget_view": ("Vista presupuestaria del Ecuador", "Ecuador budget view"),
+    "classification": ("Clasificación", "Classification"),
+    "code": ("Código", "Code"),
+    "rule": ("Regla", "Rule"),
+    "status_mapping": ("Estado del mapeo", "Mapping status"),
+    "versions": ("Versiones", "Versions"),
+    "version": ("Versión", "Version"),
+    "findings": ("Observaciones de validación", "Validation findings"),
+    "no_findings": ("Sin observaciones.", "No findings."),
+    "severity": ("Severidad", "Severity"),
+    "message": ("Mensaje", "Message"),
+    "not_found": ("No encontrado", "Not found"),
+    "bad_request": ("Solicitud no válida", "Bad request"),
+    "back": ("Volver al resumen", "Back to the overview"),
+    "name": ("Nombre", "Name"),
+    "refs": ("Identificadores", "Identifiers"),
+    "reported": ("Reporta", "Reports"),
+    "takes_part": ("Participa", "Takes part"),
+    "funders": ("Financiadores", "Funders"),
+    "how": ("Cómo", "How"),
+    "received_from_funders": ("Recibido según sus financiadores",
+                              "Received, as its funders report"),
+    "incoming_reported_by_itself": ("Recibido según la propia organización",
+                                    "Received, as it reports itself"),
+    "disbursed": ("Desembolsado", "Disbursed"),
+    "money": ("Dinero", "Money"),
+    "provinces": ("Provincias", "Provinces"),
+    "live_activities": ("Actividades vigentes", "Live activities"),
+    "pushes": ("Envíos", "Pushes"),
+    "rejected": ("Rechazadas", "Rejected"),
+    "stale": ("Desactualizadas", "Stale"),
+    "days_since_push": ("Días desde el último envío", "Days since the last push"),
+    "completeness": ("Completitud", "Completeness"),
+    "results": ("Resultados", "Results"),
+    "location": ("Ubicación", "Location"),
+    "ecuador_province": ("Provincia en Ecuador", "Province in Ecuador"),
+    "most_frequent": ("Observaciones más frecuentes", "Most frequent findings"),
+    "organisation_search": ("Buscar organizaciones", "Search organisations"),
+    "map_of": ("Mapa de las provincias del Ecuador:", "Map of Ecuador's provinces:"),
+}
+
+
+def pick(lang: str | None) -> str:
+    return lang if lang in LANGUAGES else DEFAULT
+
+
+def word(key: str, lang: str) -> str:
+    spanish, english = WORDS[key]
+    return english if lang == "en" else spanish
+
+
+def number(value: Decimal | int | float | None, lang: str, places: int = 0) -> str:
+    """`value` grouped by thousands, with `places` decimals, as the locale writes it."""
+    if value is None:
+        return "—"
+    exact = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    written = f"{exact:,.{places}f}"  # 1,234,567.89
+    if lang == "en":
+        return written
+    return written.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def money(value: Decimal | None, lang: str) -> str:
+    """US dollars to the cent: "US$ 1.234,50" in Spanish, "US$1,234.50" in English."""
+    if value is None:
+        return "—"
+    return ("US$" if lang == "en" else "US$ ") + number(value, lang, 2)
+
+
+def day(value: date | datetime | None, lang: str) -> str:
+    """`value` as "5 mar 2024" / "5 Mar 2024"."""
+    if value is None:
+        return "—"
+    return f"{value.day} {MONTHS[lang][value.month - 1]} {value.year}"

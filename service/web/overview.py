@@ -1,0 +1,109 @@
+"""The overview's figures: the aggregates API's answers, labelled and charted, each with
+the API query that reproduces it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.engine import Connection
+
+from mappings.amounts import Measure
+from service.services.aggregates import GroupBy, aggregate
+from service.web import labels
+from service.web.charts import Bar, bar_chart
+from service.web.filters import PageFilters
+from service.web.i18n import money, word
+
+MEASURES = (Measure.commitment, Measure.disbursement, Measure.expenditure)
+TOP = 15  # bars in a chart; the table lists every group
+
+
+@dataclass(frozen=True)
+class Row:
+    code: str | None
+    label: str
+    amount: Decimal
+    activities: int
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One grouping of the overview: its rows, total, chart and API query."""
+
+    key: str
+    title: str
+    column: str
+    rows: list[Row]
+    total: Decimal
+    chart: str
+    api_query: str
+
+
+@dataclass(frozen=True)
+class YearRow:
+    year: int
+    amounts: dict[str, Decimal]
+
+
+def by_year(connection: Connection, filters: PageFilters) -> tuple[list[YearRow], str]:
+    """Commitments, disbursements and expenditure per year, and the API query."""
+    found = aggregate(connection, filters.activity_filter(), group_by=[GroupBy.year,
+                      GroupBy.measure], measures=MEASURES)
+    years: dict[int, dict[str, Decimal]] = {}
+    for row in found.rows:
+        year, measure = row.group["year"], row.group["measure"]
+        assert isinstance(year, int)
+        assert isinstance(measure, str)
+        years.setdefault(year, {})[measure] = row.amount_usd
+    query = filters.query(group_by=["year", "measure"], measure=[m.value for m in MEASURES])
+    return [YearRow(year, amounts) for year, amounts in sorted(years.items())], query
+
+
+def panels(
+    connection: Connection, filters: PageFilters, measure: Measure, lang: str
+) -> list[Panel]:
+    """The overview's groupings of `measure` (by donor, sector, province, plan objective)."""
+    names = labels.organisations(connection, set())
+
+    def donor(code: str | None) -> str | None:
+        return names.get(code or "") or code
+
+    groupings: list[tuple[str, GroupBy, Callable[[str | None], str | None], str]] = [
+        ("by_donor", GroupBy.reporting_org, donor, "donor"),
+        ("by_sector", GroupBy.sector_category, labels.sector, "sector"),
+        ("by_province", GroupBy.province, labels.province, "province"),
+        ("by_objective", GroupBy.plan_objective, labels.plan_objective, "objective"),
+    ]
+    found = []
+    for key, group, name, column in groupings:
+        answer = aggregate(connection, filters.activity_filter(), group_by=[group],
+                           measures=[measure], year_from=filters.year, year_to=filters.year)
+        if group is GroupBy.reporting_org:
+            refs = {str(r.group["reporting_org"]) for r in answer.rows if r.group["reporting_org"]}
+            names.update(labels.organisations(connection, refs))
+        rows = sorted(
+            (Row(code=_code(r.group[group.value]),
+                 label=name(_code(r.group[group.value])) or word("unclassified", lang),
+                 amount=r.amount_usd, activities=r.activities) for r in answer.rows),
+            key=lambda row: (-row.amount, row.label),
+        )
+        title = f"{word(key, lang)} — {word(measure.value, lang)}"
+        bars = [Bar(row.label, row.amount, money(row.amount, lang)) for row in rows[:TOP]]
+        extra = {"group_by": group.value, "measure": measure.value}
+        if filters.year:
+            extra |= {"year_from": str(filters.year), "year_to": str(filters.year)}
+        found.append(Panel(
+            key=key, title=title, column=column, rows=rows, total=answer.total_usd,
+            chart=bar_chart(bars, title=f"{word('chart_of', lang)} {title}", chart_id=key),
+            api_query=filters.query(**extra),
+        ))
+    return found
+
+
+def _code(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+__all__ = ["MEASURES", "Panel", "YearRow", "by_year", "panels"]

@@ -1,0 +1,179 @@
+"""The public dashboard's pages, rendered on the server in Spanish (or English), reading
+the same services as the API — every table says which API query gives its data."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from mappings.amounts import Measure
+from mappings.tables import Classification, table
+from service.api.deps import SessionDep
+from service.errors import DomainError
+from service.services import activities
+from service.services.budget.views import read_view
+from service.services.organisations import named_organisation
+from service.services.partners import profile, search_registry
+from service.services.quality import (
+    PUSH,
+    find_publisher,
+    headline,
+    publisher_quality,
+    publishers,
+)
+from service.services.query import list_activities
+from service.web import i18n, labels, overview
+from service.web.filters import PageFilters
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+
+
+@cache
+def asset_version(name: str) -> str:
+    """A digest of the static file, so its URL changes when it does (cached for a year)."""
+    return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
+
+
+@router.get("/static/{name}")
+def static_file(name: str) -> Response:
+    path = STATIC / name
+    if path.parent != STATIC or not path.is_file():
+        return Response(status_code=404)
+    media = "text/css" if name.endswith(".css") else "application/octet-stream"
+    return Response(path.read_bytes(), media_type=media,
+                    headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+
+def render(
+    request: Request, session: Session, template: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """`template` in the asked language, with the page's common parts."""
+    asked = request.query_params.get("lang")
+    lang = i18n.pick(asked or request.cookies.get(i18n.COOKIE))
+    last_push = session.connection().execute(select(func.max(PUSH.c.finished_at))).scalar_one()
+    other = "en" if lang == "es" else "es"
+    switch = request.url.include_query_params(lang=other)
+    answer = templates.TemplateResponse(request, template, status_code=status, context={
+        "lang": lang, "other_lang": other, "switch_url": str(switch.path) + "?" + switch.query,
+        "t": lambda key: i18n.word(key, lang),
+        "money": lambda value: i18n.money(value, lang),
+        "num": lambda value, places=0: i18n.number(value, lang, places),
+        "day": lambda value: i18n.day(value, lang),
+        "last_push": last_push, "css": f"/static/app.css?v={asset_version('app.css')}",
+        "labels": labels, **context,
+    })
+    if asked in i18n.LANGUAGES:
+        answer.set_cookie(i18n.COOKIE, asked, max_age=365 * 24 * 3600, samesite="lax")
+    return answer
+
+
+def problem_page(request: Request, session: Session, error: DomainError) -> HTMLResponse:
+    return render(request, session, "problem.html", status=error.status, error=error)
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview_page(
+    request: Request, session: SessionDep,
+    measure: Annotated[Measure, Query()] = Measure.disbursement,
+) -> HTMLResponse:
+    filters = PageFilters.of(request.query_params)
+    connection = session.connection()
+    years, years_query = overview.by_year(connection, filters)
+    lang = i18n.pick(request.query_params.get("lang") or request.cookies.get(i18n.COOKIE))
+    return render(
+        request, session, "overview.html", filters=filters, measure=measure,
+        measures=overview.MEASURES, years=years, years_query=years_query,
+        panels=overview.panels(connection, filters, measure, lang),
+    )
+
+
+@router.get("/actividades", response_class=HTMLResponse)
+def activities_page(
+    request: Request, session: SessionDep, cursor: str | None = None,
+) -> HTMLResponse:
+    filters = PageFilters.of(request.query_params)
+    try:
+        page = list_activities(session, filters.activity_filter(), limit=PAGE_SIZE,
+                               cursor=cursor or None)
+    except DomainError as error:
+        return problem_page(request, session, error)
+    return render(request, session, "activities.html", filters=filters, page=page,
+                  provinces=_provinces())
+
+
+@router.get("/actividades/{identifier:path}", response_class=HTMLResponse)
+def activity_page(identifier: str, request: Request, session: SessionDep) -> HTMLResponse:
+    try:
+        stored = activities.stored_activity(session, identifier)
+        view = read_view(session, identifier)
+        versions = activities.list_versions(session, identifier)
+        row = activities.live_activity(session, identifier)
+    except DomainError as error:
+        return problem_page(request, session, error)
+    return render(request, session, "activity.html", activity=stored.model, stored=stored,
+                  view=view, versions=versions, findings=row.findings)
+
+
+@router.get("/organizaciones", response_class=HTMLResponse)
+def organisations_page(
+    request: Request, session: SessionDep, q: str | None = None,
+) -> HTMLResponse:
+    found, total = search_registry(session.connection(), q=(q or "").strip() or None,
+                                   limit=200)
+    return render(request, session, "organisations.html", found=found, total=total, q=q or "")
+
+
+@router.get("/organizaciones/{organisation:path}", response_class=HTMLResponse)
+def organisation_page(organisation: str, request: Request, session: SessionDep) -> HTMLResponse:
+    try:
+        entry = named_organisation(session, organisation)
+    except DomainError as error:
+        return problem_page(request, session, error)
+    assert entry.id is not None
+    return render(request, session, "organisation.html",
+                  profile=profile(session.connection(), entry.id))
+
+
+@router.get("/calidad", response_class=HTMLResponse)
+def quality_page(request: Request, session: SessionDep) -> HTMLResponse:
+    connection = session.connection()
+    today = _today()
+    lines = [headline(publisher_quality(connection, p, today=today))
+             for p in publishers(connection)]
+    return render(request, session, "quality.html", lines=lines)
+
+
+@router.get("/calidad/{organisation:path}", response_class=HTMLResponse)
+def publisher_page(organisation: str, request: Request, session: SessionDep) -> HTMLResponse:
+    connection = session.connection()
+    try:
+        publisher = find_publisher(connection, organisation)
+    except DomainError as error:
+        return problem_page(request, session, error)
+    return render(request, session, "publisher.html",
+                  report=publisher_quality(connection, publisher, today=_today()))
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+@cache
+def _provinces() -> list[tuple[str, str]]:
+    return sorted(((row.code, row.name_es.title())
+                   for row in table(Classification.province).rows if len(row.code) == 2),
+                  key=lambda pair: pair[1])
+

@@ -1,0 +1,95 @@
+"""A real dashboard to test in a real browser: iati-ec served by uvicorn on a SQLite file
+loaded with the real USAID Ecuador file and the worked examples through `iati-ec import`,
+and Debian's chromium driven by Playwright. Without chromium the browser tests skip,
+except under CI=true, where they fail."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import sample
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "tests" / "fixtures" / "examples"
+PUBLISHERS = [
+    ("US-GOV-1", "USAID", sample("real/usaid-ec.xml")),
+    ("ES-DAC-2", "AECID", EXAMPLES / "health-grant-esmeraldas.xml"),
+    ("XI-IATI-IADB", "BID", EXAMPLES / "road-loan-development-bank.xml"),
+    ("XM-DAC-41146", "ONU Mujeres", EXAMPLES / "gender-programme-policy-marker.xml"),
+]
+# The flags a headless chromium needs on a closed network, as root in a container.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        reason = "Debian's chromium is not installed (bash .ci/run installs it)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}: under CI=true the browser tests must run")
+        pytest.skip(reason)
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _cli(environment: dict[str, str], *arguments: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "service", *arguments], env=environment,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"iati-ec {' '.join(arguments)}: {done.stderr}{done.stdout}"
+
+
+@pytest.fixture(scope="session")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a running iati-ec holding the real sample data."""
+    folder = tmp_path_factory.mktemp("dashboard")
+    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'iati-ec.db'}",
+                   "PYTHONPATH": str(REPO)}
+    for ref, name, path in PUBLISHERS:
+        _cli(environment, "orgs", "add", "--ref", ref, "--name", name, "--role", "donor")
+        _cli(environment, "import", str(path), "--org", ref)
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail("the server did not start")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def artefacts() -> Path:
+    """Where the browser tests leave their screenshots (ARTIFACTS_DIR, else artifacts/)."""
+    folder = Path(os.environ.get("ARTIFACTS_DIR", REPO / "artifacts")) / "dashboard"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,0 +1,157 @@
+"""The public dashboard in a real browser: every page loads without console errors and
+passes axe-core's WCAG 2.1 A/AA rules, filters change the results, downloads are valid
+files, the language switch works and is remembered; a screenshot of each page is saved."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from lxml import etree
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from iati.artefacts import schema_path
+from tests.web.conftest import CHROMIUM_ARGS, chromium_path
+
+AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+ESMERALDAS = "08"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(accept_downloads=True)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def _visit(page: Page, url: str) -> list[str]:
+    """Open `url`; the console errors and uncaught exceptions it caused."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    answer = page.goto(url)
+    assert answer is not None
+    assert answer.status == 200, url
+    return errors
+
+
+def _axe(page: Page) -> list[dict[str, Any]]:
+    page.add_script_tag(content=AXE)
+    found = page.evaluate(
+        "async () => (await axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target)}))"
+    )
+    return list(found)
+
+
+def _an_activity(dashboard: str) -> str:
+    rows = csv.DictReader(io.StringIO(httpx.get(
+        f"{dashboard}/descargas/actividades.csv", params={"province": ESMERALDAS}).text))
+    return next(rows)["iati_identifier"]
+
+
+def _pages(dashboard: str) -> dict[str, str]:
+    return {
+        "overview": "/", "activities": "/actividades",
+        "activity": f"/actividades/{_an_activity(dashboard)}",
+        "organisations": "/organizaciones", "organisation": "/organizaciones/US-GOV-1",
+        "quality": "/calidad", "publisher": "/calidad/US-GOV-1",
+    }
+
+
+@pytest.mark.parametrize("name", ["overview", "activities", "activity", "organisations",
+                                  "organisation", "quality", "publisher"])
+def test_each_page_loads_cleanly_and_passes_axe(
+    page: Page, dashboard: str, artefacts: Path, name: str
+) -> None:
+    errors = _visit(page, dashboard + _pages(dashboard)[name])
+    assert page.locator("main h1").count() == 1
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.locator("header nav a").count() >= 4
+    assert "Datos actualizados" in page.locator(".freshness").inner_text()
+    page.screenshot(path=str(artefacts / f"{name}.png"), full_page=True)
+    assert errors == []
+    assert _axe(page) == []
+
+
+def test_the_overview_shows_money_by_year_donor_and_province(page: Page, dashboard: str) -> None:
+    _visit(page, dashboard + "/")
+    assert page.locator("#by-year").is_visible()
+    donors = page.locator("section[aria-labelledby=by_donor] tbody th").all_inner_texts()
+    assert "USAID" in donors
+    provinces = page.locator("section[aria-labelledby=by_province] tbody th").all_inner_texts()
+    assert "Esmeraldas" in provinces
+    chart = page.locator("section[aria-labelledby=by_donor] svg[role=img]")
+    assert chart.get_attribute("aria-labelledby") == "by_donor-title"
+    page.select_option("#measure", "commitment")
+    page.click("form.filters button")
+    assert "measure=commitment" in page.url
+    assert "Compromisos" in page.locator("#by_donor").inner_text()
+
+
+def test_filters_change_the_list_and_match_the_download(page: Page, dashboard: str) -> None:
+    _visit(page, dashboard + "/actividades")
+    everything = page.locator("#activity-list tbody tr").count()
+    page.select_option("#province", ESMERALDAS)
+    page.click("form.filters button")
+    rows = page.locator("#activity-list tbody tr")
+    assert 0 < rows.count() < everything
+    shown = {text.split("\n")[-1].strip() for text in
+             rows.locator("td:first-child").all_inner_texts()}
+    with page.expect_download() as waiting:
+        page.click("text=Descargar CSV")
+    download = Path(waiting.value.path())
+    listed = list(csv.DictReader(io.StringIO(download.read_text(encoding="utf-8"))))
+    assert {row["iati_identifier"] for row in listed} == shown
+    page.fill("#q", "zzzznothing")
+    page.click("form.filters button")
+    assert "Ninguna actividad" in page.locator("main").inner_text()
+
+
+def test_the_xml_download_is_a_valid_iati_file(page: Page, dashboard: str) -> None:
+    _visit(page, dashboard + f"/actividades?province={ESMERALDAS}")
+    with page.expect_download() as waiting:
+        page.click("text=Descargar IATI XML")
+    document = etree.parse(str(waiting.value.path()))
+    schema = etree.XMLSchema(etree.parse(str(schema_path("2.03", "activities"))))
+    assert schema.validate(document), schema.error_log
+    assert len(document.getroot().findall("iati-activity")) >= 1
+
+
+def test_the_language_switch_is_remembered(page: Page, dashboard: str) -> None:
+    _visit(page, dashboard + "/")
+    assert page.locator("header nav").inner_text().startswith("Resumen")
+    page.click("header a.lang")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "Overview" in page.locator("header nav").inner_text()
+    assert "US$" in page.locator("#by_donor").locator("..").inner_text()
+    page.click("header nav >> text=Activities")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("main h1").inner_text() == "Activities"
+    page.click("header a.lang")
+    assert page.locator("html").get_attribute("lang") == "es"
+
+
+def test_the_keyboard_reaches_the_skip_link_first(page: Page, dashboard: str) -> None:
+    _visit(page, dashboard + "/actividades")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('href')")
+    assert focused == "#content"
+    assert page.locator("a.skip").is_visible()
