@@ -1,0 +1,330 @@
+"""Pull sync against a real local HTTP server serving the real USAID sample: new, unchanged
+and changed datasets, deletions across several datasets, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from sqlalchemy import Engine
+from sqlmodel import Session, col, func, select
+
+from service.models import Activity, Push, PushScope, SyncSource, SyncStatus
+from service.services.sync import (
+    FetchPolicy,
+    SourcesFile,
+    Syncer,
+    SyncReport,
+    UnknownPublisherError,
+    make_plan,
+    new_client,
+    read_sources,
+)
+from tests.service.sync_server import SourceServer
+from tests.service.test_push_support import (
+    PARSER,
+    USAID,
+    USAID_EC,
+    add_publisher,
+    identifier_of,
+    set_first_transaction,
+    variant,
+)
+
+POLICY = FetchPolicy(
+    connect_timeout=2.0, read_timeout=2.0, retries=2, retry_base=0.01, retry_cap=0.05,
+    max_bytes=50_000_000,
+)
+
+
+@pytest.fixture
+def server() -> Iterator[SourceServer]:
+    serving = SourceServer()
+    yield serving
+    serving.close()
+
+
+def sources_file(tmp_path: Path, text: str) -> SourcesFile:
+    path = tmp_path / "sources.toml"
+    path.write_text(text, encoding="utf-8")
+    return read_sources(path)
+
+
+def publisher_toml(ref: str, *urls: str, complete: bool = True) -> str:
+    listed = ", ".join(f'"{url}"' for url in urls)
+    return (f'[[publisher]]\norg = "{ref}"\ndatasets = [{listed}]\n'
+            f"complete = {str(complete).lower()}\n")
+
+
+def run_sync(engine: Engine, sources: SourcesFile, *, policy: FetchPolicy = POLICY,
+             directory: Path | None = None) -> SyncReport:
+    with new_client(policy, user_agent="iati-ec-test") as client:
+        plan = make_plan(engine, sources, client=client, policy=policy, directory=directory)
+        return Syncer(engine, client, policy, directory=directory, sleep=lambda _: None).run(
+            plan
+        )
+
+
+def usaid(tmp_path: Path, name: str, positions: list[int], **edits: object) -> bytes:
+    """The USAID sample's activities at `positions` (from 1), as a file's bytes."""
+    path = variant(USAID_EC, tmp_path / name, keep=max(positions), **edits)  # type: ignore[arg-type]
+    tree = etree.parse(str(path), PARSER)
+    root = tree.getroot()
+    for position, activity in enumerate(root.findall("iati-activity"), start=1):
+        if position not in positions:
+            root.remove(activity)
+    return bytes(etree.tostring(tree, xml_declaration=True, encoding="utf-8"))
+
+
+def live(engine: Engine) -> set[str]:
+    with Session(engine) as session:
+        return set(session.exec(
+            select(Activity.iati_identifier).where(col(Activity.deleted_at).is_(None))
+        ).all())
+
+
+def pushes(engine: Engine) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(Push)).one()
+
+
+def source_row(engine: Engine, url: str) -> SyncSource:
+    with Session(engine) as session:
+        return session.exec(select(SyncSource).where(SyncSource.url == url)).one()
+
+
+def ids(*positions: int) -> set[str]:
+    return {identifier_of(USAID_EC, position) for position in positions}
+
+
+def test_a_new_dataset_is_pushed_then_304_then_its_changes_and_deletions(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    url = server.serve("/usaid/ec.xml", usaid(tmp_path, "v1.xml", [1, 2, 3, 4, 5]), etag='"v1"',
+                       last_modified="Fri, 27 Nov 2026 10:00:00 GMT")
+    sources = sources_file(tmp_path, publisher_toml(USAID, url))
+
+    first = run_sync(store, sources)
+    [result] = first.sources
+    assert result.status is SyncStatus.pushed
+    assert result.push is not None
+    assert result.push.counts.created == 5
+    assert live(store) == ids(1, 2, 3, 4, 5)
+    row = source_row(store, url)
+    assert (row.etag, row.last_modified, row.push_id) == (
+        '"v1"', "Fri, 27 Nov 2026 10:00:00 GMT", result.push.id
+    )
+
+    again = run_sync(store, sources)
+    assert [r.status for r in again.sources] == [SyncStatus.not_modified]
+    conditional = server.requests_to("/usaid/ec.xml")[-1].headers
+    assert conditional["if-none-match"] == '"v1"'
+    assert conditional["if-modified-since"] == "Fri, 27 Nov 2026 10:00:00 GMT"
+    assert pushes(store) == 1
+
+    changed = usaid(tmp_path, "v2.xml", [1, 2, 3], a2=set_first_transaction("1234.56", None))
+    server.serve("/usaid/ec.xml", changed, etag='"v2"')
+    [third] = run_sync(store, sources).sources
+    assert third.push is not None
+    counts = third.push.counts
+    assert (counts.updated, counts.unchanged, counts.deleted) == (1, 2, 2)
+    assert third.push.scope is PushScope.dataset
+    assert live(store) == ids(1, 2, 3)
+    assert source_row(store, url).status is SyncStatus.pushed
+
+
+def test_the_same_content_without_validators_is_unchanged_and_not_pushed(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    url = server.serve("/plain.xml", usaid(tmp_path, "plain.xml", [1, 2]))
+    sources = sources_file(tmp_path, publisher_toml(USAID, url))
+    run_sync(store, sources)
+    [again] = run_sync(store, sources).sources
+    assert again.status is SyncStatus.unchanged
+    assert "if-none-match" not in server.requests_to("/plain.xml")[-1].headers
+    assert pushes(store) == 1
+
+
+def test_one_dataset_never_deletes_another_datasets_activities(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    a = server.serve("/a.xml", usaid(tmp_path, "a1.xml", [1, 2, 3]))
+    b = server.serve("/b.xml", usaid(tmp_path, "b1.xml", [4, 5]))
+    sources = sources_file(tmp_path, publisher_toml(USAID, a, b))
+    first = run_sync(store, sources)
+    assert [r.push.counts.created for r in first.sources if r.push] == [3, 2]
+    assert live(store) == ids(1, 2, 3, 4, 5)
+
+    # Activity 3 moves from A to B: both change, nothing is deleted.
+    server.serve("/a.xml", usaid(tmp_path, "a2.xml", [1, 2]))
+    server.serve("/b.xml", usaid(tmp_path, "b2.xml", [3, 4, 5]))
+    moved = run_sync(store, sources)
+    assert [r.push.counts.deleted for r in moved.sources if r.push] == [0, 0]
+    assert live(store) == ids(1, 2, 3, 4, 5)
+
+    # Only B changes, dropping 5: 5 goes; A's activities stay although B lacks them.
+    server.serve("/b.xml", usaid(tmp_path, "b3.xml", [3, 4]))
+    dropped = run_sync(store, sources)
+    assert [r.status for r in dropped.sources] == [SyncStatus.unchanged, SyncStatus.pushed]
+    assert live(store) == ids(1, 2, 3, 4)
+
+    # Only A changes, dropping 1.
+    server.serve("/a.xml", usaid(tmp_path, "a3.xml", [2]))
+    run_sync(store, sources)
+    assert live(store) == ids(2, 3, 4)
+
+
+def test_a_publisher_not_declared_complete_keeps_what_disappears(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    url = server.serve("/partial.xml", usaid(tmp_path, "p1.xml", [1, 2]))
+    sources = sources_file(tmp_path, publisher_toml(USAID, url, complete=False))
+    run_sync(store, sources)
+    server.serve("/partial.xml", usaid(tmp_path, "p2.xml", [2]))
+    [result] = run_sync(store, sources).sources
+    assert result.push is not None
+    assert result.push.scope is PushScope.activities
+    assert live(store) == ids(1, 2)
+
+
+def test_a_5xx_is_retried_and_a_permanent_failure_stops_neither_others_nor_keeps_deleting(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    flaky = server.serve("/flaky.xml", usaid(tmp_path, "f.xml", [1, 2]), statuses=[500])
+    broken = server.serve("/broken.xml", usaid(tmp_path, "b.xml", [3]), statuses=[503] * 3)
+    sources = sources_file(tmp_path, publisher_toml(USAID, flaky, broken))
+    report = run_sync(store, sources)
+    retried, failed = report.sources
+    assert retried.status is SyncStatus.pushed
+    assert retried.attempts == 2
+    assert failed.status is SyncStatus.failed
+    assert failed.error == "HTTP 503 (after 3 attempts)"
+    assert report.failed
+    assert USAID in report.held  # one dataset failed: nothing may be deleted
+    row = source_row(store, broken)
+    assert (row.status, row.error, row.consecutive_failures) == (
+        SyncStatus.failed, "HTTP 503 (after 3 attempts)", 1
+    )
+    assert row.push_id is None
+
+    # The flaky dataset shrinks while the other still fails: nothing is deleted.
+    server.serve("/flaky.xml", usaid(tmp_path, "f2.xml", [1]))
+    server.routes["/broken.xml"].statuses = [500] * 3
+    [shrunk, still] = run_sync(store, sources).sources
+    assert shrunk.push is not None
+    assert shrunk.push.counts.deleted == 0
+    assert still.status is SyncStatus.failed
+    assert source_row(store, broken).consecutive_failures == 2
+    assert live(store) == ids(1, 2)
+
+
+def test_429_waits_as_retry_after_says_within_the_cap(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    url = server.serve("/busy.xml", usaid(tmp_path, "busy.xml", [1]), statuses=[429, 429],
+                       retry_after="1")
+    policy = FetchPolicy(retries=2, retry_base=0.0, retry_cap=0.2, read_timeout=2.0)
+    waits: list[float] = []
+    sources = sources_file(tmp_path, publisher_toml(USAID, url))
+    with new_client(policy, user_agent="iati-ec-test") as client:
+        plan = make_plan(store, sources, client=client, policy=policy)
+        report = Syncer(store, client, policy, sleep=waits.append).run(plan)
+    assert report.sources[0].status is SyncStatus.pushed
+    assert waits == [0.2, 0.2]  # Retry-After: 1, capped at 0.2
+
+
+def test_a_slow_source_times_out_and_the_next_is_synced(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    slow = server.serve("/slow.xml", usaid(tmp_path, "s.xml", [1]), delay=1.5)
+    quick = server.serve("/quick.xml", usaid(tmp_path, "q.xml", [2]))
+    policy = FetchPolicy(connect_timeout=1.0, read_timeout=0.3, retries=0)
+    report = run_sync(store, sources_file(tmp_path, publisher_toml(USAID, slow, quick)),
+                      policy=policy)
+    timed_out, synced = report.sources
+    assert timed_out.status is SyncStatus.failed
+    assert timed_out.error is not None
+    assert timed_out.error.startswith("timed out (ReadTimeout)")
+    assert synced.status is SyncStatus.pushed
+    assert live(store) == ids(2)
+
+
+def test_gzip_transfer_and_gzip_files_are_unpacked(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    encoded = server.serve("/encoded.xml", usaid(tmp_path, "e.xml", [1, 2]), gzip=True)
+    packed = server.serve("/packed.xml.gz", gzip.compress(usaid(tmp_path, "p.xml", [3])))
+    report = run_sync(store, sources_file(tmp_path, publisher_toml(USAID, encoded, packed)))
+    assert [r.status for r in report.sources] == [SyncStatus.pushed, SyncStatus.pushed]
+    assert server.requests_to("/encoded.xml")[0].headers["accept-encoding"] == "gzip"
+    assert live(store) == ids(1, 2, 3)
+
+
+def test_an_oversize_file_is_refused_and_leaves_no_temporary_file(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    body = usaid(tmp_path, "big.xml", [1, 2, 3])
+    big = server.serve("/big.xml", body)
+    bomb = server.serve("/bomb.xml.gz", gzip.compress(body))
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    policy = FetchPolicy(max_bytes=len(body) - 1, retries=0)
+    report = run_sync(store, sources_file(tmp_path, publisher_toml(USAID, big, bomb)),
+                      policy=policy, directory=spool)
+    assert [r.error for r in report.sources] == [
+        f"the file is larger than the limit of {len(body) - 1:,} bytes"
+    ] * 2
+    assert list(spool.iterdir()) == []
+    assert live(store) == set()
+
+
+def test_an_unreadable_file_fails_its_push_and_is_tried_again_next_time(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    url = server.serve("/junk.xml", b"this is not XML", etag='"junk"')
+    sources = sources_file(tmp_path, publisher_toml(USAID, url))
+    [failed] = run_sync(store, sources).sources
+    assert failed.status is SyncStatus.failed
+    assert failed.error is not None
+    assert failed.error.startswith("input.not-xml")
+    row = source_row(store, url)
+    assert row.push_id is not None  # the failed push is recorded
+    assert row.etag is None
+    [again] = run_sync(store, sources).sources
+    assert again.status is SyncStatus.failed
+    assert "if-none-match" not in server.requests_to("/junk.xml")[-1].headers
+
+
+def test_redirects_are_followed_but_only_to_http(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    target = server.serve("/current.xml", usaid(tmp_path, "c.xml", [1]))
+    moved = server.serve("/moved.xml", b"", location=target)
+    elsewhere = server.serve("/ftp.xml", b"", location="ftp://127.0.0.1/file.xml")
+    report = run_sync(store, sources_file(tmp_path, publisher_toml(USAID, moved, elsewhere)))
+    followed, refused = report.sources
+    assert followed.status is SyncStatus.pushed
+    assert refused.error is not None
+    assert refused.error.startswith("not an http(s) URL")
+
+
+def test_an_unregistered_publisher_is_an_error_saying_what_to_do(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    sources = sources_file(tmp_path, publisher_toml("XM-DAC-0000", server.base + "/x.xml"))
+    with pytest.raises(UnknownPublisherError, match="iati-ec orgs add --ref XM-DAC-0000"):
+        run_sync(store, sources)
