@@ -22,6 +22,7 @@ from service.api.routes import (
     organisations,
     publish,
     pushes,
+    sync,
     validation,
     webhooks,
 )
@@ -75,6 +76,7 @@ def create_app(*, deliver_webhooks: bool | None = None) -> FastAPI:
     app.include_router(changes.router)
     app.include_router(mappings.router)
     app.include_router(webhooks.router)
+    app.include_router(sync.router)
     app.include_router(publish.router)
     errors.install(app)
     return app

@@ -4,18 +4,21 @@ and changed datasets, deletions across several datasets, on SQLite and PostgreSQ
 from __future__ import annotations
 
 import gzip
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from lxml import etree
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
-from service.models import Activity, Push, PushScope, SyncSource, SyncStatus
+from service.models import Activity, KeyScope, Push, PushScope, SyncSource, SyncStatus
 from service.services.sync import (
     FetchPolicy,
     SourcesFile,
+    SourcesFileError,
     Syncer,
     SyncReport,
     UnknownPublisherError,
@@ -24,6 +27,7 @@ from service.services.sync import (
     read_sources,
 )
 from tests.service.sync_server import SourceServer
+from tests.service.test_push_api import Api, new_key
 from tests.service.test_push_support import (
     PARSER,
     USAID,
@@ -328,3 +332,132 @@ def test_an_unregistered_publisher_is_an_error_saying_what_to_do(
     sources = sources_file(tmp_path, publisher_toml("XM-DAC-0000", server.base + "/x.xml"))
     with pytest.raises(UnknownPublisherError, match="iati-ec orgs add --ref XM-DAC-0000"):
         run_sync(store, sources)
+
+
+def _package(name: str, urls: list[str], *, organisation: dict[str, str],
+             extras: dict[str, str] | None = None) -> dict[str, object]:
+    """A package as the IATI Registry's package_search gives it (the fields sync reads)."""
+    return {
+        "name": name, "organization": organisation,
+        "extras": [{"key": key, "value": value} for key, value in (extras or {}).items()],
+        "resources": [{"url": url, "format": "IATI-XML"} for url in urls],
+    }
+
+
+def test_a_ckan_listing_is_paged_through_and_its_publishers_synced(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    a = server.serve("/files/a.xml", usaid(tmp_path, "a.xml", [1]))
+    b = server.serve("/files/b.xml", usaid(tmp_path, "b.xml", [2]))
+    c = server.serve("/files/c.xml", usaid(tmp_path, "c.xml", [3]))
+    packages = [
+        _package("usaid-a", [a], organisation={"name": "usaid"},
+                 extras={"publisher_iati_id": USAID, "filetype": "activity"}),
+        _package("usaid-org", [server.base + "/files/org.xml"], organisation={"name": "usaid"},
+                 extras={"publisher_iati_id": USAID, "filetype": "organisation"}),
+        _package("usaid-b", [b], organisation={"name": "usaid", "publisher_iati_id": USAID}),
+        _package("wb-sv", [server.base + "/files/wb.xml"], organisation={"name": "worldbank"},
+                 extras={"publisher_iati_id": "44000"}),
+        _package("mission-c", [c], organisation={"name": "usaid-mission"}),
+    ]
+
+    def package_search(query: dict[str, list[str]]) -> bytes:
+        start, rows = int(query["start"][0]), int(query["rows"][0])
+        result = {"count": len(packages), "results": packages[start:start + rows]}
+        return json.dumps({"success": True, "result": result}).encode()
+
+    server.serve("/api/3/action/package_search", package_search)
+    sources = sources_file(tmp_path, (
+        f'[[ckan]]\nurl = "{server.base}/?fq=organization:usaid"\nrows = 2\n'
+        'publishers = { usaid-mission = "US-GOV-1" }\n'
+    ))
+    report = run_sync(store, sources)
+    pages = [r.path for r in server.requests_to("/api/3/action/package_search")]
+    assert [parse_qs(urlsplit(p).query)["start"] for p in pages] == [["0"], ["2"], ["4"]]
+    assert all(parse_qs(urlsplit(p).query)["fq"] == ["organization:usaid"] for p in pages)
+    assert [(r.url, r.status) for r in report.sources] == [
+        (a, SyncStatus.pushed), (b, SyncStatus.pushed), (c, SyncStatus.pushed)
+    ]
+    assert live(store) == ids(1, 2, 3)
+    assert report.notes == [
+        "publisher 44000 (1 datasets) is not registered; add it with "
+        "`iati-ec orgs add --ref 44000` to sync it"
+    ]
+    assert source_row(store, a).dataset == "usaid-a"
+    assert not server.requests_to("/files/org.xml")
+
+
+def test_a_failed_listing_holds_back_every_deletion(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    url = server.serve("/own.xml", usaid(tmp_path, "own1.xml", [1, 2]))
+    server.serve("/api/3/action/package_search", b"{}", statuses=[500] * 3)
+    toml = publisher_toml(USAID, url) + f'\n[[ckan]]\nurl = "{server.base}"\n'
+    sources = sources_file(tmp_path, toml)
+    first = run_sync(store, sources)
+    assert first.listing_errors == [
+        f"{server.base}/api/3/action/package_search: HTTP 500 (after 3 attempts)"
+    ]
+    assert first.failed
+    server.serve("/own.xml", usaid(tmp_path, "own2.xml", [2]))
+    server.routes["/api/3/action/package_search"].statuses = [500] * 3
+    second = run_sync(store, sources)
+    assert second.held == {USAID: "a CKAN listing failed"}
+    assert live(store) == ids(1, 2)
+
+
+def test_sources_files_in_json_and_saved_package_search_answers(tmp_path: Path) -> None:
+    path = tmp_path / "sources.json"
+    path.write_text(json.dumps({"publisher": [
+        {"org": USAID, "datasets": ["https://example.org/a.xml"], "complete": False}
+    ]}))
+    [publisher] = read_sources(path).publishers
+    assert (publisher.ref, publisher.complete) == (USAID, False)
+    saved = tmp_path / "registry.json"
+    saved.write_text(json.dumps({"success": True, "result": {"count": 1, "results": [
+        _package("usaid-a", ["https://example.org/a.xml"], organisation={"name": "usaid"},
+                 extras={"publisher_iati_id": USAID}),
+    ]}}))
+    assert read_sources(saved).packages[0]["name"] == "usaid-a"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("not = [valid", "neither valid TOML nor JSON"),
+    ('[[publisher]]\norg = "X"\ndatasets = ["file:///etc/passwd"]\n', "is not an http(s) URL"),
+    ('[[publisher]]\ndatasets = ["https://example.org/a.xml"]\n', "needs org ="),
+    ('[[publisher]]\norg = "X"\ndatasets = []\n', "datasets must be a list of URLs"),
+    ('[[ckan]]\nurl = "https://example.org"\nrows = 5000\n', "rows must be"),
+    ('[[dataset]]\nurl = "https://example.org"\n', "unknown keys ['dataset']"),
+    ("", "names no [[publisher]] and no [[ckan]]"),
+])
+def test_an_unusable_sources_file_says_what_to_fix(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(SourcesFileError) as raised:
+        sources_file(tmp_path, text)
+    assert message in raised.value.message
+
+
+def test_admins_see_each_sources_state_over_http(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    good = server.serve("/good.xml", usaid(tmp_path, "g.xml", [1]), etag='"g1"')
+    bad = server.serve("/bad.xml", b"", statuses=[404])
+    run_sync(store, sources_file(tmp_path, publisher_toml(USAID, good, bad)))
+    api = Api(store)
+    admin = new_key(store, USAID, KeyScope.admin)
+    answer = api.request("GET", "/api/v1/sync/sources", key=admin)
+    assert answer.status_code == 200, answer.text
+    shown = {source["url"]: source for source in answer.json()}
+    assert shown[good]["status"] == "pushed"
+    assert shown[good]["etag"] == '"g1"'
+    assert shown[good]["organisation"] == "USAID"
+    assert (shown[bad]["status"], shown[bad]["error"]) == ("failed", "HTTP 404")
+    failing = api.request("GET", "/api/v1/sync/sources", key=admin, params={"status": "failed"})
+    assert [source["url"] for source in failing.json()] == [bad]
+    publisher = new_key(store, USAID, KeyScope.publish)
+    refused = api.request("GET", "/api/v1/sync/sources", key=publisher)
+    assert (refused.status_code, refused.json()["code"]) == (403, "auth.insufficient-scope")

@@ -28,6 +28,7 @@ class SyncSourcePublic(BaseModel):
     """A source as `GET /api/v1/sync/sources` and `iati-ec sync --dry-run` show it."""
 
     url: str
+    organisation_id: int
     organisation: str
     dataset: str | None
     status: SyncStatus | None
@@ -119,15 +120,16 @@ def held_identifiers(session: Session, push_id: str | None) -> frozenset[str] | 
     return frozenset(identifier for identifier in rows if identifier)
 
 
-def list_sources(session: Session, *, organisation_id: int | None = None
+def list_sources(session: Session, *, status: SyncStatus | None = None
                  ) -> list[SyncSourcePublic]:
-    """Every remembered source (of one organisation if given), by organisation and URL."""
+    """Every remembered source (with the last status `status` if given), by organisation
+    name and URL."""
     statement = select(SyncSource, Organisation.name).join(
         Organisation, col(Organisation.id) == SyncSource.organisation_id
     ).order_by(col(Organisation.name), col(SyncSource.url))
-    if organisation_id is not None:
-        statement = statement.where(SyncSource.organisation_id == organisation_id)
+    if status is not None:
+        statement = statement.where(SyncSource.status == status)
     return [
-        SyncSourcePublic(organisation=name, **source.model_dump(exclude={"organisation_id"}))
+        SyncSourcePublic(organisation=name, **source.model_dump())
         for source, name in session.exec(statement).all()
     ]
