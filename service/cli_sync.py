@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from service.models import SyncSource
 from service.services.sync import (
     FetchPolicy,
     Plan,
@@ -39,8 +40,14 @@ def sync(
     sources file or a publisher in it is unusable.
     """
     from service.config import get_settings
-    from service.db import get_engine, upgrade_database
-    from service.services.sync import Syncer, make_plan, new_client, read_sources
+    from service.db import get_engine, session_scope, upgrade_database
+    from service.services.sync import (
+        Syncer,
+        make_plan,
+        new_client,
+        read_sources,
+        stored_sources,
+    )
 
     settings = get_settings()
     try:
@@ -67,7 +74,9 @@ def sync(
         if only is not None and not plan.targets:
             _fail(f"{sources} names no registered publisher {only}")
         if dry_run:
-            _print_plan(plan)
+            with session_scope(engine) as session:
+                urls = [d.url for target in plan.targets for d in target.datasets]
+                _print_plan(plan, stored_sources(session, urls))
             raise typer.Exit(1 if plan.listing_errors else 0)
         with _progress(sum(len(t.datasets) for t in plan.targets)) as advance:
             report = Syncer(engine, client, policy, directory=settings.spool_directory,
@@ -130,16 +139,22 @@ def _print_report(report: SyncReport) -> None:
               f"{report.rejected} activities rejected", highlight=False)
 
 
-def _print_plan(plan: Plan) -> None:
+def _print_plan(plan: Plan, stored: dict[str, SyncSource]) -> None:
     out = Console() if Console().is_terminal else Console(width=240)
-    table = Table("publisher", "dataset", "source", "complete", box=box.SIMPLE,
+    table = Table("publisher", "dataset", "source", "complete", "last sync", box=box.SIMPLE,
                   show_edge=False)
     for target in plan.targets:
         for dataset in target.datasets:
             table.add_row(target.ref, dataset.name or "", dataset.url,
-                          "yes" if target.complete else "no")
+                          "yes" if target.complete else "no", _last(stored.get(dataset.url)))
     out.print(table)
     for error in plan.listing_errors:
         out.print(f"listing failed: {error}", highlight=False, soft_wrap=True)
     for note in plan.notes:
         out.print(f"note: {note}", highlight=False, soft_wrap=True)
+
+
+def _last(source: SyncSource | None) -> str:
+    if source is None or source.status is None or source.checked_at is None:
+        return "never"
+    return f"{source.status.value} {source.checked_at:%Y-%m-%d %H:%M} UTC"

@@ -461,3 +461,30 @@ def test_admins_see_each_sources_state_over_http(
     publisher = new_key(store, USAID, KeyScope.publish)
     refused = api.request("GET", "/api/v1/sync/sources", key=publisher)
     assert (refused.status_code, refused.json()["code"]) == (403, "auth.insufficient-scope")
+
+
+def test_a_dataset_dropped_from_the_sources_loses_its_activities_until_added_back(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    a = server.serve("/a.xml", usaid(tmp_path, "a1.xml", [1, 2]), etag='"a1"')
+    b = server.serve("/b.xml", usaid(tmp_path, "b1.xml", [3]), etag='"b1"')
+    run_sync(store, sources_file(tmp_path, publisher_toml(USAID, a, b)))
+    server.serve("/a.xml", usaid(tmp_path, "a2.xml", [1, 2], a1=set_first_transaction("7", None)),
+                 etag='"a2"')
+    run_sync(store, sources_file(tmp_path, publisher_toml(USAID, a)))
+    assert live(store) == ids(1, 2)
+    # B is listed again, unchanged on its server: pushed whole, not taken as not modified.
+    [_, back] = run_sync(store, sources_file(tmp_path, publisher_toml(USAID, a, b))).sources
+    assert back.push is not None
+    assert back.push.activities[0].outcome == "created"  # restored, as a push reports it
+    assert live(store) == ids(1, 2, 3)
+
+
+def test_a_dataset_url_has_one_publisher(store: Engine, tmp_path: Path) -> None:
+    add_publisher(store, USAID)
+    add_publisher(store, "GB-GOV-1", name="FCDO")
+    url = "https://example.org/shared.xml"
+    text = publisher_toml(USAID, url) + publisher_toml("GB-GOV-1", url)
+    with pytest.raises(SourcesFileError, match="listed for both US-GOV-1 and GB-GOV-1"):
+        run_sync(store, sources_file(tmp_path, text))

@@ -64,6 +64,9 @@ def test_sync_pushes_then_finds_nothing_modified(
     again = _iati_ec(database, "sync", sources)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "not-modified" in again.stdout
+    planned = _iati_ec(database, "sync", sources, "--dry-run")
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "not-modified 20" in planned.stdout  # the last sync's status and time
 
 
 def test_sync_exits_1_when_a_source_fails_and_still_syncs_the_others(

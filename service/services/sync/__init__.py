@@ -4,7 +4,7 @@ from service.services.sync.fetch import FetchError, FetchPolicy, Validators, fet
 from service.services.sync.plan import Plan, Target, UnknownPublisherError, make_plan
 from service.services.sync.run import SourceResult, Syncer, SyncReport
 from service.services.sync.sources import SourcesFile, SourcesFileError, read_sources
-from service.services.sync.state import SyncSourcePublic, list_sources
+from service.services.sync.state import SyncSourcePublic, list_sources, stored_sources
 
 __all__ = [
     "FetchError",
@@ -24,4 +24,5 @@ __all__ = [
     "make_plan",
     "new_client",
     "read_sources",
+    "stored_sources",
 ]

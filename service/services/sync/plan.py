@@ -87,7 +87,21 @@ def make_plan(
             refs = frozenset(refs_of(session, [organisation.id])[organisation.id])
             _merge(targets, declared, Publisher(organisation_id=organisation.id, refs=refs))
     plan.targets = list(targets.values())
+    _check_unshared(plan.targets)
     return plan
+
+
+def _check_unshared(targets: list[Target]) -> None:
+    """A dataset URL belongs to one publisher: two would push it turn about."""
+    owners: dict[str, str] = {}
+    for target in targets:
+        for dataset in target.datasets:
+            owner = owners.setdefault(dataset.url, target.ref)
+            if owner != target.ref:
+                raise SourcesFileError(
+                    f"{dataset.url} is listed for both {owner} and {target.ref}; "
+                    "a dataset has one publisher"
+                )
 
 
 def _merge(targets: dict[int, Target], declared: PublisherSources, publisher: Publisher) -> None:

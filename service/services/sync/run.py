@@ -34,6 +34,7 @@ from service.services.sync.state import (
     forget_validators,
     held_identifiers,
     remember,
+    retire_others,
     stored_sources,
 )
 
@@ -121,6 +122,9 @@ class Syncer:
             result = self._push(target, dataset, fetched, keep=keep)
             if result.status is SyncStatus.failed:
                 hold = hold or f"{result.url} failed"
+            elif keep is not None:
+                retire_others(self.engine, target.publisher.organisation_id,
+                              (d.url for d in target.datasets))
             results.append(self._done(result))
         if target.complete and hold is not None and changed:
             report.held[target.ref] = hold

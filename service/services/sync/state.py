@@ -102,6 +102,19 @@ def forget_validators(engine: Engine, url: str) -> None:
             session.add(source)
 
 
+def retire_others(engine: Engine, organisation_id: int, urls: Iterable[str]) -> None:
+    """Forget the validators of the organisation's sources other than `urls` (dropped from
+    its datasets, their activities just deleted), so that a source added back is pushed
+    whole rather than found not modified."""
+    current = list(urls)
+    with session_scope(engine, write=True) as session:
+        for source in session.exec(select(SyncSource).where(
+            SyncSource.organisation_id == organisation_id, col(SyncSource.url).not_in(current)
+        )).all():
+            source.etag = source.last_modified = source.sha256 = None
+            session.add(source)
+
+
 def held_identifiers(session: Session, push_id: str | None) -> frozenset[str] | None:
     """The activities the file of push `push_id` held (whatever became of each); None if
     that push did not complete, so that what the file held is not known."""
