@@ -488,3 +488,13 @@ def test_a_dataset_url_has_one_publisher(store: Engine, tmp_path: Path) -> None:
     text = publisher_toml(USAID, url) + publisher_toml("GB-GOV-1", url)
     with pytest.raises(SourcesFileError, match="listed for both US-GOV-1 and GB-GOV-1"):
         run_sync(store, sources_file(tmp_path, text))
+
+
+def test_the_readmes_sources_file_is_one(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Pull sync", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    declared = sources_file(tmp_path, example)
+    assert [p.ref for p in declared.publishers] == [USAID]
+    [listing] = declared.listings
+    assert (listing.rows, listing.publishers) == (1000, {"usaid": USAID})

@@ -140,6 +140,8 @@ def _attempt(
         raise _RetryableError(f"timed out ({type(error).__name__})") from None
     except httpx.TransportError as error:
         raise _RetryableError(f"connection failed ({type(error).__name__}: {error})") from None
+    except (httpx.HTTPError, httpx.InvalidURL) as error:  # e.g. a malformed redirect
+        raise FetchError(f"{type(error).__name__}: {error}") from None
     return Fetched(_unpacked(received, policy, directory), kept, attempt)
 
 
