@@ -101,18 +101,32 @@ class Syncer:
 
     def _publisher(self, target: Target, hold: str | None, report: SyncReport
                    ) -> list[SourceResult]:
+        """Download every dataset of `target`, then push the changed ones."""
         with session_scope(self.engine) as session:
             stored = stored_sources(session, (d.url for d in target.datasets))
         results: list[SourceResult] = []
         changed: list[tuple[Dataset, Fetched]] = []
-        for dataset in target.datasets:
-            result, fetched = self._download(target, dataset, stored.get(dataset.url))
-            if fetched is not None:
-                changed.append((dataset, fetched))
-            else:
-                results.append(self._done(result))
-        failure = next((r for r in results if r.status is SyncStatus.failed), None)
-        hold = hold or (f"{failure.url} failed" if failure else None)
+        try:
+            for dataset in target.datasets:
+                result, fetched = self._download(target, dataset, stored.get(dataset.url))
+                if fetched is not None:
+                    changed.append((dataset, fetched))
+                else:
+                    results.append(self._done(result))
+            failure = next((r for r in results if r.status is SyncStatus.failed), None)
+            hold = hold or (f"{failure.url} failed" if failure else None)
+            results.extend(self._push_all(target, changed, hold, report))
+        finally:  # interrupted or not, no downloaded file stays behind
+            for _, fetched in changed:
+                if fetched.file is not None:
+                    fetched.file.discard()
+        order = {dataset.url: index for index, dataset in enumerate(target.datasets)}
+        return sorted(results, key=lambda result: order[result.url])
+
+    def _push_all(self, target: Target, changed: list[tuple[Dataset, Fetched]],
+                  hold: str | None, report: SyncReport) -> list[SourceResult]:
+        """Push the changed datasets, the last one deleting if nothing holds it back."""
+        results: list[SourceResult] = []
         for index, (dataset, fetched) in enumerate(changed):
             keep = None
             if target.complete and index == len(changed) - 1 and hold is None:
@@ -128,8 +142,7 @@ class Syncer:
             results.append(self._done(result))
         if target.complete and hold is not None and changed:
             report.held[target.ref] = hold
-        order = {dataset.url: index for index, dataset in enumerate(target.datasets)}
-        return sorted(results, key=lambda result: order[result.url])
+        return results
 
     def _done(self, result: SourceResult) -> SourceResult:
         if self.on_result is not None:
