@@ -23,6 +23,7 @@ from service.api.routes import (
     publish,
     publishers,
     pushes,
+    sync,
     validation,
     webhooks,
 )
@@ -77,6 +78,7 @@ def create_app(*, deliver_webhooks: bool | None = None) -> FastAPI:
     app.include_router(changes.router)
     app.include_router(mappings.router)
     app.include_router(webhooks.router)
+    app.include_router(sync.router)
     app.include_router(publish.router)
     app.include_router(publishers.router)
     app.include_router(pages.router)

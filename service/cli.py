@@ -1,4 +1,4 @@
-"""The `iati-ec` command line: serve, validate, convert, import, remap, admin commands."""
+"""The `iati-ec` command line: serve, validate, convert, import, sync, remap, admin commands."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from service.cli_db import db_app
 from service.cli_import import import_file
 from service.cli_registry import keys_app, orgs_app
 from service.cli_remap import remap
+from service.cli_sync import sync
 from service.cli_webhooks import webhooks_app
 from service.reporting import validate_as_json, validate_for_people
 
@@ -43,6 +44,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(webhooks_app, name="webhooks")
 app.command(name="import")(import_file)
 app.command(name="remap")(remap)
+app.command(name="sync")(sync)
 err = Console(stderr=True)
 PROGRESS_THRESHOLD = 5_000_000  # bytes; smaller files finish before a bar would help
 

@@ -67,6 +67,28 @@ class Settings(BaseSettings):
     webhook_batch: int = Field(
         default=100, ge=1, description="Events delivered to one webhook per dispatcher pass."
     )
+    sync_connect_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long `iati-ec sync` waits to connect to a source."
+    )
+    sync_read_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="How long a source may stay silent mid-download."
+    )
+    sync_download_seconds: float = Field(
+        default=1800.0, gt=0,
+        description="The longest one download may take in all, however steadily it trickles.",
+    )
+    sync_retries: int = Field(
+        default=3, ge=0,
+        description="Retries of a source after a connection error, time-out, 5xx or 429.",
+    )
+    sync_retry_base_seconds: float = Field(
+        default=2.0, ge=0, description="The wait before a source's first retry; doubled each time."
+    )
+    sync_retry_cap_seconds: float = Field(
+        default=120.0, ge=0,
+        description="The longest wait between retries, a server's Retry-After included.",
+    )
+    sync_max_redirects: int = Field(default=5, ge=0, description="Redirects followed per request.")
 
 
 @cache

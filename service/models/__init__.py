@@ -26,6 +26,7 @@ from service.models.registry import (
     OrganisationRole,
 )
 from service.models.results import Indicator, IndicatorPeriod, Result
+from service.models.sync import SyncSource, SyncStatus
 from service.models.types import ExactDecimal, JSONDocument, UtcDateTime, as_utc, utcnow
 from service.models.webhooks import DeliveryOutcome, Webhook, WebhookDelivery, WebhookEvent
 
@@ -85,6 +86,8 @@ __all__ = [
     "RecipientRegion",
     "Result",
     "Sector",
+    "SyncSource",
+    "SyncStatus",
     "Transaction",
     "UtcDateTime",
     "Webhook",

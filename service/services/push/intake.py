@@ -58,7 +58,7 @@ class ReceivedFile:
             self.path.unlink(missing_ok=True)
 
 
-class _Sink:
+class Spool:
     """The temporary file being written, with its running digest and the size limit."""
 
     def __init__(self, directory: Path | None, max_bytes: int) -> None:
@@ -93,7 +93,7 @@ async def receive(
 ) -> ReceivedFile:
     """Stream `chunks` (a request body) to a temporary file; the caller `discard`s it."""
     boundary = multipart_boundary(content_type)
-    sink = _Sink(directory, max_bytes)
+    sink = Spool(directory, max_bytes)
     try:
         if boundary is None:
             async for chunk in chunks:

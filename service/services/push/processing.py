@@ -56,11 +56,16 @@ class Publisher:
 
 @dataclass(frozen=True, slots=True)
 class PushOptions:
-    """How to push: `mode`, `scope`, and for PUT the one identifier the file must hold."""
+    """How to push: `mode`, `scope`, and for PUT the one identifier the file must hold.
+
+    With ``dataset`` scope, `keep` names activities not to delete although the file lacks
+    them: those of the publisher's other datasets (a pull sync reads several).
+    """
 
     mode: PushMode = PushMode.default
     scope: PushScope = PushScope.activities
     only: str | None = None
+    keep: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -300,7 +305,7 @@ class PushRun:
             self.progress(self.pushed.bytes_read)
 
     def _absent(self, session: Session | None = None) -> list[int]:
-        """The publisher's live activities that the file did not name."""
+        """The publisher's live activities that the file did not name (nor `keep`)."""
         statement = select(Activity.id, Activity.iati_identifier).where(
             Activity.organisation_id == self.publisher.organisation_id,
             col(Activity.deleted_at).is_(None),
@@ -310,7 +315,8 @@ class PushRun:
         else:
             with session_scope(self.engine) as reading:
                 rows = reading.exec(statement).all()
-        return [key for key, identifier in rows if identifier not in self.seen and key]
+        kept = self.seen | self.options.keep
+        return [key for key, identifier in rows if identifier not in kept and key]
 
     def _delete(self, session: Session, activity_id: int) -> None:
         locked = session.exec(

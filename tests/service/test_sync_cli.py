@@ -1,0 +1,110 @@
+"""`iati-ec sync` in a real process against a real local HTTP server: its output and exit
+status, as an operator (or cron) sees them. Each test has its own SQLite file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.service.sync_server import SourceServer
+from tests.service.test_push_support import USAID, USAID_EC, variant
+
+QUICK = {
+    "IATI_EC_SYNC_RETRIES": "1", "IATI_EC_SYNC_RETRY_BASE_SECONDS": "0",
+    "IATI_EC_SYNC_READ_TIMEOUT_SECONDS": "5",
+}
+
+
+@pytest.fixture
+def server() -> Iterator[SourceServer]:
+    serving = SourceServer()
+    yield serving
+    serving.close()
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'sync.db'}"
+    added = _iati_ec(url, "orgs", "add", "--ref", USAID, "--name", "USAID", "--role", "donor")
+    assert added.returncode == 0, added.stdout + added.stderr
+    return url
+
+
+def _iati_ec(database: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, **QUICK, "DATABASE_URL": database}
+    return subprocess.run(
+        [sys.executable, "-m", "service", *arguments],
+        env=environment, capture_output=True, text=True, check=False, timeout=300,
+    )
+
+
+def _sources(tmp_path: Path, ref: str, *urls: str) -> str:
+    path = tmp_path / "sources.toml"
+    listed = ", ".join(f'"{url}"' for url in urls)
+    path.write_text(f'[[publisher]]\norg = "{ref}"\ndatasets = [{listed}]\n', encoding="utf-8")
+    return str(path)
+
+
+def test_sync_pushes_then_finds_nothing_modified(
+    database: str, server: SourceServer, tmp_path: Path
+) -> None:
+    body = variant(USAID_EC, tmp_path / "three.xml", keep=3).read_bytes()
+    url = server.serve("/usaid.xml", body, etag='"one"')
+    sources = _sources(tmp_path, USAID, url)
+    done = _iati_ec(database, "sync", sources)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{USAID} {url}: pushed " in done.stderr
+    assert "3 created" in done.stdout
+    assert "1 sources: 0 failed, 0 activities rejected" in done.stdout
+    again = _iati_ec(database, "sync", sources)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "not-modified" in again.stdout
+    planned = _iati_ec(database, "sync", sources, "--dry-run")
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "not-modified 20" in planned.stdout  # the last sync's status and time
+
+
+def test_sync_exits_1_when_a_source_fails_and_still_syncs_the_others(
+    database: str, server: SourceServer, tmp_path: Path
+) -> None:
+    good = server.serve("/good.xml", variant(USAID_EC, tmp_path / "g.xml", keep=2).read_bytes())
+    bad = server.serve("/bad.xml", b"", statuses=[500] * 2)
+    done = _iati_ec(database, "sync", _sources(tmp_path, USAID, bad, good))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "failed: HTTP 500 (after 2 attempts)" in done.stdout
+    assert "2 created" in done.stdout
+    assert f"{USAID}: no activity deleted, because {bad} failed" in done.stdout
+
+
+def test_sync_exits_2_on_an_unusable_sources_file_or_publisher(
+    database: str, server: SourceServer, tmp_path: Path
+) -> None:
+    unknown = _iati_ec(database, "sync", _sources(tmp_path, "XM-DAC-1", server.base + "/x"))
+    assert unknown.returncode == 2
+    assert "no organisation XM-DAC-1; register it with `iati-ec orgs add" in unknown.stderr
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[publisher]\n")
+    assert _iati_ec(database, "sync", str(broken)).returncode == 2
+    missing = _iati_ec(database, "sync", str(tmp_path / "absent.toml"))
+    assert missing.returncode == 2
+    assert "cannot read" in missing.stderr
+    other = _iati_ec(database, "sync", _sources(tmp_path, USAID, server.base + "/x"),
+                     "--only", "GB-GOV-1")
+    assert other.returncode == 2
+    assert "names no registered publisher GB-GOV-1" in other.stderr
+    assert not server.requests
+
+
+def test_a_dry_run_lists_the_datasets_and_downloads_nothing(
+    database: str, server: SourceServer, tmp_path: Path
+) -> None:
+    url = server.serve("/usaid.xml", b"<never-read/>")
+    done = _iati_ec(database, "sync", _sources(tmp_path, USAID, url), "--dry-run")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert url in done.stdout
+    assert not server.requests
