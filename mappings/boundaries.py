@@ -21,7 +21,7 @@ import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -110,21 +110,40 @@ def locate(latitude: Decimal, longitude: Decimal) -> Placement | None:
     return nearest
 
 
-@cache
+def parse_pos(pos: str) -> tuple[Decimal, Decimal] | None:
+    """(latitude, longitude) of an IATI ``pos`` ("latitude longitude", decimal degrees), or
+    None when it is not two numbers in range."""
+    parts = pos.split()
+    if len(parts) != 2:
+        return None
+    try:
+        latitude, longitude = Decimal(parts[0]), Decimal(parts[1])
+    except InvalidOperation:
+        return None
+    if not (latitude.is_finite() and longitude.is_finite()):
+        return None
+    return (latitude, longitude) if abs(latitude) <= 90 and abs(longitude) <= 180 else None
+
+
 def province_paths(width: int, height: int) -> dict[str, str]:
     """SVG path data of each province, by code, fitted into `viewbox(width, height)`.
 
     Draw them with `fill-rule="evenodd"` (a hole is a ring of its own)."""
+    return dict(_paths(width, height))
+
+
+@cache
+def _paths(width: int, height: int) -> tuple[tuple[str, str], ...]:
     project = _projection(width, height)
-    paths: dict[str, str] = {}
+    paths = []
     for province in boundaries().provinces:
         parts = []
         for polygon in province.polygons:
             for ring in polygon:
                 points = [project(lon, lat, province.code) for lon, lat in ring[:-1]]
                 parts.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in points) + "Z")
-        paths[province.code] = "".join(parts)
-    return paths
+        paths.append((province.code, "".join(parts)))
+    return tuple(paths)
 
 
 def viewbox(width: int, height: int) -> str:

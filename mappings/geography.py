@@ -46,7 +46,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from functools import cache
 from types import MappingProxyType
@@ -385,26 +385,12 @@ def point_findings(locations: Sequence[Location]) -> tuple[Finding, ...]:
                 "decimal degrees (latitude -90 to 90, longitude -180 to 180); it is not used.",
                 f"location[{index}]/point/pos")
         for index, location in enumerate(locations, start=1)
-        if _pos(location) and _coordinates(_pos(location)) is None
+        if _pos(location) and boundaries.parse_pos(_pos(location)) is None
     )
 
 
 def _pos(location: Location) -> str:
     return (location.point.pos.text or "").strip() if location.point and location.point.pos else ""
-
-
-def _coordinates(pos: str) -> tuple[Decimal, Decimal] | None:
-    """(latitude, longitude) of a ``pos``, or None when it is not two numbers in range."""
-    parts = pos.split()
-    if len(parts) != 2:
-        return None
-    try:
-        latitude, longitude = Decimal(parts[0]), Decimal(parts[1])
-    except InvalidOperation:
-        return None
-    if not (latitude.is_finite() and longitude.is_finite()):
-        return None
-    return (latitude, longitude) if abs(latitude) <= 90 and abs(longitude) <= 180 else None
 
 
 def _pointed(location: Location) -> tuple[_Place | None, str | None]:
@@ -418,7 +404,7 @@ def _pointed(location: Location) -> tuple[_Place | None, str | None]:
     if _country_wide(location):
         return None, (f"coordinates {pos} not used: the location names only the country, "
                       "so its point stands for the country, not a province")
-    coordinates = _coordinates(pos)
+    coordinates = boundaries.parse_pos(pos)
     if coordinates is None:
         return None, f"coordinates {pos!r} not used: not \"latitude longitude\" in range"
     found = boundaries.boundaries()

@@ -18,6 +18,7 @@ from mappings.boundaries import (
     boundaries,
     galapagos_inset,
     locate,
+    parse_pos,
     province_at,
     province_paths,
     viewbox,
@@ -188,3 +189,15 @@ def test_the_map_draws_every_province_inside_the_viewbox(width: int, height: int
     mainland_x = [float(n) for code, d in paths.items() if code != GALAPAGOS
                   for n in re.findall(r"\d+\.\d", d)[0::2]]
     assert max(frame[0], frame[2]) < min(mainland_x)  # the inset sits west of the coast
+
+
+@pytest.mark.parametrize(("pos", "expected"), [
+    ("-0.18 -78.47", (Decimal("-0.18"), Decimal("-78.47"))),
+    ("  0.96\t-79.65 ", (Decimal("0.96"), Decimal("-79.65"))),
+    ("-0.18,-78.47", None), ("-0.18", None), ("1 2 3", None), ("north of here", None),
+    ("91 0", None), ("0 181", None), ("NaN 0", None), ("Infinity 0", None),
+])
+def test_pos_is_latitude_then_longitude_in_range(
+    pos: str, expected: tuple[Decimal, Decimal] | None
+) -> None:
+    assert parse_pos(pos) == expected
