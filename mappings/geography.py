@@ -27,8 +27,16 @@ The rules, so that a reviewer can check every resolution:
   reached by an ``unmapped`` alias is left unmapped.
 - **A canton gives its province.** A location known only to its province gives its canton
   share as unmapped ("province known, canton not published").
-- **Not used.** Gazetteer ids (location-id) have no crosswalk, and no boundary data ships
-  with iati-ec, so coordinates alone place nothing; the reason says so.
+- **Then coordinates.** A location that neither its codes nor its names place, but that
+  has a point (``pos``, "latitude longitude" in WGS 84), gets the province whose boundary
+  in `mappings.boundaries` holds the point (or lies within its 2 km margin), as
+  ``proposed``: the boundaries are Natural Earth's 1:10m admin-1, simplified. A point in
+  no province (at sea, abroad) is unmapped with the reason; so is the point of a location
+  that names only the country (the EU puts Quito's coordinates on "Ecuador"), which stands
+  for the country, not a province. Cantons are never placed from points: no canton
+  boundaries under an acceptable licence ship with iati-ec. A ``pos`` that is not two
+  numbers in range is a finding (`point_findings`) and is not used.
+- **Not used.** Gazetteer ids (location-id) have no crosswalk; the reason says so.
 """
 
 from __future__ import annotations
@@ -44,6 +52,8 @@ from functools import cache
 from types import MappingProxyType
 
 from iati.elements.geography import Location
+from mappings import boundaries
+from mappings.amounts import Finding
 from mappings.crosswalks import Resolution, Row, Status, crosswalk, unmapped
 from mappings.tables import Classification, Code, table
 
@@ -53,6 +63,7 @@ RULE = "geography"
 _QUANTUM = Decimal("0.0001")
 _ISO_3166_2 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 _COUNTRY = frozenset({"ECUADOR", "REPUBLICA DEL ECUADOR", "REPUBLIC OF ECUADOR"})
+_NO_CANTONS = "cantons are not placed from coordinates: no canton boundaries ship with iati-ec"
 
 
 class Level(StrEnum):
@@ -176,7 +187,12 @@ def _place(location: Location, on: date) -> _Place:
     named, name_notes = _named(location, on, _hint(location))
     notes += name_notes
     if coded is None:
-        return named or _Place(reason=_unplaced(location, notes))
+        if named is not None:
+            return named
+        pointed, note = _pointed(location)
+        if pointed is not None:
+            return pointed
+        return _Place(reason=_unplaced(location, [*notes, note] if note else notes))
     if named is None or named.canton is None:
         return _Place(province=coded)
     if named.province is not None and named.province.code == coded.code:
@@ -356,11 +372,61 @@ def _unplaced(location: Location, notes: list[str]) -> str:
             f"location-id {location_id.code} (vocabulary {location_id.vocabulary or 'none'}) "
             "not used: no gazetteer crosswalk"
         )
-    pos = location.point.pos.text if location.point and location.point.pos else None
-    if pos:
-        notes.append(
-            f"coordinates {pos.strip()} not used: no boundary data ships with iati-ec"
-        )
     if not notes:
         return "no administrative code, name, description or coordinates published"
     return "; ".join(notes)
+
+
+def point_findings(locations: Sequence[Location]) -> tuple[Finding, ...]:
+    """A finding for each location whose ``pos`` is not "latitude longitude" in range."""
+    return tuple(
+        Finding("mapping.invalid-point",
+                f"The location's point {_pos(location)!r} is not \"latitude longitude\" in "
+                "decimal degrees (latitude -90 to 90, longitude -180 to 180); it is not used.",
+                f"location[{index}]/point/pos")
+        for index, location in enumerate(locations, start=1)
+        if _pos(location) and boundaries.parse_pos(_pos(location)) is None
+    )
+
+
+def _pos(location: Location) -> str:
+    return (location.point.pos.text or "").strip() if location.point and location.point.pos else ""
+
+
+def _pointed(location: Location) -> tuple[_Place | None, str | None]:
+    """The province of the location's point (or why there is none, None: no point)."""
+    pos = _pos(location)
+    if not pos:
+        return None, None
+    srs = (location.point.srs_name or "") if location.point else ""
+    if srs and "4326" not in srs:
+        return None, f"coordinates {pos} not used: srsName {srs} is not WGS 84 (EPSG:4326)"
+    if _country_wide(location):
+        return None, (f"coordinates {pos} not used: the location names only the country, "
+                      "so its point stands for the country, not a province")
+    coordinates = boundaries.parse_pos(pos)
+    if coordinates is None:
+        return None, f"coordinates {pos!r} not used: not \"latitude longitude\" in range"
+    found = boundaries.boundaries()
+    placement = boundaries.locate(*coordinates)
+    if placement is None:
+        return None, f"coordinates {pos} fall in no province (at sea or abroad)"
+    rule = f"coordinates {pos} in boundary ec-provinces {found.version} (Natural Earth admin-1)"
+    if placement.distance_km:
+        rule += f", {placement.distance_km:.1f} km outside its drawn edge"
+    province = _Found(Level.province, placement.code, rule, Status.proposed, found.version)
+    return _Place(province=province, reason=_NO_CANTONS), None
+
+
+def _country_wide(location: Location) -> bool:
+    """Whether the location says it is the whole country (its point is then the country's)."""
+    designation = (location.feature_designation.code or "").upper() if (
+        location.feature_designation) else ""
+    if designation.startswith("PCL") or designation == "ADM0":
+        return True
+    parts = [normalise(part)
+             for field in (location.name, location.description) if field
+             for narrative in field.narratives
+             for part in (narrative.text or "").split(",")]
+    named = [part for part in parts if part]
+    return bool(named) and all(part in _COUNTRY for part in named)

@@ -125,7 +125,7 @@ def test_a_canton_named_against_the_province_of_the_code_is_not_taken() -> None:
 def test_unresolvable_locations_say_what_was_missing() -> None:
     found = locations(
         '<location><point srsName="http://www.opengis.net/def/crs/EPSG/0/4326">'
-        "<pos>-0.2 -78.5</pos></point></location>",
+        "<pos>-1.0 -85.0</pos></point></location>",
         '<location><location-id vocabulary="G1" code="3652462"/>'
         '<administrative vocabulary="A3" level="1" code="ECU.18_1"/></location>',
         named("Atlantis"),
@@ -134,7 +134,7 @@ def test_unresolvable_locations_say_what_was_missing() -> None:
     provinces, cantons = places(found, on=TODAY)
     reasons = [resolution.reason or "" for resolution in provinces]
     assert codes(provinces) == [None] * 4
-    assert "coordinates -0.2 -78.5 not used: no boundary data" in reasons[0]
+    assert "coordinates -1.0 -85.0 fall in no province (at sea or abroad)" in reasons[0]
     assert "ECU.18_1 (vocabulary A3, level 1) not recognised" in reasons[1]
     assert "location-id 3652462 (vocabulary G1) not used" in reasons[1]
     assert "'Atlantis' matches no province or canton" in reasons[2]
@@ -191,7 +191,7 @@ def test_real_ecuador_samples_resolve_by_their_names() -> None:
     country_only, _ = places(eu["XI-IATI-EC_INTPA-2018/39974/0"], on=TODAY)
     assert codes(country_only) == [None]
     assert "names only the country" in (country_only[0].reason or "")
-    assert "no boundary data" in (country_only[0].reason or "")
+    assert "its point stands for the country, not a province" in (country_only[0].reason or "")
 
 
 def test_real_ecuador_activities_always_sum_to_100() -> None:
