@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
+from mappings.boundaries import galapagos_inset, province_paths, viewbox
+
 BAR, GAP, LABEL, WIDTH = 22, 8, 260, 720
 
 
@@ -40,3 +42,46 @@ def bar_chart(bars: list[Bar], *, title: str, chart_id: str) -> str:
 
 def _short(label: str, limit: int = 38) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+SHADES = ("#dbe9f6", "#a9cce3", "#6baed6", "#2f6fad", "#0b3d6b")  # light to dark blue
+MAP_WIDTH, MAP_HEIGHT = 520, 520
+
+
+def choropleth(
+    amounts: dict[str, Decimal], shown: dict[str, str], names: dict[str, str], *,
+    title: str, chart_id: str, legend: list[str],
+) -> str:
+    """Ecuador's provinces shaded by `amounts` (five equal steps up to the largest), each
+    with its name and amount as a tooltip; provinces without money are left pale grey."""
+    top = max(amounts.values(), default=Decimal(0))
+    shapes = []
+    for code, path in sorted(province_paths(MAP_WIDTH, MAP_HEIGHT).items()):
+        amount = amounts.get(code, Decimal(0))
+        if top > 0 and amount > 0:
+            step = min(len(SHADES) - 1, int(amount * len(SHADES) / top))
+            fill = SHADES[step]
+        else:
+            fill = "#f4f4f4"
+        label = f"{names.get(code, code)}: {shown.get(code, '—')}"
+        shapes.append(
+            f'<path d="{path}" fill="{fill}" fill-rule="evenodd" stroke="#555" '
+            f'stroke-width="0.6" data-province="{code}"><title>{escape(label)}</title></path>'
+        )
+    keys = "".join(
+        f'<rect x="{10 + i * 60}" y="{MAP_HEIGHT - 24}" width="58" height="14" fill="{shade}" '
+        f'stroke="#555" stroke-width="0.5"/>'
+        for i, shade in enumerate(SHADES)
+    )
+    ends = (f'<text x="10" y="{MAP_HEIGHT - 30}">{escape(legend[0])}</text>'
+            f'<text x="{10 + 5 * 60}" y="{MAP_HEIGHT - 30}" text-anchor="end">'
+            f"{escape(legend[1])}</text>")
+    box = viewbox(MAP_WIDTH, MAP_HEIGHT)
+    inset = galapagos_inset(MAP_WIDTH, MAP_HEIGHT)
+    return (
+        f'<svg role="img" aria-labelledby="{chart_id}-title" viewBox="{box}" '
+        f'class="chart map" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{chart_id}-title">{escape(title)}</title>{"".join(shapes)}'
+        f'<path d="{inset}" fill="none" stroke="#555" stroke-dasharray="4 3"/>'
+        f"{keys}{ends}</svg>"
+    )

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from mappings.amounts import Measure
 from service.services.aggregates import GroupBy, aggregate
 from service.web import labels
-from service.web.charts import Bar, bar_chart
+from service.web.charts import Bar, bar_chart, choropleth
 from service.web.filters import PageFilters
 from service.web.i18n import money, word
 
@@ -91,12 +91,24 @@ def panels(
         )
         title = f"{word(key, lang)} — {word(measure.value, lang)}"
         bars = [Bar(row.label, row.amount, money(row.amount, lang)) for row in rows[:TOP]]
+        chart = bar_chart(bars, title=f"{word('chart_of', lang)} {title}", chart_id=key)
+        if group is GroupBy.province:
+            placed = {row.code: row for row in rows if row.code}
+            chart = choropleth(
+                {code: row.amount for code, row in placed.items()},
+                {code: money(row.amount, lang) for code, row in placed.items()},
+                {code: row.label for code, row in placed.items()},
+                title=f"{word('map_of', lang)} {title}", chart_id=key,
+                legend=[money(Decimal(0), lang),
+                        money(max((r.amount for r in placed.values()), default=Decimal(0)),
+                              lang)],
+            ) + chart
         extra = {"group_by": group.value, "measure": measure.value}
         if filters.year:
             extra |= {"year_from": str(filters.year), "year_to": str(filters.year)}
         found.append(Panel(
             key=key, title=title, column=column, rows=rows, total=answer.total_usd,
-            chart=bar_chart(bars, title=f"{word('chart_of', lang)} {title}", chart_id=key),
+            chart=chart,
             api_query=filters.query(**extra),
         ))
     return found

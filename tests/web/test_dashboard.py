@@ -98,6 +98,11 @@ def test_the_overview_shows_money_by_year_donor_and_province(page: Page, dashboa
     assert "USAID" in donors
     provinces = page.locator("section[aria-labelledby=by_province] tbody th").all_inner_texts()
     assert "Esmeraldas" in provinces
+    provinces_map = page.locator("section[aria-labelledby=by_province] svg.map")
+    assert provinces_map.locator("path[data-province]").count() == 24
+    esmeraldas = provinces_map.locator(f"path[data-province='{ESMERALDAS}']")
+    assert esmeraldas.get_attribute("fill") != "#f4f4f4"
+    assert "Esmeraldas" in (esmeraldas.locator("title").text_content() or "")
     chart = page.locator("section[aria-labelledby=by_donor] svg[role=img]")
     assert chart.get_attribute("aria-labelledby") == "by_donor-title"
     page.select_option("#measure", "commitment")
