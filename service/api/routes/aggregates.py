@@ -13,6 +13,7 @@ from service.api.filters import FilterDep
 from service.api.routes.ledger import CSV_RESPONSE, PageFormat, csv_response
 from service.api.routes.pushes import problem_responses
 from service.services.aggregates import Aggregates, GroupBy, aggregate
+from service.services.traceability import Basis
 
 router = APIRouter(prefix="/api/v1", tags=["aggregates"])
 
@@ -31,15 +32,20 @@ def aggregates(
         description="Repeat for several; default: disbursement")] = [],  # noqa: B006
     year_from: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     year_to: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    basis: Annotated[Basis, Query(
+        description="`net`: each flow counted once, at the last link that reports it (a "
+        "funder's commitment or disbursement that its implementer reports receiving is left "
+        "out); `gross`: every report counted")] = Basis.net,
     format: Annotated[PageFormat, Query(
         description="`json`, or `csv`: one row per group, one header row")] = PageFormat.json,
 ) -> Aggregates | Response:
     """The money of the live activities matching the filters, from their latest budget
-    views, grouped; the total is the sum of the rows, to the cent."""
+    views, grouped; the total is the sum of the rows, to the cent. Net by default: money
+    that two linked activities both report is counted once (see `basis`)."""
     with engine.connect() as connection:
         found = aggregate(
             connection, chosen, group_by=group_by, measures=measure or [Measure.disbursement],
-            year_from=year_from, year_to=year_to,
+            year_from=year_from, year_to=year_to, basis=basis,
         )
     if format is PageFormat.json:
         return tagged(request, response, found)
