@@ -6,9 +6,9 @@ activity shows the funder's transactions that name it even when it names no one 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 

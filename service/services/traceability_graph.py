@@ -10,7 +10,6 @@ total can be traced to the activities and transactions behind it.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
