@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, select
 from sqlmodel import Session
 
 from service.models import LinkKind
@@ -70,14 +70,24 @@ class FlowPublic(BaseModel):
         "both activities are counted")
 
 
+class SharedIdentifier(BaseModel):
+    """Another live activity giving the same other-identifier: a co-reported project."""
+
+    identifier: str
+    type: str | None
+    activity: ActivityRef
+
+
 class ActivityLinks(BaseModel):
     """An activity's links: `outgoing`, those it states; `incoming`, those other live
-    activities state about it; `flows`, the transaction links paired up by stage."""
+    activities state about it; `flows`, the transaction links paired up by stage;
+    `shared_identifiers`, other activities giving one of its other-identifiers."""
 
     activity: ActivityRef
     outgoing: list[LinkPublic]
     incoming: list[LinkPublic]
     flows: list[FlowPublic]
+    shared_identifiers: list[SharedIdentifier]
 
 
 def activity_links(session: Session, identifier: str) -> ActivityLinks:
@@ -94,9 +104,19 @@ def activity_links(session: Session, identifier: str) -> ActivityLinks:
     outgoing = [_link(row, known.get(row["target"], _unknown(row["target"])))
                 for row in outgoing_rows]
     incoming = [_link(row, _ref(row)) for row in incoming_rows]
+    others = [row["target"] for row in outgoing_rows
+              if row["kind"] == LinkKind.other_identifier.value]
+    shared = _rows(connection, and_(
+        LINK.c.kind == LinkKind.other_identifier.value, LINK.c.target.in_(others),
+        LINK.c.activity_id != activity.id,
+    )) if others else []
     return ActivityLinks(
         activity=own, outgoing=outgoing, incoming=incoming,
         flows=_flows(own, outgoing, incoming),
+        shared_identifiers=[
+            SharedIdentifier(identifier=row["target"], type=row["type"], activity=_ref(row))
+            for row in shared
+        ],
     )
 
 

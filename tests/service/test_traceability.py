@@ -114,6 +114,10 @@ def test_the_funder_sees_its_implementer_and_the_implementer_its_funder(chain: C
         ("disbursement", FUNDING, IMPLEMENTING, {"EUR": "100000"}, {"EUR": "100000"}, True),
     ]
     assert implementer["flows"] == funder["flows"]
+    assert [(s["identifier"], s["type"], s["activity"]["iati_identifier"])
+            for s in funder["shared_identifiers"]] == [
+        ("Z03-20-01-13500-EC", "A9", IMPLEMENTING),
+    ]
     [disbursed] = funder["flows"][1]["outgoing"]
     assert (disbursed["position"], disbursed["date"]) == (2, "2020-09-24")
 
@@ -158,6 +162,11 @@ def test_net_counts_the_disbursement_once_at_the_implementer(chain: Chain) -> No
     assert {r["group"]["reporting_org"]: Decimal(r["amount_usd"]) for r in by_org["rows"]} == {
         IMPLEMENTER: spent, FUNDER: gross - spent - twice,
     }
+    exported = chain.api.request("GET", "/api/v1/aggregates", key=chain.read,
+                                 params={"measure": MEASURES, "format": "csv"})
+    assert exported.headers["IATI-EC-Basis"] == "net"
+    assert sum(Decimal(row["amount_usd"]) for row in csv.DictReader(
+        io.StringIO(exported.text))) == gross - twice
     # AECID's commitment is not reported back as an incoming commitment: counted in both.
     assert _total(chain, basis="net", measure="commitment") == _total(
         chain, basis="gross", measure="commitment")

@@ -52,4 +52,6 @@ def aggregates(
     columns = [*found.group_by, "amount_usd", "activities"]
     rows = iter([{**row.group, "amount_usd": row.amount_usd, "activities": row.activities}
                  for row in found.rows])
-    return csv_response(columns, rows, "aggregates.csv")
+    answer = csv_response(columns, rows, "aggregates.csv")
+    answer.headers["IATI-EC-Basis"] = found.basis.value  # the CSV has no room to say it
+    return answer
