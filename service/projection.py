@@ -5,11 +5,10 @@ values, ready for one multi-row INSERT per table (what the push service writes);
 `rows_for` gives the same rows as unsaved SQLModel objects. Neither carries an
 `activity_id`. A row that belongs to another new row (a transaction's links to other
 activities, sectors, countries and regions; a result's indicators; an indicator's
-periods) names it by a `ParentRow`
-until the database has given the parent its id. Values are the effective ones of the
-IATI Standard: an element's own, else the activity's default (currency, flow, finance
-and aid types, tied status, humanitarian flag), and sector and region vocabulary 1 when
-none is given.
+periods) names it by a `ParentRow` until the database has given the parent its id.
+Values are the effective ones of the IATI Standard: an element's own, else the
+activity's default (currency, flow, finance and aid types, tied status, humanitarian
+flag), and sector and region vocabulary 1 when none is given.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ A pair counts only when both activities are live and both are among the activiti
 totalled (the query's filters): leaving out A's figure while B's is not counted would lose
 the money instead of counting it once. A one-sided link (B does not report receiving, or
 reports it under the other stage) is not a match; related-activity and other-identifier
-never remove money. Gross figures count every report.
+never remove money, nor are budgets or planned disbursements paired. Gross figures count
+every report.
 """
 
 from __future__ import annotations
