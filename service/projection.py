@@ -3,12 +3,12 @@
 Pure: no session, no settings. `query_rows` gives each table's rows as plain column
 values, ready for one multi-row INSERT per table (what the push service writes);
 `rows_for` gives the same rows as unsaved SQLModel objects. Neither carries an
-`activity_id`. A row that belongs to another new row (a transaction's sectors, countries
-and regions; a result's indicators; an indicator's periods) names it by a `ParentRow`
-until the database has given the parent its id. Values are the effective ones of the
-IATI Standard: an element's own, else the activity's default (currency, flow, finance
-and aid types, tied status, humanitarian flag), and sector and region vocabulary 1 when
-none is given.
+`activity_id`. A row that belongs to another new row (a transaction's links to other
+activities, sectors, countries and regions; a result's indicators; an indicator's
+periods) names it by a `ParentRow` until the database has given the parent its id.
+Values are the effective ones of the IATI Standard: an element's own, else the
+activity's default (currency, flow, finance and aid types, tied status, humanitarian
+flag), and sector and region vocabulary 1 when none is given.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from iati.elements.results import Indicator as IatiIndicator
 from iati.elements.results import PeriodValue
 from iati.elements.results import Result as IatiResult
 from service import models as tables
+from service.links import activity_links
 from service.models.types import as_utc
 from service.search import activity_text
 
@@ -56,6 +57,7 @@ class QueryRows:
     MODELS: ClassVar[dict[str, type[SQLModel]]] = {
         "participating_orgs": tables.ParticipatingOrg,
         "transactions": tables.Transaction,
+        "activity_links": tables.ActivityLink,
         "sectors": tables.Sector,
         "recipient_countries": tables.RecipientCountry,
         "recipient_regions": tables.RecipientRegion,
@@ -70,6 +72,7 @@ class QueryRows:
     }
     # The tables whose rows can name a parent row, and the column that does.
     LINKS: ClassVar[dict[str, str]] = {
+        "activity_links": "transaction_id",
         "sectors": "transaction_id",
         "recipient_countries": "transaction_id",
         "recipient_regions": "transaction_id",
@@ -79,6 +82,7 @@ class QueryRows:
 
     participating_orgs: list[Row] = field(default_factory=list)
     transactions: list[Row] = field(default_factory=list)
+    activity_links: list[Row] = field(default_factory=list)
     sectors: list[Row] = field(default_factory=list)
     recipient_countries: list[Row] = field(default_factory=list)
     recipient_regions: list[Row] = field(default_factory=list)
@@ -119,6 +123,7 @@ class ActivityRows:
 
     participating_orgs: list[tables.ParticipatingOrg] = field(default_factory=list)
     transactions: list[tables.Transaction] = field(default_factory=list)
+    activity_links: list[tables.ActivityLink] = field(default_factory=list)
     sectors: list[tables.Sector] = field(default_factory=list)
     recipient_countries: list[tables.RecipientCountry] = field(default_factory=list)
     recipient_regions: list[tables.RecipientRegion] = field(default_factory=list)
@@ -225,6 +230,14 @@ def query_rows(activity: IatiActivity) -> QueryRows:
     _add_classification(rows, activity)
     for position, transaction in enumerate(activity.transactions, start=1):
         _add_transaction(rows, activity, transaction, position)
+    rows.activity_links = [
+        {
+            **link.columns(),
+            "transaction_id": None if link.transaction is None
+            else ParentRow("transactions", link.transaction),
+        }
+        for link in activity_links(activity)
+    ]
     rows.locations = [_location(place) for place in activity.locations]
     _add_budgets(rows, activity)
     for position, result in enumerate(activity.results, start=1):

@@ -15,6 +15,7 @@ from service.models.facets import (
     Sector,
 )
 from service.models.finance import Budget, PlannedDisbursement, Transaction
+from service.models.links import ActivityLink, LinkKind
 from service.models.mapping import MappingOverride
 from service.models.push import Outcome, Push, PushActivity, PushMode, PushScope, PushStatus
 from service.models.registry import (
@@ -39,6 +40,7 @@ QUERY_TABLES: tuple[type[SQLModel], ...] = (
     Sector,
     RecipientCountry,
     RecipientRegion,
+    ActivityLink,
     Transaction,
     Budget,
     PlannedDisbursement,
@@ -54,6 +56,7 @@ __all__ = [
     "QUERY_TABLES",
     "Activity",
     "ActivityChange",
+    "ActivityLink",
     "ActivityText",
     "ActivityVersion",
     "ApiKey",
@@ -68,6 +71,7 @@ __all__ = [
     "IndicatorPeriod",
     "JSONDocument",
     "KeyScope",
+    "LinkKind",
     "Location",
     "MappingOverride",
     "Organisation",

@@ -39,6 +39,7 @@ from service.errors import DomainError
 from service.services.budget.storage import FIGURE, VIEW
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, ActivityFilter, activity_conditions
+from service.services.traceability import Basis, counted_once, matching
 
 BASE = Classification.fuente  # the split read when no classification is grouped by
 IMPLEMENTING = "4"  # OrganisationRole: the default role of `participating_org` groups
@@ -84,14 +85,17 @@ class Aggregates(BaseModel):
     rows: list[AggregateRow]
     total_usd: Decimal
     activities: int
+    basis: Basis = Basis.gross
 
 
 def aggregate(
     connection: Connection, chosen: ActivityFilter, *, group_by: Sequence[GroupBy],
     measures: Sequence[Measure], year_from: int | None = None, year_to: int | None = None,
     participating_org_role: str = IMPLEMENTING,
+    basis: Basis = Basis.gross,
 ) -> Aggregates:
-    """The money of the matching activities' latest views, grouped by `group_by`."""
+    """The money of the matching activities' latest views, grouped by `group_by`; on the
+    net `basis`, each flow counted once (see `service.services.traceability`)."""
     group_by = list(dict.fromkeys(group_by))
     split_by = _split_read(group_by)
     keys = [_column(g) for g in group_by if g is not GroupBy.participating_org]
@@ -106,6 +110,9 @@ def aggregate(
         conditions.append(FIGURE.c.year >= year_from)
     if year_to is not None:
         conditions.append(FIGURE.c.year <= year_to)
+    if basis is Basis.net:
+        within = matching(chosen, dialect=connection.dialect.name)
+        conditions.append(counted_once(VIEW.c.activity_id, FIGURE.c.location, within=within))
     base = (
         select(*keys, FIGURE.c.amount_usd, VIEW.c.activity_id)
         .join_from(FIGURE, VIEW, VIEW.c.id == FIGURE.c.view_id)
@@ -133,7 +140,7 @@ def aggregate(
     return Aggregates(
         group_by=names, measures=[m.value for m in measures], participating_org_role=role,
         rows=rows, total_usd=sum((row.amount_usd for row in rows), Decimal(0)),
-        activities=len(counted),
+        activities=len(counted), basis=basis,
     )
 
 

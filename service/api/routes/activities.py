@@ -27,6 +27,7 @@ from service.db import session_scope
 from service.models import PushMode, PushScope
 from service.services import activities, query
 from service.services.activities import VersionPublic
+from service.services.activity_links import ActivityLinks, activity_links
 from service.services.budget.views import BudgetViewPublic, income_totals, read_view
 from service.services.keys import Principal
 from service.services.push import (
@@ -244,6 +245,20 @@ def get_activity_budget_view(
     measure and classification, in US dollars, every figure with its rule, rate and the
     versions of the tables it came from; unmapped figures say why."""
     return read_view(session, iati_identifier, mapping_version)
+
+
+@router.get(
+    "/{iati_identifier:path}/links",
+    operation_id="get_activity_links",
+    responses=problem_responses(401, 403, 404, 410),
+)
+def get_activity_links(
+    iati_identifier: str, session: SessionDep, _: ReaderOrPublisher
+) -> ActivityLinks:
+    """The activity's links along the delivery chain and to its kin: the activities it
+    names (transactions' receiver and provider activities, related activities, other
+    identifiers), those that name it, and the money both sides report, paired by stage."""
+    return activity_links(session, iati_identifier)
 
 
 @router.get(

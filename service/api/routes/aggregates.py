@@ -13,6 +13,7 @@ from service.api.filters import FilterDep
 from service.api.routes.ledger import CSV_RESPONSE, PageFormat, csv_response
 from service.api.routes.pushes import problem_responses
 from service.services.aggregates import IMPLEMENTING, Aggregates, GroupBy, aggregate
+from service.services.traceability import Basis
 
 router = APIRouter(prefix="/api/v1", tags=["aggregates"])
 
@@ -37,19 +38,27 @@ def aggregates(
         "organisations share each activity's amount equally (1 funding, 2 accountable, "
         "3 extending, 4 implementing)",
     )] = IMPLEMENTING,
+    basis: Annotated[Basis, Query(
+        description="`net`: each flow counted once, at the last link that reports it (a "
+        "funder's commitment or disbursement that its implementer reports receiving is left "
+        "out); `gross`: every report counted")] = Basis.net,
     format: Annotated[PageFormat, Query(
         description="`json`, or `csv`: one row per group, one header row")] = PageFormat.json,
 ) -> Aggregates | Response:
     """The money of the live activities matching the filters, from their latest budget
-    views, grouped; the total is the sum of the rows, to the cent."""
+    views, grouped; the total is the sum of the rows, to the cent. Net by default: money
+    that two linked activities both report is counted once (see `basis`)."""
     with engine.connect() as connection:
         found = aggregate(
             connection, chosen, group_by=group_by, measures=measure or [Measure.disbursement],
             year_from=year_from, year_to=year_to, participating_org_role=participating_org_role,
+            basis=basis,
         )
     if format is PageFormat.json:
         return tagged(request, response, found)
     columns = [*found.group_by, "amount_usd", "activities"]
     rows = iter([{**row.group, "amount_usd": row.amount_usd, "activities": row.activities}
                  for row in found.rows])
-    return csv_response(columns, rows, "aggregates.csv")
+    answer = csv_response(columns, rows, "aggregates.csv")
+    answer.headers["IATI-EC-Basis"] = found.basis.value  # the CSV has no room to say it
+    return answer
