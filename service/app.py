@@ -15,6 +15,7 @@ from service.api.routes import (
     activities,
     aggregates,
     changes,
+    coordination,
     exports,
     health,
     ledger,
@@ -76,6 +77,7 @@ def create_app(*, deliver_webhooks: bool | None = None) -> FastAPI:
     app.include_router(mappings.router)
     app.include_router(webhooks.router)
     app.include_router(publish.router)
+    app.include_router(coordination.router)
     errors.install(app)
     return app
 

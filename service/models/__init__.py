@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from service.models.activity import Activity, ActivityVersion
 from service.models.budget import BudgetFigure, BudgetView
 from service.models.changes import ActivityChange, ChangeCounter
+from service.models.coordination import DuplicateDecision, DuplicateVerdict
 from service.models.facets import (
     ActivityText,
     Document,
@@ -61,6 +62,8 @@ __all__ = [
     "ChangeCounter",
     "DeliveryOutcome",
     "Document",
+    "DuplicateDecision",
+    "DuplicateVerdict",
     "ExactDecimal",
     "Indicator",
     "IndicatorPeriod",
