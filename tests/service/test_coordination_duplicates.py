@@ -157,7 +157,8 @@ def test_confirming_a_pair_excludes_one_side_from_the_aggregates(published: Publ
     current = decided["current"]
     assert (decided["a"], decided["b"]) == tuple(sorted((COPY, ORIGINAL)))
     assert (current["keep"], current["excluded"]) == (ORIGINAL, COPY)
-    assert current["api_key_id"] is not None and current["decided_at"]
+    assert current["api_key_id"] is not None
+    assert current["decided_at"]
     after = _aggregates(api, read, **params)
     assert Decimal(after["total_usd"]) == Decimal(before["total_usd"]) - Decimal(
         copied["total_usd"])
