@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -52,14 +53,16 @@ class Facts:
     start: date | None = None
     end: date | None = None
 
-    def tokens(self) -> set[str]:
+    def tokens(self) -> frozenset[str]:
         """The meaningful words of all its titles, in every language."""
-        return set().union(*(title_tokens(t) for t in self.titles)) if self.titles else set()
+        return frozenset().union(*(title_tokens(t) for t in self.titles))
 
 
-def title_tokens(title: str) -> set[str]:
+@lru_cache(maxsize=1 << 16)  # every title is compared with several others
+def title_tokens(title: str) -> frozenset[str]:
     """`title`'s words folded (case, accents, punctuation gone), without stopwords."""
-    return {w for w in _WORD.findall(fold(title)) if len(w) > 2 and w not in STOPWORDS}
+    return frozenset(
+        w for w in _WORD.findall(fold(title)) if len(w) > 2 and w not in STOPWORDS)
 
 
 def org_key(ref: str | None, name: str | None) -> str | None:

@@ -16,6 +16,7 @@ Dates compare as intervals: the days both cover over the days either covers.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -79,7 +80,7 @@ class Commonness:
                    self.organisations[frozenset(b.organisations)], 2)
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
+def jaccard(a: Set[str], b: Set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
@@ -91,13 +92,24 @@ def title_similarity(a: list[str], b: list[str]) -> tuple[float, str | None, str
             words_a, words_b = title_tokens(one), title_tokens(other)
             if not words_a or not words_b:
                 continue
-            ratio = SequenceMatcher(
-                None, " ".join(sorted(words_a)), " ".join(sorted(words_b))).ratio()
-            similarity = max(jaccard(words_a, words_b),
-                             ratio if ratio >= NEAR_TITLE_RATIO else 0.0)
+            shared = jaccard(words_a, words_b)
+            # Titles a few typos apart still share a third of their words.
+            similarity = max(shared, _near(words_a, words_b)) if shared >= 1 / 3 else shared
             if similarity > best[0]:
                 best = (similarity, one, other)
     return best
+
+
+def _near(words_a: frozenset[str], words_b: frozenset[str]) -> float:
+    """The character ratio of the sorted words if at least `NEAR_TITLE_RATIO`, else 0; the
+    cheap upper bounds first, since most candidate titles are far apart."""
+    if words_a == words_b:
+        return 1.0
+    matcher = SequenceMatcher(None, " ".join(sorted(words_a)), " ".join(sorted(words_b)))
+    if matcher.real_quick_ratio() < NEAR_TITLE_RATIO or matcher.quick_ratio() < NEAR_TITLE_RATIO:
+        return 0.0
+    ratio = matcher.ratio()
+    return ratio if ratio >= NEAR_TITLE_RATIO else 0.0
 
 
 def date_overlap(a: Facts, b: Facts) -> float:
@@ -147,10 +159,12 @@ def evidence(
         ("amounts", amounts(sum_a), amounts(sum_b), amount),
         ("sectors-countries", sorted(places_a), sorted(places_b), jaccard(places_a, places_b)),
     ]
+    # Built unvalidated: the values are made here, and most candidate pairs are dropped.
     return [
-        Evidence(component=name, a=one, b=other, similarity=round(similarity, 3),
-                 contribution=round(WEIGHTS[name] * similarity * 2 / shared.get(name, 2), 3),
-                 shared_by=shared.get(name))
+        Evidence.model_construct(
+            component=name, a=one, b=other, similarity=round(similarity, 3),
+            contribution=round(WEIGHTS[name] * similarity * 2 / shared.get(name, 2), 3),
+            shared_by=shared.get(name))
         for name, one, other, similarity in parts
     ]
 
