@@ -15,6 +15,7 @@ from service.api.routes import (
     activities,
     aggregates,
     changes,
+    coordination,
     exports,
     health,
     ledger,
@@ -85,6 +86,7 @@ def create_app(*, deliver_webhooks: bool | None = None) -> FastAPI:
     app.include_router(publishers.router)
     app.include_router(pages.router)
     app.include_router(downloads.router)
+    app.include_router(coordination.router)
     errors.install(app)
     return app
 

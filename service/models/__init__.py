@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from service.models.activity import Activity, ActivityVersion
 from service.models.budget import BudgetFigure, BudgetView
 from service.models.changes import ActivityChange, ChangeCounter
+from service.models.coordination import DuplicateDecision, DuplicateVerdict
 from service.models.facets import (
     ActivityText,
     Document,
@@ -66,6 +67,8 @@ __all__ = [
     "ChangeCounter",
     "DeliveryOutcome",
     "Document",
+    "DuplicateDecision",
+    "DuplicateVerdict",
     "ExactDecimal",
     "Indicator",
     "IndicatorPeriod",

@@ -16,8 +16,10 @@ each one's share; the cents left over go by `mappings.money.split`'s rule, and a
 activity without an organisation of that role counts under a null group.
 
 The activities counted are the live ones matching the query filters, through their
-latest budget view. The total is the sum of the listed rows, to the cent. Sums are made
-by PostgreSQL (NUMERIC) there, and in Python on SQLite, which keeps amounts as text.
+latest budget view, less the duplicates the ministry confirmed (see
+`service.services.coordination.decisions`). The total is the sum of the listed rows, to
+the cent. Sums are made by PostgreSQL (NUMERIC) there, and in Python on SQLite, which
+keeps amounts as text.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from mappings.money import split
 from mappings.tables import Classification
 from service.errors import DomainError
 from service.services.budget.storage import FIGURE, VIEW
+from service.services.coordination.decisions import not_excluded
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, ActivityFilter, activity_conditions
 from service.services.traceability import Basis, counted_once, matching
@@ -101,6 +104,7 @@ def aggregate(
     keys = [_column(g) for g in group_by if g is not GroupBy.participating_org]
     conditions: list[ColumnElement[bool]] = [
         ACTIVITY.c.deleted_at.is_(None),
+        not_excluded(),  # the ministry's confirmed duplicates count once
         *activity_conditions(chosen, dialect=connection.dialect.name),
         VIEW.c.id.in_(select(func.max(VIEW.c.id)).group_by(VIEW.c.activity_id)),
         FIGURE.c.classification == split_by.value,

@@ -1,0 +1,1 @@
+"""Coordination between donors: duplicate activities and overlapping funding."""

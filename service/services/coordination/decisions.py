@@ -1,0 +1,154 @@
+"""The ministry's decisions on duplicate pairs, and the activities they exclude from aggregates.
+
+A decision confirms a pair (the two are one activity) or dismisses it. It is recorded
+with the organisation and API key that made it and when; a later decision on the same
+pair supersedes it, and none is changed or deleted. A confirmed pair keeps one side —
+the one the decision names in `keep`, else the one stored first — and excludes the other
+from `GET /api/v1/aggregates` (`not_excluded`). A confirmed same-identifier pair excludes
+nothing: only one of the two was ever stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from service.errors import DomainError
+from service.models import DuplicateDecision, DuplicateVerdict, utcnow
+from service.services.keys import Principal
+from service.services.push.storage import ACTIVITY
+
+DECISION = DuplicateDecision.__table__  # type: ignore[attr-defined]
+
+
+class UnknownActivityError(DomainError):
+    status: ClassVar[int] = 404
+    code: ClassVar[str] = "coordination.unknown-activity"
+    title: ClassVar[str] = "Unknown activity"
+
+
+class BadDecisionError(DomainError):
+    status: ClassVar[int] = 422
+    code: ClassVar[str] = "coordination.bad-decision"
+    title: ClassVar[str] = "Unusable decision"
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """Two activity identifiers in canonical (sorted) order."""
+
+    a: str
+    b: str
+
+    @classmethod
+    def of(cls, one: str, other: str) -> Pair:
+        return cls(*sorted((one, other)))
+
+
+class DecisionIn(BaseModel):
+    a: str = Field(description="iati-identifier of one activity of the pair")
+    b: str = Field(description="iati-identifier of the other (the same for a same-identifier "
+                               "pair)")
+    verdict: DuplicateVerdict
+    keep: str | None = Field(default=None, description="Confirmed: the identifier to keep in "
+                             "aggregates (default: the activity stored first)")
+    note: str | None = None
+
+
+class DecisionPublic(BaseModel):
+    """One decision on a pair: who (organisation and key), when, and what it excludes."""
+
+    id: int
+    a: str
+    b: str
+    verdict: DuplicateVerdict
+    keep: str | None
+    excluded: str | None
+    note: str | None
+    organisation_id: int
+    api_key_id: int | None
+    decided_at: datetime
+    superseded_at: datetime | None
+
+
+class PairDecisions(BaseModel):
+    """A pair's decision in effect and every decision taken on it, oldest first."""
+
+    a: str
+    b: str
+    current: DecisionPublic
+    history: list[DecisionPublic]
+
+
+def decide(session: Session, principal: Principal, body: DecisionIn) -> PairDecisions:
+    """Record `body` as the principal's decision on its pair, superseding the previous one."""
+    pair = Pair.of(body.a.strip(), body.b.strip())
+    connection = session.connection()
+    stored = dict(connection.execute(
+        select(ACTIVITY.c.iati_identifier, ACTIVITY.c.id)
+        .where(ACTIVITY.c.iati_identifier.in_([pair.a, pair.b]))).all())
+    unknown = [i for i in (pair.a, pair.b) if i not in stored]
+    if unknown:
+        raise UnknownActivityError(f"No activity {unknown[0]!r} is stored.", unknown=unknown)
+    keep, excluded = _kept(pair, body, stored)
+    now = utcnow()
+    connection.execute(update(DECISION).where(*_same(pair), DECISION.c.superseded_at.is_(None))
+                       .values(superseded_at=now))
+    session.add(DuplicateDecision(
+        identifier_a=pair.a, identifier_b=pair.b, verdict=body.verdict, keep=keep,
+        excluded=excluded, note=body.note, organisation_id=principal.organisation_id,
+        api_key_id=principal.api_key_id, decided_at=now,
+    ))
+    session.commit()
+    return pair_decisions(session.connection(), pair)
+
+
+def _kept(pair: Pair, body: DecisionIn, stored: dict[str, int]) -> tuple[str | None, str | None]:
+    """The identifiers kept and excluded by a decision."""
+    if body.keep is not None and body.keep not in (pair.a, pair.b):
+        raise BadDecisionError(f"keep must be {pair.a!r} or {pair.b!r}.", keep=body.keep)
+    if body.verdict is DuplicateVerdict.dismissed:
+        if body.keep is not None:
+            raise BadDecisionError("A dismissed pair keeps both; give keep only to confirm.")
+        return None, None
+    if pair.a == pair.b:
+        return pair.a, None
+    keep = body.keep or min((pair.a, pair.b), key=lambda identifier: stored[identifier])
+    return keep, pair.b if keep == pair.a else pair.a
+
+
+def _same(pair: Pair) -> list[ColumnElement[bool]]:
+    return [DECISION.c.identifier_a == pair.a, DECISION.c.identifier_b == pair.b]
+
+
+def pair_decisions(connection: Connection, pair: Pair) -> PairDecisions:
+    history = [_public(row) for row in connection.execute(
+        select(DECISION).where(*_same(pair)).order_by(DECISION.c.id)).mappings()]
+    return PairDecisions(a=pair.a, b=pair.b, current=history[-1], history=history)
+
+
+def active_decisions(connection: Connection) -> dict[Pair, DecisionPublic]:
+    """The decision in effect on each decided pair."""
+    rows = connection.execute(select(DECISION).where(DECISION.c.superseded_at.is_(None)))
+    return {Pair(row["identifier_a"], row["identifier_b"]): _public(row) for row in rows.mappings()}
+
+
+def _public(row: object) -> DecisionPublic:
+    values = dict(row)  # type: ignore[call-overload]
+    return DecisionPublic(a=values.pop("identifier_a"), b=values.pop("identifier_b"), **values)
+
+
+def not_excluded() -> ColumnElement[bool]:
+    """A condition on `ACTIVITY`: it is not the excluded side of a confirmed duplicate."""
+    excluded = select(DECISION.c.excluded).where(
+        DECISION.c.superseded_at.is_(None),
+        DECISION.c.verdict == DuplicateVerdict.confirmed.value,
+        DECISION.c.excluded.is_not(None),
+    )
+    return ACTIVITY.c.iati_identifier.not_in(excluded)

@@ -1,0 +1,226 @@
+"""The duplicate report: pairs of activities that look like one, with a score and the evidence.
+
+Two kinds of pair. `same-identifier`: one identifier reported by two organisations. The
+activity table holds each identifier once, so the second organisation's push is refused
+(`push.not-your-activity`); that recorded refusal is the evidence, and the pair scores 1.
+`similar` (or `cross-reference`, when one lists the other's identifier as an
+other-identifier): two identifiers, within a file, across files or across publishers,
+scored by `service.services.coordination.scoring`.
+
+Candidates are found by blocking, never by comparing all pairs: each activity is filed
+under its title words (every language, folded), its participating organisations and its
+identifiers (own and other-identifiers). A key filed under more than `MAX_BLOCK`
+activities says too little and is skipped; two activities become a candidate pair when
+they share `MIN_SHARED_KEYS` keys, or any identifier key. Only candidates are scored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from itertools import combinations
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from service.models import Organisation, OrganisationRef, Outcome, Push, PushActivity
+from service.services.coordination.decisions import DecisionPublic, Pair, active_decisions
+from service.services.coordination.features import Facts, live_facts, money
+from service.services.coordination.scoring import (
+    THRESHOLD,
+    WEIGHTS,
+    Commonness,
+    Evidence,
+    cross_reference,
+    evidence,
+    score,
+)
+from service.services.push.findings import PushCode
+from service.services.push.storage import ACTIVITY
+from service.services.query import ActivityFilter, activity_conditions
+
+MAX_BLOCK = 50
+MIN_SHARED_KEYS = 2
+PUSH = Push.__table__  # type: ignore[attr-defined]
+PUSH_ACTIVITY = PushActivity.__table__  # type: ignore[attr-defined]
+ORGANISATION = Organisation.__table__  # type: ignore[attr-defined]
+ORGANISATION_REF = OrganisationRef.__table__  # type: ignore[attr-defined]
+
+
+class Kind(StrEnum):
+    same_identifier = "same-identifier"
+    cross_reference = "cross-reference"
+    similar = "similar"
+
+
+class DecisionState(StrEnum):
+    pending = "pending"
+    confirmed = "confirmed"
+    dismissed = "dismissed"
+
+
+class Side(BaseModel):
+    """One activity of a pair; `stored` is false for a refused push's activity."""
+
+    iati_identifier: str
+    reporting_org: str | None = None
+    title: str | None = None
+    stored: bool = True
+
+
+class DuplicatePair(BaseModel):
+    a: Side
+    b: Side
+    score: float
+    kind: Kind
+    evidence: list[Evidence]
+    decision: DecisionState = DecisionState.pending
+    decided: DecisionPublic | None = None
+
+
+class DuplicateReport(BaseModel):
+    threshold: float
+    weights: dict[str, float]
+    total: int
+    pairs: list[DuplicatePair]
+
+
+def duplicates(
+    connection: Connection, chosen: ActivityFilter, *, min_score: float = THRESHOLD,
+    decision: DecisionState | None = None, kind: Kind | None = None, limit: int = 100,
+) -> DuplicateReport:
+    """The pairs scoring at least `min_score` with a side matching `chosen`, best first."""
+    everything = live_facts(connection)
+    matching = set(connection.execute(select(ACTIVITY.c.id).where(
+        ACTIVITY.c.deleted_at.is_(None),
+        *activity_conditions(chosen, dialect=connection.dialect.name))).scalars())
+    pairs = [
+        pair for pair in [*similar_pairs(connection, everything, min_score),
+                          *refused_pairs(connection, everything)]
+        if pair[0] & matching
+    ]
+    decided = active_decisions(connection)
+    shown: list[DuplicatePair] = []
+    for _, pair in pairs:
+        found = decided.get(Pair.of(pair.a.iati_identifier, pair.b.iati_identifier))
+        if found is not None:
+            pair.decision, pair.decided = DecisionState(found.verdict.value), found
+        if (decision is None or pair.decision is decision) and (kind is None or pair.kind is kind):
+            shown.append(pair)
+    shown.sort(key=lambda p: (-p.score, p.a.iati_identifier, p.b.iati_identifier))
+    return DuplicateReport(threshold=min_score, weights=WEIGHTS, total=len(shown),
+                           pairs=shown[:limit])
+
+
+def candidates(everything: dict[int, Facts]) -> set[tuple[int, int]]:
+    """The pairs of activity ids worth scoring (see the module's blocking rule)."""
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for facts in everything.values():
+        keys = {f"t:{w}" for w in facts.tokens()} | {f"o:{o}" for o in facts.organisations}
+        keys |= {f"x:{i}" for i in (facts.identifier, *facts.other_identifiers)}
+        for key in keys:
+            blocks[key].append(facts.id)
+    shared: Counter[tuple[int, int]] = Counter()
+    linked: set[tuple[int, int]] = set()
+    for key, ids in blocks.items():
+        if len(ids) < 2 or len(ids) > MAX_BLOCK:
+            continue
+        for pair in combinations(sorted(ids), 2):
+            shared[pair] += 1
+            if key.startswith("x:"):
+                linked.add(pair)
+    return linked | {pair for pair, count in shared.items() if count >= MIN_SHARED_KEYS}
+
+
+def similar_pairs(
+    connection: Connection, everything: dict[int, Facts], min_score: float
+) -> Iterable[tuple[set[int], DuplicatePair]]:
+    """The scored candidate pairs at or above `min_score`, with their activities' ids."""
+    found = sorted(candidates(everything))
+    amounts = money(connection, {i for pair in found for i in pair})
+    common = Commonness.of(list(everything.values()))
+    for one, other in found:
+        a, b = everything[one], everything[other]
+        if a.identifier > b.identifier:
+            a, b = b, a
+        components = evidence(a, b, amounts.get(a.id, {}), amounts.get(b.id, {}), common)
+        crossed = cross_reference(a, b)
+        if crossed is not None:
+            components.append(crossed)
+        total = score(components)
+        if total < min_score:
+            continue
+        kind = Kind.cross_reference if crossed is not None else Kind.similar
+        yield {a.id, b.id}, DuplicatePair(a=_side(a), b=_side(b), score=total, kind=kind,
+                                          evidence=components)
+
+
+def _side(facts: Facts) -> Side:
+    return Side(iati_identifier=facts.identifier, reporting_org=facts.reporting_org,
+                title=facts.title)
+
+
+class Refusal(BaseModel):
+    """An organisation's pushes of an identifier that another organisation publishes."""
+
+    organisation_id: int
+    organisation: str
+    refs: list[str]
+    pushes: int
+    message: str
+    last_push_id: str
+    last_received_at: datetime
+
+
+def refused_pairs(
+    connection: Connection, everything: dict[int, Facts]
+) -> Iterable[tuple[set[int], DuplicatePair]]:
+    """One pair per identifier and organisation whose push of it was refused as another's."""
+    by_identifier = {facts.identifier: facts for facts in everything.values()}
+    for identifier, refusal in _refusals(connection, set(by_identifier)):
+        owner = by_identifier[identifier]
+        pushed = Side(iati_identifier=identifier, reporting_org=", ".join(refusal.refs) or None,
+                      stored=False)
+        proof = Evidence(
+            component="refused-push", a={"reporting_org": owner.reporting_org},
+            b=refusal.model_dump(mode="json"), similarity=1.0, contribution=1.0,
+        )
+        yield {owner.id}, DuplicatePair(a=_side(owner), b=pushed, score=1.0,
+                                        kind=Kind.same_identifier, evidence=[proof])
+
+
+def _refusals(connection: Connection, live: set[str]) -> list[tuple[str, Refusal]]:
+    statement = (
+        select(PUSH_ACTIVITY.c.iati_identifier, PUSH_ACTIVITY.c.findings, PUSH.c.id,
+               PUSH.c.received_at, PUSH.c.organisation_id, ORGANISATION.c.name)
+        .join_from(PUSH_ACTIVITY, PUSH, PUSH.c.id == PUSH_ACTIVITY.c.push_id)
+        .join(ORGANISATION, ORGANISATION.c.id == PUSH.c.organisation_id)
+        .join(ACTIVITY, ACTIVITY.c.iati_identifier == PUSH_ACTIVITY.c.iati_identifier)
+        .where(PUSH_ACTIVITY.c.outcome == Outcome.rejected.value,
+               ACTIVITY.c.organisation_id != PUSH.c.organisation_id)
+        .order_by(PUSH.c.received_at)
+    )
+    found: dict[tuple[str, int], Refusal] = {}
+    for identifier, findings, push_id, received_at, organisation_id, name in connection.execute(
+            statement):
+        refused = [f for f in findings or [] if f.get("code") == PushCode.not_your_activity.value]
+        if identifier not in live or not refused:
+            continue
+        key = (identifier, organisation_id)
+        earlier = found.get(key)
+        found[key] = Refusal(
+            organisation_id=organisation_id, organisation=name, refs=[],
+            pushes=1 + (earlier.pushes if earlier else 0), message=refused[0].get("message", ""),
+            last_push_id=push_id, last_received_at=received_at,
+        )
+    refs: dict[int, list[str]] = defaultdict(list)
+    for organisation_id, ref in connection.execute(select(
+            ORGANISATION_REF.c.organisation_id, ORGANISATION_REF.c.ref).order_by(
+            ORGANISATION_REF.c.ref)):
+        refs[organisation_id].append(ref)
+    for (_, organisation_id), refusal in found.items():
+        refusal.refs = refs[organisation_id]
+    return [(identifier, refusal) for (identifier, _), refusal in sorted(found.items())]

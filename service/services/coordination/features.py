@@ -1,0 +1,172 @@
+"""What coordination compares of each live activity: titles, organisations, places, dates, money.
+
+Read from the query tables and the latest budget views in a few streamed queries, never
+from the whole stored documents (only their title and other-identifier parts), so that
+the duplicate and overlap reports can read every activity of a large database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.engine import Connection
+
+from service.search import fold
+from service.services.budget.storage import FIGURE, VIEW
+from service.services.push.storage import ACTIVITY
+from service.services.query import COUNTRY, PARTICIPANT, SECTOR, ActivityFilter, activity_conditions
+
+IMPLEMENTING = "4"  # OrganisationRole
+_CHUNK = 500  # identifiers per IN (…) list
+_WORD = re.compile(r"[^\W_]+")
+# Words that say nothing about what an activity is, in the languages Ecuador's donors use.
+_STOPWORDS = (
+    "a al and as at by con da das de del des di do dos du e el en et for from in la las le "
+    "les los of on or para pour por the to un una une y with project projet proyecto "
+    "programa programme program"
+)
+STOPWORDS = frozenset(_STOPWORDS.split())
+
+
+@dataclass(slots=True)
+class Facts:
+    """One live activity as coordination sees it (organisation keys: `org_key`)."""
+
+    id: int
+    identifier: str
+    reporting_org: str | None
+    title: str | None
+    titles: list[str] = field(default_factory=list)
+    other_identifiers: set[str] = field(default_factory=set)
+    organisations: set[str] = field(default_factory=set)
+    implementing: set[str] = field(default_factory=set)
+    sectors: set[str] = field(default_factory=set)
+    countries: set[str] = field(default_factory=set)
+    start: date | None = None
+    end: date | None = None
+
+    def tokens(self) -> frozenset[str]:
+        """The meaningful words of all its titles, in every language."""
+        return frozenset().union(*(title_tokens(t) for t in self.titles))
+
+
+@lru_cache(maxsize=1 << 16)  # every title is compared with several others
+def title_tokens(title: str) -> frozenset[str]:
+    """`title`'s words folded (case, accents, punctuation gone), without stopwords."""
+    return frozenset(
+        w for w in _WORD.findall(fold(title)) if len(w) > 2 and w not in STOPWORDS)
+
+
+def org_key(ref: str | None, name: str | None) -> str | None:
+    """An organisation's key: its identifier, else its folded name (``name:…``)."""
+    if ref and ref.strip():
+        return ref.strip().upper()
+    words = _WORD.findall(fold(name or ""))
+    return "name:" + " ".join(words) if words else None
+
+
+def live_facts(connection: Connection, chosen: ActivityFilter | None = None) -> dict[int, Facts]:
+    """The facts of every live activity (matching `chosen`, when given), by activity id."""
+    conditions: list[ColumnElement[bool]] = [ACTIVITY.c.deleted_at.is_(None)]
+    if chosen is not None:
+        conditions += activity_conditions(chosen, dialect=connection.dialect.name)
+    rows = select(
+        ACTIVITY.c.id, ACTIVITY.c.iati_identifier, ACTIVITY.c.reporting_org_ref,
+        ACTIVITY.c.title, ACTIVITY.c.start_date, ACTIVITY.c.end_date,
+        ACTIVITY.c.document["title"], ACTIVITY.c.document["other_identifiers"],
+    ).where(*conditions).order_by(ACTIVITY.c.id)
+    found: dict[int, Facts] = {}
+    for row in _streamed(connection, rows):
+        facts = Facts(row[0], row[1], row[2], row[3], start=row[4], end=row[5])
+        facts.titles = [n["text"] for n in (row[6] or {}).get("narratives") or [] if n.get("text")]
+        facts.other_identifiers = {o["ref"].strip() for o in row[7] or [] if o.get("ref")}
+        found[facts.id] = facts
+    _add_organisations(connection, found, conditions)
+    _add_places(connection, found, conditions)
+    return found
+
+
+def _streamed(connection: Connection, statement: Any) -> Iterator[Any]:
+    yield from connection.execution_options(stream_results=True, yield_per=5000).execute(
+        statement)
+
+
+def _matching(conditions: list[ColumnElement[bool]]) -> Any:
+    return select(ACTIVITY.c.id).where(*conditions)
+
+
+def _add_organisations(
+    connection: Connection, found: dict[int, Facts], conditions: list[ColumnElement[bool]]
+) -> None:
+    statement = select(
+        PARTICIPANT.c.activity_id, PARTICIPANT.c.ref, PARTICIPANT.c.name, PARTICIPANT.c.role
+    ).where(PARTICIPANT.c.activity_id.in_(_matching(conditions)))
+    for activity, ref, name, role in _streamed(connection, statement):
+        key = org_key(ref, name)
+        if key is None or activity not in found:
+            continue
+        found[activity].organisations.add(key)
+        if role == IMPLEMENTING:
+            found[activity].implementing.add(key)
+
+
+def _add_places(
+    connection: Connection, found: dict[int, Facts], conditions: list[ColumnElement[bool]]
+) -> None:
+    """Sectors (DAC 5-digit or category codes) and recipient countries, at either level."""
+    dac = SECTOR.c.vocabulary.is_(None) | SECTOR.c.vocabulary.in_(["1", "2"])
+    sectors = select(SECTOR.c.activity_id, SECTOR.c.code).where(
+        SECTOR.c.activity_id.in_(_matching(conditions)), dac, SECTOR.c.code.is_not(None))
+    for activity, code in _streamed(connection, sectors):
+        if activity in found:
+            found[activity].sectors.add(code.strip())
+    countries = select(COUNTRY.c.activity_id, COUNTRY.c.code).where(
+        COUNTRY.c.activity_id.in_(_matching(conditions)), COUNTRY.c.code.is_not(None))
+    for activity, code in _streamed(connection, countries):
+        if activity in found:
+            found[activity].countries.add(code.strip().upper())
+
+
+def latest_views() -> Any:
+    """The id of each activity's latest budget view (a subquery)."""
+    return select(func.max(VIEW.c.id)).group_by(VIEW.c.activity_id)
+
+
+def money(
+    connection: Connection, activity_ids: Collection[int], *, classification: str = "fuente",
+    years: tuple[int | None, int | None] = (None, None),
+) -> dict[int, dict[str, Decimal]]:
+    """Each activity's money in US dollars by measure, from its latest budget view (the
+    Ecuador share; read through one classification's split, which holds every amount)."""
+    found: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for chunk in _chunks(sorted(activity_ids)):
+        statement = (
+            select(VIEW.c.activity_id, FIGURE.c.measure, FIGURE.c.amount_usd)
+            .join_from(FIGURE, VIEW, VIEW.c.id == FIGURE.c.view_id)
+            .where(VIEW.c.activity_id.in_(chunk), VIEW.c.id.in_(latest_views()),
+                   FIGURE.c.classification == classification, *_years(years))
+        )
+        for activity, measure, amount in connection.execute(statement):
+            found[activity][measure] += Decimal(amount)
+    return {activity: dict(by_measure) for activity, by_measure in found.items()}
+
+
+def _years(years: tuple[int | None, int | None]) -> list[ColumnElement[bool]]:
+    first, last = years
+    return [
+        *([FIGURE.c.year >= first] if first is not None else []),
+        *([FIGURE.c.year <= last] if last is not None else []),
+    ]
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start:start + _CHUNK]

@@ -1,0 +1,262 @@
+"""Coordination alerts: donors funding the same thing in the same place and period.
+
+`sector-province`: at least two reporting organisations (donors) whose activities put
+money in the same DAC sector (5-digit code, or its 3-digit category) and the same
+province in the same years. Both come from the activities' latest Ecuador budget views:
+an activity is in a sector and province in a year when its view's sector split and its
+province split both give it money (a figure) there that year; the views split each
+amount over each classification separately, so the pairing is per activity and year.
+`implementing-partner`: one implementing organisation (role 4, by identifier or folded
+name) funded by at least two donors for similar purposes — activities of different
+donors sharing a sector category or with similar titles (`PURPOSE_TITLE_SIMILARITY`),
+whose periods overlap. Each alert lists the activities behind it, with their money.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from mappings.tables import Classification
+from service.services.budget.storage import FIGURE, VIEW
+from service.services.coordination.features import Facts, latest_views, live_facts, money
+from service.services.coordination.scoring import title_similarity
+from service.services.query import ActivityFilter
+
+PURPOSE_TITLE_SIMILARITY = 0.5
+Years = tuple[int | None, int | None]
+# activity → code → year → measure → US dollars
+Split = dict[int, dict[str, dict[int, dict[str, Decimal]]]]
+
+
+class OverlapKind(StrEnum):
+    sector_province = "sector-province"
+    implementing_partner = "implementing-partner"
+
+
+class SectorLevel(StrEnum):
+    sector = "sector"
+    sector_category = "sector_category"
+
+
+class OverlapActivity(BaseModel):
+    """An activity behind an alert, with its money (US dollars by measure) in the alert's
+    years: in its province and sector, or in all (an implementing-partner alert)."""
+
+    iati_identifier: str
+    reporting_org: str | None
+    title: str | None
+    start_date: date | None
+    end_date: date | None
+    years: list[int]
+    sectors: list[str]
+    province_usd: dict[str, Decimal] | None = None
+    sector_usd: dict[str, Decimal] | None = None
+    amounts_usd: dict[str, Decimal] | None = None
+
+
+class PurposeMatch(BaseModel):
+    """Why two activities of different donors look alike in purpose."""
+
+    a: str
+    b: str
+    sector_categories: list[str]
+    title_similarity: float
+
+
+class OverlapAlert(BaseModel):
+    kind: OverlapKind
+    sector: str | None = None
+    province: str | None = None
+    implementing_partner: str | None = None
+    years: list[int]
+    donors: list[str]
+    activities: list[OverlapActivity]
+    matches: list[PurposeMatch] = []
+
+
+class OverlapReport(BaseModel):
+    sector_level: SectorLevel
+    alerts: list[OverlapAlert]
+
+
+def overlaps(
+    connection: Connection, chosen: ActivityFilter, *, sector_level: SectorLevel,
+    years: Years = (None, None), kind: OverlapKind | None = None,
+) -> OverlapReport:
+    """The alerts among the live activities matching `chosen`, in `years`."""
+    facts = live_facts(connection, chosen)
+    alerts: list[OverlapAlert] = []
+    if kind in (None, OverlapKind.sector_province):
+        alerts += sector_province(connection, facts, chosen, sector_level, years)
+    if kind in (None, OverlapKind.implementing_partner):
+        alerts += implementing_partner(connection, facts, chosen, years)
+    return OverlapReport(sector_level=sector_level, alerts=alerts)
+
+
+def _split(connection: Connection, ids: set[int], classification: str, years: Years) -> Split:
+    found: Split = defaultdict(lambda: defaultdict(lambda: defaultdict(
+        lambda: defaultdict(Decimal))))
+    first, last = years
+    statement = (
+        select(VIEW.c.activity_id, FIGURE.c.code, FIGURE.c.year, FIGURE.c.measure,
+               FIGURE.c.amount_usd)
+        .join_from(FIGURE, VIEW, VIEW.c.id == FIGURE.c.view_id)
+        .where(VIEW.c.id.in_(latest_views()), FIGURE.c.classification == classification,
+               FIGURE.c.code.is_not(None),
+               *([FIGURE.c.year >= first] if first is not None else []),
+               *([FIGURE.c.year <= last] if last is not None else []))
+    )
+    for activity, code, year, measure, amount in connection.execute(statement):
+        if activity in ids and Decimal(amount) != 0:
+            found[activity][code][year][measure] += Decimal(amount)
+    return found
+
+
+def sector_province(
+    connection: Connection, facts: dict[int, Facts], chosen: ActivityFilter,
+    level: SectorLevel, years: Years,
+) -> list[OverlapAlert]:
+    """Donors meeting in one sector, province and year (see the module)."""
+    provinces = _split(connection, set(facts), Classification.province.value, years)
+    sectors = _split(connection, set(facts), Classification.sector.value, years)
+    width = 3 if level is SectorLevel.sector_category else 5
+    wanted_provinces = set(chosen.classified.get(Classification.province) or ())
+    wanted_sectors = tuple(chosen.sector)
+    # (sector, province) → year → activity ids
+    meeting: dict[tuple[str, str], dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for activity, by_province in provinces.items():
+        by_sector = _rolled(sectors.get(activity, {}), width)
+        for province, province_years in by_province.items():
+            if wanted_provinces and province not in wanted_provinces:
+                continue
+            for sector, sector_years in by_sector.items():
+                if wanted_sectors and not sector.startswith(wanted_sectors):
+                    continue
+                for year in set(province_years) & set(sector_years):
+                    meeting[(sector, province)][year].add(activity)
+    alerts = []
+    for (sector, province), by_year in sorted(meeting.items()):
+        shared = sorted(y for y, ids in by_year.items()
+                        if len({facts[i].reporting_org for i in ids}) > 1)
+        if not shared:
+            continue
+        ids = set().union(*(by_year[y] for y in shared))
+        shown = [
+            _activity(facts[i], shared, province_usd=_summed(provinces[i][province], shared),
+                      sector_usd=_summed(_rolled(sectors[i], width)[sector], shared))
+            for i in sorted(ids)
+        ]
+        alerts.append(OverlapAlert(
+            kind=OverlapKind.sector_province, sector=sector, province=province, years=shared,
+            donors=sorted({a.reporting_org or "" for a in shown}), activities=shown,
+        ))
+    return alerts
+
+
+def _rolled(
+    by_code: dict[str, dict[int, dict[str, Decimal]]], width: int
+) -> dict[str, dict[int, dict[str, Decimal]]]:
+    """The split by code cut to `width` digits (3: DAC categories), amounts added."""
+    rolled: dict[str, dict[int, dict[str, Decimal]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(Decimal)))
+    for code, by_year in by_code.items():
+        for year, by_measure in by_year.items():
+            for measure, amount in by_measure.items():
+                rolled[code[:width]][year][measure] += amount
+    return rolled
+
+
+def _summed(by_year: dict[int, dict[str, Decimal]], years: list[int]) -> dict[str, Decimal]:
+    total: dict[str, Decimal] = defaultdict(Decimal)
+    for year in years:
+        for measure, amount in by_year.get(year, {}).items():
+            total[measure] += amount
+    return dict(sorted(total.items()))
+
+
+def _activity(facts: Facts, years: list[int], **amounts: dict[str, Decimal]) -> OverlapActivity:
+    return OverlapActivity(
+        iati_identifier=facts.identifier, reporting_org=facts.reporting_org, title=facts.title,
+        start_date=facts.start, end_date=facts.end, years=years, sectors=sorted(facts.sectors),
+        **amounts,
+    )
+
+
+def implementing_partner(
+    connection: Connection, facts: dict[int, Facts], chosen: ActivityFilter, years: Years,
+) -> list[OverlapAlert]:
+    """One implementing partner, several donors, similar purposes (see the module)."""
+    by_partner: dict[str, list[Facts]] = defaultdict(list)
+    for activity in facts.values():
+        if _active_in(activity, years):
+            for partner in activity.implementing:
+                by_partner[partner].append(activity)
+    wanted = {ref.strip().upper() for ref in chosen.participating_org}
+    alerts = []
+    for partner, activities in sorted(by_partner.items()):
+        if (wanted and partner not in wanted) or len(
+                {a.reporting_org for a in activities}) < 2:
+            continue
+        matches = _purpose_matches(activities)
+        if not matches:
+            continue
+        involved = {identifier for m in matches for identifier in (m.a, m.b)}
+        shown = [a for a in activities if a.identifier in involved]
+        amounts = money(connection, {a.id for a in shown}, years=years)
+        alerts.append(OverlapAlert(
+            kind=OverlapKind.implementing_partner, implementing_partner=partner,
+            years=_span_years(shown, years), donors=sorted({a.reporting_org or "" for a in shown}),
+            activities=[_activity(a, _span_years([a], years), amounts_usd=amounts.get(a.id, {}))
+                        for a in shown],
+            matches=matches,
+        ))
+    return alerts
+
+
+def _purpose_matches(activities: list[Facts]) -> list[PurposeMatch]:
+    """Pairs of activities of different donors, periods overlapping, alike in purpose."""
+    found = []
+    ordered = sorted(activities, key=lambda a: a.identifier)
+    for index, one in enumerate(ordered):
+        for other in ordered[index + 1:]:
+            if one.reporting_org == other.reporting_org or not _overlapping(one, other):
+                continue
+            common = sorted({s[:3] for s in one.sectors} & {s[:3] for s in other.sectors})
+            similarity = title_similarity(one.titles, other.titles)[0]
+            if common or similarity >= PURPOSE_TITLE_SIMILARITY:
+                found.append(PurposeMatch(a=one.identifier, b=other.identifier,
+                                          sector_categories=common,
+                                          title_similarity=round(similarity, 3)))
+    return found
+
+
+def _overlapping(one: Facts, other: Facts) -> bool:
+    """Whether the periods meet; an unknown start or end is taken as open."""
+    return (one.start is None or other.end is None or one.start <= other.end) and (
+        other.start is None or one.end is None or other.start <= one.end)
+
+
+def _active_in(activity: Facts, years: Years) -> bool:
+    first, last = years
+    if first is not None and activity.end is not None and activity.end.year < first:
+        return False
+    return not (last is not None and activity.start is not None and activity.start.year > last)
+
+
+def _span_years(activities: list[Facts], years: Years) -> list[int]:
+    """The calendar years the activities run (within `years`); unknown ends: none added."""
+    found: set[int] = set()
+    for activity in activities:
+        if activity.start is None or activity.end is None:
+            continue
+        first = max(activity.start.year, years[0] or activity.start.year)
+        last = min(activity.end.year, years[1] or activity.end.year)
+        found |= set(range(first, last + 1))
+    return sorted(found)

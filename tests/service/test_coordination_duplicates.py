@@ -1,0 +1,222 @@
+"""The duplicate report over HTTP, on SQLite and PostgreSQL: the real USAID Ecuador file and
+the worked examples, plus one real activity re-published by its implementing partner.
+
+The re-publication is derived in the test from the real file with lxml: USAID's activity
+US-GOV-1-518-A-00-07-00023 (Ecuadorian Sustainable Tourism Alliance), as its implementing
+partner, the Academy for Educational Development (XI-DUNS-071031280), would publish it —
+under its own identifier and reporting-org, with only the Spanish title, spelt otherwise.
+That is the classic IATI duplicate: one activity reported by the funder and the implementer.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+from sqlalchemy import Engine
+
+from service.models import KeyScope
+from tests.conftest import sample
+from tests.service.test_push_api import Api, new_key
+from tests.service.test_push_support import PARSER, USAID, USAID_EC, add_publisher
+from tests.service.test_query import DONORS, _example_identifiers
+from tests.service.test_query import loaded as loaded
+from tests.service.test_query import usaid_models as usaid_models
+
+ORIGINAL = "US-GOV-1-518-A-00-07-00023"
+PARTNER = "XI-DUNS-071031280"
+COPY = f"{PARTNER}-ESTA-ECUADOR"
+SECOND = "XM-DAC-41114"  # UNDP, which pushes USAID's identifier as its own
+MINISTRY = "EC-GOB-MREMH"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+MEASURES = ["commitment", "disbursement"]
+
+
+def one_activity(identifier: str, target: Path, *, reporting_org: str,
+                 new_identifier: str | None = None, spanish_title: str | None = None) -> Path:
+    """The real USAID Ecuador file's activity `identifier` alone, as another org reports it."""
+    tree = etree.parse(str(sample(USAID_EC)), PARSER)
+    root = tree.getroot()
+    for activity in root.findall("iati-activity"):
+        if activity.findtext("iati-identifier", "").strip() != identifier:
+            root.remove(activity)
+    [activity] = root.findall("iati-activity")
+    activity.find("reporting-org").set("ref", reporting_org)  # type: ignore[union-attr]
+    if new_identifier is not None:
+        activity.find("iati-identifier").text = new_identifier  # type: ignore[union-attr]
+    if spanish_title is not None:
+        title = activity.find("title")
+        assert title is not None
+        for narrative in list(title):
+            title.remove(narrative)
+        etree.SubElement(title, "narrative", {XML_LANG: "es"}).text = spanish_title
+    tree.write(str(target), xml_declaration=True, encoding="utf-8")
+    return target
+
+
+Published = tuple[Api, str, str]  # the API, a read key, the ministry's admin key
+
+
+@pytest.fixture
+def published(loaded: tuple[Api, str, str], store: Engine, tmp_path: Path) -> Published:
+    """`loaded`, the implementing partner's re-publication, and UNDP's refused push of
+    USAID's identifier."""
+    api, read, _ = loaded
+    # Both are partners in USAID's file, so known already (linked when it was pushed).
+    copy = one_activity(ORIGINAL, tmp_path / "aed.xml", reporting_org=PARTNER,
+                        new_identifier=COPY,
+                        spanish_title="ALIANZA ECUATORIANA DE TURISMO SOSTENIBLE – ESTA")
+    answer = api.request("POST", "/api/v1/activities", key=new_key(store, PARTNER,
+                         KeyScope.publish), content=copy.read_bytes())
+    assert answer.json()["counts"]["created"] == 1, answer.text
+    same = one_activity(ORIGINAL, tmp_path / "undp.xml", reporting_org=SECOND)
+    answer = api.request("POST", "/api/v1/activities", key=new_key(store, SECOND,
+                         KeyScope.publish), content=same.read_bytes())
+    assert answer.json()["counts"]["rejected"] == 1, answer.text
+    add_publisher(store, MINISTRY, name="Ministerio de Relaciones Exteriores")
+    return api, read, new_key(store, MINISTRY, KeyScope.admin)
+
+
+def _report(api: Api, key: str, **params: Any) -> dict[str, Any]:
+    answer = api.request("GET", "/api/v1/coordination/duplicates", key=key, params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def _pair(report: dict[str, Any], one: str, other: str, kind: str) -> dict[str, Any]:
+    [found] = [p for p in report["pairs"] if p["kind"] == kind and {
+        p["a"]["iati_identifier"], p["b"]["iati_identifier"]} == {one, other}]
+    return found
+
+
+def test_a_republished_activity_pairs_with_its_original_and_says_why(
+    published: Published,
+) -> None:
+    api, read, _ = published
+    report = _report(api, read, limit=1000)
+    pair = _pair(report, ORIGINAL, COPY, "similar")
+    assert pair["score"] >= 0.9
+    assert {pair["a"]["reporting_org"], pair["b"]["reporting_org"]} == {USAID, PARTNER}
+    evidence = {e["component"]: e for e in pair["evidence"]}
+    assert evidence["title"]["similarity"] == 1.0  # the Spanish narratives, folded
+    assert {evidence["title"]["a"], evidence["title"]["b"]} == {
+        "Alianza Ecuatoriana de Turismo Sostenible (ESTA)",
+        "ALIANZA ECUATORIANA DE TURISMO SOSTENIBLE – ESTA"}
+    assert PARTNER in evidence["participating-orgs"]["a"]
+    assert evidence["participating-orgs"]["similarity"] == 1.0
+    assert evidence["dates"]["similarity"] == 1.0
+    assert evidence["amounts"]["a"]["within_tolerance"] is True
+    assert Decimal(evidence["amounts"]["a"]["amount_usd"]) == Decimal(
+        evidence["amounts"]["b"]["amount_usd"]) > 0
+    assert sum(e["contribution"] for e in pair["evidence"]) == pytest.approx(pair["score"])
+    assert pair["decision"] == "pending"
+    assert report["threshold"] == 0.6
+    assert sum(report["weights"].values()) == pytest.approx(1.0)
+
+
+def test_an_identifier_another_organisation_pushed_is_reported_from_the_refusal(
+    published: Published,
+) -> None:
+    api, read, _ = published
+    pair = _pair(_report(api, read, kind="same-identifier"), ORIGINAL, ORIGINAL,
+                 "same-identifier")
+    assert pair["score"] == 1.0
+    assert pair["a"]["stored"] is True
+    assert pair["b"] == {"iati_identifier": ORIGINAL, "reporting_org": SECOND, "title": None,
+                         "stored": False}
+    [refusal] = pair["evidence"]
+    assert refusal["component"] == "refused-push"
+    assert refusal["b"]["organisation"] == "United Nations Development Programme"
+    assert refusal["b"]["refs"] == [SECOND]
+    assert refusal["b"]["pushes"] == 1
+    assert "another organisation" in refusal["b"]["message"]
+
+
+def test_unrelated_activities_are_not_paired(published: Published) -> None:
+    api, read, _ = published
+    report = _report(api, read, limit=1000)
+    paired = {p[side]["iati_identifier"] for p in report["pairs"] for side in ("a", "b")}
+    assert not paired & set(_example_identifiers())
+    assert report["total"] < 20  # 250 real activities: a short list, not all pairs
+    assert all(p["score"] >= 0.6 for p in report["pairs"])
+    only = _report(api, read, reporting_org=DONORS["health-grant-esmeraldas.xml"])
+    assert only["pairs"] == []
+
+
+def test_confirming_a_pair_excludes_one_side_from_the_aggregates(published: Published) -> None:
+    api, read, admin = published
+    params = {"measure": MEASURES, "group_by": "reporting_org"}
+    before = _aggregates(api, read, **params)
+    copied = _aggregates(api, read, reporting_org=PARTNER, **params)
+    assert Decimal(copied["total_usd"]) != 0
+    decided = _decide(api, admin, a=COPY, b=ORIGINAL, verdict="confirmed", keep=ORIGINAL,
+                      note="AED re-publishes USAID's award")
+    current = decided["current"]
+    assert (decided["a"], decided["b"]) == tuple(sorted((COPY, ORIGINAL)))
+    assert (current["keep"], current["excluded"]) == (ORIGINAL, COPY)
+    assert current["api_key_id"] is not None
+    assert current["decided_at"]
+    after = _aggregates(api, read, **params)
+    assert Decimal(after["total_usd"]) == Decimal(before["total_usd"]) - Decimal(
+        copied["total_usd"])
+    assert after["activities"] == before["activities"] - 1
+    assert _aggregates(api, read, reporting_org=PARTNER, **params)["rows"] == []
+    pair = _pair(_report(api, read, decision="confirmed"), ORIGINAL, COPY, "similar")
+    assert pair["decided"]["note"] == "AED re-publishes USAID's award"
+    assert all(p["decision"] == "pending" for p in _report(api, read, decision="pending")[
+        "pairs"])
+
+    dismissed = _decide(api, admin, a=ORIGINAL, b=COPY, verdict="dismissed")
+    assert [d["verdict"] for d in dismissed["history"]] == ["confirmed", "dismissed"]
+    assert dismissed["history"][0]["superseded_at"] is not None
+    assert dismissed["current"]["excluded"] is None
+    assert _aggregates(api, read, **params)["total_usd"] == before["total_usd"]
+    pair = _pair(_report(api, read, decision="dismissed"), ORIGINAL, COPY, "similar")
+    assert pair["decided"]["organisation_id"] == current["organisation_id"]
+
+
+def test_without_keep_the_side_stored_first_is_kept(published: Published) -> None:
+    api, _, admin = published
+    decided = _decide(api, admin, a=COPY, b=ORIGINAL, verdict="confirmed")
+    assert (decided["current"]["keep"], decided["current"]["excluded"]) == (ORIGINAL, COPY)
+    same = _decide(api, admin, a=ORIGINAL, b=ORIGINAL, verdict="confirmed")
+    assert (same["current"]["keep"], same["current"]["excluded"]) == (ORIGINAL, None)
+
+
+def test_decisions_need_an_admin_key_and_known_activities(
+    published: Published, store: Engine
+) -> None:
+    api, read, admin = published
+    body = {"a": ORIGINAL, "b": COPY, "verdict": "confirmed"}
+    url = "/api/v1/coordination/duplicates/decisions"
+    anonymous = api.request("POST", url, json=body)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    forbidden = api.request("POST", url, key=read, json=body)
+    assert forbidden.status_code == 403
+    assert forbidden.json()["code"] == "auth.insufficient-scope"
+    publisher = new_key(store, USAID, KeyScope.publish)
+    assert api.request("POST", url, key=publisher, json=body).status_code == 403
+    unknown = api.request("POST", url, key=admin, json={**body, "b": "XX-NOPE"})
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "coordination.unknown-activity"
+    bad_keep = api.request("POST", url, key=admin, json={**body, "keep": "XX-NOPE"})
+    assert bad_keep.status_code == 422
+    assert bad_keep.json()["code"] == "coordination.bad-decision"
+    assert api.request("GET", "/api/v1/coordination/duplicates").status_code == 401
+
+
+def _decide(api: Api, key: str, **body: Any) -> dict[str, Any]:
+    answer = api.request("POST", "/api/v1/coordination/duplicates/decisions", key=key,
+                         json=body)
+    assert answer.status_code == 200, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def _aggregates(api: Api, key: str, **params: Any) -> dict[str, Any]:
+    answer = api.request("GET", "/api/v1/aggregates", key=key, params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()  # type: ignore[no-any-return]

@@ -1,0 +1,146 @@
+"""Overlap alerts over HTTP, on SQLite and PostgreSQL: the real USAID Ecuador file and the
+worked examples, plus a second donor's activity in Esmeraldas.
+
+That activity is derived in the test from the worked example health-grant-esmeraldas.xml
+with lxml: UNICEF (XM-DAC-41122) funds child vaccination in the same place and year, half
+health (12250, DAC category 122) and half food assistance (74020), implemented by the
+World Food Programme (XM-DAC-41140), which implements USAID's real 2023–2026 activity
+US-GOV-1-720BHA23IO00116 in the same category 740.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+from sqlalchemy import Engine
+
+from service.models import KeyScope
+from tests.service.test_push_api import Api, new_key
+from tests.service.test_push_support import PARSER, USAID
+from tests.service.test_query import DONORS, EXAMPLES
+from tests.service.test_query import loaded as loaded
+from tests.service.test_query import usaid_models as usaid_models
+
+UNICEF = "XM-DAC-41122"
+WFP = "XM-DAC-41140"
+VACCINES = f"{UNICEF}-VACUNAS-ESMERALDAS"
+HEALTH = "ES-DAC-2-EJEMPLO-SALUD-ESMERALDAS"
+USAID_WFP = "US-GOV-1-720BHA23IO00116"
+
+
+def vaccination(target: Path) -> Path:
+    tree = etree.parse(str(EXAMPLES / "health-grant-esmeraldas.xml"), PARSER)
+    activity = tree.getroot().find("iati-activity")
+    assert activity is not None
+    activity.find("iati-identifier").text = VACCINES  # type: ignore[union-attr]
+    activity.find("reporting-org").set("ref", UNICEF)  # type: ignore[union-attr]
+    title = activity.find("title/narrative")
+    assert title is not None
+    title.text = "Vacunación infantil en Esmeraldas"
+    funder = activity.find("participating-org")
+    assert funder is not None
+    funder.set("ref", UNICEF)
+    funder.find("narrative").text = "UNICEF"  # type: ignore[union-attr]
+    implementer = etree.Element("participating-org", role="4", ref=WFP, type="40")
+    etree.SubElement(implementer, "narrative").text = "World Food Programme"
+    funder.addnext(implementer)
+    sector = activity.find("sector")
+    assert sector is not None
+    sector.set("code", "12250")
+    sector.set("percentage", "50")
+    sector.addnext(etree.Element("sector", vocabulary="1", code="74020", percentage="50"))
+    activity.find("transaction/value").text = "200000.00"  # type: ignore[union-attr]
+    tree.write(str(target), xml_declaration=True, encoding="utf-8")
+    return target
+
+
+@pytest.fixture
+def overlapping(loaded: tuple[Api, str, str], store: Engine, tmp_path: Path) -> tuple[Api, str]:
+    api, read, _ = loaded
+    # UNICEF is known already: a partner in USAID's file, linked when it was pushed.
+    answer = api.request("POST", "/api/v1/activities", key=new_key(store, UNICEF, KeyScope.publish),
+                         content=vaccination(tmp_path / "unicef.xml").read_bytes())
+    assert answer.json()["counts"]["created"] == 1, answer.text
+    return api, read
+
+
+def _alerts(api: Api, key: str, **params: Any) -> list[dict[str, Any]]:
+    answer = api.request("GET", "/api/v1/coordination/overlaps", key=key, params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["alerts"]  # type: ignore[no-any-return]
+
+
+def _figures(
+    api: Api, key: str, identifier: str, reporting_org: str, classification: str, code: str
+) -> dict[str, Decimal]:
+    """An activity's figures of one classification's code in the budget export, by measure."""
+    answer = api.request("GET", "/api/v1/exports/budget.csv", key=key, params={
+        "classification": classification, "reporting_org": reporting_org})
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Decimal] = defaultdict(Decimal)
+    for row in csv.DictReader(io.StringIO(answer.text)):
+        if row["iati_identifier"] == identifier and row["code"] == code:
+            found[row["measure"]] += Decimal(row["amount_usd"])
+    return dict(found)
+
+
+def test_two_donors_in_one_sector_province_and_year_raise_an_alert(
+    overlapping: tuple[Api, str],
+) -> None:
+    api, read = overlapping
+    [alert] = _alerts(api, read, kind="sector-province")
+    assert (alert["sector"], alert["province"], alert["years"]) == ("122", "08", [2024])
+    assert alert["donors"] == sorted([DONORS["health-grant-esmeraldas.xml"], UNICEF])
+    shown = {a["iati_identifier"]: a for a in alert["activities"]}
+    assert set(shown) == {HEALTH, VACCINES}
+    # Every figure is the budget view's: the province split whole, the sector split half.
+    spanish = DONORS["health-grant-esmeraldas.xml"]
+    for identifier, donor in ((HEALTH, spanish), (VACCINES, UNICEF)):
+        found = shown[identifier]
+        assert _decimals(found["province_usd"]) == _figures(
+            api, read, identifier, donor, "province", "08")
+        in_category = _figures(api, read, identifier, donor, "sector", "12220") or _figures(
+            api, read, identifier, donor, "sector", "12250")
+        assert _decimals(found["sector_usd"]) == in_category
+    vaccines = _decimals(shown[VACCINES]["province_usd"])
+    assert _decimals(shown[VACCINES]["sector_usd"]) == {m: v / 2 for m, v in vaccines.items()}
+    five = _alerts(api, read, kind="sector-province", sector_level="sector")
+    assert five == []  # 12220 and 12250: the same category, different sectors
+    assert _alerts(api, read, kind="sector-province", year_from=2025) == []
+    assert _alerts(api, read, kind="sector-province", province="17") == []
+    assert len(_alerts(api, read, kind="sector-province", sector="122")) == 1
+
+
+def _decimals(amounts: dict[str, str]) -> dict[str, Decimal]:
+    return {measure: Decimal(amount) for measure, amount in amounts.items()}
+
+
+def test_one_implementing_partner_of_two_donors_for_similar_purposes(
+    overlapping: tuple[Api, str],
+) -> None:
+    api, read = overlapping
+    [alert] = _alerts(api, read, kind="implementing-partner")
+    assert alert["implementing_partner"] == WFP
+    assert alert["donors"] == sorted([USAID, UNICEF])
+    [match] = alert["matches"]
+    assert {match["a"], match["b"]} == {USAID_WFP, VACCINES}
+    assert match["sector_categories"] == ["740"]
+    shown = {a["iati_identifier"]: a for a in alert["activities"]}
+    assert set(shown) == {USAID_WFP, VACCINES}
+    assert shown[USAID_WFP]["reporting_org"] == USAID
+    assert Decimal(shown[VACCINES]["amounts_usd"]["disbursement"]) > 0
+    assert _alerts(api, read, kind="implementing-partner", reporting_org=USAID) == []
+
+
+def test_overlaps_need_a_key(overlapping: tuple[Api, str]) -> None:
+    api, _ = overlapping
+    answer = api.request("GET", "/api/v1/coordination/overlaps")
+    assert answer.status_code == 401
+    assert answer.json()["code"] == "auth.invalid-key"
