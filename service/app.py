@@ -22,6 +22,7 @@ from service.api.routes import (
     organisations,
     publish,
     pushes,
+    results,
     validation,
     webhooks,
 )
@@ -72,6 +73,7 @@ def create_app(*, deliver_webhooks: bool | None = None) -> FastAPI:
     app.include_router(exports.router)
     app.include_router(ledger.router)
     app.include_router(aggregates.router)
+    app.include_router(results.router)
     app.include_router(changes.router)
     app.include_router(mappings.router)
     app.include_router(webhooks.router)
