@@ -16,7 +16,8 @@ differs from the target, progress = (actual − baseline) / (target − baseline
 holds for descending indicators too (the target lies below the baseline). Without one (or
 when it equals the target): actual / target × 100, or, for a descending indicator
 (``ascending="0"``: lower is better), target / actual × 100; no progress when the divisor is
-zero. Decimal throughout, rounded to one decimal place, halves away from zero. A period is
+zero. An indicator without @ascending is ascending. Decimal throughout, rounded to one
+decimal place, halves away from zero. A period is
 on track when its progress is at least `ON_TRACK` (100 %: the target is met).
 
 Findings (stable codes, each with the result's, indicator's and period's position):
