@@ -24,6 +24,7 @@ from service.api.routes import (
     publish,
     publishers,
     pushes,
+    results,
     sync,
     traceability,
     validation,
@@ -78,6 +79,7 @@ def create_app(*, deliver_webhooks: bool | None = None) -> FastAPI:
     app.include_router(ledger.router)
     app.include_router(aggregates.router)
     app.include_router(traceability.router)
+    app.include_router(results.router)
     app.include_router(changes.router)
     app.include_router(mappings.router)
     app.include_router(webhooks.router)

@@ -26,8 +26,8 @@ from iati.elements.activity import Activity as IatiActivity
 from iati.elements.common import Code, DocumentLink, IsoDateElement, Narratives, Value
 from iati.elements.finance import Transaction as IatiTransaction
 from iati.elements.geography import Location as IatiLocation
+from iati.elements.results import Baseline, PeriodValue
 from iati.elements.results import Indicator as IatiIndicator
-from iati.elements.results import PeriodValue
 from iati.elements.results import Result as IatiResult
 from service import models as tables
 from service.links import activity_links
@@ -340,6 +340,11 @@ def _add_result(rows: QueryRows, result: IatiResult, position: int) -> None:
         "position": position, "type": result.type,
         "aggregation_status": _flag(result.aggregation_status),
         "title": _text(result.title), "description": _text(result.description),
+        "reference_codes": [
+            _compact(code=ref.code, vocabulary=ref.vocabulary, vocabulary_uri=ref.vocabulary_uri)
+            for ref in result.references
+        ],
+        "document_links": [_linked(link) for link in result.document_links],
     })
     for number, indicator in enumerate(result.indicators, start=1):
         _add_indicator(rows, parent, indicator, number)
@@ -351,17 +356,24 @@ def _add_indicator(
     parent = ParentRow("indicators", len(rows.indicators))
     rows.indicators.append({
         "result_id": result, "position": position, "measure": indicator.measure,
-        "ascending": _flag(indicator.ascending), "title": _text(indicator.title),
-        "description": _text(indicator.description),
+        "ascending": _flag(indicator.ascending),
+        "aggregation_status": _flag(indicator.aggregation_status),
+        "title": _text(indicator.title), "description": _text(indicator.description),
+        "reference_codes": [
+            _compact(vocabulary=ref.vocabulary, code=ref.code, indicator_uri=ref.indicator_uri)
+            for ref in indicator.references
+        ],
+        "baselines": [_baseline(baseline) for baseline in indicator.baselines],
+        "document_links": [_linked(link) for link in indicator.document_links],
     })
     rows.indicator_periods.extend(
         {
-            "indicator_id": parent, "period_start": _day(period.period_start),
-            "period_end": _day(period.period_end),
+            "indicator_id": parent, "position": number,
+            "period_start": _day(period.period_start), "period_end": _day(period.period_end),
             "targets": [_period_value(target) for target in period.targets],
             "actuals": [_period_value(actual) for actual in period.actuals],
         }
-        for period in indicator.periods
+        for number, period in enumerate(indicator.periods, start=1)
     )
 
 
@@ -412,7 +424,26 @@ def _period_value(value: PeriodValue) -> dict[str, Any]:
         comment=_text(value.comment),
         locations=[place.ref for place in value.locations if place.ref is not None],
         dimensions=[_compact(name=item.name, value=item.value) for item in value.dimensions],
+        document_links=[_linked(link) for link in value.document_links],
     )
+
+
+def _baseline(baseline: Baseline) -> dict[str, Any]:
+    day = _plain(baseline.iso_date)
+    return _compact(
+        year=baseline.year, iso_date=None if day is None else day.isoformat(),
+        value=baseline.value, comment=_text(baseline.comment),
+        locations=[place.ref for place in baseline.locations if place.ref is not None],
+        dimensions=[_compact(name=item.name, value=item.value) for item in baseline.dimensions],
+        document_links=[_linked(link) for link in baseline.document_links],
+    )
+
+
+def _linked(link: DocumentLink) -> dict[str, Any]:
+    """A document link as JSON (`_document` gives the same as the `document` table's row)."""
+    day = _day(link.document_date)
+    shown = None if day is None else day.isoformat()
+    return _compact(**{**_document(link), "document_date": shown})
 
 
 def _compact(**values: Any) -> dict[str, Any]:

@@ -23,6 +23,14 @@ class Result(IdTable, table=True):
     aggregation_status: bool | None = None
     title: str | None = None
     description: str | None = None
+    # {code, vocabulary, vocabulary_uri} in external results frameworks
+    reference_codes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSONDocument, nullable=False
+    )
+    # {url, format, title, categories, languages, document_date}
+    document_links: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSONDocument, nullable=False
+    )
 
 
 class Indicator(IdTable, table=True):
@@ -33,19 +41,33 @@ class Indicator(IdTable, table=True):
     position: int
     measure: str | None = None
     ascending: bool | None = None
+    aggregation_status: bool | None = None
     title: str | None = None
     description: str | None = None
+    # {vocabulary, code, indicator_uri} in external indicator vocabularies
+    reference_codes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSONDocument, nullable=False
+    )
+    # {year, iso_date, value, comment, locations, dimensions, document_links}, in file order
+    baselines: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSONDocument, nullable=False
+    )
+    document_links: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSONDocument, nullable=False
+    )
 
     result: Optional[Result] = Relationship()  # noqa: UP045 - SQLModel needs Optional
 
 
 class IndicatorPeriod(IdTable, table=True):
-    """A period of an indicator with its targets and actuals (value, comment, …)."""
+    """A period of an indicator, in order within it, with its targets and actuals, each
+    {value, comment, locations, dimensions, document_links}."""
 
     __tablename__ = "indicator_period"
 
     indicator_id: int | None = parent("indicator")
     activity_id: int | None = parent("activity")
+    position: int
     period_start: dt.date | None = None
     period_end: dt.date | None = None
     targets: list[dict[str, Any]] = Field(

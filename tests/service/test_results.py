@@ -1,0 +1,458 @@
+"""Results against the plan: indicator periods with progress and findings, over HTTP, on
+real files, checked against figures computed here from the XML with lxml."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import re
+import statistics
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+from sqlalchemy import Engine, select
+
+from iati.reader import read_activities
+from service.db import downgrade_database, upgrade_database
+from service.models import KeyScope
+from service.projection import query_rows
+from service.services.results.listing import INDICATOR, PERIOD, RESULT, RESULT_COLUMNS
+from service.services.results.progress import IndicatorRows, PeriodRows, evaluate
+from tests.conftest import sample
+from tests.service.test_push_api import Api, new_key
+from tests.service.test_push_support import PARSER, add_publisher
+
+WORLD_BANK = "real/worldbank-sv.xml"  # El Salvador, IATI 2.03: 251 indicators, 7 activities
+OFFICIAL = "official/2.03/activity-standard-example-annotated.xml"  # every result element
+CANADA = "real/dportal-canada-idrc-denmark-p91.xml"  # descending indicators, N/A actuals
+MIXED = "real/dportal-download-mixed-activities.xml"  # one result, two measures; no @version
+EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "examples"
+# The worked examples in Ecuador, each given the results of a real activity, so that the
+# roll-up meets Ecuador's provinces and plan objectives (no real file with results has any).
+GRAFTS = {
+    "health-grant-esmeraldas.xml": ("ES-DAC-2", WORLD_BANK, "44000-P178734"),
+    "road-loan-development-bank.xml": ("XI-IATI-IADB", WORLD_BANK, "44000-P173872"),
+    "gender-programme-policy-marker.xml": ("XM-DAC-41146", OFFICIAL, "AA-AAA-123456789-ABC123"),
+}
+NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
+
+
+@dataclass
+class Loaded:
+    api: Api
+    key: str
+    xml: dict[str, etree._Element]  # each activity with results, by identifier
+
+
+@pytest.fixture
+def loaded(store: Engine, tmp_path: Path) -> Loaded:
+    """The World Bank's El Salvador file and the three worked examples with grafted
+    results, pushed; the API, a read key and each activity's XML."""
+    api = Api(store)
+    add_publisher(store, "44000", name="World Bank")
+    publish = new_key(store, "44000", KeyScope.publish)
+    answer = api.request("POST", "/api/v1/activities", key=publish,
+                         content=sample(WORLD_BANK).read_bytes())
+    assert answer.json()["counts"]["created"] == 13, answer.text
+    xml = {_identifier(a): a for a in _activities(sample(WORLD_BANK))
+           if a.find("result") is not None}
+    for file, (ref, source, donor) in GRAFTS.items():
+        grafted = _grafted(EXAMPLES / file, _activity(source, donor), tmp_path / file)
+        add_publisher(store, ref, name=ref)
+        key = new_key(store, ref, KeyScope.publish)
+        answer = api.request("POST", "/api/v1/activities", key=key, content=grafted.read_bytes())
+        assert answer.json()["counts"]["created"] == 1, answer.text
+        [activity] = _activities(grafted)
+        xml[_identifier(activity)] = activity
+    return Loaded(api, new_key(store, "44000", KeyScope.read), xml)
+
+
+def _activities(path: Path) -> list[etree._Element]:
+    return etree.parse(str(path), PARSER).getroot().findall("iati-activity")
+
+
+def _identifier(activity: etree._Element) -> str:
+    return str(activity.findtext("iati-identifier")).strip()
+
+
+def _activity(source: str, identifier: str) -> etree._Element:
+    [found] = [a for a in _activities(sample(source)) if _identifier(a) == identifier]
+    return found
+
+
+def _grafted(example: Path, donor: etree._Element, target: Path) -> Path:
+    """`example` with the results of `donor` added (results are the last elements here)."""
+    tree = etree.parse(str(example), PARSER)
+    activity = tree.getroot().find("iati-activity")
+    assert activity is not None
+    for result in donor.findall("result"):
+        activity.append(copy.deepcopy(result))
+    tree.write(str(target), xml_declaration=True, encoding="utf-8")
+    return target
+
+
+def _pages(api: Api, key: str, **params: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        asked = {**params, **({"cursor": cursor} if cursor else {})}
+        answer = api.request("GET", "/api/v1/results", key=key, params=asked)
+        assert answer.status_code == 200, answer.text
+        found += answer.json()["results"]
+        if (cursor := answer.json()["next_cursor"]) is None:
+            return found
+
+
+# What the XML says, computed here --------------------------------------------------------
+
+
+def _number(text: str | None) -> Decimal | None:
+    spelt = (text or "").strip().removesuffix("%").strip()
+    return Decimal(spelt.replace(",", "")) if NUMBER.fullmatch(spelt) else None
+
+
+def _plain(elements: list[etree._Element]) -> list[etree._Element]:
+    return [e for e in elements if e.find("dimension") is None and e.find("location") is None]
+
+
+def _one(elements: list[etree._Element]) -> str | None:
+    plain = _plain(elements)
+    chosen = plain if len(plain) == 1 else elements if len(elements) == 1 else []
+    return chosen[0].get("value") if chosen else None
+
+
+def _expected_periods(activity: etree._Element) -> Iterator[dict[str, Any]]:
+    """Each period of `activity` as the results list should give it."""
+    for r, result in enumerate(activity.findall("result"), start=1):
+        for i, indicator in enumerate(result.findall("indicator"), start=1):
+            for p, period in enumerate(indicator.findall("period"), start=1):
+                yield _expected(indicator, period) | {
+                    "iati_identifier": _identifier(activity), "result_position": r,
+                    "indicator_position": i, "period_position": p,
+                }
+
+
+def _expected(indicator: etree._Element, period: etree._Element) -> dict[str, Any]:
+    start = date.fromisoformat(period.find("period-start").get("iso-date"))
+    dated = [(date.fromisoformat(b.get("iso-date")) if b.get("iso-date")
+              else date(int(b.get("year")), 1, 1), b)
+             for b in _plain(indicator.findall("baseline")) or indicator.findall("baseline")]
+    before = sorted((d, n, b) for n, (d, b) in enumerate(dated) if d <= start)
+    baseline = before[-1][2].get("value") if before else None
+    target, actual = _one(period.findall("target")), _one(period.findall("actual"))
+    progress = None
+    quantitative = indicator.get("measure") in ("1", "2", "3")
+    t, a, b = _number(target), _number(actual), _number(baseline)
+    if quantitative and t is not None and a is not None:
+        if b is not None and b != t:
+            progress = (a - b) * 100 / (t - b)
+        elif indicator.get("ascending") in ("0", "false"):
+            progress = t * 100 / a if a else None
+        else:
+            progress = a * 100 / t if t else None
+    if progress is not None:
+        progress = progress.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) + 0
+    return {
+        "baseline_value": baseline, "target_value": target, "actual_value": actual,
+        "target": t if quantitative else None, "actual": a if quantitative else None,
+        "progress": progress,
+    }
+
+
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    """The listed row in the terms of `_expected_periods`."""
+    def number(value: str | None) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+    keys = ("iati_identifier", "result_position", "indicator_position", "period_position",
+            "baseline_value", "target_value", "actual_value")
+    return {key: row[key] for key in keys} | {
+        "target": number(row["target"]), "actual": number(row["actual"]),
+        "progress": number(row["progress_percent"]),
+    }
+
+
+# The list ---------------------------------------------------------------------------------
+
+
+def test_every_period_is_listed_with_the_progress_the_xml_gives(loaded: Loaded) -> None:
+    listed = [_shown(row) for row in _pages(loaded.api, loaded.key, limit=1000)]
+    expected = [row for activity in loaded.xml.values() for row in _expected_periods(activity)]
+    assert len(listed) == len(expected) == 251 + 11 + 10 + 1
+    assert listed == expected  # stored order: activity, result, indicator, period
+    measurable = [row for row in listed if row["progress"] is not None]
+    assert len(measurable) > 200
+    assert any(row["progress"] < 0 for row in measurable)  # actuals below the baseline
+    # Qualitative values are text only.
+    yes_no = [row for row in listed if row["target_value"] == "Yes"]
+    assert yes_no
+    assert all(row["target"] is None and row["progress"] is None for row in yes_no)
+
+
+def test_a_baseline_equal_to_the_target_gives_actual_over_target(loaded: Loaded) -> None:
+    [row] = _pages(loaded.api, loaded.key, reporting_org="XM-DAC-41146")
+    official = _activity(OFFICIAL, "AA-AAA-123456789-ABC123")
+    indicator = official.find("result/indicator")
+    assert row["indicator_title"] == indicator.findtext("title/narrative")
+    baseline, period = indicator.find("baseline"), indicator.find("period")
+    assert row["baseline_value"] == baseline.get("value") == period.find("target").get("value")
+    # The official example's target and actual carry a dimension and locations; each is
+    # the period's only one, so it is the period's value.
+    assert Decimal(row["progress_percent"]) == (
+        Decimal(period.find("actual").get("value")) * 100 / Decimal(baseline.get("value"))
+    ).quantize(Decimal("0.1"))
+    assert row["targets"][0]["dimensions"] == [
+        {"name": d.get("name"), "value": d.get("value")}
+        for d in period.find("target").findall("dimension")
+    ]
+    assert row["baseline_year"] == int(baseline.get("year"))
+
+
+def test_pages_filters_and_a_bad_cursor(loaded: Loaded) -> None:
+    api, key = loaded.api, loaded.key
+    everything = _pages(api, key, limit=1000)
+    assert _pages(api, key, limit=17) == everything
+    percentages = _pages(api, key, measure="2")
+    assert percentages == [row for row in everything if row["measure"] == "2"]
+    esmeraldas = _pages(api, key, province="08")
+    assert {row["iati_identifier"] for row in esmeraldas} == {"ES-DAC-2-EJEMPLO-SALUD-ESMERALDAS"}
+    assert len(esmeraldas) == 11
+    late = _pages(api, key, period_from="2029-01-01")
+    assert late == [row for row in everything
+                    if row["period_end"] is None or row["period_end"] >= "2029-01-01"]
+    answer = api.request("GET", "/api/v1/results", key=key, params={"cursor": "nonsense"})
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "query.bad-cursor"
+    assert api.request("GET", "/api/v1/results").status_code == 401
+
+
+def test_findings_on_the_real_cases(loaded: Loaded) -> None:
+    listed = _pages(loaded.api, loaded.key, limit=1000)
+
+    def found(code: str) -> set[tuple[str, int, int, int | None, str | None]]:
+        return {(row["iati_identifier"], f["result"], f["indicator"], f["period"], f["actual"])
+                for row in listed for f in row["findings"] if f["code"] == code}
+
+    # Values of quantitative indicators that are not numbers ("72,0000", "8,386413").
+    spelt = {
+        (_identifier(a), r, i, p, value)
+        for a in loaded.xml.values()
+        for r, result in enumerate(a.findall("result"), start=1)
+        for i, indicator in enumerate(result.findall("indicator"), start=1)
+        if indicator.get("measure") in ("1", "2", "3")
+        for p, period in enumerate(indicator.findall("period"), start=1)
+        for value in (_one(period.findall("target")), _one(period.findall("actual")),
+                      *(b.get("value") for b in indicator.findall("baseline")))
+        if value and _number(value) is None
+    }
+    assert ("44000-P178734", 6, 1, 1, "72,0000") in spelt
+    assert found("results.not-a-number") == spelt
+    # Periods ended with a target and no actual, as the XML shows them.
+    today = date.today()
+    ended = {
+        (_identifier(a), r, i, p, period.find("period-end").get("iso-date"))
+        for a in loaded.xml.values()
+        for r, result in enumerate(a.findall("result"), start=1)
+        for i, indicator in enumerate(result.findall("indicator"), start=1)
+        for p, period in enumerate(indicator.findall("period"), start=1)
+        if date.fromisoformat(period.find("period-end").get("iso-date")) < today
+        and _one(period.findall("target")) and not _one(period.findall("actual"))
+    }
+    assert found("results.target-without-actual") == ended
+    # Quantitative indicators without a baseline value.
+    missing = {
+        (_identifier(a), r, i, None, None)
+        for a in loaded.xml.values()
+        for r, result in enumerate(a.findall("result"), start=1)
+        for i, indicator in enumerate(result.findall("indicator"), start=1)
+        if indicator.get("measure") in ("1", "2", "3")
+        and not any(b.get("value") for b in indicator.findall("baseline"))
+    }
+    assert {(*f[:4], None) for f in found("results.no-baseline")} == missing
+    # "88.8%" beside numbers without a unit in one indicator.
+    unit = [f for f in found("results.unit-changed") if f[0] == "44000-P169125"]
+    assert unit
+    for identifier, r, i, _, _ in unit:
+        indicator = loaded.xml[identifier].findall("result")[r - 1].findall("indicator")[i - 1]
+        values = [e.get("value") for e in indicator.iter("baseline", "target", "actual")]
+        spelt = {v.strip().endswith("%") for v in values if _number(v) is not None}
+        assert spelt == {True, False}
+
+
+def test_files_the_push_refuses_still_follow_the_rule() -> None:
+    """Canada's IDRC file (codelist errors): every period, "N/A" actuals included."""
+    checked = 0
+    for record in read_activities(sample(CANADA)):
+        activity = _activity(CANADA, record.model.identifier or "")
+        expected = {(e["result_position"], e["indicator_position"], e["period_position"]):
+                    e["progress"] for e in _expected_periods(activity)}
+        for key, period in _evaluated(record.model).items():
+            assert period.progress_percent == expected[key], (record.model.identifier, key)
+            checked += 1
+    assert checked == etree.parse(str(sample(CANADA)), PARSER).xpath("count(//period)")
+    # Indicators titled alike in different results are not compared (AfDB titles its
+    # indicators "Number", with measure 1 in one result and 2 in another).
+    [mixed] = [r.model for r in read_activities(sample(MIXED), unknown_version="assume-latest")
+               if r.model.identifier == "46002-P-GN-IBE-002"]
+    codes = {f.code for period in _evaluated(mixed).values() for f in period.findings}
+    assert "results.unit-changed" not in codes
+
+
+@pytest.mark.parametrize("baselines", [True, False])
+def test_descending_indicators_lower_is_better(baselines: bool) -> None:
+    """No real file has a descending indicator with numbers (Canada's have no values): the
+    World Bank's indicators published again with ``ascending="0"`` (and without their
+    baselines), whose progress must follow the rule for lower-is-better."""
+    compared = measurable = 0
+    for activity in _activities(sample(WORLD_BANK)):
+        for indicator in activity.iter("indicator"):
+            indicator.set("ascending", "0")
+            for baseline in [] if baselines else indicator.findall("baseline"):
+                indicator.remove(baseline)
+        if activity.find("result") is None:
+            continue
+        expected = {(e["result_position"], e["indicator_position"], e["period_position"]):
+                    e["progress"] for e in _expected_periods(activity)}
+        [model] = [r.model for r in read_activities(_document(activity))]
+        for key, period in _evaluated(model).items():
+            assert period.progress_percent == expected[key], (_identifier(activity), key)
+            compared += 1
+            measurable += period.progress_percent is not None
+    assert compared == 251
+    assert measurable > (200 if baselines else 50)  # without baselines, a 0 actual divides
+
+
+def test_one_indicator_repeated_in_its_result_with_another_measure_is_a_unit_change() -> None:
+    """No real file shows it: the official example's indicator, published again in the
+    same result as a percentage."""
+    activity = copy.deepcopy(_activity(OFFICIAL, "AA-AAA-123456789-ABC123"))
+    indicator = activity.find("result/indicator")
+    again = copy.deepcopy(indicator)
+    again.set("measure", "2")
+    indicator.addnext(again)
+    [model] = [r.model for r in read_activities(_document(activity))]
+    findings = {(f.code, f.indicator, f.actual) for p in _evaluated(model).values()
+                for f in p.findings}
+    assert ("results.unit-changed", 1, "measure 1 here, 2 in an indicator of the same result "
+            "with the same title or reference") in findings
+    assert {(code, number) for code, number, _ in findings} >= {
+        ("results.unit-changed", 1), ("results.unit-changed", 2)}
+
+
+def _document(activity: etree._Element) -> bytes:
+    root = etree.Element("iati-activities", version="2.03")
+    root.append(activity)
+    return etree.tostring(root)
+
+
+def _evaluated(model: Any) -> dict[tuple[int, int, int], Any]:
+    rows = query_rows(model)
+    periods: dict[int, list[PeriodRows]] = {}
+    for row in rows.indicator_periods:
+        periods.setdefault(row["indicator_id"].index, []).append(PeriodRows(
+            row["position"], row["period_start"], row["period_end"], row["targets"],
+            row["actuals"]))
+    indicators = [
+        (row["result_id"].index, IndicatorRows(
+            result=rows.results[row["result_id"].index]["position"], position=row["position"],
+            measure=row["measure"], ascending=row["ascending"], title=row["title"],
+            reference_codes=row["reference_codes"], baselines=row["baselines"],
+            periods=periods.get(n, [])))
+        for n, row in enumerate(rows.indicators)
+    ]
+    found = {}
+    for owner, indicator in indicators:
+        siblings = [other for o, other in indicators if o == owner and other is not indicator]
+        for period in evaluate(indicator, today=date.today(), siblings=siblings):
+            found[indicator.result, indicator.position, period.position] = period
+    return found
+
+
+def test_csv_gives_every_row_with_one_header(loaded: Loaded) -> None:
+    as_json = _pages(loaded.api, loaded.key, limit=1000)
+    answer = loaded.api.request("GET", "/api/v1/results", key=loaded.key,
+                                params={"format": "csv", "limit": 1})
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert tuple(rows[0]) == RESULT_COLUMNS
+    assert len(rows) == len(as_json)
+    for row, shown in zip(rows, as_json, strict=True):
+        assert row["iati_identifier"] == shown["iati_identifier"]
+        assert row["progress_percent"] == (shown["progress_percent"] or "")
+        assert row["findings"] == ";".join(f["code"] for f in shown["findings"])
+
+
+# The roll-up ------------------------------------------------------------------------------
+
+
+def _summary(loaded: Loaded, **params: Any) -> dict[str, Any]:
+    answer = loaded.api.request("GET", "/api/v1/results/summary", key=loaded.key, params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("group_by", ["reporting_org", "sector", "province", "plan_objective"])
+def test_each_group_reconciles_with_the_rows_of_its_activities(
+    loaded: Loaded, group_by: str
+) -> None:
+    rows = _pages(loaded.api, loaded.key, limit=1000)
+    groups = _summary(loaded, group_by=group_by)["groups"]
+    assert {i for g in groups for i in g["iati_identifiers"]} == loaded.xml.keys()
+    for group in groups:
+        mine = [row for row in rows if row["iati_identifier"] in group["iati_identifiers"]]
+        progress = [Decimal(r["progress_percent"]) for r in mine if r["progress_percent"]]
+        assert group["activities"] == len(group["iati_identifiers"])
+        assert group["periods"] == len(mine)
+        assert group["measurable_periods"] == len(progress)
+        assert group["on_track_periods"] == sum(1 for p in progress if p >= 100)
+        if progress:
+            mean = (sum(progress) / len(progress)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+            median = Decimal(statistics.median(progress)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+            assert Decimal(group["mean_progress_percent"]) == mean + 0
+            assert Decimal(group["median_progress_percent"]) == median + 0
+    if group_by == "reporting_org":
+        assert sum(g["periods"] for g in groups) == len(rows)  # no overlap by donor
+
+
+def test_provinces_and_plan_objectives_come_from_the_budget_views(loaded: Loaded) -> None:
+    provinces = {g["code"]: g for g in _summary(loaded, group_by="province")["groups"]}
+    assert provinces["08"]["iati_identifiers"] == ["ES-DAC-2-EJEMPLO-SALUD-ESMERALDAS"]
+    assert provinces["08"]["periods"] == 11
+    # The El Salvador activities have no money in Ecuador: no province, no plan objective.
+    salvador = {i for i in loaded.xml if i.startswith("44000")}
+    assert set(provinces[None]["iati_identifiers"]) >= salvador
+    objectives = _summary(loaded, group_by="plan_objective")["groups"]
+    coded = [g for g in objectives if g["code"] is not None]
+    assert coded
+    assert {i for g in coded for i in g["iati_identifiers"]} <= loaded.xml.keys() - salvador
+    filtered = _summary(loaded, group_by="reporting_org", province="08")["groups"]
+    assert [g["code"] for g in filtered] == ["ES-DAC-2"]
+
+
+# The migration ----------------------------------------------------------------------------
+
+
+def test_the_migration_fills_the_result_model_of_stored_activities(
+    database_url: str, loaded: Loaded, store: Engine
+) -> None:
+    def stored() -> list[Any]:
+        with store.connect() as connection:
+            return [
+                connection.execute(select(*(c for c in table.c if c.name != "id"))
+                                   .order_by(table.c.id)).all()
+                for table in (RESULT, INDICATOR, PERIOD)
+            ]
+
+    before = stored()
+    assert any(row.baselines and row.baselines[0].get("dimensions") for row in before[1])
+    store.dispose()
+    downgrade_database(database_url, "0008")
+    upgrade_database(database_url)
+    assert stored() == before
