@@ -47,8 +47,8 @@ from typing import Any
 import httpx
 from ingest import DATABASES, Server, code, progress, serve  # bench/, beside this script
 from parse import MIB, TOOLS, build_corpus
-from query_load import CHUNK, Loaded, chunks, load, reused
-from sqlalchemy import Engine, create_engine, func, select, text
+from query_load import CHUNK, Loaded, chunks, copied, load, reused
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from service.services.query import ActivityFilter, activities_statement
@@ -69,7 +69,7 @@ class Kind:
     group: str  # "list", "aggregate", "changes", "floor"
     path: str = ""
     params: dict[str, Any] = field(default_factory=dict)
-    chosen: ActivityFilter | None = None  # the list's filter, for its SQL and its matches
+    chosen: ActivityFilter | None = None  # the list's filter, for its SQL
     sql: tuple[str, Any] | None = None  # a statement and its parameters, for the driver
     answer: str = ""  # what one answer holds, for the table
 
@@ -172,14 +172,7 @@ def describe(kinds: list[Kind], server: Server, key: str, engine: Engine) -> Non
                 kind.answer = f"{len(answer['rows'])} groups"
             elif kind.group == "changes":
                 kind.answer = f"{len(answer['changes'])} changes"
-            if kind.chosen is not None:
-                kind.answer += f" of {matches(kind.chosen, engine):,}"
 
-
-def matches(chosen: ActivityFilter, engine: Engine) -> int:
-    statement = activities_statement(chosen, dialect=engine.dialect.name).subquery()
-    with engine.connect() as connection:
-        return int(connection.execute(select(func.count()).select_from(statement)).scalar_one())
 
 
 def run_sql(connection: Any, statement: tuple[str, Any]) -> list[Any]:
@@ -199,9 +192,11 @@ def _headers(key: str) -> dict[str, str]:
 
 
 def drive(kinds: list[Kind], server: Server, key: str, engine: Engine, *, clients: int,
-          rounds: int) -> tuple[dict[str, list[float]], float]:
+          rounds: int, budget: float) -> tuple[dict[str, list[float]], float]:
     """`rounds` requests of every kind, interleaved, from `clients` threads; the seconds
-    of each request by kind, and the wall time of them all."""
+    of each request by kind, and the wall time of them all. A kind stops being asked once
+    its requests have taken `budget` seconds in all, so that a very slow one cannot hold
+    up the run (the table then shows fewer requests for it)."""
     jobs = deque(kind for _ in range(rounds) for kind in kinds)
     timings: dict[str, list[float]] = {kind.name: [] for kind in kinds}
 
@@ -214,7 +209,8 @@ def drive(kinds: list[Kind], server: Server, key: str, engine: Engine, *, client
                         kind = jobs.popleft()
                     except IndexError:  # another client took the last one
                         return
-                    timings[kind.name].append(_timed(kind, http, connection))
+                    if sum(timings[kind.name]) < budget:
+                        timings[kind.name].append(_timed(kind, http, connection))
         finally:
             connection.close()
 
@@ -238,8 +234,10 @@ def latencies(kinds: list[Kind], server: Server, key: str, engine: Engine, label
               args: argparse.Namespace) -> list[Latency]:
     found = []
     for clients in args.clients:
-        drive(kinds, server, key, engine, clients=clients, rounds=args.warmup)
-        timings, wall = drive(kinds, server, key, engine, clients=clients, rounds=args.requests)
+        drive(kinds, server, key, engine, clients=clients, rounds=args.warmup,
+              budget=args.budget / 10)
+        timings, wall = drive(kinds, server, key, engine, clients=clients, rounds=args.requests,
+                              budget=args.budget)
         throughput = sum(map(len, timings.values())) / wall
         found += [Latency(label, clients, kind, timings[kind.name], throughput) for kind in kinds]
         progress(f"{label:10} {clients:2} client(s): {throughput:.0f} requests/s")
@@ -438,10 +436,13 @@ def facts_table(found: list[Facts]) -> list[str]:
     ]
     for entry in found:
         counts = ", ".join(f"{count:,} {name}" for name, count in entry.loaded.counts.items())
+        how = f"{entry.loaded.seconds / 60:.1f} min"
+        rate = f"{entry.loaded.rate:.0f}"
+        if entry.loaded.copied_from:
+            how, rate = f"rows copied from {DATABASES[entry.loaded.copied_from]}: {how}", "—"
         lines.append(
             f"| {entry.version} | {entry.stored:,} | {entry.loaded.seen:,} ({counts}) | "
-            f"{entry.loaded.seconds / 60:.1f} min | {entry.loaded.rate:.0f} | "
-            f"{entry.size / MIB:,.0f} |"
+            f"{how} | {rate} | {entry.size / MIB:,.0f} |"
         )
     return lines
 
@@ -473,10 +474,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "$IATI_EC_TEST_POSTGRES_URL); its role must be allowed to create databases")
     add("--reuse", action="store_true",
         help="use the databases an earlier run loaded, if there (the load takes 15-35 min)")
+    add("--postgres-from-sqlite", action="store_true",
+        help="load PostgreSQL by copying the rows the SQLite load stored, table by table, "
+        "instead of pushing the corpus again (much faster on a busy machine)")
     add("--load-only", action="store_true", help="load the databases, measure nothing")
     add("--clients", type=int, nargs="+", default=[1, 16], help="concurrent clients per level")
     add("--requests", type=int, default=200, help="timed requests per kind and level")
     add("--warmup", type=int, default=10, help="untimed rounds of the mix before each level")
+    add("--budget", type=float, default=60.0,
+        help="seconds of requests at most per kind and level (a very slow kind is cut short)")
     add("--chunk", type=int, default=CHUNK, help="activities per imported file")
     add("--corpus-dir", type=Path, default=HERE / "corpus",
         help="where the corpus and the databases are kept (default: bench/corpus/)")
@@ -496,8 +502,14 @@ def loaded_database(kind: str, corpus: Path, folder: Path, args: argparse.Namesp
     if found is not None:
         progress(f"{DATABASES[kind]}: reusing {found.stored:,} activities loaded earlier")
         return found
+    source = code(None, scratch / "code")
+    if kind == "postgresql" and args.postgres_from_sqlite:
+        sqlite = reused("sqlite", args.corpus_dir, corpus)
+        if sqlite is None:
+            sys.exit("--postgres-from-sqlite needs the SQLite database loaded first")
+        return copied(sqlite, folder, corpus, source, args.postgres_url)
     files = chunks(corpus, args.tools, args.chunk)
-    return load(kind, corpus, files, folder, code(None, scratch / "code"), args.postgres_url)
+    return load(kind, corpus, files, folder, source, args.postgres_url)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,7 @@ from types import ModuleType
 
 from ingest import Code, progress  # bench/ingest.py, beside this script
 from lxml import etree
-from sqlalchemy import create_engine, make_url
+from sqlalchemy import Integer, create_engine, make_url
 from sqlalchemy.pool import NullPool
 
 CHUNK = 10_000  # activities per imported file
@@ -43,6 +43,7 @@ class Loaded:
     seconds: float
     org: str
     read_key: str
+    copied_from: str | None = None  # loaded by copying this database's rows, not by pushes
 
     @property
     def rate(self) -> float:
@@ -170,3 +171,39 @@ def reused(kind: str, folder: Path, corpus: Path) -> Loaded | None:
     if not stamp.exists():
         return None
     return Loaded(**json.loads(stamp.read_text()))
+
+
+def copied(sqlite: Loaded, folder: Path, corpus: Path, source: Code,
+           postgres_url: str) -> Loaded:
+    """A new PostgreSQL database holding the rows `sqlite`'s load stored, copied table by
+    table through the service's own table definitions (the push into PostgreSQL, at about
+    100 activities/s on a quiet machine and 20/s on a busy one, is measured by ingest.py)."""
+    from service.models import Activity  # registers every table of the service
+
+
+    url = database_url("postgresql", folder, corpus, postgres_url)
+    cli(url, folder, source, "db", "upgrade")
+    reader = create_engine(sqlite.url, poolclass=NullPool)
+    writer = create_engine(url, poolclass=NullPool)
+    started = time.perf_counter()
+    try:
+        with reader.connect() as origin, writer.begin() as target:
+            for table in Activity.metadata.sorted_tables:
+                target.execute(table.delete())  # rows the migrations seeded (counters)
+                rows = origin.execution_options(yield_per=2000).execute(table.select())
+                for batch in rows.mappings().partitions():
+                    target.execute(table.insert(), [dict(row) for row in batch])
+                if "id" in table.c and isinstance(table.c.id.type, Integer):
+                    target.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"(SELECT coalesce(max(id), 1) FROM \"{table.name}\"))")
+                progress(f"copied {table.name}")
+            target.exec_driver_sql("ANALYZE")
+    finally:
+        reader.dispose()
+        writer.dispose()
+    loaded = Loaded("postgresql", url, corpus.name, sqlite.seen, sqlite.stored, sqlite.counts,
+                    time.perf_counter() - started, sqlite.org, sqlite.read_key,
+                    copied_from="sqlite")
+    stamp_path(folder, corpus, "postgresql").write_text(json.dumps(asdict(loaded), indent=1))
+    return loaded
