@@ -17,6 +17,7 @@ from service.services import query
 from service.services.aggregates import GroupBy, aggregate
 from service.services.push.reading import model_of
 from service.services.streaming import streamed
+from service.services.traceability import Basis
 
 router = APIRouter(prefix="/descargas", include_in_schema=False)
 
@@ -45,11 +46,12 @@ def aggregates_csv(
     measure: Annotated[list[Measure], Query()] = [],  # noqa: B006
     year_from: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     year_to: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    basis: Annotated[Basis, Query()] = Basis.net,
 ) -> StreamingResponse:
     with engine.connect() as connection:
         found = aggregate(connection, chosen, group_by=group_by,
                           measures=measure or [Measure.disbursement],
-                          year_from=year_from, year_to=year_to)
+                          year_from=year_from, year_to=year_to, basis=basis)
     columns = [*found.group_by, "amount_usd", "activities"]
     rows = iter([{**row.group, "amount_usd": row.amount_usd, "activities": row.activities}
                  for row in found.rows])

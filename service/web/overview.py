@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from mappings.amounts import Measure
 from service.services.aggregates import GroupBy, aggregate
+from service.services.traceability import Basis
 from service.web import labels
 from service.web.charts import Bar, bar_chart, choropleth
 from service.web.filters import PageFilters
@@ -47,22 +48,25 @@ class YearRow:
     amounts: dict[str, Decimal]
 
 
-def by_year(connection: Connection, filters: PageFilters) -> tuple[list[YearRow], str]:
+def by_year(
+    connection: Connection, filters: PageFilters, basis: Basis
+) -> tuple[list[YearRow], str]:
     """Commitments, disbursements and expenditure per year, and the API query."""
     found = aggregate(connection, filters.activity_filter(), group_by=[GroupBy.year,
-                      GroupBy.measure], measures=MEASURES)
+                      GroupBy.measure], measures=MEASURES, basis=basis)
     years: dict[int, dict[str, Decimal]] = {}
     for row in found.rows:
         year, measure = row.group["year"], row.group["measure"]
         assert isinstance(year, int)
         assert isinstance(measure, str)
         years.setdefault(year, {})[measure] = row.amount_usd
-    query = filters.query(group_by=["year", "measure"], measure=[m.value for m in MEASURES])
+    query = filters.query(group_by=["year", "measure"], measure=[m.value for m in MEASURES],
+                          basis=basis.value)
     return [YearRow(year, amounts) for year, amounts in sorted(years.items())], query
 
 
 def panels(
-    connection: Connection, filters: PageFilters, measure: Measure, lang: str
+    connection: Connection, filters: PageFilters, measure: Measure, lang: str, basis: Basis
 ) -> list[Panel]:
     """The overview's groupings of `measure` (by donor, sector, province, plan objective)."""
     names = labels.organisations(connection, set())
@@ -79,7 +83,8 @@ def panels(
     found = []
     for key, group, name, column in groupings:
         answer = aggregate(connection, filters.activity_filter(), group_by=[group],
-                           measures=[measure], year_from=filters.year, year_to=filters.year)
+                           measures=[measure], year_from=filters.year, year_to=filters.year,
+                           basis=basis)
         if group is GroupBy.reporting_org:
             refs = {str(r.group["reporting_org"]) for r in answer.rows if r.group["reporting_org"]}
             names.update(labels.organisations(connection, refs))
@@ -103,7 +108,7 @@ def panels(
                         money(max((r.amount for r in placed.values()), default=Decimal(0)),
                               lang)],
             ) + chart
-        extra = {"group_by": group.value, "measure": measure.value}
+        extra = {"group_by": group.value, "measure": measure.value, "basis": basis.value}
         if filters.year:
             extra |= {"year_from": str(filters.year), "year_to": str(filters.year)}
         found.append(Panel(

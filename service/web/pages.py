@@ -17,10 +17,15 @@ from sqlmodel import Session
 
 from mappings.amounts import Measure
 from mappings.tables import Classification, table
-from service.api.deps import SessionDep
+from service.api.deps import EngineDep, SessionDep
 from service.errors import DomainError
+from service.models.sync import SyncSource
 from service.services import activities
+from service.services.activity_links import activity_links
 from service.services.budget.views import read_view
+from service.services.coordination.duplicates import duplicates
+from service.services.coordination.overlaps import SectorLevel, overlaps
+from service.services.coordination.scoring import THRESHOLD
 from service.services.organisations import named_organisation
 from service.services.partners import profile, search_registry
 from service.services.quality import (
@@ -31,9 +36,13 @@ from service.services.quality import (
     publishers,
 )
 from service.services.query import list_activities
+from service.services.results.listing import ResultFilter, activity_results
+from service.services.results.summary import ResultGroupBy, summarise_results
+from service.services.traceability import Basis
 from service.web import i18n, labels, overview
 from service.web.filters import PageFilters
 
+SYNC = SyncSource.__table__  # type: ignore[attr-defined]
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -63,7 +72,9 @@ def render(
     """`template` in the asked language, with the page's common parts."""
     asked = request.query_params.get("lang")
     lang = i18n.pick(asked or request.cookies.get(i18n.COOKIE))
-    last_push = session.connection().execute(select(func.max(PUSH.c.finished_at))).scalar_one()
+    connection = session.connection()
+    last_push = connection.execute(select(func.max(PUSH.c.finished_at))).scalar_one()
+    last_sync = connection.execute(select(func.max(SYNC.c.checked_at))).scalar_one()
     other = "en" if lang == "es" else "es"
     switch = request.url.include_query_params(lang=other)
     answer = templates.TemplateResponse(request, template, status_code=status, context={
@@ -72,7 +83,8 @@ def render(
         "money": lambda value: i18n.money(value, lang),
         "num": lambda value, places=0: i18n.number(value, lang, places),
         "day": lambda value: i18n.day(value, lang),
-        "last_push": last_push, "css": f"/static/app.css?v={asset_version('app.css')}",
+        "last_push": last_push, "last_sync": last_sync,
+        "css": f"/static/app.css?v={asset_version('app.css')}",
         "labels": labels, **context,
     })
     if asked in i18n.LANGUAGES:
@@ -88,15 +100,16 @@ def problem_page(request: Request, session: Session, error: DomainError) -> HTML
 def overview_page(
     request: Request, session: SessionDep,
     measure: Annotated[Measure, Query()] = Measure.disbursement,
+    basis: Annotated[Basis, Query()] = Basis.net,
 ) -> HTMLResponse:
     filters = PageFilters.of(request.query_params)
     connection = session.connection()
-    years, years_query = overview.by_year(connection, filters)
+    years, years_query = overview.by_year(connection, filters, basis)
     lang = i18n.pick(request.query_params.get("lang") or request.cookies.get(i18n.COOKIE))
     return render(
         request, session, "overview.html", filters=filters, measure=measure,
-        measures=overview.MEASURES, years=years, years_query=years_query,
-        panels=overview.panels(connection, filters, measure, lang),
+        measures=overview.MEASURES, years=years, years_query=years_query, basis=basis,
+        bases=list(Basis), panels=overview.panels(connection, filters, measure, lang, basis),
     )
 
 
@@ -123,8 +136,36 @@ def activity_page(identifier: str, request: Request, session: SessionDep) -> HTM
         row = activities.live_activity(session, identifier)
     except DomainError as error:
         return problem_page(request, session, error)
+    connection = session.connection()
     return render(request, session, "activity.html", activity=stored.model, stored=stored,
-                  view=view, versions=versions, findings=row.findings)
+                  view=view, versions=versions, findings=row.findings,
+                  links=activity_links(session, identifier),
+                  results=activity_results(connection, identifier, today=_today()))
+
+
+@router.get("/coordinacion", response_class=HTMLResponse)
+def coordination_page(request: Request, session: SessionDep) -> HTMLResponse:
+    filters = PageFilters.of(request.query_params)
+    connection = session.connection()
+    chosen = filters.activity_filter()
+    return render(
+        request, session, "coordination.html", filters=filters,
+        duplicates=duplicates(connection, chosen, min_score=THRESHOLD, limit=100),
+        overlaps=overlaps(connection, chosen, sector_level=SectorLevel.sector_category,
+                          years=(filters.year, filters.year)),
+    )
+
+
+@router.get("/resultados", response_class=HTMLResponse)
+def results_page(request: Request, session: SessionDep, engine: EngineDep) -> HTMLResponse:
+    filters = PageFilters.of(request.query_params)
+    asked = request.query_params.get("group_by") or ResultGroupBy.plan_objective.value
+    group_by = ResultGroupBy(asked) if asked in ResultGroupBy.__members__ else (
+        ResultGroupBy.plan_objective)
+    summary = summarise_results(engine, filters.activity_filter(), ResultFilter(),
+                                group_by=group_by, today=_today())
+    return render(request, session, "results.html", filters=filters, summary=summary,
+                  group_by=group_by, groupings=list(ResultGroupBy))
 
 
 @router.get("/organizaciones", response_class=HTMLResponse)

@@ -26,6 +26,7 @@ PUBLISHERS = [
     ("ES-DAC-2", "AECID", EXAMPLES / "health-grant-esmeraldas.xml"),
     ("XI-IATI-IADB", "BID", EXAMPLES / "road-loan-development-bank.xml"),
     ("XM-DAC-41146", "ONU Mujeres", EXAMPLES / "gender-programme-policy-marker.xml"),
+    ("44000", "Banco Mundial", sample("real/worldbank-sv.xml")),  # results with indicators
 ]
 # The flags a headless chromium needs on a closed network, as root in a container.
 CHROMIUM_ARGS = [

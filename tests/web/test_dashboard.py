@@ -73,18 +73,20 @@ def _pages(dashboard: str) -> dict[str, str]:
         "activity": f"/actividades/{_an_activity(dashboard)}",
         "organisations": "/organizaciones", "organisation": "/organizaciones/US-GOV-1",
         "quality": "/calidad", "publisher": "/calidad/US-GOV-1",
+        "coordination": "/coordinacion", "results": "/resultados",
     }
 
 
 @pytest.mark.parametrize("name", ["overview", "activities", "activity", "organisations",
-                                  "organisation", "quality", "publisher"])
+                                  "organisation", "quality", "publisher", "coordination",
+                                  "results"])
 def test_each_page_loads_cleanly_and_passes_axe(
     page: Page, dashboard: str, artefacts: Path, name: str
 ) -> None:
     errors = _visit(page, dashboard + _pages(dashboard)[name])
     assert page.locator("main h1").count() == 1
     assert page.locator("html").get_attribute("lang") == "es"
-    assert page.locator("header nav a").count() >= 4
+    assert page.locator("header nav a").count() >= 6
     assert "Datos actualizados" in page.locator(".freshness").inner_text()
     page.screenshot(path=str(artefacts / f"{name}.png"), full_page=True)
     assert errors == []
@@ -160,3 +162,33 @@ def test_the_keyboard_reaches_the_skip_link_first(page: Page, dashboard: str) ->
     focused = page.evaluate("document.activeElement.getAttribute('href')")
     assert focused == "#content"
     assert page.locator("a.skip").is_visible()
+
+
+def test_net_and_gross_are_both_shown_on_request(page: Page, dashboard: str) -> None:
+    _visit(page, dashboard + "/")
+    assert "neto" in page.locator("#by-year").locator("..").inner_text().lower()
+    page.select_option("#basis", "gross")
+    page.click("form.filters button")
+    assert "basis=gross" in page.url
+    assert "bruto" in page.locator("#by-year").locator("..").inner_text().lower()
+    assert "basis=gross" in page.locator("section[aria-labelledby=by_donor] code").inner_text()
+
+
+def test_the_activity_page_shows_links_results_and_the_budget_view(
+    page: Page, dashboard: str
+) -> None:
+    _visit(page, dashboard + _pages(dashboard)["activity"])
+    main = page.locator("main").inner_text()
+    for heading in ("Trazabilidad", "Resultados", "Vista presupuestaria del Ecuador",
+                    "Versiones"):
+        assert heading in main
+    assert page.locator("#budget-view tbody tr").count() > 0
+    assert "ESMERALDAS" in page.locator("#budget-view").inner_text().upper()
+
+
+def test_results_group_by_plan_objective_and_donor(page: Page, dashboard: str) -> None:
+    _visit(page, dashboard + "/resultados")
+    assert page.locator("#result-summary tbody tr").count() >= 1
+    page.select_option("#group_by", "reporting_org")
+    page.click("form.filters button")
+    assert "44000" in page.locator("#result-summary").inner_text()

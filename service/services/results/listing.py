@@ -136,6 +136,16 @@ def list_results(
     return ResultPage(results=_evaluated(connection, rows[:limit], today), next_cursor=following)
 
 
+def activity_results(
+    connection: Connection, identifier: str, *, today: date, limit: int = 500
+) -> list[ResultRow]:
+    """The periods of one activity's results, evaluated (the first `limit`)."""
+    statement = results_statement(ActivityFilter(), ResultFilter(),
+                                  dialect=connection.dialect.name)
+    statement = statement.where(ACTIVITY.c.iati_identifier == identifier).limit(limit)
+    return _evaluated(connection, connection.execute(statement).mappings().all(), today)
+
+
 def every_result(
     engine: Engine, chosen: ActivityFilter, own: ResultFilter, *, today: date
 ) -> Iterator[ResultRow]:
