@@ -89,14 +89,28 @@ class WriterQueue:
                 self._changed.notify_all()
 
 
+# The connections an engine keeps and may open beyond them: 40 in all, the number of
+# worker threads that run FastAPI's synchronous routes and dependencies at once.
+POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 30}
+
+
 def create_db_engine(
     url: str, *, busy_timeout_ms: int = 30_000, foreign_keys: bool = True, **options: Any
 ) -> Engine:
-    """An engine for `url`; SQLite files (and their folder) are created on first use."""
+    """An engine for `url`; SQLite files (and their folder) are created on first use.
+
+    Its pool holds as many connections as the server runs requests at once (`POOL`), so
+    that a burst of slow requests waits for the database, not for a connection.
+    """
     parsed = make_url(url)
+    database = parsed.database or ":memory:"
+    pooled = "poolclass" not in options and (
+        parsed.get_backend_name() != "sqlite"
+        or (database != ":memory:" and not database.startswith("file:"))
+    )
+    options = {**POOL, **options} if pooled else options
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **options)
-    database = parsed.database or ":memory:"
     if database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **options)

@@ -6,15 +6,19 @@ members such as findings); nothing below the routes raises `HTTPException`.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from iati.errors import IatiInputError
 
 PROBLEM = "application/problem+json"
+BUSY_RETRY_AFTER_S = 5  # what a 503 `service.busy` asks the client to wait
+log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -71,6 +75,14 @@ def install(app: FastAPI) -> None:
         return problem(422, "request.invalid", "Invalid request",
                        f"The request does not fit this operation: {said}{more}.", None,
                        errors=errors)
+
+    @app.exception_handler(PoolTimeoutError)
+    async def busy(request: Request, error: PoolTimeoutError) -> JSONResponse:
+        log.warning("no database connection free for %s %s", request.method, request.url.path)
+        return problem(503, "service.busy", "The service is busy",
+                       "Every database connection stayed in use while this request waited "
+                       "for one; nothing was changed. Send the request again in a few "
+                       "seconds.", {"Retry-After": str(BUSY_RETRY_AFTER_S)})
 
     @app.exception_handler(IatiInputError)
     async def unreadable_input(request: Request, error: IatiInputError) -> JSONResponse:

@@ -88,3 +88,25 @@ def test_validate_refuses_bodies_over_the_limit_with_a_problem(
     assert answer.status_code == 413
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["code"] == "input.too-large"
+
+
+def test_a_request_that_finds_no_free_connection_is_told_to_retry(tmp_path: Path) -> None:
+    """A burst that holds every pooled connection past the pool's time-out gets a 503
+    problem with Retry-After, not a 500."""
+    from service.db import create_db_engine, get_engine, upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'iati-ec.db'}"
+    upgrade_database(url)
+    engine = create_db_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.1)
+    client = Client()
+    client.app.dependency_overrides[get_engine] = lambda: engine
+    held = engine.connect()  # the only connection, in use
+    try:
+        busy = client.get("/iati/datasets.json")
+    finally:
+        held.close()
+    assert busy.status_code == 503
+    assert busy.headers["retry-after"] == "5"
+    assert busy.json()["code"] == "service.busy"
+    assert client.get("/iati/datasets.json").status_code == 200
+    engine.dispose()
