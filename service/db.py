@@ -103,15 +103,14 @@ def create_db_engine(
     that a burst of slow requests waits for the database, not for a connection.
     """
     parsed = make_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
     database = parsed.database or ":memory:"
-    pooled = "poolclass" not in options and (
-        parsed.get_backend_name() != "sqlite"
-        or (database != ":memory:" and not database.startswith("file:"))
-    )
-    options = {**POOL, **options} if pooled else options
-    if parsed.get_backend_name() != "sqlite":
+    sqlite_file = sqlite and database != ":memory:" and not database.startswith("file:")
+    if "poolclass" not in options and (sqlite_file or not sqlite):
+        options = {**POOL, **options}
+    if not sqlite:
         return create_engine(url, pool_pre_ping=True, **options)
-    if database != ":memory:" and not database.startswith("file:"):
+    if sqlite_file:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **options)
     _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, foreign_keys=foreign_keys)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from service.app import create_app, openapi_document
+from service.db import create_db_engine, get_engine, upgrade_database
 from tests.conftest import sample
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
@@ -93,8 +94,6 @@ def test_validate_refuses_bodies_over_the_limit_with_a_problem(
 def test_a_request_that_finds_no_free_connection_is_told_to_retry(tmp_path: Path) -> None:
     """A burst that holds every pooled connection past the pool's time-out gets a 503
     problem with Retry-After, not a 500."""
-    from service.db import create_db_engine, get_engine, upgrade_database
-
     url = f"sqlite:///{tmp_path / 'iati-ec.db'}"
     upgrade_database(url)
     engine = create_db_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.1)
