@@ -19,6 +19,9 @@ class Activity(IdTable, table=True):
     with it. A deleted activity keeps its row as a tombstone (`deleted_at`).
     """
 
+    # `updated_since` and the sort by `updated_at` read this index.
+    __table_args__ = (sa.Index("ix_activity_updated_at", "updated_at"),)
+
     iati_identifier: str = Field(unique=True)
     organisation_id: int = parent("organisation", ondelete="RESTRICT")
     reporting_org_ref: str | None = Field(default=None, index=True)

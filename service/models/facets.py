@@ -21,10 +21,13 @@ class ParticipatingOrg(IdTable, table=True):
     """An organisation taking part in an activity; `organisation_id` once it is linked."""
 
     __tablename__ = "participating_org"
+    # Covering for the participating-organisation filter: its matches are read from the
+    # index alone.
+    __table_args__ = (sa.Index("ix_participating_org_ref_role", "ref", "role", "activity_id"),)
 
     activity_id: int | None = parent("activity")
     position: int
-    ref: str | None = Field(default=None, index=True)
+    ref: str | None = None
     type: str | None = None
     role: str | None = Field(default=None, index=True)
     activity_ref: str | None = None
@@ -36,10 +39,13 @@ class ParticipatingOrg(IdTable, table=True):
 class Sector(IdTable, table=True):
     """A sector of an activity (with its share) or of one of its transactions."""
 
+    # Covering for the sector filter, as the next two tables' for theirs.
+    __table_args__ = (sa.Index("ix_sector_code", "code", "vocabulary", "activity_id"),)
+
     activity_id: int | None = parent("activity")
     transaction_id: int | None = parent("transaction", nullable=True)
     vocabulary: str | None = None
-    code: str | None = Field(default=None, index=True)
+    code: str | None = None
     percentage: Decimal | None = Field(default=None, sa_type=ExactDecimal)
     name: str | None = None
 
@@ -50,10 +56,11 @@ class RecipientCountry(IdTable, table=True):
     """A recipient country of an activity (with its share) or of one of its transactions."""
 
     __tablename__ = "recipient_country"
+    __table_args__ = (sa.Index("ix_recipient_country_code", "code", "activity_id"),)
 
     activity_id: int | None = parent("activity")
     transaction_id: int | None = parent("transaction", nullable=True)
-    code: str | None = Field(default=None, index=True)
+    code: str | None = None
     percentage: Decimal | None = Field(default=None, sa_type=ExactDecimal)
 
     transaction: Optional[Transaction] = Relationship()  # noqa: UP045 - SQLModel needs Optional
@@ -63,11 +70,12 @@ class RecipientRegion(IdTable, table=True):
     """A recipient region of an activity (with its share) or of one of its transactions."""
 
     __tablename__ = "recipient_region"
+    __table_args__ = (sa.Index("ix_recipient_region_code", "code", "activity_id"),)
 
     activity_id: int | None = parent("activity")
     transaction_id: int | None = parent("transaction", nullable=True)
     vocabulary: str | None = None
-    code: str | None = Field(default=None, index=True)
+    code: str | None = None
     percentage: Decimal | None = Field(default=None, sa_type=ExactDecimal)
 
     transaction: Optional[Transaction] = Relationship()  # noqa: UP045 - SQLModel needs Optional

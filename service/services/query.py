@@ -229,8 +229,13 @@ def _dated(chosen: ActivityFilter) -> list[ColumnElement[bool]]:
 
 
 def _has(table: Any, condition: ColumnElement[bool]) -> ColumnElement[bool]:
-    """The activity has a row of `table` (its own or a transaction's) meeting `condition`."""
-    return exists().where(table.c.activity_id == ACTIVITY.c.id, condition)
+    """The activity has a row of `table` (its own or a transaction's) meeting `condition`.
+
+    Written as ``activity.id IN (…)``, not as a correlated EXISTS: the database finds the
+    matching rows once through the index on `condition`'s column, instead of probing for
+    each activity in turn (about 10 s at 100,000 activities for a code most of them lack).
+    """
+    return ACTIVITY.c.id.in_(select(table.c.activity_id).where(condition))
 
 
 def _participant(chosen: ActivityFilter) -> ColumnElement[bool]:
@@ -247,7 +252,9 @@ def _sector(code: str) -> ColumnElement[bool]:
         dac = or_(SECTOR.c.vocabulary.is_(None), SECTOR.c.vocabulary == "1")
         return or_(
             and_(SECTOR.c.vocabulary == "2", SECTOR.c.code == code),
-            and_(dac, SECTOR.c.code.like(f"{code}__")),
+            # The range lets the index on the code find them; LIKE alone would not.
+            and_(dac, SECTOR.c.code.between(f"{code}00", f"{code}99"),
+                 SECTOR.c.code.like(f"{code}__")),
         )
     return SECTOR.c.code == code
 
@@ -265,15 +272,16 @@ def _searched(found: list[Term], dialect: str) -> ColumnElement[bool]:
 
 
 def _classified(classification: Classification, codes: Sequence[str]) -> ColumnElement[bool]:
-    latest = (
-        select(func.max(VIEW.c.id)).where(VIEW.c.activity_id == ACTIVITY.c.id)
-        .correlate(ACTIVITY)
+    later = VIEW.alias("later_view")
+    classified = (
+        select(VIEW.c.activity_id)
+        .join_from(FIGURE, VIEW, VIEW.c.id == FIGURE.c.view_id)
+        .where(
+            FIGURE.c.classification == classification.value, FIGURE.c.code.in_(codes),
+            ~exists().where(later.c.activity_id == VIEW.c.activity_id, later.c.id > VIEW.c.id),
+        )
     )
-    return exists().where(
-        FIGURE.c.view_id == latest.scalar_subquery(),
-        FIGURE.c.classification == classification.value,
-        FIGURE.c.code.in_(codes),
-    )
+    return ACTIVITY.c.id.in_(classified)
 
 
 def _sort_column(sort: Sort) -> tuple[Any, bool]:
