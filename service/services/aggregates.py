@@ -40,6 +40,7 @@ from mappings.tables import Classification
 from service.errors import DomainError
 from service.services.budget.storage import FIGURE, VIEW
 from service.services.coordination.decisions import not_excluded
+from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, ActivityFilter, activity_conditions
 from service.services.traceability import Basis, counted_once, matching
@@ -98,8 +99,22 @@ def aggregate(
     basis: Basis = Basis.gross,
 ) -> Aggregates:
     """The money of the matching activities' latest views, grouped by `group_by`; on the
-    net `basis`, each flow counted once (see `service.services.traceability`)."""
+    net `basis`, each flow counted once (see `service.services.traceability`). Kept until
+    the store changes (see `service.services.memo`)."""
     group_by = list(dict.fromkeys(group_by))
+    key = ("aggregate", repr(chosen), tuple(group_by), tuple(measures), year_from, year_to,
+           participating_org_role, basis)
+    return remembered(connection, key, lambda: _computed(
+        connection, chosen, group_by=group_by, measures=measures, year_from=year_from,
+        year_to=year_to, participating_org_role=participating_org_role, basis=basis,
+    ))
+
+
+def _computed(
+    connection: Connection, chosen: ActivityFilter, *, group_by: list[GroupBy],
+    measures: Sequence[Measure], year_from: int | None, year_to: int | None,
+    participating_org_role: str, basis: Basis,
+) -> Aggregates:
     split_by = _split_read(group_by)
     keys = [_column(g) for g in group_by if g is not GroupBy.participating_org]
     conditions: list[ColumnElement[bool]] = [

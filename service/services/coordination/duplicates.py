@@ -38,6 +38,7 @@ from service.services.coordination.scoring import (
     evidence,
     score,
 )
+from service.services.memo import remembered
 from service.services.push.findings import PushCode
 from service.services.push.storage import ACTIVITY
 from service.services.query import ActivityFilter, activity_conditions
@@ -92,7 +93,17 @@ def duplicates(
     connection: Connection, chosen: ActivityFilter, *, min_score: float = THRESHOLD,
     decision: DecisionState | None = None, kind: Kind | None = None, limit: int = 100,
 ) -> DuplicateReport:
-    """The pairs scoring at least `min_score` with a side matching `chosen`, best first."""
+    """The pairs scoring at least `min_score` with a side matching `chosen`, best first
+    (kept until the store changes: see `service.services.memo`)."""
+    key = ("duplicates", repr(chosen), min_score, decision, kind, limit)
+    return remembered(connection, key, lambda: _duplicates(
+        connection, chosen, min_score=min_score, decision=decision, kind=kind, limit=limit))
+
+
+def _duplicates(
+    connection: Connection, chosen: ActivityFilter, *, min_score: float,
+    decision: DecisionState | None, kind: Kind | None, limit: int,
+) -> DuplicateReport:
     everything = live_facts(connection)
     matching = set(connection.execute(select(ACTIVITY.c.id).where(
         ACTIVITY.c.deleted_at.is_(None),

@@ -27,6 +27,7 @@ from mappings.tables import Classification
 from service.services.budget.storage import FIGURE, VIEW
 from service.services.coordination.features import Facts, latest_views, live_facts, money
 from service.services.coordination.scoring import title_similarity
+from service.services.memo import remembered
 from service.services.query import ActivityFilter
 
 PURPOSE_TITLE_SIMILARITY = 0.5
@@ -90,7 +91,17 @@ def overlaps(
     connection: Connection, chosen: ActivityFilter, *, sector_level: SectorLevel,
     years: Years = (None, None), kind: OverlapKind | None = None,
 ) -> OverlapReport:
-    """The alerts among the live activities matching `chosen`, in `years`."""
+    """The alerts among the live activities matching `chosen`, in `years` (kept until the
+    store changes: see `service.services.memo`)."""
+    key = ("overlaps", repr(chosen), sector_level, years, kind)
+    return remembered(connection, key, lambda: _overlaps(
+        connection, chosen, sector_level=sector_level, years=years, kind=kind))
+
+
+def _overlaps(
+    connection: Connection, chosen: ActivityFilter, *, sector_level: SectorLevel,
+    years: Years, kind: OverlapKind | None,
+) -> OverlapReport:
     facts = live_facts(connection, chosen)
     alerts: list[OverlapAlert] = []
     if kind in (None, OverlapKind.sector_province):

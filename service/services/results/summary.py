@@ -23,6 +23,7 @@ from sqlalchemy import Engine, func, select
 
 from mappings.tables import Classification
 from service.services.budget.storage import FIGURE, VIEW
+from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
 from service.services.query import ActivityFilter
 from service.services.results.listing import ResultFilter, ResultRow, every_result
@@ -62,7 +63,18 @@ def summarise_results(
     engine: Engine, chosen: ActivityFilter, own: ResultFilter, *, group_by: ResultGroupBy,
     today: date,
 ) -> ResultSummary:
-    """The matching periods (as `every_result` gives them), grouped."""
+    """The matching periods (as `every_result` gives them), grouped (kept until the store
+    changes: see `service.services.memo`)."""
+    key = ("results", repr(chosen), repr(own), group_by, today)
+    with engine.connect() as connection:
+        return remembered(connection, key, lambda: _summarised(
+            engine, chosen, own, group_by=group_by, today=today))
+
+
+def _summarised(
+    engine: Engine, chosen: ActivityFilter, own: ResultFilter, *, group_by: ResultGroupBy,
+    today: date,
+) -> ResultSummary:
     by_activity: dict[str, list[ResultRow]] = defaultdict(list)
     for row in every_result(engine, chosen, own, today=today):
         by_activity[row.iati_identifier].append(row)

@@ -1,0 +1,93 @@
+"""Time the dashboard's pages at 100,000 activities, beside the service's floor.
+
+On the database `query.py` loaded (`bench/corpus/query-corpus-1300.sqlite`, or
+PostgreSQL's), a real `iati-ec serve` is started and each page is asked for once on the
+fresh server (`first`: nothing kept yet, every aggregate computed) and then `--repeat`
+times (`again`: answers kept until the store changes, see `service.services.memo`).
+`GET /health` is timed in the same run as the floor of HTTP and the framework.
+
+Run from the repository root, after `python bench/query.py --load-only` (or a full run):
+
+    python bench/pages.py                       # SQLite
+    python bench/pages.py --database postgresql
+
+Progress goes to standard error, the Markdown table to standard output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from ingest import code, progress, serve  # bench/, beside this script
+from parse import TOOLS, build_corpus
+from query_load import reused
+
+HERE = Path(__file__).resolve().parent
+PAGES = (
+    "/health",
+    "/",
+    "/?basis=gross",
+    "/actividades",
+    "/actividades?q=health",
+    "/actividades?sector=122",
+    "/organizaciones",
+    "/organizaciones/US-GOV-1",
+    "/coordinacion",
+    "/resultados",
+    "/calidad",
+)
+
+
+def timed(client: httpx.Client, path: str) -> float:
+    started = time.perf_counter()
+    answer = client.get(path)
+    elapsed = time.perf_counter() - started
+    if answer.status_code != 200:
+        sys.exit(f"GET {path}: {answer.status_code} {answer.text[:300]}")
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--repeat", type=int, default=10, help="timed requests after the first")
+    parser.add_argument("--size", type=float, default=1300.0, help="corpus size in MB")
+    parser.add_argument("--corpus-dir", type=Path, default=HERE / "corpus")
+    args = parser.parse_args(argv)
+    corpus = build_corpus(args.size, args.corpus_dir, TOOLS)
+    loaded = reused(args.database, args.corpus_dir, corpus)
+    if loaded is None:
+        sys.exit(f"No {args.database} database loaded: run "
+                 f"`python bench/query.py --load-only --databases {args.database}` first")
+    lines = [
+        f"{loaded.stored:,} activities on {args.database}; times in ms; `again`: the median "
+        f"and the slowest of {args.repeat} requests after the first",
+        "",
+        "| page | first | again (median) | again (max) |",
+        "|---|---:|---:|---:|",
+    ]
+    with tempfile.TemporaryDirectory(prefix="iati-ec-pages-") as scratch:
+        source = code(None, Path(scratch) / "code")
+        progress(f"measuring {source.description}")
+        with serve(loaded.url, Path(scratch), source) as server, httpx.Client(
+            base_url=server.base, timeout=600, headers={"Accept-Encoding": "identity"}
+        ) as client:
+            for path in PAGES:
+                first = timed(client, path)
+                again = [timed(client, path) for _ in range(args.repeat)]
+                median = statistics.median(again)
+                progress(f"{path}: {first * 1000:.0f} ms, then {median * 1000:.0f} ms")
+                lines.append(f"| `{path}` | {first * 1000:,.0f} | {median * 1000:,.1f} | "
+                             f"{max(again) * 1000:,.1f} |")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Answers computed over the whole store, kept until the store changes.
+
+An aggregate at 100,000 activities reads every budget figure of the matching activities
+(0.5–1 s), and the dashboard and the ministries' systems ask the same few again and again
+between pushes. An answer is kept per engine under the store's *generation*: the change
+log's last change (its `seq` and time), the last budget view (a push or `iati-ec remap`),
+the last duplicate decision and the last activity outcome of a push (a refusal is one).
+Every write the kept answers (aggregates, duplicates, overlaps) depend on moves one of
+them, so an answer is never served once something it was computed from has changed; the
+time beside each number tells a database that was emptied and filled again from the one
+before. One computation per key at a time: concurrent askers of the same key wait for
+the first instead of repeating it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import Connection
+
+from service.models import ActivityChange, BudgetView, DuplicateDecision, PushActivity
+
+T = TypeVar("T")
+KEPT = 256  # answers per engine, the least recently used dropped first
+
+CHANGE = ActivityChange.__table__  # type: ignore[attr-defined]
+VIEW = BudgetView.__table__  # type: ignore[attr-defined]
+DECISION = DuplicateDecision.__table__  # type: ignore[attr-defined]
+OUTCOME = PushActivity.__table__  # type: ignore[attr-defined]
+
+
+def generation(connection: Connection) -> tuple[Any, ...]:
+    """What the kept answers depend on, read through primary keys."""
+    last_change = select(CHANGE.c.seq, CHANGE.c.changed_at).order_by(CHANGE.c.seq.desc())
+    last_view = select(VIEW.c.id, VIEW.c.created_at).order_by(VIEW.c.id.desc())
+    last_ids = select(select(func.max(DECISION.c.id)).scalar_subquery(),
+                      select(func.max(OUTCOME.c.id)).scalar_subquery())
+    change = connection.execute(last_change.limit(1)).first()
+    view = connection.execute(last_view.limit(1)).first()
+    ids = connection.execute(last_ids).one()
+    return (tuple(change or ()), tuple(view or ()), tuple(ids))
+
+
+class _Store:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.answers: OrderedDict[Hashable, Any] = OrderedDict()
+        self.working: dict[Hashable, threading.Lock] = {}
+
+
+_STORES: WeakKeyDictionary[Engine, _Store] = WeakKeyDictionary()
+_STORES_LOCK = threading.Lock()
+
+
+def remembered(connection: Connection, key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()`'s answer for `key` under the store's current generation: kept from an
+    earlier call if nothing has changed since, else computed now (and kept)."""
+    with _STORES_LOCK:
+        store = _STORES.setdefault(connection.engine, _Store())
+    full = (key, generation(connection))
+    with store.lock:
+        if full in store.answers:
+            store.answers.move_to_end(full)
+            return store.answers[full]  # type: ignore[no-any-return]
+        working = store.working.setdefault(full, threading.Lock())
+    with working:  # the first asker computes; the others wait and then find its answer
+        with store.lock:
+            if full in store.answers:
+                return store.answers[full]  # type: ignore[no-any-return]
+        try:
+            answer = compute()
+        finally:  # an error is raised to each asker in turn, never kept
+            with store.lock:
+                store.working.pop(full, None)
+        with store.lock:
+            store.answers[full] = answer
+            while len(store.answers) > KEPT:
+                store.answers.popitem(last=False)
+    return answer
+
+
+def forget(engine: Engine) -> None:
+    """Drop every answer kept for `engine`."""
+    with _STORES_LOCK:
+        _STORES.pop(engine, None)
