@@ -61,7 +61,7 @@ def test_a_confirmed_duplicate_leaves_the_kept_aggregate(
 ) -> None:
     api = loaded[0]
     before = _by_donor(store)
-    grant, loan = (identifier for identifier in _example_identifiers()[:2])
+    grant, loan = _example_identifiers()[:2]
     admin = new_key(store, "ES-DAC-2", KeyScope.admin)
     answer = api.request("POST", "/api/v1/coordination/duplicates/decisions", key=admin,
                          json={"a": grant, "b": loan, "verdict": "confirmed", "keep": loan})
