@@ -31,9 +31,8 @@ from service.services.partners import profile, search_registry
 from service.services.quality import (
     PUSH,
     find_publisher,
-    headline,
+    headlines,
     publisher_quality,
-    publishers,
 )
 from service.services.query import list_activities
 from service.services.results.listing import ResultFilter, activity_results
@@ -190,10 +189,7 @@ def organisation_page(organisation: str, request: Request, session: SessionDep) 
 
 @router.get("/calidad", response_class=HTMLResponse)
 def quality_page(request: Request, session: SessionDep) -> HTMLResponse:
-    connection = session.connection()
-    today = _today()
-    lines = [headline(publisher_quality(connection, p, today=today))
-             for p in publishers(connection)]
+    lines = headlines(session.connection(), today=_today())
     return render(request, session, "quality.html", lines=lines)
 
 

@@ -4,7 +4,7 @@ real USAID file read independently: pushes and outcomes, findings, timeliness, c
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from statistics import median
@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from iati.elements.activity import Activity
 from iati.reader import read_activities
 from service.models import KeyScope
+from service.services.quality import headline, publisher_quality, publishers
 from tests.conftest import sample
 from tests.service.test_push_api import Api, new_key
 from tests.service.test_push_support import (
@@ -114,3 +115,37 @@ def test_the_overview_and_the_problems(store: Engine) -> None:
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "quality.unknown-publisher"
     assert api.request("GET", f"/api/v1/publishers/{USAID}/quality").status_code == 401
+
+
+def test_the_overview_reads_for_every_publisher_what_each_report_says(
+    store: Engine, tmp_path: Path
+) -> None:
+    """The overview's grouped queries give, line by line, the headline of each publisher's
+    own report, with and without `since`: two publishers, a refusal, a stale activity and
+    one that never pushed."""
+    usaid = add_publisher(store, USAID)
+    push(store, usaid, sample(USAID_EC))
+    push(store, usaid, variant(
+        USAID_EC, tmp_path / "second.xml", keep=3,
+        a1=set_first_transaction("1", "2001-01-01T00:00:00Z"), a2=set_reporting_org("XX-OTHER"),
+    ))
+    world_bank = add_publisher(store, "44000", name="World Bank")
+    push(store, world_bank, sample("real/worldbank-sv.xml"))
+    add_publisher(store, "XI-EXAMPLE-NONE", name="Never pushed")
+    api = Api(store)
+    key = new_key(store, USAID, KeyScope.read)
+    today = datetime.now(UTC).date()
+    for since in (None, date(2999, 1, 1)):
+        params = {} if since is None else {"since": since.isoformat()}
+        answer = api.request("GET", "/api/v1/publishers", key=key, params=params)
+        assert answer.status_code == 200, answer.text
+        with store.connect() as connection:
+            expected = [
+                headline(publisher_quality(connection, p, today=today, since=since))
+                .model_dump(mode="json")
+                for p in publishers(connection)
+            ]
+        assert answer.json() == expected
+        assert [line["organisation"] for line in expected] == [USAID, "44000"]
+        assert expected[0]["rejected"] == (1 if since is None else 0)
+        assert expected[1]["live_activities"] > 0

@@ -13,9 +13,8 @@ from service.services.quality import (
     PublisherHeadline,
     PublisherQuality,
     find_publisher,
-    headline,
+    headlines,
     publisher_quality,
-    publishers,
 )
 
 router = APIRouter(prefix="/api/v1/publishers", tags=["data quality"])
@@ -30,10 +29,7 @@ def list_publishers(
     """Every organisation that has pushed or owns activities, with its headline figures."""
     today = datetime.now(UTC).date()
     with engine.connect() as connection:
-        return [
-            headline(publisher_quality(connection, publisher, today=today, since=since))
-            for publisher in publishers(connection)
-        ]
+        return headlines(connection, today=today, since=since)
 
 
 @router.get(
