@@ -19,8 +19,14 @@ class Activity(IdTable, table=True):
     with it. A deleted activity keeps its row as a tombstone (`deleted_at`).
     """
 
-    # `updated_since` and the sort by `updated_at` read this index.
-    __table_args__ = (sa.Index("ix_activity_updated_at", "updated_at"),)
+    # `updated_since` and the sort by `updated_at` read the first index. `deleted_at` is
+    # indexed only where set: on every live row, the index would only mislead the planner.
+    __table_args__ = (
+        sa.Index("ix_activity_updated_at", "updated_at"),
+        sa.Index("ix_activity_deleted_at", "deleted_at",
+                 sqlite_where=sa.text("deleted_at IS NOT NULL"),
+                 postgresql_where=sa.text("deleted_at IS NOT NULL")),
+    )
 
     iati_identifier: str = Field(unique=True)
     organisation_id: int = parent("organisation", ondelete="RESTRICT")
@@ -48,7 +54,7 @@ class Activity(IdTable, table=True):
     findings: list[dict[str, Any]] = Field(
         default_factory=list, sa_type=JSONDocument, nullable=False
     )
-    deleted_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
+    deleted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()
     last_push_id: str | None = Field(

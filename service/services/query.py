@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -153,8 +153,10 @@ def activities_statement(
         ACTIVITY.c.start_date, ACTIVITY.c.end_date, ACTIVITY.c.last_updated_datetime,
         ACTIVITY.c.version, ACTIVITY.c.updated_at,
     ]
+    conditions = activity_conditions(
+        chosen, dialect=dialect, by_update=key is ACTIVITY.c.updated_at)
     statement = select(*columns, *([ACTIVITY.c.document] if document else [])).where(
-        ACTIVITY.c.deleted_at.is_(None), *activity_conditions(chosen, dialect=dialect),
+        ACTIVITY.c.deleted_at.is_(None), *conditions,
     )
     if cursor is not None:
         statement = statement.where(_after(key, descending, _decode(cursor, sort)))
@@ -163,9 +165,13 @@ def activities_statement(
 
 
 def activity_conditions(
-    chosen: ActivityFilter, *, dialect: str, transaction: Table | None = None
+    chosen: ActivityFilter, *, dialect: str, transaction: Table | None = None,
+    by_update: bool = False,
 ) -> list[ColumnElement[bool]]:
     """Conditions on `ACTIVITY` (to be selected or joined) that hold when it matches.
+
+    `by_update` says the rows are read in `updated_at` order: `updated_since` is then a
+    plain range, which the index the rows are read through answers as it goes.
 
     With `transaction` (the transaction table, joined to its activity), sectors, recipient
     countries and regions are the transaction's own, else its activity's — IATI gives them
@@ -194,7 +200,9 @@ def activity_conditions(
     if chosen.humanitarian is not None:
         found.append(ACTIVITY.c.humanitarian.is_(chosen.humanitarian))
     if chosen.updated_since is not None:
-        found.append(ACTIVITY.c.updated_at >= as_utc(chosen.updated_since))
+        since = as_utc(chosen.updated_since)
+        found.append(ACTIVITY.c.updated_at >= since if by_update
+                     else _own(lambda row: row.c.updated_at >= since))
     found += _dated(chosen)
     if chosen.participating_org or chosen.participating_role:
         found.append(_participant(chosen))
@@ -236,6 +244,15 @@ def _has(table: Any, condition: ColumnElement[bool]) -> ColumnElement[bool]:
     each activity in turn (about 10 s at 100,000 activities for a code most of them lack).
     """
     return ACTIVITY.c.id.in_(select(table.c.activity_id).where(condition))
+
+
+def _own(condition: Callable[[Any], ColumnElement[bool]]) -> ColumnElement[bool]:
+    """The activity meets `condition` on its own columns, written as ``activity.id IN
+    (…)`` over another name for the table: the database reads the few matching ids from
+    `condition`'s index and then fetches those rows in id order, instead of walking every
+    live activity to test it (1.4 s for the newest 10 % of 100,000 activities)."""
+    row = ACTIVITY.alias("own")
+    return ACTIVITY.c.id.in_(select(row.c.id).where(condition(row)))
 
 
 def _participant(chosen: ActivityFilter) -> ColumnElement[bool]:

@@ -165,6 +165,33 @@ def test_pages_stay_whole_while_activities_are_written(
     assert _ids(first["activities"]) + _ids(rest) == [i for i in listed if i != gone]
 
 
+def test_updated_since_lists_what_changed_from_then_in_every_order(
+    loaded: tuple[Api, str, str], store: Engine, tmp_path: Path
+) -> None:
+    """Two activities changed by a later push and one deleted: `updated_since` the first
+    change lists the two live ones, page by page, in each sort order."""
+    api, key, publish = loaded
+    first, second, gone = (identifier_of(USAID_EC, n) for n in (5, 9, 7))
+    changed = variant(USAID_EC, tmp_path / "changed.xml", keep=9,
+                      a5=set_first_transaction("1.00", "2031-01-01T00:00:00Z"),
+                      a9=set_first_transaction("2.00", "2031-01-02T00:00:00Z"))
+    answer = api.request("POST", "/api/v1/activities", key=publish, content=changed.read_bytes())
+    assert answer.json()["counts"]["updated"] == 2, answer.text
+    assert api.request("DELETE", f"/api/v1/activities/{gone}", key=publish).status_code == 204
+    with store.connect() as connection:
+        stamps = dict(connection.execute(
+            select(ACTIVITY.c.iati_identifier, ACTIVITY.c.updated_at)
+            .where(ACTIVITY.c.iati_identifier.in_([first, second]))).all())
+    since = min(stamps.values()).isoformat()
+    assert _ids(_all(api, key, updated_since=since, limit=1)) == [first, second]
+    by_update = sorted([first, second], key=lambda identifier: stamps[identifier])
+    assert _ids(_all(api, key, updated_since=since, limit=1, sort="updated_at")) == by_update
+    assert _ids(_all(api, key, updated_since=since, limit=1, sort="-updated_at")) == (
+        by_update[::-1])
+    latest = max(stamps.values()).isoformat()
+    assert _ids(_all(api, key, updated_since=latest)) == [by_update[-1]]
+
+
 def test_fields_select_what_comes_back_and_bad_requests_are_problems(
     loaded: tuple[Api, str, str],
 ) -> None:
