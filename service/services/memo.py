@@ -6,10 +6,12 @@ between pushes. An answer is kept per engine under the store's *generation*: the
 log's last change (its `seq` and time), the last budget view (a push or `iati-ec remap`),
 the last duplicate decision and the last activity outcome of a push (a refusal is one).
 Every write the kept answers (aggregates, duplicates, overlaps, results, the quality read
-from a publisher's activities) depend on moves one of them, so an answer is never served
-once something it was computed from has changed; the time beside each number tells a
-database that was emptied and filled again from the one before. One computation per key
-at a time: concurrent askers of the same key wait for the first instead of repeating it.
+from a publisher's activities, partner profiles) depend on moves one of them, so an
+answer is never served once something it was computed from has changed; the time beside
+each number tells a database that was emptied and filled again from the one before. An
+answer that also depends on something outside the generation carries it in its key: a
+partner's profile carries the registry entry it was read for. One computation per key at
+a time: concurrent askers of the same key wait for the first instead of repeating it.
 """
 
 from __future__ import annotations

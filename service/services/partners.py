@@ -25,11 +25,12 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from service.services.budget.storage import FIGURE, VIEW
 from service.services.ledger import TRANSACTION, in_usd
+from service.services.memo import remembered
 from service.services.merges import ORG_REF, ORGANISATION, folded
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT
@@ -129,19 +130,29 @@ def search_registry(
 
 
 def profile(connection: Connection, entry_id: int) -> OrganisationProfile | None:
-    """The profile of registry entry `entry_id` (see the module for the money)."""
+    """The profile of registry entry `entry_id` (see the module for the money).
+
+    Read from every activity the entry takes part in (seconds for one in 100,000), so it
+    is kept until the store or the entry itself changes (`memo`)."""
     entry = next((e for e in _entries(connection, [entry_id])), None)
     if entry is None:
         return None
-    links = _activities(connection, entry)
+    key = ("partner-profile", entry.id, entry.name, entry.type, tuple(entry.roles),
+           repr(entry.names), entry.merged_into_id, tuple(entry.refs))
+    return remembered(connection, key, lambda: _profile(connection, entry))
+
+
+def _profile(connection: Connection, entry: _Entry) -> OrganisationProfile:
     own = [ACTIVITY.c.organisation_id == entry.id, ACTIVITY.c.deleted_at.is_(None)]
     names_it = _names_it(entry, "receiver")
+    mine = _activity_ids(entry)
     return OrganisationProfile(
         organisation=_public(entry, _activity_counts(connection, [entry.id])[entry.id]),
         merged_into_id=entry.merged_into_id,
-        activities=sorted(links.values(), key=lambda a: a.iati_identifier)[:ACTIVITY_LIST_CAP],
-        activities_total=len(links),
-        funders=_funders(connection, entry, links),
+        activities=_activities(connection, entry, mine),
+        activities_total=connection.execute(
+            select(func.count()).select_from(mine.subquery())).scalar_one(),
+        funders=_funders(connection, entry),
         received_from_funders=_money(connection, [
             TRANSACTION.c.type == DISBURSEMENT, names_it, ACTIVITY.c.organisation_id != entry.id,
             ACTIVITY.c.deleted_at.is_(None)]),
@@ -150,7 +161,7 @@ def profile(connection: Connection, entry_id: int) -> OrganisationProfile | None
             TRANSACTION.c.type == DISBURSEMENT, ACTIVITY.c.deleted_at.is_(None),
             or_(ACTIVITY.c.organisation_id == entry.id, _names_it(entry, "provider"))]),
         expenditure=_money(connection, [TRANSACTION.c.type == EXPENDITURE, *own]),
-        provinces=_provinces(connection, sorted(links)),
+        provinces=_provinces(connection, mine),
     )
 
 
@@ -207,28 +218,42 @@ def _public(entry: _Entry, counts: Counts) -> RegistryEntry:
     )
 
 
-def _activities(connection: Connection, entry: _Entry) -> dict[int, ActivityLink]:
-    columns = (ACTIVITY.c.id, ACTIVITY.c.iati_identifier, ACTIVITY.c.reporting_org_ref,
-               ACTIVITY.c.title)
-    links: dict[int, ActivityLink] = {}
-    reported = select(*columns).where(ACTIVITY.c.organisation_id == entry.id,
-                                      ACTIVITY.c.deleted_at.is_(None))
-    for row in connection.execute(reported):
-        links[row.id] = ActivityLink(iati_identifier=row.iati_identifier,
-                                     reporting_org=row.reporting_org_ref, title=row.title,
-                                     roles=["reporting"])
-    taking_part = (
-        select(*columns, PARTICIPANT.c.role).join(PARTICIPANT,
-                                                  PARTICIPANT.c.activity_id == ACTIVITY.c.id)
-        .where(PARTICIPANT.c.organisation_id == entry.id, ACTIVITY.c.deleted_at.is_(None))
-    )
-    for part in connection.execute(taking_part):
-        link = links.setdefault(part.id, ActivityLink(
-            iati_identifier=part.iati_identifier, reporting_org=part.reporting_org_ref,
-            title=part.title, roles=[]))
-        if part.role and part.role not in link.roles:
-            link.roles.append(part.role)
-    return links
+def _activity_ids(entry: _Entry) -> CompoundSelect[Any]:
+    """The live activities `entry` reports or takes part in, once each."""
+    reported = select(ACTIVITY.c.id).where(ACTIVITY.c.organisation_id == entry.id,
+                                           ACTIVITY.c.deleted_at.is_(None))
+    return reported.union(_taking_part(entry))
+
+
+def _taking_part(entry: _Entry) -> Select[Any]:
+    """The live activities that name `entry` as a participating organisation."""
+    return (select(PARTICIPANT.c.activity_id)
+            .join(ACTIVITY, ACTIVITY.c.id == PARTICIPANT.c.activity_id)
+            .where(PARTICIPANT.c.organisation_id == entry.id, ACTIVITY.c.deleted_at.is_(None)))
+
+
+def _activities(
+    connection: Connection, entry: _Entry, mine: CompoundSelect[Any],
+) -> list[ActivityLink]:
+    """The first `ACTIVITY_LIST_CAP` of `mine` by identifier, each with `entry`'s roles."""
+    rows = connection.execute(
+        select(ACTIVITY.c.id, ACTIVITY.c.iati_identifier, ACTIVITY.c.reporting_org_ref,
+               ACTIVITY.c.title, ACTIVITY.c.organisation_id)
+        .where(ACTIVITY.c.id.in_(mine)).order_by(ACTIVITY.c.iati_identifier)
+        .limit(ACTIVITY_LIST_CAP)
+    ).all()
+    roles: dict[int, list[str]] = {
+        row.id: ["reporting"] if row.organisation_id == entry.id else [] for row in rows}
+    for activity_id, role in connection.execute(
+        select(PARTICIPANT.c.activity_id, PARTICIPANT.c.role)
+        .where(PARTICIPANT.c.organisation_id == entry.id,
+               PARTICIPANT.c.activity_id.in_(list(roles)))
+        .order_by(PARTICIPANT.c.id)
+    ):
+        if role and role not in roles[activity_id]:
+            roles[activity_id].append(role)
+    return [ActivityLink(iati_identifier=row.iati_identifier, reporting_org=row.reporting_org_ref,
+                         title=row.title, roles=roles[row.id]) for row in rows]
 
 
 def _names_it(entry: _Entry, side: str) -> ColumnElement[bool]:
@@ -256,9 +281,7 @@ def _money(connection: Connection, conditions: list[ColumnElement[bool]]) -> Mon
     return money
 
 
-def _funders(
-    connection: Connection, entry: _Entry, links: dict[int, ActivityLink]
-) -> list[Funder]:
+def _funders(connection: Connection, entry: _Entry) -> list[Funder]:
     found: dict[str, tuple[str | None, str | None, set[str], set[int]]] = {}
 
     def add(ref: str | None, name: str | None, how: str, activity: int) -> None:
@@ -269,7 +292,7 @@ def _funders(
         seen[2].add(how)
         seen[3].add(activity)
 
-    taking_part = [a for a, link in links.items() if link.roles != ["reporting"]]
+    taking_part = _taking_part(entry)
     for activity_id, ref in connection.execute(
         select(ACTIVITY.c.id, ACTIVITY.c.reporting_org_ref)
         .where(ACTIVITY.c.id.in_(taking_part))
@@ -291,12 +314,12 @@ def _funders(
     return sorted(funders, key=lambda f: (-f.activities, f.ref or "", f.name or ""))
 
 
-def _provinces(connection: Connection, activity_ids: list[int]) -> list[ProvincePresence]:
+def _provinces(connection: Connection, mine: CompoundSelect[Any]) -> list[ProvincePresence]:
     latest = select(func.max(VIEW.c.id)).group_by(VIEW.c.activity_id)
     statement = (
         select(FIGURE.c.code, func.count(func.distinct(VIEW.c.activity_id)))
         .join(VIEW, VIEW.c.id == FIGURE.c.view_id)
-        .where(VIEW.c.activity_id.in_(activity_ids), VIEW.c.id.in_(latest),
+        .where(VIEW.c.activity_id.in_(mine), VIEW.c.id.in_(latest),
                FIGURE.c.classification == "province", FIGURE.c.code.is_not(None))
         .group_by(FIGURE.c.code).order_by(FIGURE.c.code)
     )

@@ -70,8 +70,21 @@ def test_a_partners_profile_matches_the_file(
     usaid = next(f for f in wfp["funders"] if f["ref"] == USAID)
     assert "reporting-org" in usaid["how"]
     assert all(len(p["code"]) == 2 for p in wfp["provinces"])
+    assert all(link["roles"] and "reporting" not in link["roles"] for link in wfp["activities"])
     by_id = _get(api, key, f"/api/v1/organisations/{wfp['organisation']['id']}")
     assert by_id == wfp
+
+    reporter = _get(api, key, f"/api/v1/organisations/{USAID}")
+    identifiers = sorted(a.identifier for a in usaid_models)
+    assert reporter["activities_total"] == len(identifiers)
+    assert [a["iati_identifier"] for a in reporter["activities"]] == identifiers[:500]
+    models = {a.identifier: a for a in usaid_models}
+    for link in reporter["activities"]:
+        named = {o.role for o in models[link["iati_identifier"]].participating_orgs
+                 if o.ref == USAID and o.role}
+        assert link["roles"][0] == "reporting"
+        assert named <= set(link["roles"][1:]), link
+    assert any(len(link["roles"]) > 1 for link in reporter["activities"])
     missing = api.request("GET", "/api/v1/organisations/XX-NOBODY", key=key)
     assert missing.status_code == 404
     assert missing.json()["code"] == "organisation.not-found"
