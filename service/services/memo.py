@@ -4,7 +4,8 @@ An aggregate at 100,000 activities reads every budget figure of the matching act
 (0.5–1 s), and the dashboard and the ministries' systems ask the same few again and again
 between pushes. An answer is kept per engine under the store's *generation*: the change
 log's last change (its `seq` and time), the last budget view (a push or `iati-ec remap`),
-the last duplicate decision and the last activity outcome of a push (a refusal is one).
+the last duplicate decision, the last activity outcome of a push (a refusal is one) and
+the last merge of two registry entries (it moves participations from one to the other).
 Every write the kept answers (aggregates, duplicates, overlaps, results, the quality read
 from a publisher's activities, partner profiles) depend on moves one of them, so an
 answer is never served once something it was computed from has changed; the time beside
@@ -25,7 +26,13 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
-from service.models import ActivityChange, BudgetView, DuplicateDecision, PushActivity
+from service.models import (
+    ActivityChange,
+    BudgetView,
+    DuplicateDecision,
+    OrganisationMerge,
+    PushActivity,
+)
 
 T = TypeVar("T")
 KEPT = 256  # answers per engine, the least recently used dropped first
@@ -34,14 +41,15 @@ CHANGE = ActivityChange.__table__  # type: ignore[attr-defined]
 VIEW = BudgetView.__table__  # type: ignore[attr-defined]
 DECISION = DuplicateDecision.__table__  # type: ignore[attr-defined]
 OUTCOME = PushActivity.__table__  # type: ignore[attr-defined]
+MERGE = OrganisationMerge.__table__  # type: ignore[attr-defined]
 
 
 def generation(connection: Connection) -> tuple[Any, ...]:
     """What the kept answers depend on, read through primary keys."""
     last_change = select(CHANGE.c.seq, CHANGE.c.changed_at).order_by(CHANGE.c.seq.desc())
     last_view = select(VIEW.c.id, VIEW.c.created_at).order_by(VIEW.c.id.desc())
-    last_ids = select(select(func.max(DECISION.c.id)).scalar_subquery(),
-                      select(func.max(OUTCOME.c.id)).scalar_subquery())
+    last_ids = select(*(select(func.max(table.c.id)).scalar_subquery()
+                        for table in (DECISION, OUTCOME, MERGE)))
     change = connection.execute(last_change.limit(1)).first()
     view = connection.execute(last_view.limit(1)).first()
     ids = connection.execute(last_ids).one()

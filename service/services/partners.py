@@ -121,7 +121,8 @@ def search_registry(
         entries = [e for e in entries if role in e.roles]
     if type:
         entries = [e for e in entries if e.type == type]
-    counts = _activity_counts(connection)
+    kept = remembered(connection, ("registry-counts",), lambda: dict(_activity_counts(connection)))
+    counts = defaultdict(lambda: (0, {}), kept)
     if participating_role:
         entries = [e for e in entries if counts[e.id][1].get(participating_role)]
     entries.sort(key=lambda e: (folded(e.name), e.id))

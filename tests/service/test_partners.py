@@ -118,6 +118,8 @@ def test_candidates_carry_evidence_and_a_merge_is_recorded(
     assert other["name"] == "WORLD FOOD PRÓGRAM."
     assert other["refs"] == []
     before = _get(api, key, f"/api/v1/organisations/{WFP}")["activities_total"]
+    [listed_before] = [o for o in _get(api, key, "/api/v1/organisations", q="world food")[
+        "organisations"] if o["refs"] == [WFP]]
 
     admin = new_key(store, USAID, KeyScope.admin)
     body = {"merged": str(other["id"]), "into": WFP, "reason": "Same agency: WFP, spelt apart"}
@@ -140,6 +142,8 @@ def test_candidates_carry_evidence_and_a_merge_is_recorded(
                 if other["id"] in (c["left"]["id"], c["right"]["id"])]
     listed = _get(api, key, "/api/v1/organisations", q="world food")["organisations"]
     assert [o["refs"] for o in listed] == [[WFP]]
+    assert listed[0]["activities_by_role"]["4"] == listed_before["activities_by_role"]["4"] + (
+        0 if _is_wfp(usaid_models[0]) else 1)
     again = api.request("POST", "/api/v1/organisations/merges", key=admin, json=body)
     assert again.status_code == 409
     publisher_away = {"merged": USAID, "into": WFP, "reason": "not so"}
