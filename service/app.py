@@ -34,33 +34,46 @@ from service.config import get_settings
 from service.db import get_engine
 from service.services.webhooks import DeliveryPolicy, Dispatcher
 from service.web import downloads, pages
+from service.web.warming import PageWarmer
 
 
-def create_app(*, deliver_webhooks: bool | None = None) -> FastAPI:
+def create_app(
+    *, deliver_webhooks: bool | None = None, warm_pages: bool | None = None,
+) -> FastAPI:
     """A new application instance with every route and error handler registered.
 
     While it runs, a thread delivers webhook events if `deliver_webhooks` (by default the
-    `webhook_dispatcher` setting), on the engine the routes use.
+    `webhook_dispatcher` setting), and a task warms the dashboard's main pages after each
+    change to the store if `warm_pages` (by default the `warm_pages` setting), both on the
+    engine the routes use.
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings = get_settings()
-        wanted = settings.webhook_dispatcher if deliver_webhooks is None else deliver_webhooks
-        if not wanted:
-            yield
-            return
+        deliver = settings.webhook_dispatcher if deliver_webhooks is None else deliver_webhooks
+        warm = settings.warm_pages if warm_pages is None else warm_pages
         engine = app.dependency_overrides.get(get_engine, get_engine)()
-        dispatcher = Dispatcher(
-            engine, policy=DeliveryPolicy.from_settings(settings),
-            interval=settings.webhook_poll_seconds,
-        )
-        app.state.webhook_dispatcher = dispatcher
-        dispatcher.start()
+        dispatcher = None
+        if deliver:
+            dispatcher = Dispatcher(
+                engine, policy=DeliveryPolicy.from_settings(settings),
+                interval=settings.webhook_poll_seconds,
+            )
+            app.state.webhook_dispatcher = dispatcher
+            dispatcher.start()
+        warmer = None
+        if warm:
+            warmer = PageWarmer(app, engine, interval=settings.warm_poll_seconds)
+            app.state.page_warmer = warmer
+            warmer.start()
         try:
             yield
         finally:
-            dispatcher.stop(timeout=settings.webhook_timeout_seconds * 3 + 5)
+            if warmer is not None:
+                await warmer.stop()
+            if dispatcher is not None:
+                dispatcher.stop(timeout=settings.webhook_timeout_seconds * 3 + 5)
 
     app = FastAPI(
         title="iati-ec",

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-# No webhook dispatcher thread in apps the tests start, unless a test asks for one.
+# No webhook dispatcher thread and no page warming in apps the tests start, unless a
+# test asks for them.
 os.environ.setdefault("IATI_EC_WEBHOOK_DISPATCHER", "false")
+os.environ.setdefault("IATI_EC_WARM_PAGES", "false")
 
 # The reference data beside the checkout (../shared), or where IATI_EC_SHARED points.
 SHARED = Path(

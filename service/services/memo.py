@@ -59,7 +59,7 @@ def generation(connection: Connection) -> tuple[Any, ...]:
 class _Store:
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.answers: OrderedDict[Hashable, Any] = OrderedDict()
+        self.answers: OrderedDict[tuple[Hashable, Hashable], Any] = OrderedDict()
         self.working: dict[Hashable, threading.Lock] = {}
 
 
@@ -92,6 +92,17 @@ def remembered(connection: Connection, key: Hashable, compute: Callable[[], T]) 
             while len(store.answers) > KEPT:
                 store.answers.popitem(last=False)
     return answer
+
+
+def kept(connection: Connection) -> list[Hashable]:
+    """The keys of the answers kept for the store's current generation."""
+    current = generation(connection)
+    with _STORES_LOCK:
+        store = _STORES.get(connection.engine)
+    if store is None:
+        return []
+    with store.lock:
+        return [key for key, at in store.answers if at == current]
 
 
 def forget(engine: Engine) -> None:

@@ -1,0 +1,84 @@
+"""The service warms the dashboard's pages after each settled change to the store."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from service.app import create_app
+from service.config import get_settings
+from service.db import get_engine
+from service.models import KeyScope
+from service.services.memo import forget, kept
+from service.web.warming import PAGES, PageWarmer
+from tests.service.test_push_api import Api, new_key
+from tests.service.test_query import EXAMPLES
+from tests.service.test_query import loaded as loaded
+
+
+@pytest.fixture
+def quick(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("IATI_EC_WARM_POLL_SECONDS", "0.2")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def _wait_for_round(warmer: PageWarmer, rounds: int) -> None:
+    deadline = time.monotonic() + 120
+    while warmer.rounds < rounds:
+        assert time.monotonic() < deadline, f"no warming round {rounds} in 120 s"
+        time.sleep(0.1)
+
+
+def test_pages_are_warmed_at_start_and_after_each_push(
+    store: Engine, loaded: tuple[Api, str, str], quick: None
+) -> None:
+    api = loaded[0]
+    publish = new_key(store, "ES-DAC-2", KeyScope.publish)
+    forget(store)
+    app = create_app(warm_pages=True)
+    app.dependency_overrides.update(api.app.dependency_overrides)  # the test database
+
+    async def run() -> tuple[list[object], list[object], dict[str, int]]:
+        async with app.router.lifespan_context(app):
+            warmer: PageWarmer = app.state.page_warmer
+            await asyncio.to_thread(_wait_for_round, warmer, 1)
+            with store.connect() as connection:
+                first = kept(connection)
+            statuses = dict(warmer.statuses)
+            # A push changes the generation: nothing is kept for it until the next round.
+            body = (EXAMPLES / "health-grant-esmeraldas.xml").read_bytes().replace(
+                b">500000.00<", b">750000.00<")
+            answer = await asyncio.to_thread(
+                api.request, "POST", "/api/v1/activities", key=publish, content=body)
+            assert answer.json()["counts"]["updated"] == 1, answer.text
+            await asyncio.to_thread(_wait_for_round, warmer, 2)
+            with store.connect() as connection:
+                second = kept(connection)
+        return first, second, statuses
+
+    first, second, statuses = asyncio.run(run())
+    assert statuses == dict.fromkeys(PAGES, 200)
+    for found in (first, second):
+        assert ("quality-overview",) in found
+        assert ("registry-counts",) in found
+        assert any(isinstance(key, tuple) and key and key[0] == "aggregate" for key in found)
+    assert app.state.page_warmer.rounds >= 2
+
+
+def test_apps_the_tests_start_do_not_warm_unless_asked(store: Engine) -> None:
+    app: FastAPI = create_app()
+    app.dependency_overrides[get_engine] = lambda: store
+
+    async def start_and_stop() -> bool:
+        async with app.router.lifespan_context(app):
+            return hasattr(app.state, "page_warmer")
+
+    assert not asyncio.run(start_and_stop())
