@@ -35,7 +35,10 @@ from service.models import (
 )
 
 T = TypeVar("T")
-KEPT = 256  # answers per engine, the least recently used dropped first
+# Answers per engine, the least recently used dropped first. Only the answers of one
+# generation are kept: keeping a new one drops those of any other, which no caller can be
+# served again, so the memory held is that of one generation's answers.
+KEPT = 256
 
 CHANGE = ActivityChange.__table__  # type: ignore[attr-defined]
 VIEW = BudgetView.__table__  # type: ignore[attr-defined]
@@ -61,6 +64,7 @@ class _Store:
         self.lock = threading.Lock()
         self.answers: OrderedDict[tuple[Hashable, Hashable], Any] = OrderedDict()
         self.working: dict[Hashable, threading.Lock] = {}
+        self.generation: Hashable = None  # of the answers kept last
 
 
 _STORES: WeakKeyDictionary[Engine, _Store] = WeakKeyDictionary()
@@ -72,7 +76,8 @@ def remembered(connection: Connection, key: Hashable, compute: Callable[[], T]) 
     earlier call if nothing has changed since, else computed now (and kept)."""
     with _STORES_LOCK:
         store = _STORES.setdefault(connection.engine, _Store())
-    full = (key, generation(connection))
+    current = generation(connection)
+    full = (key, current)
     with store.lock:
         if full in store.answers:
             store.answers.move_to_end(full)
@@ -88,6 +93,10 @@ def remembered(connection: Connection, key: Hashable, compute: Callable[[], T]) 
             with store.lock:
                 store.working.pop(full, None)
         with store.lock:
+            if current != store.generation:  # what was kept before can never be served
+                store.generation = current
+                for stale in [k for k in store.answers if k[1] != current]:
+                    del store.answers[stale]
             store.answers[full] = answer
             while len(store.answers) > KEPT:
                 store.answers.popitem(last=False)
@@ -103,6 +112,16 @@ def kept(connection: Connection) -> list[Hashable]:
         return []
     with store.lock:
         return [key for key, at in store.answers if at == current]
+
+
+def held(engine: Engine) -> int:
+    """How many answers are held for `engine`, of any generation."""
+    with _STORES_LOCK:
+        store = _STORES.get(engine)
+    if store is None:
+        return 0
+    with store.lock:
+        return len(store.answers)
 
 
 def forget(engine: Engine) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from mappings.amounts import Measure
 from service.models import KeyScope
 from service.services.aggregates import GroupBy, aggregate
-from service.services.memo import forget, generation
+from service.services.memo import forget, generation, held, kept
 from service.services.query import ActivityFilter
 from service.services.traceability import Basis
 from tests.service.test_push_api import Api, new_key
@@ -50,8 +50,11 @@ def test_an_aggregate_is_kept_until_a_push_changes_the_money(
 
     with store.connect() as connection:
         assert generation(connection) != before
+        assert kept(connection) == []  # nothing yet for the new generation
+    assert held(store) == 3  # by year, by year for ES-DAC-2, by donor: the old generation
     after = _by_donor(store)
     assert after["ES-DAC-2"] == grant * 2  # the new figure, not the kept one
+    assert held(store) == 1  # keeping it dropped those of the old generation
     forget(store)
     assert _by_donor(store) == after  # and the same as computed afresh
 
