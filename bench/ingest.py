@@ -249,14 +249,15 @@ class Server:
 
 
 @contextmanager
-def serve(url: str, folder: Path, source: Code) -> Iterator[Server]:
-    """`iati-ec serve` on `url`, on a free port, stopped afterwards."""
+def serve(url: str, folder: Path, source: Code, **environment: str) -> Iterator[Server]:
+    """`iati-ec serve` on `url` (with `environment` added to its own), on a free port,
+    stopped afterwards (killed if a long request keeps it from stopping)."""
     port = _free_port()
     with (folder / f"serve-{port}.log").open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "service", "serve", "--port", str(port)],
             cwd=folder,
-            env=source.environment(DATABASE_URL=url),
+            env=source.environment(DATABASE_URL=url, **environment),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -266,7 +267,11 @@ def serve(url: str, folder: Path, source: Code) -> Iterator[Server]:
             yield server
         finally:
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
 
 
 def _free_port() -> int:
@@ -383,7 +388,7 @@ def ingest(
     label = DATABASES[kind]
     with (
         database(kind, folder, args.postgres_url) as url,
-        serve(url, folder, source) as server,
+        serve(url, folder, source, IATI_EC_WARM_PAGES="false") as server,
         watching(url) as watch,
     ):
         key = publish_key(url, folder, source, corpus)

@@ -6,10 +6,16 @@ fresh server (`first`: nothing kept yet, every aggregate computed) and then `--r
 times (`again`: answers kept until the store changes, see `service.services.memo`).
 `GET /health` is timed in the same run as the floor of HTTP and the framework.
 
+By default the server's page warming is off, so that `first` is the cost of computing a
+page. With `--warm` it is on: the script waits until the server has warmed its pages
+(`pages_warmed_at` in `GET /health`), reports how long that took, and `first` is then
+what the first visitor after a change is served.
+
 Run from the repository root, after `python bench/query.py --load-only` (or a full run):
 
     python bench/pages.py                       # SQLite
     python bench/pages.py --database postgresql
+    python bench/pages.py --warm                # as served after a push
 
 Progress goes to standard error, the Markdown table to standard output.
 """
@@ -53,12 +59,24 @@ def timed(client: httpx.Client, path: str) -> float:
     return elapsed
 
 
+def warmed(client: httpx.Client, limit: float = 3600) -> float:
+    """Seconds until the server says it has warmed its pages."""
+    started = time.perf_counter()
+    while client.get("/health").json().get("pages_warmed_at") is None:
+        if time.perf_counter() - started > limit:
+            sys.exit(f"the server did not warm its pages in {limit:.0f} s")
+        time.sleep(0.5)
+    return time.perf_counter() - started
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--repeat", type=int, default=10, help="timed requests after the first")
     parser.add_argument("--size", type=float, default=1300.0, help="corpus size in MB")
     parser.add_argument("--corpus-dir", type=Path, default=HERE / "corpus")
+    parser.add_argument("--warm", action="store_true",
+                        help="let the server warm its pages first, and say how long it took")
     args = parser.parse_args(argv)
     corpus = build_corpus(args.size, args.corpus_dir, TOOLS)
     loaded = reused(args.database, args.corpus_dir, corpus)
@@ -75,9 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="iati-ec-pages-") as scratch:
         source = code(None, Path(scratch) / "code")
         progress(f"measuring {source.description}")
-        with serve(loaded.url, Path(scratch), source) as server, httpx.Client(
+        warming = {"IATI_EC_WARM_PAGES": "true" if args.warm else "false",
+                   "IATI_EC_WARM_POLL_SECONDS": "1"}
+        with serve(loaded.url, Path(scratch), source, **warming) as server, httpx.Client(
             base_url=server.base, timeout=600, headers={"Accept-Encoding": "identity"}
         ) as client:
+            if args.warm:
+                took = warmed(client)
+                progress(f"pages warmed in {took:.1f} s")
+                lines.insert(1, f"\nThe server warmed its pages in {took:.1f} s after it started.")
             for path in PAGES:
                 first = timed(client, path)
                 again = [timed(client, path) for _ in range(args.repeat)]

@@ -347,7 +347,8 @@ def measure(loaded: Loaded, folder: Path, args: argparse.Namespace
     engine = create_engine(loaded.url, poolclass=NullPool)
     source = code(None, folder / "code")
     try:
-        with serve(loaded.url, folder, source) as server:
+        # The API alone: no page warming competing with the measured requests.
+        with serve(loaded.url, folder, source, IATI_EC_WARM_PAGES="false") as server:
             kinds = mix(loaded, engine)
             describe(kinds, server, loaded.read_key, engine)
             found = latencies(kinds, server, loaded.read_key, engine, label, args)

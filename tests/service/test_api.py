@@ -47,6 +47,7 @@ def test_health_says_ok_with_the_version(client: Client) -> None:
     answer = client.get("/health")
     assert answer.status_code == 200
     assert answer.json()["status"] == "ok"
+    assert answer.json()["pages_warmed_at"] is None  # no page warming in the tests
 
 
 def test_validate_streams_a_real_file_and_reports_findings(client: Client) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -53,6 +54,11 @@ def test_pages_are_warmed_at_start_and_after_each_push(
             with store.connect() as connection:
                 first = kept(connection)
             statuses = dict(warmer.statuses)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                health = (await client.get("/health")).json()
+            assert health["pages_warmed_at"] == warmer.warmed_at.isoformat().replace(
+                "+00:00", "Z")
             # A push changes the generation: nothing is kept for it until the next round.
             body = (EXAMPLES / "health-grant-esmeraldas.xml").read_bytes().replace(
                 b">500000.00<", b">750000.00<")
