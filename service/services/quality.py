@@ -25,7 +25,7 @@ from statistics import median
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, Table, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, Table, case, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
 from service.errors import DomainError
@@ -384,15 +384,29 @@ def _completeness_counts(
     connection: Connection, organisation_ids: list[int] | None,
 ) -> dict[int, dict[str, int]]:
     """Per organisation (all of them when `organisation_ids` is None), how many live
-    activities pass each completeness check: one pass over the activities, each check a
-    membership in the set of activities its table holds (never a lookup per activity)."""
-    def among(*tables: Table) -> ColumnElement[bool]:
-        return or_(*(ACTIVITY.c.id.in_(select(table.c.activity_id)) for table in tables))
+    activities pass each completeness check, in one pass over the activities."""
+    if connection.dialect.name == "postgresql":
+        # A probe per activity through the index on activity_id: PostgreSQL hashes an
+        # `IN (subquery)` only if the whole set fits in work_mem, and rescans it for every
+        # activity otherwise (minutes at 100,000 activities and a million transactions).
+        def among(*tables: Table) -> ColumnElement[bool]:
+            return or_(*(exists().where(table.c.activity_id == ACTIVITY.c.id)
+                         for table in tables))
 
-    province = ACTIVITY.c.id.in_(
-        select(VIEW.c.activity_id).join(FIGURE, FIGURE.c.view_id == VIEW.c.id)
-        .where(FIGURE.c.classification == "province", FIGURE.c.code.is_not(None))
-    )
+        province: ColumnElement[bool] = exists().where(
+            VIEW.c.activity_id == ACTIVITY.c.id, FIGURE.c.view_id == VIEW.c.id,
+            FIGURE.c.classification == "province", FIGURE.c.code.is_not(None),
+        )
+    else:
+        # SQLite builds each set once; a probe per activity would be driven from the
+        # figures' classification index instead, and read every province figure each time.
+        def among(*tables: Table) -> ColumnElement[bool]:
+            return or_(*(ACTIVITY.c.id.in_(select(table.c.activity_id)) for table in tables))
+
+        province = ACTIVITY.c.id.in_(
+            select(VIEW.c.activity_id).join(FIGURE, FIGURE.c.view_id == VIEW.c.id)
+            .where(FIGURE.c.classification == "province", FIGURE.c.code.is_not(None))
+        )
     checks: dict[str, ColumnElement[bool]] = {
         "sector": among(SECTOR),
         "location": among(LOCATION),
