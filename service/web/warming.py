@@ -27,7 +27,12 @@ from starlette.concurrency import run_in_threadpool
 from service.services.memo import generation
 
 log = logging.getLogger(__name__)
-PAGES = ("/", "/coordinacion", "/resultados", "/organizaciones", "/calidad")
+# The overview as first shown and under its switches (measure, gross), then the pages
+# whose figures cover the whole store.
+PAGES = (
+    "/", "/?measure=commitment", "/?measure=expenditure", "/?basis=gross",
+    "/coordinacion", "/resultados", "/organizaciones", "/calidad",
+)
 
 
 class PageWarmer:
