@@ -42,16 +42,6 @@ class Settings(BaseSettings):
     webhook_dispatcher: bool = Field(
         default=True, description="Deliver webhook events from a thread of the service."
     )
-    warm_pages: bool = Field(
-        default=True,
-        description="After each change to the store, render the dashboard's main pages once"
-        " in the service, so that their first visitor is served kept answers.",
-    )
-    warm_poll_seconds: float = Field(
-        default=5.0, gt=0,
-        description="How often the store is looked at for changes; pages are warmed once a"
-        " change has stayed the same for this long.",
-    )
     webhook_poll_seconds: float = Field(
         default=2.0, gt=0, description="How often the dispatcher looks for changes to deliver."
     )
@@ -76,6 +66,16 @@ class Settings(BaseSettings):
     )
     webhook_batch: int = Field(
         default=100, ge=1, description="Events delivered to one webhook per dispatcher pass."
+    )
+    warm_pages: bool = Field(
+        default=True,
+        description="After each change to the store, render the dashboard's main pages once"
+        " in the service, so that their first visitor is served kept answers.",
+    )
+    warm_poll_seconds: float = Field(
+        default=5.0, gt=0,
+        description="How often the store is looked at for changes; pages are warmed once a"
+        " change has stayed the same for this long.",
     )
     sync_connect_timeout_seconds: float = Field(
         default=10.0, gt=0, description="How long `iati-ec sync` waits to connect to a source."

@@ -106,22 +106,21 @@ def remembered(connection: Connection, key: Hashable, compute: Callable[[], T]) 
 def kept(connection: Connection) -> list[Hashable]:
     """The keys of the answers kept for the store's current generation."""
     current = generation(connection)
-    with _STORES_LOCK:
-        store = _STORES.get(connection.engine)
-    if store is None:
-        return []
-    with store.lock:
-        return [key for key, at in store.answers if at == current]
+    return [key for key, at in _held(connection.engine) if at == current]
 
 
 def held(engine: Engine) -> int:
     """How many answers are held for `engine`, of any generation."""
+    return len(_held(engine))
+
+
+def _held(engine: Engine) -> list[tuple[Hashable, Hashable]]:
     with _STORES_LOCK:
         store = _STORES.get(engine)
     if store is None:
-        return 0
+        return []
     with store.lock:
-        return len(store.answers)
+        return list(store.answers)
 
 
 def forget(engine: Engine) -> None:
