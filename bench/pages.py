@@ -39,6 +39,12 @@ PAGES = (
     "/health",
     "/",
     "/?basis=gross",
+    # Filtered overviews, never warmed: each computes five aggregates on demand.
+    "/?year=2023",
+    "/?q=security",
+    "/?sector=152",
+    "/?reporting_org=US-GOV-1&year=2022",
+    "/?sector=152&province=08&year=2025",
     "/actividades",
     "/actividades?q=health",
     "/actividades?sector=122",

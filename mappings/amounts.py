@@ -104,6 +104,14 @@ def amounts_of(activity: Activity) -> Amounts:
     return Amounts(found, findings, share)
 
 
+# An amount worth this much is a publishing error (a misplaced decimal point, the wrong
+# currency), not cooperation; it is left out, with a finding. Every figure then fits,
+# in cents, the 64-bit integers the aggregates add up.
+LARGEST_USD = Decimal(10) ** 13
+# An amount of this many digits is worth more in any currency, and is not even converted.
+LARGEST_DIGITS = 20
+
+
 @dataclass(frozen=True, slots=True)
 class _Item:
     """One budget, planned disbursement or measured transaction, as published."""
@@ -159,6 +167,15 @@ def _amount(
     except NoRateError as error:
         findings.append(Finding("mapping.no-rate", f"{error}; the amount is not converted.",
                                 location))
+        return []
+    whole = abs(value.amount)
+    if whole.adjusted() >= LARGEST_DIGITS or rate.convert(whole) >= LARGEST_USD:
+        findings.append(Finding(
+            "mapping.too-large",
+            f"The amount is worth {LARGEST_USD:,} US dollars or more, which no cooperation "
+            "amount is; it is not counted. Check the value and its currency.",
+            location,
+        ))
         return []
     years = _years(start, end if end is not None and end >= start else start)
     days = [Decimal(count) for _, count in years]

@@ -3,7 +3,7 @@
 from sqlmodel import SQLModel
 
 from service.models.activity import Activity, ActivityVersion
-from service.models.budget import BudgetFigure, BudgetView
+from service.models.budget import BudgetFigure, BudgetView, CurrentFigure
 from service.models.changes import ActivityChange, ChangeCounter
 from service.models.coordination import DuplicateDecision, DuplicateVerdict
 from service.models.facets import (
@@ -65,6 +65,7 @@ __all__ = [
     "BudgetFigure",
     "BudgetView",
     "ChangeCounter",
+    "CurrentFigure",
     "DeliveryOutcome",
     "Document",
     "DuplicateDecision",

@@ -21,8 +21,11 @@ class Activity(IdTable, table=True):
 
     # `updated_since` and the sort by `updated_at` read the first index. `deleted_at` is
     # indexed only where set: on every live row, the index would only mislead the planner.
+    # The dates are indexed together, so that the activities running in a period are
+    # found from the index alone.
     __table_args__ = (
         sa.Index("ix_activity_updated_at", "updated_at"),
+        sa.Index("ix_activity_dates", "start_date", "end_date"),
         sa.Index("ix_activity_deleted_at", "deleted_at",
                  sqlite_where=sa.text("deleted_at IS NOT NULL"),
                  postgresql_where=sa.text("deleted_at IS NOT NULL")),
@@ -44,7 +47,7 @@ class Activity(IdTable, table=True):
     actual_start: dt.date | None = None
     planned_end: dt.date | None = None
     actual_end: dt.date | None = None
-    start_date: dt.date | None = Field(default=None, index=True)
+    start_date: dt.date | None = None
     end_date: dt.date | None = Field(default=None, index=True)
     default_currency: str | None = None
     activity_status: str | None = Field(default=None, index=True)

@@ -15,11 +15,11 @@ of one role (implementing, 4, unless another is asked for), since IATI does not 
 each one's share; the cents left over go by `mappings.money.split`'s rule, and an
 activity without an organisation of that role counts under a null group.
 
-The activities counted are the live ones matching the query filters, through their
-latest budget view, less the duplicates the ministry confirmed (see
-`service.services.coordination.decisions`). The total is the sum of the listed rows, to
-the cent. Sums are made by PostgreSQL (NUMERIC) there, and in Python on SQLite, which
-keeps amounts as text.
+The activities counted are the live ones matching the query filters, through the figures
+of their latest budget view (`current_figure`, see `service.models.budget.CurrentFigure`),
+less the duplicates the ministry confirmed (see `service.services.coordination.decisions`).
+Amounts are added up by the database in whole cents, exactly; the total is the sum of the
+listed rows, to the cent.
 """
 
 from __future__ import annotations
@@ -33,17 +33,18 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from mappings.amounts import Measure
 from mappings.money import split
 from mappings.tables import Classification
 from service.errors import DomainError
-from service.services.budget.storage import FIGURE, VIEW
+from service.services.budget.storage import CURRENT
 from service.services.coordination.decisions import not_excluded
 from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, ActivityFilter, activity_conditions
-from service.services.traceability import Basis, counted_once, matching
+from service.services.traceability import Basis, any_reported_back, counted_once, matching
 
 BASE = Classification.fuente  # the split read when no classification is grouped by
 IMPLEMENTING = "4"  # OrganisationRole: the default role of `participating_org` groups
@@ -118,48 +119,41 @@ def _computed(
     split_by = _split_read(group_by)
     keys = [_column(g) for g in group_by if g is not GroupBy.participating_org]
     conditions: list[ColumnElement[bool]] = [
-        ACTIVITY.c.deleted_at.is_(None),
-        not_excluded(),  # the ministry's confirmed duplicates count once
-        *activity_conditions(chosen, dialect=connection.dialect.name),
-        VIEW.c.id.in_(select(func.max(VIEW.c.id)).group_by(VIEW.c.activity_id)),
-        FIGURE.c.classification == split_by.value,
-        FIGURE.c.measure.in_([m.value for m in measures]),
+        CURRENT.c.classification == split_by.value,
+        CURRENT.c.measure.in_([m.value for m in measures]),
+        not_excluded(CURRENT.c.activity_id),  # the ministry's confirmed duplicates count once
     ]
     if year_from is not None:
-        conditions.append(FIGURE.c.year >= year_from)
+        conditions.append(CURRENT.c.year >= year_from)
     if year_to is not None:
-        conditions.append(FIGURE.c.year <= year_to)
-    if basis is Basis.net:
+        conditions.append(CURRENT.c.year <= year_to)
+    matched = activity_conditions(chosen, dialect=connection.dialect.name)
+    if matched:
+        conditions.append(CURRENT.c.activity_id.in_(select(ACTIVITY.c.id).where(*matched)))
+    if basis is Basis.net and _any_reported_back(connection):
         within = matching(chosen, dialect=connection.dialect.name)
-        conditions.append(counted_once(VIEW.c.activity_id, FIGURE.c.location, within=within))
-    base = (
-        select(*keys, FIGURE.c.amount_usd, VIEW.c.activity_id)
-        .join_from(FIGURE, VIEW, VIEW.c.id == FIGURE.c.view_id)
-        .join(ACTIVITY, ACTIVITY.c.id == VIEW.c.activity_id)
-        .where(*conditions)
-    )
-    summed = (_summed_in_database if connection.dialect.name == "postgresql" else _summed_here)
-    by_activity = summed(connection, base, len(keys))
+        conditions.append(counted_once(CURRENT.c.activity_id, CURRENT.c.location, within=within))
+    base = select(*keys, CURRENT.c.amount_cents, CURRENT.c.activity_id).where(*conditions)
     role = None
     if GroupBy.participating_org in group_by:
         role = participating_org_role
-        partners = _partners(connection, chosen, role)
-        by_activity = _shared(by_activity, group_by.index(GroupBy.participating_org), partners)
-    groups = {
-        key: (sum(amounts.values(), Decimal(0)), set(amounts))
-        for key, amounts in by_activity.items()
-    }
+        groups = _by_partner(connection, base, keys, chosen, role,
+                             group_by.index(GroupBy.participating_org))
+        counted = set().union(*(ids for _, ids in groups.values())) if groups else set()
+        totals = {key: (amount, len(ids)) for key, (amount, ids) in groups.items()}
+        activities = len(counted)
+    else:
+        totals, activities = _grouped(connection, base, len(keys))
     names = [g.value for g in group_by]
     rows = [
         AggregateRow(group=dict(zip(names, key, strict=True)), amount_usd=amount,
-                     activities=len(ids))
-        for key, (amount, ids) in sorted(groups.items(), key=lambda item: _order(item[0]))
+                     activities=count)
+        for key, (amount, count) in sorted(totals.items(), key=lambda item: _order(item[0]))
     ]
-    counted = set().union(*(ids for _, ids in groups.values())) if groups else set()
     return Aggregates(
         group_by=names, measures=[m.value for m in measures], participating_org_role=role,
         rows=rows, total_usd=sum((row.amount_usd for row in rows), Decimal(0)),
-        activities=len(counted), basis=basis,
+        activities=activities, basis=basis,
     )
 
 
@@ -181,27 +175,77 @@ def _split_read(group_by: Sequence[GroupBy]) -> Classification:
 
 # Per group, each activity's amount in it.
 ByActivity = dict[tuple[Any, ...], dict[int, Decimal]]
+# Per group, its amount and how many activities it counts.
+Totals = dict[tuple[Any, ...], tuple[Decimal, int]]
+
+
+def _any_reported_back(connection: Connection) -> bool:
+    """Whether any implementer reports receiving a funder's transaction: if none does,
+    the net figures are the gross ones, and the figures need not be checked one by one.
+    Kept until the store changes."""
+    return remembered(connection, ("reported-back",), lambda: any_reported_back(connection))
+
+
+def _dollars(cents: int | Decimal) -> Decimal:
+    return Decimal(cents).scaleb(-2)
+
+
+def _grouped(connection: Connection, base: Select[Any], width: int) -> tuple[Totals, int]:
+    """Each group's amount and activities, summed by the database; and how many activities
+    the groups count together."""
+    inner = base.subquery()
+    keys = list(inner.c)[:width]
+    count = func.count(inner.c.activity_id.distinct())
+    counted = connection.scalar(select(count)) or 0
+    statement = select(*keys, func.sum(inner.c.amount_cents), count).group_by(*keys)
+    try:
+        found = connection.execute(statement).all()
+    except OperationalError as error:  # SQLite: a group's sum past 64 bits
+        if "integer overflow" not in str(error):
+            raise
+        by_activity = _summed_here(connection, base, width)
+        return {key: (sum(amounts.values(), Decimal(0)), len(amounts))
+                for key, amounts in by_activity.items()}, counted
+    return {tuple(row[:width]): (_dollars(row[width]), row[width + 1]) for row in found}, counted
+
+
+def _by_partner(
+    connection: Connection, base: Select[Any], keys: list[Any], chosen: ActivityFilter,
+    role: str, position: int,
+) -> dict[tuple[Any, ...], tuple[Decimal, set[int]]]:
+    """Each group's amount and activities, each activity's amount shared among its
+    partners of `role` (whose place in the group's key is `position`)."""
+    summed = (_summed_in_database if connection.dialect.name == "postgresql" else _summed_here)
+    by_activity = _shared(summed(connection, base, len(keys)), position,
+                          _partners(connection, chosen, role))
+    return {
+        key: (sum(amounts.values(), Decimal(0)), set(amounts))
+        for key, amounts in by_activity.items()
+    }
 
 
 def _summed_here(connection: Connection, base: Select[Any], width: int) -> ByActivity:
-    groups: ByActivity = defaultdict(dict)
+    """Each activity's amount in each group, added up here (Python's integers have no
+    limit); SQLite's would overflow, and its rows stream."""
+    groups: dict[tuple[Any, ...], dict[int, int]] = defaultdict(dict)
     result = connection.execution_options(stream_results=True, yield_per=5000).execute(base)
     for row in result:
-        amounts = groups[tuple(row[:width])]
+        cents = groups[tuple(row[:width])]
         activity = row[width + 1]
-        amounts[activity] = amounts.get(activity, Decimal(0)) + row[width]
-    return dict(groups)
+        cents[activity] = cents.get(activity, 0) + row[width]
+    return {key: {activity: _dollars(amount) for activity, amount in cents.items()}
+            for key, cents in groups.items()}
 
 
 def _summed_in_database(connection: Connection, base: Select[Any], width: int) -> ByActivity:
     inner = base.subquery()
     keys = list(inner.c)[:width]
     by_activity = select(
-        *keys, inner.c.activity_id, func.sum(inner.c.amount_usd).label("amount")
+        *keys, inner.c.activity_id, func.sum(inner.c.amount_cents).label("amount")
     ).group_by(*keys, inner.c.activity_id)
     groups: ByActivity = defaultdict(dict)
     for row in connection.execute(by_activity):
-        groups[tuple(row[:width])][row[width]] = row[width + 1]
+        groups[tuple(row[:width])][row[width]] = _dollars(row[width + 1])
     return dict(groups)
 
 
@@ -239,14 +283,14 @@ def _shared(by_activity: ByActivity, position: int, partners: dict[int, list[str
 
 def _column(group: GroupBy) -> Any:
     if group is GroupBy.sector_category:
-        return func.substr(FIGURE.c.code, 1, 3).label(group.value)
+        return func.substr(CURRENT.c.code, 1, 3).label(group.value)
     if group is GroupBy.reporting_org:
-        return ACTIVITY.c.reporting_org_ref.label("reporting_org")
+        return CURRENT.c.reporting_org_ref.label("reporting_org")
     if group is GroupBy.year:
-        return FIGURE.c.year
+        return CURRENT.c.year
     if group is GroupBy.measure:
-        return FIGURE.c.measure
-    return FIGURE.c.code.label(group.value)
+        return CURRENT.c.measure
+    return CURRENT.c.code.label(group.value)
 
 
 def _order(key: tuple[Any, ...]) -> tuple[Any, ...]:

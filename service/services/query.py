@@ -45,7 +45,7 @@ from service.errors import DomainError
 from service.models import ActivityText, ParticipatingOrg, RecipientCountry, RecipientRegion, Sector
 from service.models.types import as_utc
 from service.search import SQLITE_INDEX, Term, fts5_query, terms, tsquery
-from service.services.budget.storage import FIGURE, VIEW
+from service.services.budget.storage import CURRENT
 from service.services.push.storage import ACTIVITY
 
 SECTOR: Table = Sector.__table__  # type: ignore[attr-defined]
@@ -224,21 +224,31 @@ def activity_conditions(
 
 
 def _dated(chosen: ActivityFilter) -> list[ColumnElement[bool]]:
-    start, end = ACTIVITY.c.start_date, ACTIVITY.c.end_date
-    found: list[ColumnElement[bool]] = []
-    if chosen.start_from is not None:
-        found.append(start >= chosen.start_from)
-    if chosen.start_to is not None:
-        found.append(start <= chosen.start_to)
-    if chosen.end_from is not None:
-        found.append(end >= chosen.end_from)
-    if chosen.end_to is not None:
-        found.append(end <= chosen.end_to)
-    if chosen.active_to is not None:
-        found.append(start <= chosen.active_to)
-    if chosen.active_from is not None:
-        found.append(or_(end.is_(None), end >= chosen.active_from))
-    return found
+    """The date filters, as one ``activity.id IN (…)`` read from the index on both dates
+    (see `_own`): tested on each activity's own row, they read the whole row, which on
+    SQLite holds the document (about 0.5 s for the activities running in a year, among
+    100,000)."""
+
+    def dated(row: Any) -> ColumnElement[bool]:
+        start, end = row.c.start_date, row.c.end_date
+        found: list[ColumnElement[bool]] = []
+        if chosen.start_from is not None:
+            found.append(start >= chosen.start_from)
+        if chosen.start_to is not None:
+            found.append(start <= chosen.start_to)
+        if chosen.end_from is not None:
+            found.append(end >= chosen.end_from)
+        if chosen.end_to is not None:
+            found.append(end <= chosen.end_to)
+        if chosen.active_to is not None:
+            found.append(start <= chosen.active_to)
+        if chosen.active_from is not None:
+            found.append(or_(end.is_(None), end >= chosen.active_from))
+        return and_(*found)
+
+    bounds = (chosen.start_from, chosen.start_to, chosen.end_from, chosen.end_to,
+              chosen.active_from, chosen.active_to)
+    return [_own(dated)] if any(bound is not None for bound in bounds) else []
 
 
 def _has(table: Any, condition: ColumnElement[bool], arrays: bool = False) -> ColumnElement[bool]:
@@ -311,14 +321,8 @@ def _searched(found: list[Term], dialect: str, arrays: bool) -> ColumnElement[bo
 def _classified(
     classification: Classification, codes: Sequence[str], arrays: bool = False,
 ) -> ColumnElement[bool]:
-    later = VIEW.alias("later_view")
-    classified = (
-        select(VIEW.c.activity_id)
-        .join_from(FIGURE, VIEW, VIEW.c.id == FIGURE.c.view_id)
-        .where(
-            FIGURE.c.classification == classification.value, FIGURE.c.code.in_(codes),
-            ~exists().where(later.c.activity_id == VIEW.c.activity_id, later.c.id > VIEW.c.id),
-        )
+    classified = select(CURRENT.c.activity_id).where(
+        CURRENT.c.classification == classification.value, CURRENT.c.code.in_(codes),
     )
     return _member(classified, arrays)
 

@@ -105,6 +105,19 @@ def duplicates(within: Select[Any]) -> Select[Any]:
     )
 
 
+def any_reported_back(connection: Connection) -> bool:
+    """Whether any live implementer reports receiving a live funder's transaction. Most
+    often none does, which is first read from the links alone: if no activity reports
+    receiving anything, the net figures are the gross ones."""
+    received = select(LINK.c.id).where(
+        LINK.c.kind == LinkKind.transaction_incoming.value, LINK.c.type.in_(list(INCOMING)),
+    )
+    if not connection.scalar(select(received.exists())):
+        return False
+    every = select(ACTIVITY.c.id).where(ACTIVITY.c.deleted_at.is_(None))
+    return bool(connection.scalar(select(duplicates(every).exists())))
+
+
 def duplicated_transactions(connection: Connection, within: Select[Any]) -> set[int]:
     """The ids of the transactions that the net figures of `within` leave out."""
     return set(connection.execute(

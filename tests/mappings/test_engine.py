@@ -191,6 +191,21 @@ def test_money_that_cannot_be_converted_is_reported_never_guessed() -> None:
     ]
 
 
+def test_an_amount_no_cooperation_reaches_is_reported_and_left_out() -> None:
+    transactions = "".join(
+        f"""<transaction><transaction-type code="3"/><transaction-date iso-date="2024-03-01"/>
+            <value currency="{currency}">{amount}</value></transaction>"""
+        for currency, amount in [("USD", "9999999999999.99"), ("USD", "10000000000000"),
+                                 ("EUR", "9500000000000"), ("USD", "-1" + "0" * 40),
+                                 ("USD", "12.50")]
+    )
+    view = budget_view(_activity(transactions))
+    assert [(f.code, f.location) for f in view.findings] == [
+        ("mapping.too-large", f"transaction[{n}]") for n in (2, 3, 4)
+    ]
+    assert view.total(Measure.disbursement, Classification.fuente) == Decimal("10000000000012.49")
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1e9"), places=2),

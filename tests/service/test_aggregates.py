@@ -9,6 +9,8 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Engine, text
+
 from iati.elements.activity import Activity
 from mappings.money import split
 from tests.service.test_push_api import Api
@@ -178,3 +180,23 @@ def test_the_budget_export_takes_the_activity_lists_filters(loaded: Loaded) -> N
     bad = api.request("GET", "/api/v1/exports/budget.csv", key=key, params={"q": "¿?"})
     assert bad.status_code == 400
     assert bad.json()["code"] == "query.bad-search"
+
+
+def test_sums_past_64_bits_are_still_exact(loaded: Loaded, store: Engine) -> None:
+    """No real amount comes near (each is under 10 trillion dollars), but a sum past the
+    databases' 64-bit integers is made in Python, not wrapped or rounded."""
+    api, key, _ = loaded
+    huge = 2**62 + 1  # cents; two of them overflow a signed 64-bit sum
+    with store.begin() as connection:
+        rows = connection.execute(text(
+            "SELECT id FROM current_figure WHERE classification = 'fuente' "
+            "AND measure = 'disbursement' ORDER BY id LIMIT 3")).scalars().all()
+        connection.execute(text("UPDATE current_figure SET amount_cents = :cents "
+                                "WHERE id IN (:a, :b, :c)"),
+                           {"cents": huge, "a": rows[0], "b": rows[1], "c": rows[2]})
+        cents = connection.execute(text(
+            "SELECT amount_cents FROM current_figure WHERE classification = 'fuente' "
+            "AND measure = 'disbursement'")).scalars().all()
+    found = _aggregates(api, key, group_by="measure", measure="disbursement", basis="gross")
+    assert Decimal(found["total_usd"]) == Decimal(sum(cents)).scaleb(-2)
+    assert Decimal(found["total_usd"]) > Decimal(3 * huge).scaleb(-2)

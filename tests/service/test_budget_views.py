@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text, update
 
 from iati.reader import read_activities
 from mappings.engine import CLASSIFIED, budget_view, mapping_version
+from service.db import downgrade_database, upgrade_database
 from service.models import BudgetView, KeyScope
 from service.services.budget.export import COLUMNS
 from service.services.budget.views import remap
@@ -46,6 +47,27 @@ def pushed(store: Engine, keys: tuple[str, str], tmp_path: Path) -> tuple[Api, P
     return api, file
 
 
+def assert_current_figures_are_the_latest_views(store: Engine) -> int:
+    """`current_figure` holds exactly the figures of each live activity's latest view, in
+    cents, with the activity's reporting organisation; how many it holds."""
+    with store.connect() as connection:
+        current = connection.execute(text(
+            "SELECT id, activity_id, reporting_org_ref, location, measure, year, "
+            "classification, code, amount_cents FROM current_figure ORDER BY id"
+        )).all()
+        latest = connection.execute(text(
+            "SELECT f.id, v.activity_id, a.reporting_org_ref, f.location, f.measure, f.year, "
+            "f.classification, f.code, f.amount_usd FROM budget_figure f "
+            "JOIN budget_view v ON v.id = f.view_id JOIN activity a ON a.id = v.activity_id "
+            "WHERE a.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM budget_view later "
+            "WHERE later.activity_id = v.activity_id AND later.id > v.id) ORDER BY f.id"
+        )).all()
+    assert [tuple(row) for row in current] == [
+        (*row[:-1], int(Decimal(str(row[-1])) * 100)) for row in latest
+    ]
+    return len(current)
+
+
 def _view(api: Api, key: str, identifier: str, **params: str) -> dict[str, object]:
     answer = api.request("GET", f"/api/v1/activities/{identifier}/budget-view", key=key,
                          params=params)
@@ -54,7 +76,7 @@ def _view(api: Api, key: str, identifier: str, **params: str) -> dict[str, objec
 
 
 def test_the_view_of_each_pushed_activity_is_the_engines_and_adds_up_in_each_classification(
-    pushed: tuple[Api, Path], keys: tuple[str, str]
+    pushed: tuple[Api, Path], keys: tuple[str, str], store: Engine
 ) -> None:
     api, file = pushed
     for record in read_activities(file):
@@ -75,10 +97,13 @@ def test_the_view_of_each_pushed_activity_is_the_engines_and_adds_up_in_each_cla
             assert len({sums[measure, c.value] for c in CLASSIFIED}) == 1
         assert all(f["rule"] and Decimal(f["rate"]) > 0 for f in figures)
         assert all(f["unmapped_reason"] for f in figures if f["code"] is None)
+    assert assert_current_figures_are_the_latest_views(store) == sum(
+        len(budget_view(record.model).figures) for record in read_activities(file)
+    )
 
 
 def test_a_new_version_replaces_the_view_and_a_deletion_removes_it(
-    pushed: tuple[Api, Path], keys: tuple[str, str], tmp_path: Path
+    pushed: tuple[Api, Path], keys: tuple[str, str], tmp_path: Path, store: Engine
 ) -> None:
     api, _ = pushed
     identifier = identifier_of(USAID_EC, 1)
@@ -88,7 +113,14 @@ def test_a_new_version_replaces_the_view_and_a_deletion_removes_it(
     view = _view(api, keys[1], identifier)
     assert view["activity_version"] == 2
     assert view["mapping_versions"] == [mapping_version()]
+    held = assert_current_figures_are_the_latest_views(store)
+    with store.connect() as connection:
+        mine = connection.execute(text(
+            "SELECT count(*) FROM current_figure JOIN activity ON activity.id = activity_id "
+            "WHERE iati_identifier = :identifier"), {"identifier": identifier}).scalar_one()
+    assert mine == len(view["figures"]) > 0  # type: ignore[arg-type]
     api.request("DELETE", f"/api/v1/activities/{identifier}", key=keys[0])
+    assert assert_current_figures_are_the_latest_views(store) == held - mine
     gone = api.request("GET", f"/api/v1/activities/{identifier}/budget-view", key=keys[1])
     assert gone.status_code == 410
     assert gone.json()["code"] == "activity.deleted"
@@ -117,6 +149,29 @@ def test_remap_adds_the_current_mappings_view_and_keeps_the_earlier_one(
     assert latest["mapping_version"] == mapping_version()
     earlier = _view(api, keys[1], identifier, mapping_version="0ld0ld0ld0ld")
     assert earlier["figures"] == before["figures"]
+    assert assert_current_figures_are_the_latest_views(store) > 0
+    with store.connect() as connection:  # the remapped views' figures, not the earlier ones
+        read = connection.execute(text(
+            "SELECT DISTINCT budget_view.mapping_version FROM current_figure JOIN budget_figure"
+            " ON budget_figure.id = current_figure.id JOIN budget_view"
+            " ON budget_view.id = budget_figure.view_id")).scalars().all()
+    assert read == [mapping_version()]
+
+
+def test_the_migration_fills_the_current_figures_of_the_stored_views(
+    pushed: tuple[Api, Path], keys: tuple[str, str], database_url: str, tmp_path: Path,
+    store: Engine,
+) -> None:
+    api, _ = pushed
+    changed = variant(USAID_EC, tmp_path / "changed.xml", keep=1,
+                      a1=set_first_transaction("1234.56", "2030-01-01T00:00:00Z"))
+    api.request("POST", "/api/v1/activities", key=keys[0], content=changed.read_bytes())
+    api.request("DELETE", f"/api/v1/activities/{identifier_of(USAID_EC, 2)}", key=keys[0])
+    held = assert_current_figures_are_the_latest_views(store)
+    store.dispose()
+    downgrade_database(database_url, "0016")
+    upgrade_database(database_url)
+    assert assert_current_figures_are_the_latest_views(store) == held > 0
 
 
 def _csv(api: Api, key: str, **params: str) -> list[dict[str, str]]:

@@ -144,11 +144,14 @@ def _public(row: object) -> DecisionPublic:
     return DecisionPublic(a=values.pop("identifier_a"), b=values.pop("identifier_b"), **values)
 
 
-def not_excluded() -> ColumnElement[bool]:
-    """A condition on `ACTIVITY`: it is not the excluded side of a confirmed duplicate."""
+def not_excluded(activity_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """The activity whose id is `activity_id` is not the excluded side of a confirmed
+    duplicate."""
     excluded = select(DECISION.c.excluded).where(
         DECISION.c.superseded_at.is_(None),
         DECISION.c.verdict == DuplicateVerdict.confirmed.value,
         DECISION.c.excluded.is_not(None),
     )
-    return ACTIVITY.c.iati_identifier.not_in(excluded)
+    return activity_id.not_in(
+        select(ACTIVITY.c.id).where(ACTIVITY.c.iati_identifier.in_(excluded))
+    )
