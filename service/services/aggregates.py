@@ -31,7 +31,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
@@ -44,7 +44,12 @@ from service.services.coordination.decisions import not_excluded
 from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, ActivityFilter, activity_conditions
-from service.services.traceability import Basis, any_reported_back, counted_once, matching
+from service.services.traceability import (
+    Basis,
+    counted_once,
+    counted_twice,
+    matching,
+)
 
 BASE = Classification.fuente  # the split read when no classification is grouped by
 IMPLEMENTING = "4"  # OrganisationRole: the default role of `participating_org` groups
@@ -130,9 +135,8 @@ def _computed(
     matched = activity_conditions(chosen, dialect=connection.dialect.name)
     if matched:
         conditions.append(CURRENT.c.activity_id.in_(select(ACTIVITY.c.id).where(*matched)))
-    if basis is Basis.net and _any_reported_back(connection):
-        within = matching(chosen, dialect=connection.dialect.name)
-        conditions.append(counted_once(CURRENT.c.activity_id, CURRENT.c.location, within=within))
+    if basis is Basis.net:
+        conditions += _counted_once(connection, chosen)
     base = select(*keys, CURRENT.c.amount_cents, CURRENT.c.activity_id).where(*conditions)
     role = None
     if GroupBy.participating_org in group_by:
@@ -179,11 +183,31 @@ ByActivity = dict[tuple[Any, ...], dict[int, Decimal]]
 Totals = dict[tuple[Any, ...], tuple[Decimal, int]]
 
 
-def _any_reported_back(connection: Connection) -> bool:
-    """Whether any implementer reports receiving a funder's transaction: if none does,
-    the net figures are the gross ones, and the figures need not be checked one by one.
-    Kept until the store changes."""
-    return remembered(connection, ("reported-back",), lambda: any_reported_back(connection))
+# Up to this many matched pairs, the figures the net basis leaves out are named in the
+# statement itself; with more, each statement finds them (see `counted_once`).
+NAMED_PAIRS = 5000
+
+
+def _counted_once(connection: Connection, chosen: ActivityFilter) -> list[ColumnElement[bool]]:
+    """The condition that leaves out, on the net basis, the figures that the activities
+    matching `chosen` report twice; none if there are none.
+
+    The matched pairs among all live activities are kept until the store changes (most
+    often there is none); those of `chosen` are the pairs both of whose activities match
+    it, which one indexed query tells."""
+    every = remembered(connection, ("counted-twice",), lambda: counted_twice(connection))
+    if not every:
+        return []
+    within = matching(chosen, dialect=connection.dialect.name)
+    if len(every) > NAMED_PAIRS:
+        return [counted_once(CURRENT.c.activity_id, CURRENT.c.location, within=within)]
+    paired = {funder for funder, _, _ in every} | {implementer for _, _, implementer in every}
+    matched = set(connection.execute(within.where(ACTIVITY.c.id.in_(paired))).scalars())
+    twice = sorted({(funder, location) for funder, location, implementer in every
+                    if funder in matched and implementer in matched})
+    if not twice:
+        return []
+    return [tuple_(CURRENT.c.activity_id, CURRENT.c.location).not_in(twice)]
 
 
 def _dollars(cents: int | Decimal) -> Decimal:

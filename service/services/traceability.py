@@ -33,6 +33,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    tuple_,
 )
 
 from service.models import ActivityLink, LinkKind, Transaction
@@ -62,18 +63,26 @@ PAIRS = {"2": "11", "3": "1"}
 
 
 def matching(chosen: ActivityFilter, *, dialect: str) -> Select[Any]:
-    """The ids of the live activities that match `chosen`, as a subquery to embed."""
+    """The ids of the live activities that match `chosen`, as a subquery to embed.
+
+    Live is "not among the tombstones", read from the index on `deleted_at` (which holds
+    only those): testing each row's `deleted_at` reads the whole row, which on SQLite
+    holds the document."""
+    tombstone = ACTIVITY.alias("tombstone")
     return (
         select(ACTIVITY.c.id)
-        .where(ACTIVITY.c.deleted_at.is_(None), *activity_conditions(chosen, dialect=dialect))
+        .where(ACTIVITY.c.id.not_in(select(tombstone.c.id).where(
+                   tombstone.c.deleted_at.is_not(None))),
+               *activity_conditions(chosen, dialect=dialect))
         .correlate(None)
     )
 
 
 def duplicates(within: Select[Any]) -> Select[Any]:
     """The funders' outgoing transactions that their implementers report receiving, both
-    activities among `within` (a select of activity ids): the funder's activity id, the
-    transaction's id and position, and the implementer's activity id."""
+    activities among `within` (a select of live activities' ids, see `matching`): the
+    funder's activity id, the transaction's id and position, and the implementer's
+    activity id."""
     outgoing, incoming = LINK.alias("outgoing_link"), LINK.alias("incoming_link")
     funder, implementer = ACTIVITY.alias("funder"), ACTIVITY.alias("implementer")
     paired = or_(*(
@@ -97,7 +106,6 @@ def duplicates(within: Select[Any]) -> Select[Any]:
         .where(
             outgoing.c.kind == LinkKind.transaction_outgoing.value,
             outgoing.c.type.in_(list(PAIRS)),
-            implementer.c.deleted_at.is_(None),
             funder.c.id.in_(within), implementer.c.id.in_(within),
             reported_back,
         )
@@ -105,17 +113,22 @@ def duplicates(within: Select[Any]) -> Select[Any]:
     )
 
 
-def any_reported_back(connection: Connection) -> bool:
-    """Whether any live implementer reports receiving a live funder's transaction. Most
-    often none does, which is first read from the links alone: if no activity reports
-    receiving anything, the net figures are the gross ones."""
+def counted_twice(connection: Connection) -> list[tuple[int, str, int]]:
+    """Every matched pair among the live activities: the funder's activity id, its matched
+    transaction's location (``transaction[n]``), and the implementer's activity id. Most
+    often there is none, which is first read from the links alone: no activity reports
+    receiving anything."""
     received = select(LINK.c.id).where(
         LINK.c.kind == LinkKind.transaction_incoming.value, LINK.c.type.in_(list(INCOMING)),
     )
     if not connection.scalar(select(received.exists())):
-        return False
-    every = select(ACTIVITY.c.id).where(ACTIVITY.c.deleted_at.is_(None))
-    return bool(connection.scalar(select(duplicates(every).exists())))
+        return []
+    found = duplicates(matching(ActivityFilter(), dialect=connection.dialect.name)).subquery()
+    pairs = connection.execute(
+        select(found.c.activity_id, found.c.position, found.c.implementer_id).distinct()
+    )
+    return sorted((funder, f"transaction[{position}]", implementer)
+                  for funder, position, implementer in pairs)
 
 
 def duplicated_transactions(connection: Connection, within: Select[Any]) -> set[int]:
@@ -129,7 +142,10 @@ def counted_once(
     activity_id: ColumnElement[Any], location: ColumnElement[Any], *, within: Select[Any]
 ) -> ColumnElement[bool]:
     """A budget figure (its activity and `location`, ``transaction[n]``) is not the
-    funder's side of a matched pair among `within`."""
+    funder's side of a matched pair among `within`.
+
+    Written as ``NOT IN`` the pairs, which the database finds once; as a correlated
+    ``NOT EXISTS``, SQLite looked for them again for each figure."""
     found = duplicates(within).subquery("duplicate")
     where = literal("transaction[", String) + cast(found.c.position, String) + literal("]")
-    return ~exists().where(found.c.activity_id == activity_id, where == location)
+    return tuple_(activity_id, location).not_in(select(found.c.activity_id, where))

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 
 from service.db import downgrade_database, upgrade_database
 from service.models import ActivityLink, KeyScope
+from service.services import aggregates
 from tests.conftest import sample
 from tests.service.test_push_api import Api, new_key
 from tests.service.test_push_support import PARSER, add_publisher
@@ -148,7 +149,15 @@ def _total(chain: Chain, **params: Any) -> Decimal:
     return Decimal(found["total_usd"])
 
 
-def test_net_counts_the_disbursement_once_at_the_implementer(chain: Chain) -> None:
+@pytest.fixture(params=["named", "found-by-each-statement"])
+def pairs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The figures net totals leave out named in the statement, or found by it."""
+    if request.param != "named":
+        monkeypatch.setattr(aggregates, "NAMED_PAIRS", 0)
+    return str(request.param)
+
+
+def test_net_counts_the_disbursement_once_at_the_implementer(chain: Chain, pairs: str) -> None:
     figures = _figures(chain)
     gross = sum(Decimal(f["amount_usd"]) for f in figures)
     # AECID's disbursement (its transaction[2]) is the money A.L.D.E.A reports receiving.
@@ -172,7 +181,9 @@ def test_net_counts_the_disbursement_once_at_the_implementer(chain: Chain) -> No
         chain, basis="gross", measure="commitment")
 
 
-def test_a_pair_counts_only_when_both_activities_are_totalled(chain: Chain) -> None:
+def test_a_pair_counts_only_when_both_activities_are_totalled(
+    chain: Chain, pairs: str
+) -> None:
     alone = {"reporting_org": FUNDER}
     assert _total(chain, basis="net", **alone) == _total(chain, basis="gross", **alone)
     both = {"reporting_org": [FUNDER, IMPLEMENTER]}
