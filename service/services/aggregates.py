@@ -44,12 +44,7 @@ from service.services.coordination.decisions import not_excluded
 from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, ActivityFilter, activity_conditions
-from service.services.traceability import (
-    Basis,
-    counted_once,
-    counted_twice,
-    matching,
-)
+from service.services.traceability import Basis, counted_once, counted_twice, matching
 
 BASE = Classification.fuente  # the split read when no classification is grouped by
 IMPLEMENTING = "4"  # OrganisationRole: the default role of `participating_org` groups
