@@ -273,13 +273,10 @@ def _partners(
 ) -> dict[int, list[str]]:
     """Each matching activity's distinct organisations of `role` (identifier, or name when
     it has none), sorted so that the shares' cents always go the same way."""
-    matching = select(ACTIVITY.c.id).where(
-        ACTIVITY.c.deleted_at.is_(None),
-        *activity_conditions(chosen, dialect=connection.dialect.name),
-    )
+    within = matching(chosen, dialect=connection.dialect.name)
     name = func.coalesce(func.nullif(func.trim(PARTICIPANT.c.ref), ""), PARTICIPANT.c.name)
     statement = select(PARTICIPANT.c.activity_id, name).where(
-        PARTICIPANT.c.role == role, PARTICIPANT.c.activity_id.in_(matching), name.is_not(None),
+        PARTICIPANT.c.role == role, PARTICIPANT.c.activity_id.in_(within), name.is_not(None),
     )
     found: dict[int, set[str]] = defaultdict(set)
     for activity, partner in connection.execute(statement):

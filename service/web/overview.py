@@ -19,6 +19,8 @@ from service.web.i18n import money, word
 
 MEASURES = (Measure.commitment, Measure.disbursement, Measure.expenditure)
 TOP = 15  # bars in a chart; the table lists every group
+# The label of a grouping's null group, where it is not "unclassified".
+NONE = {GroupBy.participating_org: "no_partner"}
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,9 @@ def by_year(
 def panels(
     connection: Connection, filters: PageFilters, measure: Measure, lang: str, basis: Basis
 ) -> list[Panel]:
-    """The overview's groupings of `measure` (by donor, sector, province, plan objective)."""
+    """The overview's groupings of `measure`: by donor, by implementing partner (each
+    activity's money shared equally among its partners, as the aggregates API does), by
+    sector, province and plan objective."""
     names = labels.organisations(connection, set())
 
     def donor(code: str | None) -> str | None:
@@ -76,6 +80,7 @@ def panels(
 
     groupings: list[tuple[str, GroupBy, Callable[[str | None], str | None], str]] = [
         ("by_donor", GroupBy.reporting_org, donor, "donor"),
+        ("by_partner", GroupBy.participating_org, donor, "partner"),
         ("by_sector", GroupBy.sector_category, labels.sector, "sector"),
         ("by_province", GroupBy.province, labels.province, "province"),
         ("by_objective", GroupBy.plan_objective, labels.plan_objective, "objective"),
@@ -85,12 +90,13 @@ def panels(
         answer = aggregate(connection, filters.activity_filter(), group_by=[group],
                            measures=[measure], year_from=filters.year, year_to=filters.year,
                            basis=basis)
-        if group is GroupBy.reporting_org:
-            refs = {str(r.group["reporting_org"]) for r in answer.rows if r.group["reporting_org"]}
+        if group in (GroupBy.reporting_org, GroupBy.participating_org):
+            refs = {str(r.group[group.value]) for r in answer.rows if r.group[group.value]}
             names.update(labels.organisations(connection, refs))
+        nothing = word(NONE.get(group, "unclassified"), lang)
         rows = sorted(
             (Row(code=_code(r.group[group.value]),
-                 label=name(_code(r.group[group.value])) or word("unclassified", lang),
+                 label=name(_code(r.group[group.value])) or nothing,
                  amount=r.amount_usd, activities=r.activities) for r in answer.rows),
             key=lambda row: (-row.amount, row.label),
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,47 @@ def test_the_overview_shows_money_by_year_donor_and_province(page: Page, dashboa
     page.click("form.filters button")
     assert "measure=commitment" in page.url
     assert "Compromisos" in page.locator("#by_donor").inner_text()
+
+
+def _panel_csv(page: Page, panel: str) -> list[dict[str, str]]:
+    with page.expect_download() as waiting:
+        page.locator(f"section[aria-labelledby={panel}] a", has_text="Descargar CSV").click()
+    text = Path(waiting.value.path()).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _money(rows: list[dict[str, str]]) -> Decimal:
+    return sum((Decimal(row["amount_usd"]) for row in rows), Decimal(0))
+
+
+def test_a_journalist_finds_who_funds_what_in_a_province_and_through_whom(
+    page: Page, dashboard: str
+) -> None:
+    """The path of the dashboard's purpose: in Spanish, from the overview's own form, the
+    money in one province and sector in one year, its donors, implementing partners and
+    plan objectives, each downloadable, and each the same money."""
+    errors = _visit(page, dashboard + "/")
+    partners = page.locator("section[aria-labelledby=by_partner] tbody th").all_inner_texts()
+    assert len(partners) > 1  # USAID's implementers
+    assert _money(_panel_csv(page, "by_partner")) == _money(_panel_csv(page, "by_donor")) > 0
+    page.select_option("#province", ESMERALDAS)
+    page.fill("#sector", "122")
+    page.click("form.filters button")
+    assert f"province={ESMERALDAS}" in page.url
+    assert "sector=122" in page.url
+    page.select_option("#year", "2024")
+    page.click("form.filters button")
+    assert "year=2024" in page.url
+    donors = page.locator("section[aria-labelledby=by_donor] tbody th").all_inner_texts()
+    assert donors == ["AECID"]
+    assert page.locator("section[aria-labelledby=by_partner] tbody th").all_inner_texts() == [
+        "Sin socio ejecutor publicado"]
+    assert page.locator("section[aria-labelledby=by_objective] tbody th").count() >= 1
+    by_donor, by_partner, by_objective = (
+        _panel_csv(page, panel) for panel in ("by_donor", "by_partner", "by_objective"))
+    assert [row["reporting_org"] for row in by_donor] == ["ES-DAC-2"]
+    assert _money(by_donor) == _money(by_partner) == _money(by_objective) > 0
+    assert errors == []
 
 
 def test_filters_change_the_list_and_match_the_download(page: Page, dashboard: str) -> None:
