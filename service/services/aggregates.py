@@ -136,7 +136,7 @@ def _computed(
     role = None
     if GroupBy.participating_org in group_by:
         role = participating_org_role
-        groups = _by_partner(connection, base, keys, chosen, role,
+        groups = _by_partner(connection, base, keys, role,
                              group_by.index(GroupBy.participating_org))
         counted = set().union(*(ids for _, ids in groups.values())) if groups else set()
         totals = {key: (amount, len(ids)) for key, (amount, ids) in groups.items()}
@@ -229,14 +229,17 @@ def _grouped(connection: Connection, base: Select[Any], width: int) -> tuple[Tot
 
 
 def _by_partner(
-    connection: Connection, base: Select[Any], keys: list[Any], chosen: ActivityFilter,
-    role: str, position: int,
+    connection: Connection, base: Select[Any], keys: list[Any], role: str, position: int,
 ) -> dict[tuple[Any, ...], tuple[Decimal, set[int]]]:
     """Each group's amount and activities, each activity's amount shared among its
     partners of `role` (whose place in the group's key is `position`)."""
-    summed = (_summed_in_database if connection.dialect.name == "postgresql" else _summed_here)
-    by_activity = _shared(summed(connection, base, len(keys)), position,
-                          _partners(connection, chosen, role))
+    try:
+        by_activity = _summed_in_database(connection, base, len(keys))
+    except OperationalError as error:  # SQLite: an activity's sum in a group past 64 bits
+        if "integer overflow" not in str(error):
+            raise
+        by_activity = _summed_here(connection, base, len(keys))
+    by_activity = _shared(by_activity, position, _partners(connection, base, role))
     return {
         key: (sum(amounts.values(), Decimal(0)), set(amounts))
         for key, amounts in by_activity.items()
@@ -268,15 +271,13 @@ def _summed_in_database(connection: Connection, base: Select[Any], width: int) -
     return dict(groups)
 
 
-def _partners(
-    connection: Connection, chosen: ActivityFilter, role: str
-) -> dict[int, list[str]]:
-    """Each matching activity's distinct organisations of `role` (identifier, or name when
-    it has none), sorted so that the shares' cents always go the same way."""
-    within = matching(chosen, dialect=connection.dialect.name)
+def _partners(connection: Connection, base: Select[Any], role: str) -> dict[int, list[str]]:
+    """Each counted activity's (of `base`) distinct organisations of `role` (identifier,
+    or name when it has none), sorted so that the shares' cents always go the same way."""
+    counted = select(base.subquery().c.activity_id)
     name = func.coalesce(func.nullif(func.trim(PARTICIPANT.c.ref), ""), PARTICIPANT.c.name)
     statement = select(PARTICIPANT.c.activity_id, name).where(
-        PARTICIPANT.c.role == role, PARTICIPANT.c.activity_id.in_(within), name.is_not(None),
+        PARTICIPANT.c.role == role, PARTICIPANT.c.activity_id.in_(counted), name.is_not(None),
     )
     found: dict[int, set[str]] = defaultdict(set)
     for activity, partner in connection.execute(statement):

@@ -188,15 +188,19 @@ def test_sums_past_64_bits_are_still_exact(loaded: Loaded, store: Engine) -> Non
     api, key, _ = loaded
     huge = 2**62 + 1  # cents; two of them overflow a signed 64-bit sum
     with store.begin() as connection:
-        rows = connection.execute(text(
+        rows = connection.execute(text(  # one activity's, so that its own sum overflows
             "SELECT id FROM current_figure WHERE classification = 'fuente' "
-            "AND measure = 'disbursement' ORDER BY id LIMIT 3")).scalars().all()
+            "AND measure = 'disbursement' AND activity_id = (SELECT activity_id "
+            "FROM current_figure WHERE classification = 'fuente' AND measure = 'disbursement' "
+            "GROUP BY activity_id HAVING count(*) >= 3 ORDER BY activity_id LIMIT 1) "
+            "ORDER BY id LIMIT 3")).scalars().all()
         connection.execute(text("UPDATE current_figure SET amount_cents = :cents "
                                 "WHERE id IN (:a, :b, :c)"),
                            {"cents": huge, "a": rows[0], "b": rows[1], "c": rows[2]})
         cents = connection.execute(text(
             "SELECT amount_cents FROM current_figure WHERE classification = 'fuente' "
             "AND measure = 'disbursement'")).scalars().all()
-    found = _aggregates(api, key, group_by="measure", measure="disbursement", basis="gross")
-    assert Decimal(found["total_usd"]) == Decimal(sum(cents)).scaleb(-2)
-    assert Decimal(found["total_usd"]) > Decimal(3 * huge).scaleb(-2)
+    for group in ("measure", "participating_org"):  # summed by group, or by activity
+        found = _aggregates(api, key, group_by=group, measure="disbursement", basis="gross")
+        assert Decimal(found["total_usd"]) == Decimal(sum(cents)).scaleb(-2)
+        assert Decimal(found["total_usd"]) > Decimal(3 * huge).scaleb(-2)
