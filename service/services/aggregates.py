@@ -133,26 +133,23 @@ def _computed(
     if basis is Basis.net:
         conditions += _counted_once(connection, chosen)
     base = select(*keys, CURRENT.c.amount_cents, CURRENT.c.activity_id).where(*conditions)
+    by_activity = _by_activity(connection, base, len(keys))
     role = None
     if GroupBy.participating_org in group_by:
         role = participating_org_role
-        groups = _by_partner(connection, base, keys, role,
-                             group_by.index(GroupBy.participating_org))
-        counted = set().union(*(ids for _, ids in groups.values())) if groups else set()
-        totals = {key: (amount, len(ids)) for key, (amount, ids) in groups.items()}
-        activities = len(counted)
-    else:
-        totals, activities = _grouped(connection, base, len(keys))
+        by_activity = _shared(by_activity, group_by.index(GroupBy.participating_org),
+                              _partners(connection, base, role))
     names = [g.value for g in group_by]
     rows = [
-        AggregateRow(group=dict(zip(names, key, strict=True)), amount_usd=amount,
-                     activities=count)
-        for key, (amount, count) in sorted(totals.items(), key=lambda item: _order(item[0]))
+        AggregateRow(group=dict(zip(names, key, strict=True)),
+                     amount_usd=sum(amounts.values(), Decimal(0)), activities=len(amounts))
+        for key, amounts in sorted(by_activity.items(), key=lambda item: _order(item[0]))
     ]
+    counted: set[int] = set().union(*by_activity.values())
     return Aggregates(
         group_by=names, measures=[m.value for m in measures], participating_org_role=role,
         rows=rows, total_usd=sum((row.amount_usd for row in rows), Decimal(0)),
-        activities=activities, basis=basis,
+        activities=len(counted), basis=basis,
     )
 
 
@@ -174,8 +171,6 @@ def _split_read(group_by: Sequence[GroupBy]) -> Classification:
 
 # Per group, each activity's amount in it.
 ByActivity = dict[tuple[Any, ...], dict[int, Decimal]]
-# Per group, its amount and how many activities it counts.
-Totals = dict[tuple[Any, ...], tuple[Decimal, int]]
 
 
 # Up to this many matched pairs, the figures the net basis leaves out are named in the
@@ -209,46 +204,20 @@ def _dollars(cents: int | Decimal) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
-def _grouped(connection: Connection, base: Select[Any], width: int) -> tuple[Totals, int]:
-    """Each group's amount and activities, summed by the database; and how many activities
-    the groups count together."""
-    inner = base.subquery()
-    keys = list(inner.c)[:width]
-    count = func.count(inner.c.activity_id.distinct())
-    counted = connection.scalar(select(count)) or 0
-    statement = select(*keys, func.sum(inner.c.amount_cents), count).group_by(*keys)
+def _by_activity(connection: Connection, base: Select[Any], width: int) -> ByActivity:
+    """Each activity's amount in each group, summed by the database; in Python if
+    SQLite's sum would pass 64 bits."""
     try:
-        found = connection.execute(statement).all()
-    except OperationalError as error:  # SQLite: a group's sum past 64 bits
+        return _summed_in_database(connection, base, width)
+    except OperationalError as error:
         if "integer overflow" not in str(error):
             raise
-        by_activity = _summed_here(connection, base, width)
-        return {key: (sum(amounts.values(), Decimal(0)), len(amounts))
-                for key, amounts in by_activity.items()}, counted
-    return {tuple(row[:width]): (_dollars(row[width]), row[width + 1]) for row in found}, counted
-
-
-def _by_partner(
-    connection: Connection, base: Select[Any], keys: list[Any], role: str, position: int,
-) -> dict[tuple[Any, ...], tuple[Decimal, set[int]]]:
-    """Each group's amount and activities, each activity's amount shared among its
-    partners of `role` (whose place in the group's key is `position`)."""
-    try:
-        by_activity = _summed_in_database(connection, base, len(keys))
-    except OperationalError as error:  # SQLite: an activity's sum in a group past 64 bits
-        if "integer overflow" not in str(error):
-            raise
-        by_activity = _summed_here(connection, base, len(keys))
-    by_activity = _shared(by_activity, position, _partners(connection, base, role))
-    return {
-        key: (sum(amounts.values(), Decimal(0)), set(amounts))
-        for key, amounts in by_activity.items()
-    }
+        return _summed_here(connection, base, width)
 
 
 def _summed_here(connection: Connection, base: Select[Any], width: int) -> ByActivity:
-    """Each activity's amount in each group, added up here (Python's integers have no
-    limit); SQLite's would overflow, and its rows stream."""
+    """Each activity's amount in each group, added up here, where integers have no
+    limit (for sums past SQLite's 64 bits); the rows stream."""
     groups: dict[tuple[Any, ...], dict[int, int]] = defaultdict(dict)
     result = connection.execution_options(stream_results=True, yield_per=5000).execute(base)
     for row in result:
