@@ -18,7 +18,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from mappings.money import CENT
@@ -87,8 +87,11 @@ def last_day() -> date:
     return _series().days[-1]
 
 
+@lru_cache(maxsize=1 << 16)
 def to_usd(currency: str, on: date) -> Rate:
-    """The rate from `currency` to US dollars on `on` (see the module's rule)."""
+    """The rate from `currency` to US dollars on `on` (see the module's rule). Kept:
+    the series shipped never changes while the process runs, and a ledger or a view
+    converts many amounts of the same currency on the same day."""
     currency = currency.strip().upper()
     if currency == _USD:
         return Rate(_USD, Decimal(1), on, source="US dollar: no conversion")

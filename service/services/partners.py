@@ -28,12 +28,12 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select
 from sqlalchemy.engine import Connection
 
-from service.services.budget.storage import FIGURE, VIEW
+from service.services.budget.storage import CURRENT
 from service.services.ledger import TRANSACTION, in_usd
 from service.services.memo import remembered
 from service.services.merges import ORG_REF, ORGANISATION, folded
 from service.services.push.storage import ACTIVITY
-from service.services.query import PARTICIPANT
+from service.services.query import PARTICIPANT, live
 
 ACTIVITY_LIST_CAP = 500
 FUNDING, INCOMING = "1", ("1", "11")
@@ -144,7 +144,7 @@ def profile(connection: Connection, entry_id: int) -> OrganisationProfile | None
 
 
 def _profile(connection: Connection, entry: _Entry) -> OrganisationProfile:
-    own = [ACTIVITY.c.organisation_id == entry.id, ACTIVITY.c.deleted_at.is_(None)]
+    own = [ACTIVITY.c.organisation_id == entry.id, live(ACTIVITY.c.id)]
     names_it = _names_it(entry, "receiver")
     mine = _activity_ids(entry)
     return OrganisationProfile(
@@ -156,10 +156,10 @@ def _profile(connection: Connection, entry: _Entry) -> OrganisationProfile:
         funders=_funders(connection, entry),
         received_from_funders=_money(connection, [
             TRANSACTION.c.type == DISBURSEMENT, names_it, ACTIVITY.c.organisation_id != entry.id,
-            ACTIVITY.c.deleted_at.is_(None)]),
+            live(ACTIVITY.c.id)]),
         incoming_reported_by_itself=_money(connection, [TRANSACTION.c.type.in_(INCOMING), *own]),
         disbursed=_money(connection, [
-            TRANSACTION.c.type == DISBURSEMENT, ACTIVITY.c.deleted_at.is_(None),
+            TRANSACTION.c.type == DISBURSEMENT, live(ACTIVITY.c.id),
             or_(ACTIVITY.c.organisation_id == entry.id, _names_it(entry, "provider"))]),
         expenditure=_money(connection, [TRANSACTION.c.type == EXPENDITURE, *own]),
         provinces=_provinces(connection, mine),
@@ -193,12 +193,12 @@ def _activity_counts(
 ) -> defaultdict[int, Counts]:
     """Per entry: live activities it reports, and those it takes part in, by role code."""
     reported = select(ACTIVITY.c.organisation_id, func.count()).where(
-        ACTIVITY.c.deleted_at.is_(None)).group_by(ACTIVITY.c.organisation_id)
+        live(ACTIVITY.c.id)).group_by(ACTIVITY.c.organisation_id)
     taking_part = (
         select(PARTICIPANT.c.organisation_id, PARTICIPANT.c.role,
                func.count(func.distinct(PARTICIPANT.c.activity_id)))
         .join(ACTIVITY, ACTIVITY.c.id == PARTICIPANT.c.activity_id)
-        .where(ACTIVITY.c.deleted_at.is_(None), PARTICIPANT.c.organisation_id.is_not(None))
+        .where(live(ACTIVITY.c.id), PARTICIPANT.c.organisation_id.is_not(None))
         .group_by(PARTICIPANT.c.organisation_id, PARTICIPANT.c.role)
     )
     if ids is not None:
@@ -222,7 +222,7 @@ def _public(entry: _Entry, counts: Counts) -> RegistryEntry:
 def _activity_ids(entry: _Entry) -> CompoundSelect[Any]:
     """The live activities `entry` reports or takes part in, once each."""
     reported = select(ACTIVITY.c.id).where(ACTIVITY.c.organisation_id == entry.id,
-                                           ACTIVITY.c.deleted_at.is_(None))
+                                           live(ACTIVITY.c.id))
     return reported.union(_taking_part(entry))
 
 
@@ -230,7 +230,7 @@ def _taking_part(entry: _Entry) -> Select[Any]:
     """The live activities that name `entry` as a participating organisation."""
     return (select(PARTICIPANT.c.activity_id)
             .join(ACTIVITY, ACTIVITY.c.id == PARTICIPANT.c.activity_id)
-            .where(PARTICIPANT.c.organisation_id == entry.id, ACTIVITY.c.deleted_at.is_(None)))
+            .where(PARTICIPANT.c.organisation_id == entry.id, live(ACTIVITY.c.id)))
 
 
 def _activities(
@@ -271,15 +271,15 @@ def _money(connection: Connection, conditions: list[ColumnElement[bool]]) -> Mon
                TRANSACTION.c.date)
         .join(ACTIVITY, ACTIVITY.c.id == TRANSACTION.c.activity_id).where(*conditions)
     )
-    money = Money()
+    total, transactions, without_rate = Decimal(0), 0, 0
     for amount, currency, value_date, day in connection.execute(statement):
         usd = in_usd(amount, currency, value_date or day)
-        money.transactions += 1
+        transactions += 1
         if usd is None:
-            money.without_rate += 1
+            without_rate += 1
         else:
-            money.usd += usd
-    return money
+            total += usd
+    return Money(usd=total, transactions=transactions, without_rate=without_rate)
 
 
 def _funders(connection: Connection, entry: _Entry) -> list[Funder]:
@@ -307,7 +307,7 @@ def _funders(connection: Connection, entry: _Entry) -> list[Funder]:
     for activity_id, ref, name in connection.execute(
         select(TRANSACTION.c.activity_id, TRANSACTION.c.provider_ref, TRANSACTION.c.provider_name)
         .join(ACTIVITY, ACTIVITY.c.id == TRANSACTION.c.activity_id)
-        .where(_names_it(entry, "receiver"), ACTIVITY.c.deleted_at.is_(None))
+        .where(_names_it(entry, "receiver"), live(ACTIVITY.c.id))
     ):
         add((ref or "").strip() or None, name, "provider-org", activity_id)
     funders = [Funder(ref=ref, name=name, how=sorted(how), activities=len(ids))
@@ -316,13 +316,12 @@ def _funders(connection: Connection, entry: _Entry) -> list[Funder]:
 
 
 def _provinces(connection: Connection, mine: CompoundSelect[Any]) -> list[ProvincePresence]:
-    latest = select(func.max(VIEW.c.id)).group_by(VIEW.c.activity_id)
+    """The provinces its activities' latest views put money in (`CurrentFigure`)."""
     statement = (
-        select(FIGURE.c.code, func.count(func.distinct(VIEW.c.activity_id)))
-        .join(VIEW, VIEW.c.id == FIGURE.c.view_id)
-        .where(VIEW.c.activity_id.in_(mine), VIEW.c.id.in_(latest),
-               FIGURE.c.classification == "province", FIGURE.c.code.is_not(None))
-        .group_by(FIGURE.c.code).order_by(FIGURE.c.code)
+        select(CURRENT.c.code, func.count(func.distinct(CURRENT.c.activity_id)))
+        .where(CURRENT.c.classification == "province", CURRENT.c.code.is_not(None),
+               CURRENT.c.activity_id.in_(mine))
+        .group_by(CURRENT.c.code).order_by(CURRENT.c.code)
     )
     return [ProvincePresence(code=code, activities=count)
             for code, count in connection.execute(statement)]

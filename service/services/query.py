@@ -274,6 +274,17 @@ def _member(ids: Select[Any], arrays: bool) -> ColumnElement[bool]:
     return ACTIVITY.c.id.in_(ids)
 
 
+def live(activity_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """The activity whose id is `activity_id` is not deleted: its id is not among the
+    tombstones', read from the index on `deleted_at`, which holds only those. Testing each
+    row's `deleted_at` reads the whole row, which on SQLite holds the document (14 s for
+    the 100,000 activities of one publisher, read cold)."""
+    tombstone = ACTIVITY.alias("tombstone")
+    return activity_id.not_in(
+        select(tombstone.c.id).where(tombstone.c.deleted_at.is_not(None))
+    )
+
+
 def _own(
     condition: Callable[[Any], ColumnElement[bool]], arrays: bool = False,
 ) -> ColumnElement[bool]:

@@ -38,7 +38,7 @@ from sqlalchemy import (
 
 from service.models import ActivityLink, LinkKind, Transaction
 from service.services.push.storage import ACTIVITY
-from service.services.query import ActivityFilter, activity_conditions
+from service.services.query import ActivityFilter, activity_conditions, live
 
 LINK = ActivityLink.__table__  # type: ignore[attr-defined]
 TRANSACTION = Transaction.__table__  # type: ignore[attr-defined]
@@ -63,17 +63,10 @@ PAIRS = {"2": "11", "3": "1"}
 
 
 def matching(chosen: ActivityFilter, *, dialect: str) -> Select[Any]:
-    """The ids of the live activities that match `chosen`, as a subquery to embed.
-
-    Live is "not among the tombstones", read from the index on `deleted_at` (which holds
-    only those): testing each row's `deleted_at` reads the whole row, which on SQLite
-    holds the document."""
-    tombstone = ACTIVITY.alias("tombstone")
+    """The ids of the live activities that match `chosen`, as a subquery to embed."""
     return (
         select(ACTIVITY.c.id)
-        .where(ACTIVITY.c.id.not_in(select(tombstone.c.id).where(
-                   tombstone.c.deleted_at.is_not(None))),
-               *activity_conditions(chosen, dialect=dialect))
+        .where(live(ACTIVITY.c.id), *activity_conditions(chosen, dialect=dialect))
         .correlate(None)
     )
 
