@@ -326,7 +326,11 @@ def _searched(found: list[Term], dialect: str, arrays: bool) -> ColumnElement[bo
     matched = select(index.c.rowid).where(
         literal_column(SQLITE_INDEX).op("MATCH")(fts5_query(found))
     )
-    return _has(TEXT, TEXT.c.id.in_(matched), arrays)
+    # The matched text rows' activities are read from the index on `activity_id`, which
+    # also holds each row's id, in one pass (about 20 ms at 100,000): fetched one by one
+    # from the table, whose rows hold the text, a common word read thousands of random
+    # pages (0.4-2 s cold). SQLite's unary "+" keeps it from looking the ids up instead.
+    return _has(TEXT, literal_column(f"+{TEXT.name}.id").in_(matched), arrays)
 
 
 def _classified(
