@@ -197,8 +197,7 @@ def _activity_counts(
     taking_part = (
         select(PARTICIPANT.c.organisation_id, PARTICIPANT.c.role,
                func.count(func.distinct(PARTICIPANT.c.activity_id)))
-        .join(ACTIVITY, ACTIVITY.c.id == PARTICIPANT.c.activity_id)
-        .where(live(ACTIVITY.c.id), PARTICIPANT.c.organisation_id.is_not(None))
+        .where(live(PARTICIPANT.c.activity_id), PARTICIPANT.c.organisation_id.is_not(None))
         .group_by(PARTICIPANT.c.organisation_id, PARTICIPANT.c.role)
     )
     if ids is not None:
@@ -228,9 +227,8 @@ def _activity_ids(entry: _Entry) -> CompoundSelect[Any]:
 
 def _taking_part(entry: _Entry) -> Select[Any]:
     """The live activities that name `entry` as a participating organisation."""
-    return (select(PARTICIPANT.c.activity_id)
-            .join(ACTIVITY, ACTIVITY.c.id == PARTICIPANT.c.activity_id)
-            .where(PARTICIPANT.c.organisation_id == entry.id, live(ACTIVITY.c.id)))
+    return select(PARTICIPANT.c.activity_id).where(
+        PARTICIPANT.c.organisation_id == entry.id, live(PARTICIPANT.c.activity_id))
 
 
 def _activities(
@@ -306,8 +304,7 @@ def _funders(connection: Connection, entry: _Entry) -> list[Funder]:
         add((ref or "").strip() or None, name, "participating-org role 1", activity_id)
     for activity_id, ref, name in connection.execute(
         select(TRANSACTION.c.activity_id, TRANSACTION.c.provider_ref, TRANSACTION.c.provider_name)
-        .join(ACTIVITY, ACTIVITY.c.id == TRANSACTION.c.activity_id)
-        .where(_names_it(entry, "receiver"), live(ACTIVITY.c.id))
+        .where(_names_it(entry, "receiver"), live(TRANSACTION.c.activity_id))
     ):
         add((ref or "").strip() or None, name, "provider-org", activity_id)
     funders = [Funder(ref=ref, name=name, how=sorted(how), activities=len(ids))

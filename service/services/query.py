@@ -229,7 +229,7 @@ def _dated(chosen: ActivityFilter) -> list[ColumnElement[bool]]:
     SQLite holds the document (about 0.5 s for the activities running in a year, among
     100,000)."""
 
-    def dated(row: Any) -> ColumnElement[bool]:
+    def dated(row: Any) -> list[ColumnElement[bool]]:
         start, end = row.c.start_date, row.c.end_date
         found: list[ColumnElement[bool]] = []
         if chosen.start_from is not None:
@@ -244,11 +244,9 @@ def _dated(chosen: ActivityFilter) -> list[ColumnElement[bool]]:
             found.append(start <= chosen.active_to)
         if chosen.active_from is not None:
             found.append(or_(end.is_(None), end >= chosen.active_from))
-        return and_(*found)
+        return found
 
-    bounds = (chosen.start_from, chosen.start_to, chosen.end_from, chosen.end_to,
-              chosen.active_from, chosen.active_to)
-    return [_own(dated)] if any(bound is not None for bound in bounds) else []
+    return [_own(lambda row: and_(*dated(row)))] if dated(ACTIVITY) else []
 
 
 def _has(table: Any, condition: ColumnElement[bool], arrays: bool = False) -> ColumnElement[bool]:

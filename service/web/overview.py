@@ -75,12 +75,12 @@ def panels(
     sector, province and plan objective."""
     names = labels.organisations(connection, set())
 
-    def donor(code: str | None) -> str | None:
+    def organisation(code: str | None) -> str | None:
         return names.get(code or "") or code
 
     groupings: list[tuple[str, GroupBy, Callable[[str | None], str | None], str]] = [
-        ("by_donor", GroupBy.reporting_org, donor, "donor"),
-        ("by_partner", GroupBy.participating_org, donor, "partner"),
+        ("by_donor", GroupBy.reporting_org, organisation, "donor"),
+        ("by_partner", GroupBy.participating_org, organisation, "partner"),
         ("by_sector", GroupBy.sector_category, labels.sector, "sector"),
         ("by_province", GroupBy.province, labels.province, "province"),
         ("by_objective", GroupBy.plan_objective, labels.plan_objective, "objective"),
