@@ -11,11 +11,18 @@ page. With `--warm` it is on: the script waits until the server has warmed its p
 (`pages_warmed_at` in `GET /health`), reports how long that took, and `first` is then
 what the first visitor after a change is served.
 
+With `--after-push N`, once every page has been timed, N activities of the corpus's first
+file are pushed again with new titles (`iati-ec import`, as their publisher), and each
+page is asked for once more (`after push`): what a page costs when the store has just
+changed, with what the server keeps of every activity (`service.services.following`)
+brought up to date. The benchmark database keeps those new versions.
+
 Run from the repository root, after `python bench/query.py --load-only` (or a full run):
 
     python bench/pages.py                       # SQLite
     python bench/pages.py --database postgresql
     python bench/pages.py --warm                # as served after a push
+    python bench/pages.py --after-push 20       # computed just after a push of 20
 
 Progress goes to standard error, the Markdown table to standard output.
 """
@@ -31,8 +38,9 @@ from pathlib import Path
 
 import httpx
 from ingest import code, progress, serve  # bench/, beside this script
+from lxml import etree
 from parse import TOOLS, build_corpus
-from query_load import reused
+from query_load import chunks, cli, reused
 
 HERE = Path(__file__).resolve().parent
 PAGES = (
@@ -75,6 +83,32 @@ def warmed(client: httpx.Client, limit: float = 3600) -> float:
     return time.perf_counter() - started
 
 
+def republished(chunk: Path, count: int, target: Path) -> tuple[Path, str]:
+    """The first `count` activities of `chunk` that its first activity's publisher reports,
+    their titles changed so that a push updates them; the file and the publisher."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    tree = etree.parse(str(chunk), parser)
+    root = tree.getroot()
+    everything = root.findall("iati-activity")
+    publisher = reported_by(everything[0])
+    chosen = [a for a in everything if reported_by(a) == publisher][:count]
+    for activity in everything:
+        if not any(activity is kept for kept in chosen):
+            root.remove(activity)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+    for activity in chosen:
+        title = activity.find("title/narrative")
+        if title is not None:
+            title.text = f"{title.text or ''} ({stamp})"
+    tree.write(str(target), xml_declaration=True, encoding="utf-8")
+    return target, publisher
+
+
+def reported_by(activity: etree._Element) -> str:
+    org = activity.find("reporting-org")
+    return (org.get("ref") or "").strip() if org is not None else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
@@ -83,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus-dir", type=Path, default=HERE / "corpus")
     parser.add_argument("--warm", action="store_true",
                         help="let the server warm its pages first, and say how long it took")
+    parser.add_argument("--after-push", type=int, default=0, metavar="N",
+                        help="then push N activities again and ask for each page once more")
     args = parser.parse_args(argv)
     corpus = build_corpus(args.size, args.corpus_dir, TOOLS)
     loaded = reused(args.database, args.corpus_dir, corpus)
@@ -93,9 +129,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{loaded.stored:,} activities on {args.database}; times in ms; `again`: the median "
         f"and the slowest of {args.repeat} requests after the first",
         "",
-        "| page | first | again (median) | again (max) |",
-        "|---|---:|---:|---:|",
+        "| page | first | again (median) | again (max) |"
+        + (" after push |" if args.after_push else ""),
+        "|---|---:|---:|---:|" + ("---:|" if args.after_push else ""),
     ]
+    rows: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="iati-ec-pages-") as scratch:
         source = code(None, Path(scratch) / "code")
         progress(f"measuring {source.description}")
@@ -113,9 +151,21 @@ def main(argv: list[str] | None = None) -> int:
                 again = [timed(client, path) for _ in range(args.repeat)]
                 median = statistics.median(again)
                 progress(f"{path}: {first * 1000:.0f} ms, then {median * 1000:.0f} ms")
-                lines.append(f"| `{path}` | {first * 1000:,.0f} | {median * 1000:,.1f} | "
-                             f"{max(again) * 1000:,.1f} |")
-    print("\n".join(lines))
+                rows[path] = (f"| `{path}` | {first * 1000:,.0f} | {median * 1000:,.1f} | "
+                              f"{max(again) * 1000:,.1f} |")
+            if args.after_push:
+                pushed, publisher = republished(chunks(corpus, TOOLS)[0], args.after_push,
+                                                Path(scratch) / "republished.xml")
+                started = time.perf_counter()
+                cli(loaded.url, Path(scratch), source, "import", str(pushed), "--org",
+                    publisher, accept=(0, 1))
+                progress(f"pushed {args.after_push} activities again in "
+                         f"{time.perf_counter() - started:.1f} s")
+                for path in PAGES:
+                    after = timed(client, path)
+                    progress(f"{path} after the push: {after * 1000:.0f} ms")
+                    rows[path] += f" {after * 1000:,.0f} |"
+    print("\n".join([*lines, *rows.values()]))
     return 0
 
 

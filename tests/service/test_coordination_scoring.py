@@ -6,8 +6,8 @@ import random
 from datetime import date
 from decimal import Decimal
 
-from service.services.coordination.duplicates import MAX_BLOCK, candidates
-from service.services.coordination.features import Facts, org_key, title_tokens
+from service.services.coordination.duplicates import MAX_BLOCK, Blocking, blocking, candidates
+from service.services.coordination.features import Everything, Facts, org_key, title_tokens
 from service.services.coordination.scoring import (
     WEIGHTS,
     Commonness,
@@ -83,7 +83,31 @@ def test_blocking_never_pairs_everything() -> None:
     }
     everything[20_000] = _facts(20_000, "Reserva marina de Galápagos", "US-GOV-1", "XM-DAC-1")
     everything[20_001] = _facts(20_001, "RESERVA MARINA GALAPAGOS", "XM-DAC-1", "US-GOV-1")
-    found = candidates(everything)
+    found = candidates(Everything(everything))
     assert (20_000, 20_001) in found
     assert len(found) < len(everything) // 4  # of about 200 million pairs
     assert MAX_BLOCK < 20_000
+
+
+def test_the_blocking_index_follows_changes_as_if_made_afresh() -> None:
+    """Activities changed, added and deleted: the index updated from the one before holds
+    the same blocks, candidates and commonness as one made from scratch."""
+    chosen = random.Random(7)
+    vocabulary = [f"palabra{n}" for n in range(300)]
+
+    def made(number: int) -> Facts:
+        title = " ".join(chosen.sample(vocabulary, 4))
+        return _facts(number, title, f"DONOR-{number % 5}", f"PARTNER-{number % 40}")
+
+    old = Everything({n: made(n) for n in range(2000)})
+    before = blocking(old)
+    changed = frozenset(chosen.sample(range(2200), 300))  # beyond 1999: added
+    facts = {n: f for n, f in old.items() if n not in changed}
+    facts |= {n: made(n) for n in changed if chosen.random() < 0.8}  # the others: deleted
+    new = Everything(facts, before=old, changed=changed)
+    updated, fresh = blocking(new), Blocking.of(Everything(facts))
+    assert new.before is None  # the older facts are let go
+    assert updated.blocks == fresh.blocks != before.blocks
+    assert updated.candidates == fresh.candidates != before.candidates
+    assert updated.common == fresh.common != before.common
+    assert len(fresh.candidates) > 10

@@ -23,7 +23,17 @@ from iati.reader import read_activities
 from service.db import downgrade_database, upgrade_database
 from service.models import KeyScope
 from service.projection import query_rows
-from service.services.results.listing import INDICATOR, PERIOD, RESULT, RESULT_COLUMNS
+from service.services.query import ActivityFilter
+from service.services.results.listing import (
+    INDICATOR,
+    PERIOD,
+    RESULT,
+    RESULT_COLUMNS,
+    RESULTS,
+    ResultFilter,
+    ResultRow,
+    every_result,
+)
 from service.services.results.progress import IndicatorRows, PeriodRows, evaluate
 from tests.conftest import sample
 from tests.service.test_push_api import Api, new_key
@@ -434,6 +444,57 @@ def test_provinces_and_plan_objectives_come_from_the_budget_views(loaded: Loaded
     assert {i for g in coded for i in g["iati_identifiers"]} <= loaded.xml.keys() - salvador
     filtered = _summary(loaded, group_by="reporting_org", province="08")["groups"]
     assert [g["code"] for g in filtered] == ["ES-DAC-2"]
+
+
+# Kept periods -----------------------------------------------------------------------------
+
+
+def _listed(store: Engine, day: date) -> list[dict[str, Any]]:
+    return sorted((r.model_dump() for r in every_result(
+        store, ActivityFilter(), ResultFilter(), today=day)), key=_position)
+
+
+def _kept(store: Engine, day: date) -> dict[int, list[ResultRow]]:
+    with store.connect() as connection:
+        return RESULTS.current(connection, day)
+
+
+def _flat(kept: dict[int, list[ResultRow]]) -> list[dict[str, Any]]:
+    return sorted((r.model_dump() for rows in kept.values() for r in rows), key=_position)
+
+
+def _position(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (row["iati_identifier"], row["result_position"], row["indicator_position"],
+            row["period_position"])
+
+
+def test_the_kept_periods_follow_each_change_and_the_day(loaded: Loaded, store: Engine) -> None:
+    """The periods the summary reads are those the list gives, after a new version (one
+    result fewer) and a deletion; only the changed activities are evaluated again."""
+    day = date(2024, 6, 30)
+    first = _kept(store, day)
+    assert _flat(first) == _listed(store, day)
+    assert {rows[0].iati_identifier for rows in first.values()} == loaded.xml.keys()
+    changed, deleted = sorted(i for i in loaded.xml if i.startswith("44000"))[:2]
+    activity = copy.deepcopy(loaded.xml[changed])
+    activity.remove(activity.findall("result")[-1])
+    publish = new_key(store, "44000", KeyScope.publish)
+    answer = loaded.api.request("POST", "/api/v1/activities", key=publish,
+                                content=_document(activity))
+    assert answer.json()["counts"]["updated"] == 1, answer.text
+    answer = loaded.api.request("DELETE", f"/api/v1/activities/{deleted}", key=publish)
+    assert answer.status_code == 204, answer.text
+
+    second = _kept(store, day)
+    assert _flat(second) == _listed(store, day) != _flat(first)
+    by_identifier = {rows[0].iati_identifier: (i, rows) for i, rows in second.items()}
+    assert deleted not in by_identifier
+    assert len(by_identifier[changed][1]) < len(first[by_identifier[changed][0]])
+    assert all(rows is first[i] for i, rows in second.items()
+               if rows[0].iati_identifier != changed)
+    later = _kept(store, date(2030, 1, 1))  # another day: every period evaluated again
+    assert _flat(later) == _listed(store, date(2030, 1, 1))
+    assert not any(rows is second[i] for i, rows in later.items())
 
 
 # The migration ----------------------------------------------------------------------------

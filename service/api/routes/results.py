@@ -44,7 +44,7 @@ def result_filter(
     period_to: Annotated[date | None, Query(
         description="The period starts on or before this date")] = None,
 ) -> ResultFilter:
-    return ResultFilter(result_type, measure, period_from, period_to)
+    return ResultFilter(tuple(result_type), tuple(measure), period_from, period_to)
 
 
 ResultFilterDep = Annotated[ResultFilter, Depends(result_filter)]

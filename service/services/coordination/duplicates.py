@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from itertools import combinations
@@ -28,7 +29,13 @@ from sqlalchemy.engine import Connection
 
 from service.models import Organisation, OrganisationRef, Outcome, Push, PushActivity
 from service.services.coordination.decisions import DecisionPublic, Pair, active_decisions
-from service.services.coordination.features import Facts, live_facts, money
+from service.services.coordination.features import (
+    Everything,
+    Facts,
+    kept_facts,
+    live_facts,
+    money,
+)
 from service.services.coordination.scoring import (
     THRESHOLD,
     WEIGHTS,
@@ -38,10 +45,11 @@ from service.services.coordination.scoring import (
     evidence,
     score,
 )
+from service.services.following import derived
 from service.services.memo import remembered
 from service.services.push.findings import PushCode
 from service.services.push.storage import ACTIVITY
-from service.services.query import ActivityFilter, activity_conditions
+from service.services.query import ActivityFilter
 
 MAX_BLOCK = 50
 MIN_SHARED_KEYS = 2
@@ -104,10 +112,8 @@ def _duplicates(
     connection: Connection, chosen: ActivityFilter, *, min_score: float,
     decision: DecisionState | None, kind: Kind | None, limit: int,
 ) -> DuplicateReport:
-    everything = live_facts(connection)
-    matching = set(connection.execute(select(ACTIVITY.c.id).where(
-        ACTIVITY.c.deleted_at.is_(None),
-        *activity_conditions(chosen, dialect=connection.dialect.name))).scalars())
+    everything = kept_facts(connection)
+    matching = live_facts(connection, chosen).keys()
     pairs = [
         pair for pair in [*similar_pairs(connection, everything, min_score),
                           *refused_pairs(connection, everything)]
@@ -126,14 +132,64 @@ def _duplicates(
                            pairs=shown[:limit])
 
 
-def candidates(everything: dict[int, Facts]) -> set[tuple[int, int]]:
-    """The pairs of activity ids worth scoring (see the module's blocking rule)."""
-    blocks: dict[str, list[int]] = defaultdict(list)
-    for facts in everything.values():
-        keys = {f"t:{w}" for w in facts.tokens()} | {f"o:{o}" for o in facts.organisations}
-        keys |= {f"x:{i}" for i in (facts.identifier, *facts.other_identifiers)}
-        for key in keys:
-            blocks[key].append(facts.id)
+@dataclass(frozen=True, slots=True)
+class Blocking:
+    """The blocking index of every live activity: the activities filed under each key, the
+    candidate pairs it gives, and the commonness of titles and organisations."""
+
+    blocks: dict[str, frozenset[int]]
+    candidates: list[tuple[int, int]]
+    common: Commonness
+
+    @classmethod
+    def of(cls, everything: Everything) -> Blocking:
+        blocks: dict[str, set[int]] = defaultdict(set)
+        for facts in everything.values():
+            for key in _keys(facts):
+                blocks[key].add(facts.id)
+        frozen = {key: frozenset(ids) for key, ids in blocks.items()}
+        return cls(frozen, _candidates(frozen), Commonness.of(everything.values()))
+
+    def updated(
+        self, old: Everything, new: Everything, changed: frozenset[int],
+    ) -> Blocking:
+        """The index once the `changed` activities' `old` facts are `new` (or gone): only
+        their keys are filed again."""
+        refiled: dict[str, set[int]] = {}
+        for activity in changed:
+            for facts, filed in ((old.get(activity), False), (new.get(activity), True)):
+                for key in _keys(facts) if facts is not None else ():
+                    if key not in refiled:
+                        refiled[key] = set(self.blocks.get(key, ()))
+                    if filed:
+                        refiled[key].add(activity)
+                    else:
+                        refiled[key].discard(activity)
+        blocks = dict(self.blocks)
+        for key, ids in refiled.items():
+            if ids:
+                blocks[key] = frozenset(ids)
+            else:
+                del blocks[key]
+        return Blocking(blocks, _candidates(blocks), self.common.updated(old, new, changed))
+
+
+def _keys(facts: Facts) -> set[str]:
+    keys = {f"t:{w}" for w in facts.tokens()} | {f"o:{o}" for o in facts.organisations}
+    return keys | {f"x:{i}" for i in (facts.identifier, *facts.other_identifiers)}
+
+
+def blocking(everything: Everything) -> Blocking:
+    """The blocking index of `everything`, kept with it (see `following.derived`)."""
+    return derived(everything, "blocking", Blocking.of, Blocking.updated)
+
+
+def candidates(everything: Everything) -> list[tuple[int, int]]:
+    """The pairs of activity ids worth scoring (see the module's blocking rule), in order."""
+    return blocking(everything).candidates
+
+
+def _candidates(blocks: dict[str, frozenset[int]]) -> list[tuple[int, int]]:
     shared: Counter[tuple[int, int]] = Counter()
     linked: set[tuple[int, int]] = set()
     for key, ids in blocks.items():
@@ -143,16 +199,17 @@ def candidates(everything: dict[int, Facts]) -> set[tuple[int, int]]:
             shared[pair] += 1
             if key.startswith("x:"):
                 linked.add(pair)
-    return linked | {pair for pair, count in shared.items() if count >= MIN_SHARED_KEYS}
+    return sorted(linked | {pair for pair, count in shared.items() if count >= MIN_SHARED_KEYS})
 
 
 def similar_pairs(
-    connection: Connection, everything: dict[int, Facts], min_score: float
+    connection: Connection, everything: Everything, min_score: float
 ) -> Iterable[tuple[set[int], DuplicatePair]]:
     """The scored candidate pairs at or above `min_score`, with their activities' ids."""
-    found = sorted(candidates(everything))
+    index = blocking(everything)
+    found = index.candidates
     amounts = money(connection, {i for pair in found for i in pair})
-    common = Commonness.of(list(everything.values()))
+    common = index.common
     for one, other in found:
         a, b = everything[one], everything[other]
         if a.identifier > b.identifier:
@@ -187,7 +244,7 @@ class Refusal(BaseModel):
 
 
 def refused_pairs(
-    connection: Connection, everything: dict[int, Facts]
+    connection: Connection, everything: Everything
 ) -> Iterable[tuple[set[int], DuplicatePair]]:
     """One pair per identifier and organisation whose push of it was refused as another's."""
     by_identifier = {facts.identifier: facts for facts in everything.values()}

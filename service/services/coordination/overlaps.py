@@ -20,12 +20,12 @@ from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from mappings.tables import Classification
-from service.services.budget.storage import FIGURE, VIEW
-from service.services.coordination.features import Facts, latest_views, live_facts, money
+from service.services.budget.storage import CURRENT
+from service.services.coordination.features import Facts, in_years, live_facts, money, usd
 from service.services.coordination.scoring import title_similarity
 from service.services.memo import remembered
 from service.services.query import ActivityFilter
@@ -112,21 +112,17 @@ def _overlaps(
 
 
 def _split(connection: Connection, ids: set[int], classification: str, years: Years) -> Split:
-    found: Split = defaultdict(lambda: defaultdict(lambda: defaultdict(
-        lambda: defaultdict(Decimal))))
-    first, last = years
+    found: Split = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
     statement = (
-        select(VIEW.c.activity_id, FIGURE.c.code, FIGURE.c.year, FIGURE.c.measure,
-               FIGURE.c.amount_usd)
-        .join_from(FIGURE, VIEW, VIEW.c.id == FIGURE.c.view_id)
-        .where(VIEW.c.id.in_(latest_views()), FIGURE.c.classification == classification,
-               FIGURE.c.code.is_not(None),
-               *([FIGURE.c.year >= first] if first is not None else []),
-               *([FIGURE.c.year <= last] if last is not None else []))
+        select(CURRENT.c.activity_id, CURRENT.c.code, CURRENT.c.year, CURRENT.c.measure,
+               func.sum(CURRENT.c.amount_cents))
+        .where(CURRENT.c.classification == classification, CURRENT.c.code.is_not(None),
+               CURRENT.c.amount_cents != 0, *in_years(years))
+        .group_by(CURRENT.c.activity_id, CURRENT.c.code, CURRENT.c.year, CURRENT.c.measure)
     )
-    for activity, code, year, measure, amount in connection.execute(statement):
-        if activity in ids and Decimal(amount) != 0:
-            found[activity][code][year][measure] += Decimal(amount)
+    for activity, code, year, measure, cents in connection.execute(statement):
+        if activity in ids:
+            found[activity][code][year][measure] = usd(cents)
     return found
 
 

@@ -16,17 +16,18 @@ Dates compare as intervals: the days both cover over the days either covers.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Set
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from difflib import SequenceMatcher
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from service.services.coordination.features import Facts, title_tokens
 
+K = TypeVar("K")
 WEIGHTS = {
     "title": 0.35,
     "participating-orgs": 0.25,
@@ -66,11 +67,27 @@ class Commonness:
     organisations: Counter[frozenset[str]]
 
     @classmethod
-    def of(cls, everything: list[Facts]) -> Commonness:
-        titles: Counter[str] = Counter()
+    def of(cls, everything: Iterable[Facts]) -> Commonness:
+        found = cls(Counter(), Counter())
         for facts in everything:
-            titles.update({title_key(t) for t in facts.titles})
-        return cls(titles, Counter(frozenset(f.organisations) for f in everything))
+            found._count(facts, 1)
+        return found
+
+    def updated(
+        self, old: Mapping[int, Facts], new: Mapping[int, Facts], changed: Iterable[int],
+    ) -> Commonness:
+        """The commonness once the `changed` activities' `old` facts are `new` (or gone)."""
+        found = Commonness(self.titles.copy(), self.organisations.copy())
+        for activity in changed:
+            for facts, step in ((old.get(activity), -1), (new.get(activity), 1)):
+                if facts is not None:
+                    found._count(facts, step)
+        return found
+
+    def _count(self, facts: Facts, step: int) -> None:
+        for title in {title_key(t) for t in facts.titles}:
+            _step(self.titles, title, step)
+        _step(self.organisations, frozenset(facts.organisations), step)
 
     def title(self, a: str | None, b: str | None) -> int:
         return max(self.titles[title_key(a or "")], self.titles[title_key(b or "")], 2)
@@ -78,6 +95,12 @@ class Commonness:
     def participants(self, a: Facts, b: Facts) -> int:
         return max(self.organisations[frozenset(a.organisations)],
                    self.organisations[frozenset(b.organisations)], 2)
+
+
+def _step(counter: Counter[K], key: K, step: int) -> None:
+    counter[key] += step
+    if not counter[key]:
+        del counter[key]
 
 
 def jaccard(a: Set[str], b: Set[str]) -> float:

@@ -10,7 +10,7 @@ on each of the indicator's periods.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Engine, Select, Table, or_, select
 from sqlalchemy.engine import Connection
 
 from service.models import Indicator, IndicatorPeriod, Result
+from service.services.following import Follower
 from service.services.keyset import Order
 from service.services.push.storage import ACTIVITY
 from service.services.query import ActivityFilter, activity_conditions
@@ -157,6 +158,27 @@ def every_result(
         yield from page.results
         if (cursor := page.next_cursor) is None:
             return
+
+
+def _kept_rows(
+    connection: Connection, conditions: list[ColumnElement[bool]], today: Hashable,
+) -> dict[int, list[ResultRow]]:
+    """Every period of the activities meeting `conditions`, evaluated on `today`, by
+    activity id (what `RESULTS` keeps)."""
+    assert isinstance(today, date)
+    statement = results_statement(ActivityFilter(), ResultFilter(),
+                                  dialect=connection.dialect.name).where(*conditions)
+    rows = connection.execute(statement).mappings().all()
+    found: dict[int, list[ResultRow]] = defaultdict(list)
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start:start + BATCH]
+        for row, evaluated in zip(batch, _evaluated(connection, batch, today), strict=True):
+            found[row["activity_id"]].append(evaluated)
+    return dict(found)
+
+
+# Every period of every live activity, evaluated on a day (the basis), kept per engine.
+RESULTS: Follower[list[ResultRow]] = Follower(_kept_rows)
 
 
 def csv_row(row: ResultRow) -> dict[str, Any]:

@@ -19,14 +19,15 @@ from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from mappings.tables import Classification
-from service.services.budget.storage import FIGURE, VIEW
+from service.services.budget.storage import CURRENT
+from service.services.following import matching
 from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
-from service.services.query import ActivityFilter
-from service.services.results.listing import ResultFilter, ResultRow, every_result
+from service.services.query import ActivityFilter, live
+from service.services.results.listing import RESULTS, ResultFilter, ResultRow, every_result
 from service.services.results.progress import ON_TRACK, rounded
 
 
@@ -76,8 +77,14 @@ def _summarised(
     today: date,
 ) -> ResultSummary:
     by_activity: dict[str, list[ResultRow]] = defaultdict(list)
-    for row in every_result(engine, chosen, own, today=today):
-        by_activity[row.iati_identifier].append(row)
+    if own == ResultFilter():  # every period of the matching activities: kept ones
+        with engine.connect() as connection:
+            kept = matching(connection, RESULTS.current(connection, today), chosen)
+        for rows in kept.values():
+            by_activity[rows[0].iati_identifier] = rows
+    else:
+        for row in every_result(engine, chosen, own, today=today):
+            by_activity[row.iati_identifier].append(row)
     members: dict[str | None, list[str]] = defaultdict(list)
     for identifier, codes in _codes(engine, group_by, set(by_activity)).items():
         for code in codes:
@@ -93,28 +100,23 @@ def _summarised(
 def _codes(
     engine: Engine, group_by: ResultGroupBy, identifiers: set[str]
 ) -> dict[str, set[str | None]]:
-    """The groups of each activity (by identifier)."""
+    """The groups of each live activity (by identifier)."""
     if not identifiers:
         return {}
-    live = ACTIVITY.c.deleted_at.is_(None)
     found: dict[str, set[str | None]] = {identifier: set() for identifier in identifiers}
     with engine.connect() as connection:
         if group_by is ResultGroupBy.reporting_org:
             for identifier, ref in connection.execute(
                 select(ACTIVITY.c.iati_identifier, ACTIVITY.c.reporting_org_ref)
-                .where(live, ACTIVITY.c.iati_identifier.in_(identifiers))
+                .where(live(ACTIVITY.c.id), ACTIVITY.c.iati_identifier.in_(identifiers))
             ):
                 found[identifier].add(ref)
             return found
-        latest = select(VIEW.c.activity_id, func.max(VIEW.c.id).label("view_id")).group_by(
-            VIEW.c.activity_id
-        ).subquery()
         for identifier, code in connection.execute(
-            select(ACTIVITY.c.iati_identifier, FIGURE.c.code).distinct()
-            .join_from(ACTIVITY, latest, latest.c.activity_id == ACTIVITY.c.id)
-            .join(FIGURE, FIGURE.c.view_id == latest.c.view_id)
-            .where(live, ACTIVITY.c.iati_identifier.in_(identifiers),
-                   FIGURE.c.classification == Classification(group_by.value).value)
+            select(ACTIVITY.c.iati_identifier, CURRENT.c.code).distinct()
+            .join_from(CURRENT, ACTIVITY, ACTIVITY.c.id == CURRENT.c.activity_id)
+            .where(ACTIVITY.c.iati_identifier.in_(identifiers),
+                   CURRENT.c.classification == Classification(group_by.value).value)
         ):
             found[identifier].add(code)
     return {identifier: codes or {None} for identifier, codes in found.items()}

@@ -1,0 +1,150 @@
+"""Values per live activity, kept per engine and brought up to date from the change log.
+
+Some reports read something of every live activity that takes seconds to read at 100,000
+activities (coordination's facts, the results' evaluated periods). A `Follower` keeps them:
+each activity created, updated, restored or deleted since they were read is read again,
+alone, so a push of a few activities costs milliseconds. They are read afresh when the
+change log does not follow on from what was kept (a database emptied and filled again),
+when it has moved on by more than `REREAD_ALL` changes, or when the `basis` they were read
+on (the day, for the results) is not the one asked for.
+
+The change log's `seq` is committed in order (see `service.models.changes`), so the cursor
+is read first and a change committed after it is read again the next time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import ColumnElement, Engine, select
+from sqlalchemy.engine import Connection
+
+from service.services.changes import CHANGE
+from service.services.push.storage import ACTIVITY
+from service.services.query import ActivityFilter, activity_conditions
+
+V = TypeVar("V")
+T = TypeVar("T")
+REREAD_ALL = 20_000  # changes since the values were read past which all are read again
+CHUNK = 500  # activity ids per IN (…) list
+# Reads the values of the activities meeting the conditions (all live ones, or a chunk of
+# ids) on a basis; an activity without a value is left out.
+Read = Callable[[Connection, list[ColumnElement[bool]], Hashable], dict[int, V]]
+
+
+class Kept(dict[int, V]):
+    """The values of every live activity, by id, at one point of the change log, with what
+    has been derived from them (see `derived`)."""
+
+    def __init__(self, values: dict[int, V], *, before: Kept[V] | None = None,
+                 changed: frozenset[int] = frozenset()) -> None:
+        super().__init__(values)
+        self.derived: dict[str, Any] = {}
+        # The kept values these follow on from and the activities changed since: what is
+        # derived from those is updated rather than derived again.
+        self.before, self.changed = before, changed
+
+    def following(self, changed: frozenset[int]) -> Kept[V]:
+        """These values without the `changed` activities', to be read again; they follow on
+        from these, or from what these follow on from if nothing was derived from these
+        (so that no chain of older values is held)."""
+        rest = {i: value for i, value in self.items() if i not in changed}
+        if self.before is not None and not self.derived:
+            return Kept(rest, before=self.before, changed=self.changed | changed)
+        return Kept(rest, before=self, changed=changed)
+
+
+def derived(
+    kept: Kept[V], name: str, fresh: Callable[[Kept[V]], T],
+    updated: Callable[[T, Kept[V], Kept[V], frozenset[int]], T],
+) -> T:
+    """What `fresh(kept)` gives, kept with `kept`; made by `updated(value, older values,
+    values, changed ids)` from what the values `kept` follows on from had, when they had it.
+    The first value derived lets the older values go."""
+    if name in kept.derived:
+        return kept.derived[name]  # type: ignore[no-any-return]
+    before = kept.before
+    if before is not None and name in before.derived:
+        value = updated(before.derived[name], before, kept, kept.changed)
+    else:
+        value = fresh(kept)
+    kept.derived[name] = value
+    kept.before = None
+    return value
+
+
+@dataclass
+class _State(Generic[V]):
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    basis: Hashable = None
+    cursor: tuple[Any, ...] | None = None  # the change log's last (seq, changed_at) read
+    values: Kept[V] = field(default_factory=lambda: Kept({}))
+
+
+class Follower(Generic[V]):
+    """Values of every live activity made by `read`, kept per engine (see the module)."""
+
+    def __init__(self, read: Read[V]) -> None:
+        self.read = read
+        self.states: WeakKeyDictionary[Engine, _State[V]] = WeakKeyDictionary()
+        self.lock = threading.Lock()
+
+    def current(self, connection: Connection, basis: Hashable = None) -> Kept[V]:
+        """Every live activity's values on `basis`, up to date. Kept values are never
+        changed: an update makes new ones, so a caller still reading those it was given
+        is not disturbed. Read them, never change them."""
+        with self.lock:
+            state = self.states.setdefault(connection.engine, _State())
+        with state.lock:
+            last = connection.execute(
+                select(CHANGE.c.seq, CHANGE.c.changed_at).order_by(CHANGE.c.seq.desc()).limit(1)
+            ).first()
+            cursor = tuple(last) if last is not None else None
+            if cursor == state.cursor and cursor is not None and basis == state.basis:
+                return state.values
+            changed = _changed_since(connection, state.cursor, cursor) if (
+                basis == state.basis) else None
+            if changed is None:
+                values = Kept(self.read(connection, [ACTIVITY.c.deleted_at.is_(None)], basis))
+            else:
+                values = state.values.following(frozenset(changed))
+                for chunk in chunks(sorted(changed)):
+                    values.update(self.read(connection, [
+                        ACTIVITY.c.id.in_(chunk), ACTIVITY.c.deleted_at.is_(None)], basis))
+            state.basis, state.cursor, state.values = basis, cursor, values
+            return values
+
+
+def _changed_since(
+    connection: Connection, kept: tuple[Any, ...] | None, now: tuple[Any, ...] | None,
+) -> set[int] | None:
+    """The activities changed after `kept` up to `now` (change-log cursors), or None when
+    all must be read again."""
+    if kept is None or now is None or now[0] < kept[0] or now[0] - kept[0] > REREAD_ALL:
+        return None
+    at = connection.execute(
+        select(CHANGE.c.changed_at).where(CHANGE.c.seq == kept[0])).scalar()
+    if at != kept[1]:  # not the log the values were read from
+        return None
+    return set(connection.execute(
+        select(CHANGE.c.activity_id).where(CHANGE.c.seq > kept[0], CHANGE.c.seq <= now[0])
+    ).scalars())
+
+
+def chunks(ids: list[int]) -> Iterable[list[int]]:
+    """`ids` in lists of at most `CHUNK`."""
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+def matching(connection: Connection, kept: Kept[V], chosen: ActivityFilter) -> dict[int, V]:
+    """The `kept` values of the activities matching `chosen`."""
+    conditions = activity_conditions(chosen, dialect=connection.dialect.name)
+    if not conditions:
+        return kept
+    ids = connection.execute(select(ACTIVITY.c.id).where(*conditions)).scalars()
+    return {i: kept[i] for i in ids if i in kept}
