@@ -31,6 +31,7 @@ V = TypeVar("V")
 T = TypeVar("T")
 REREAD_ALL = 20_000  # changes since the values were read past which all are read again
 CHUNK = 500  # activity ids per IN (…) list
+PASSED = 256  # earlier cursors remembered, to serve connections that see one of them
 # Reads the values of the activities meeting the conditions (all live ones, or a chunk of
 # ids) on a basis; an activity without a value is left out.
 Read = Callable[[Connection, list[ColumnElement[bool]], Hashable], dict[int, V]]
@@ -83,6 +84,7 @@ class _State(Generic[V]):
     basis: Hashable = None
     cursor: tuple[Any, ...] | None = None  # the change log's last (seq, changed_at) read
     values: Kept[V] = field(default_factory=lambda: Kept({}))
+    passed: dict[Any, Any] = field(default_factory=dict)  # earlier cursors: seq → changed_at
 
 
 class Follower(Generic[V]):
@@ -104,17 +106,25 @@ class Follower(Generic[V]):
                 select(CHANGE.c.seq, CHANGE.c.changed_at).order_by(CHANGE.c.seq.desc()).limit(1)
             ).first()
             cursor = tuple(last) if last is not None else None
-            if cursor == state.cursor and cursor is not None and basis == state.basis:
+            if basis == state.basis and cursor is not None and (
+                    cursor == state.cursor or state.passed.get(cursor[0]) == cursor[1]):
+                # Up to date, or this connection sees an earlier point of the same log (its
+                # transaction began before the last update): the kept values serve it.
                 return state.values
             changed = _changed_since(connection, state.cursor, cursor) if (
                 basis == state.basis) else None
             if changed is None:
                 values = Kept(self.read(connection, [ACTIVITY.c.deleted_at.is_(None)], basis))
+                state.passed.clear()
             else:
                 values = state.values.following(frozenset(changed))
                 for chunk in chunks(sorted(changed)):
                     values.update(self.read(connection, [
                         ACTIVITY.c.id.in_(chunk), ACTIVITY.c.deleted_at.is_(None)], basis))
+                assert state.cursor is not None  # what the changes were read since
+                state.passed[state.cursor[0]] = state.cursor[1]
+                while len(state.passed) > PASSED:
+                    del state.passed[next(iter(state.passed))]
             state.basis, state.cursor, state.values = basis, cursor, values
             return values
 

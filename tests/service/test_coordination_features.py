@@ -98,3 +98,23 @@ def test_the_facts_are_read_afresh_when_the_change_log_does_not_follow_on(
     third = _kept(store)
     assert third == _fresh(store)
     assert not any(third[i] is second[i] for i in third)
+
+
+def test_a_connection_that_sees_an_earlier_point_of_the_log_is_served_the_kept_facts(
+    loaded: tuple[Api, str, str], store: Engine, tmp_path: Path,
+) -> None:
+    """A transaction begun before the last update must not send the facts back to its
+    point of the log (which would read all of them again, twice)."""
+    api, _, publish = loaded
+    _kept(store)
+    renamed = _id(store, ORIGINAL)
+    snapshot = {"isolation_level": "REPEATABLE READ"} if store.dialect.name == "postgresql" else {}
+    with store.connect().execution_options(**snapshot) as behind:
+        behind.execute(select(ACTIVITY.c.id).limit(1)).all()  # its snapshot begins here
+        changed = one_activity(ORIGINAL, tmp_path / "renamed.xml", reporting_org=USAID,
+                               spanish_title=RENAMED)
+        api.request("POST", "/api/v1/activities", key=publish, content=changed.read_bytes())
+        second = _kept(store)
+        assert second[renamed].titles == [RENAMED]
+        assert live_facts(behind) is second
+    assert features.FACTS.states[store].values is second

@@ -20,7 +20,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Connection
 
 from mappings.tables import Classification
@@ -111,13 +111,21 @@ def _overlaps(
     return OverlapReport(sector_level=sector_level, alerts=alerts)
 
 
-def _split(connection: Connection, ids: set[int], classification: str, years: Years) -> Split:
+def _placed(classification: str, years: Years) -> list[ColumnElement[bool]]:
+    """The current figures giving money to a code of `classification` in `years`."""
+    return [CURRENT.c.classification == classification, CURRENT.c.code.is_not(None),
+            CURRENT.c.amount_cents != 0, *in_years(years)]
+
+
+def _split(
+    connection: Connection, ids: set[int], classification: str, years: Years,
+    *within: ColumnElement[bool],
+) -> Split:
     found: Split = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
     statement = (
         select(CURRENT.c.activity_id, CURRENT.c.code, CURRENT.c.year, CURRENT.c.measure,
                func.sum(CURRENT.c.amount_cents))
-        .where(CURRENT.c.classification == classification, CURRENT.c.code.is_not(None),
-               CURRENT.c.amount_cents != 0, *in_years(years))
+        .where(*_placed(classification, years), *within)
         .group_by(CURRENT.c.activity_id, CURRENT.c.code, CURRENT.c.year, CURRENT.c.measure)
     )
     for activity, code, year, measure, cents in connection.execute(statement):
@@ -132,7 +140,11 @@ def sector_province(
 ) -> list[OverlapAlert]:
     """Donors meeting in one sector, province and year (see the module)."""
     provinces = _split(connection, set(facts), Classification.province.value, years)
-    sectors = _split(connection, set(facts), Classification.sector.value, years)
+    # Only the sectors of activities placed in a province can meet.
+    placed = select(CURRENT.c.activity_id).where(
+        *_placed(Classification.province.value, years))
+    sectors = _split(connection, set(provinces), Classification.sector.value, years,
+                     CURRENT.c.activity_id.in_(placed)) if provinces else {}
     width = 3 if level is SectorLevel.sector_category else 5
     wanted_provinces = set(chosen.classified.get(Classification.province) or ())
     wanted_sectors = tuple(chosen.sector)
