@@ -22,9 +22,10 @@ class Activity(IdTable, table=True):
     # `updated_since` and the sort by `updated_at` read the first index. `deleted_at` is
     # indexed only where set: on every live row, the index would only mislead the planner.
     # The dates are indexed together, so that the activities running in a period are
-    # found from the index alone.
+    # found from the index alone; so are each organisation's last changes (quality).
     __table_args__ = (
         sa.Index("ix_activity_updated_at", "updated_at"),
+        sa.Index("ix_activity_organisation_updated", "organisation_id", "updated_at"),
         sa.Index("ix_activity_dates", "start_date", "end_date"),
         sa.Index("ix_activity_deleted_at", "deleted_at",
                  sqlite_where=sa.text("deleted_at IS NOT NULL"),

@@ -38,11 +38,12 @@ from service.models import (
     PushActivity,
     Result,
 )
-from service.services.budget.storage import FIGURE, VIEW
+from service.services.budget.storage import CURRENT
 from service.services.ledger import BUDGET, TRANSACTION
 from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
 from service.services.query import COUNTRY, REGION, SECTOR
+from service.services.query import live as is_live
 
 PUSH: Table = Push.__table__  # type: ignore[attr-defined]
 OUTCOME: Table = PushActivity.__table__  # type: ignore[attr-defined]
@@ -211,7 +212,7 @@ def _overview_of_activities(
     """Per organisation: its live activities, its last change, its completeness counts."""
     organisation = ACTIVITY.c.organisation_id
     live = _by_organisation(connection, (
-        select(organisation, func.count()).where(ACTIVITY.c.deleted_at.is_(None))
+        select(organisation, func.count()).where(is_live(ACTIVITY.c.id))
         .group_by(organisation)
     ))
     last_change = _by_organisation(connection, (
@@ -261,7 +262,7 @@ def _from_activities(
 ) -> PublisherQuality:
     own = ACTIVITY.c.organisation_id == publisher.organisation_id
     live = connection.execute(
-        select(func.count()).where(own, ACTIVITY.c.deleted_at.is_(None))
+        select(func.count()).where(own, is_live(ACTIVITY.c.id))
     ).scalar_one()
     deleted = connection.execute(
         select(func.count()).where(own, ACTIVITY.c.deleted_at.is_not(None))
@@ -303,7 +304,7 @@ def _pushes(connection: Connection, publisher: Publisher, since: date | None) ->
 
 def _live_findings(connection: Connection, publisher: Publisher) -> list[FindingCount]:
     statement = select(ACTIVITY.c.findings).where(
-        ACTIVITY.c.organisation_id == publisher.organisation_id, ACTIVITY.c.deleted_at.is_(None)
+        ACTIVITY.c.organisation_id == publisher.organisation_id, is_live(ACTIVITY.c.id)
     )
     rows = connection.execution_options(yield_per=2000).execute(statement)
     return _counted(findings for (findings,) in rows)
@@ -351,12 +352,12 @@ def _timeliness(connection: Connection, publisher: Publisher, today: date) -> Ti
     now = datetime.combine(today, datetime.max.time(), UTC)
     within = {
         str(days): connection.execute(select(func.count()).where(
-            *own, ACTIVITY.c.deleted_at.is_(None), ACTIVITY.c.updated_at >= now - timedelta(days)
+            *own, is_live(ACTIVITY.c.id), ACTIVITY.c.updated_at >= now - timedelta(days)
         )).scalar_one()
         for days in RECENT_DAYS
     }
     stamps = select(ACTIVITY.c.last_updated_datetime).where(
-        *own, ACTIVITY.c.deleted_at.is_(None), ACTIVITY.c.last_updated_datetime.is_not(None)
+        *own, is_live(ACTIVITY.c.id), ACTIVITY.c.last_updated_datetime.is_not(None)
     )
     ages = [(today - stamp.date()).days for (stamp,) in connection.execute(stamps)]
     return Timeliness(
@@ -402,8 +403,8 @@ def _completeness_counts(
         return or_(*(holds(select(table.c.activity_id)) for table in tables))
 
     province = holds(
-        select(VIEW.c.activity_id).join(FIGURE, FIGURE.c.view_id == VIEW.c.id)
-        .where(FIGURE.c.classification == "province", FIGURE.c.code.is_not(None))
+        select(CURRENT.c.activity_id)
+        .where(CURRENT.c.classification == "province", CURRENT.c.code.is_not(None))
     )
     checks: dict[str, ColumnElement[bool]] = {
         "sector": among(SECTOR),
@@ -415,7 +416,7 @@ def _completeness_counts(
         "ecuador_province": province,
     }
     assert tuple(checks) == COMPLETENESS
-    live = [ACTIVITY.c.deleted_at.is_(None)]
+    live = [is_live(ACTIVITY.c.id)]
     if organisation_ids is not None:
         live.append(ACTIVITY.c.organisation_id.in_(organisation_ids))
     statement = (
