@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 
 from service.services.changes import CHANGE
 from service.services.push.storage import ACTIVITY
-from service.services.query import ActivityFilter, activity_conditions
+from service.services.query import ActivityFilter, activity_conditions, live
 
 V = TypeVar("V")
 T = TypeVar("T")
@@ -114,13 +114,13 @@ class Follower(Generic[V]):
             changed = _changed_since(connection, state.cursor, cursor) if (
                 basis == state.basis) else None
             if changed is None:
-                values = Kept(self.read(connection, [ACTIVITY.c.deleted_at.is_(None)], basis))
+                values = Kept(self.read(connection, [live(ACTIVITY.c.id)], basis))
                 state.passed.clear()
             else:
                 values = state.values.following(frozenset(changed))
                 for chunk in chunks(sorted(changed)):
                     values.update(self.read(connection, [
-                        ACTIVITY.c.id.in_(chunk), ACTIVITY.c.deleted_at.is_(None)], basis))
+                        ACTIVITY.c.id.in_(chunk), live(ACTIVITY.c.id)], basis))
                 assert state.cursor is not None  # what the changes were read since
                 state.passed[state.cursor[0]] = state.cursor[1]
                 while len(state.passed) > PASSED:

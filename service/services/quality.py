@@ -18,6 +18,7 @@ most frequent findings, how recent the data is and how complete the fields it re
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -39,6 +40,7 @@ from service.models import (
     Result,
 )
 from service.services.budget.storage import CURRENT
+from service.services.following import Follower
 from service.services.ledger import BUDGET, TRANSACTION
 from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
@@ -385,49 +387,66 @@ def _completeness_counts(
     connection: Connection, organisation_ids: list[int] | None,
 ) -> dict[int, dict[str, int]]:
     """Per organisation (all of them when `organisation_ids` is None), how many live
-    activities pass each completeness check, in one pass over the activities."""
+    activities pass each completeness check: the kept flags (`FLAGS`) added up, and the
+    province counted from the latest budget views."""
+    wanted = None if organisation_ids is None else set(organisation_ids)
+    counts: dict[int, list[int]] = {}
+    for organisation, flags in FLAGS.current(connection).values():
+        if wanted is None or organisation in wanted:
+            row = counts.setdefault(organisation, [0] * len(OWN_CHECKS))
+            for index, flag in enumerate(flags):
+                row[index] += flag
+    placed = (
+        select(ACTIVITY.c.organisation_id, func.count(func.distinct(CURRENT.c.activity_id)))
+        .join_from(CURRENT, ACTIVITY, ACTIVITY.c.id == CURRENT.c.activity_id)
+        .where(CURRENT.c.classification == "province", CURRENT.c.code.is_not(None))
+        .group_by(ACTIVITY.c.organisation_id)
+    )
+    if wanted is not None:
+        placed = placed.where(ACTIVITY.c.organisation_id.in_(wanted))
+    provinces = _by_organisation(connection, placed)
+    return {
+        organisation: {**dict(zip(OWN_CHECKS, row, strict=True)),
+                       "ecuador_province": provinces.get(organisation, 0)}
+        for organisation, row in counts.items()
+    }
+
+
+# The completeness checks an activity's own rows answer, in `COMPLETENESS` order; the
+# province comes from its budget view, which `iati-ec remap` changes without a change.
+OWN_CHECKS = COMPLETENESS[:-1]
+
+
+def _flags(
+    connection: Connection, conditions: list[ColumnElement[bool]], basis: Hashable = None,
+) -> dict[int, tuple[int, tuple[int, ...]]]:
+    """The organisation of each activity meeting `conditions`, and 1 or 0 for each of
+    `OWN_CHECKS` (what `FLAGS` keeps)."""
     probe = connection.dialect.name == "postgresql"
 
-    def holds(ids: Select[Any]) -> ColumnElement[bool]:
-        """The activity is among `ids` (a select of activity ids). On PostgreSQL, a probe
-        per activity through the index on the id: it hashes an `IN (subquery)` only if the
-        whole set fits in work_mem, and rescans it for every activity otherwise (minutes at
-        100,000 activities and a million transactions). On SQLite, each set built once: a
-        probe per activity would be driven from the figures' classification index instead,
-        reading every province figure each time."""
+    def holds(table: Table) -> ColumnElement[bool]:
+        """The activity has a row in `table`. On PostgreSQL, a probe per activity through
+        the index on `activity_id`: it hashes an `IN (subquery)` only if the whole set fits
+        in work_mem, and rescans it for every activity otherwise (minutes at 100,000
+        activities and a million transactions). On SQLite, each set is built once."""
         if probe:
-            return ids.where(ids.selected_columns[0] == ACTIVITY.c.id).exists()
-        return ACTIVITY.c.id.in_(ids)
+            return select(table.c.activity_id).where(
+                table.c.activity_id == ACTIVITY.c.id).exists()
+        return ACTIVITY.c.id.in_(select(table.c.activity_id))
 
     def among(*tables: Table) -> ColumnElement[bool]:
-        return or_(*(holds(select(table.c.activity_id)) for table in tables))
+        return or_(*(holds(table) for table in tables))
 
-    province = holds(
-        select(CURRENT.c.activity_id)
-        .where(CURRENT.c.classification == "province", CURRENT.c.code.is_not(None))
-    )
-    checks: dict[str, ColumnElement[bool]] = {
-        "sector": among(SECTOR),
-        "location": among(LOCATION),
-        "recipient_country_or_region": among(COUNTRY, REGION),
-        "transactions": among(TRANSACTION),
-        "budget": among(BUDGET, PLANNED),
-        "results": among(RESULT),
-        "ecuador_province": province,
-    }
-    assert tuple(checks) == COMPLETENESS
-    live = [is_live(ACTIVITY.c.id)]
-    if organisation_ids is not None:
-        live.append(ACTIVITY.c.organisation_id.in_(organisation_ids))
-    statement = (
-        select(ACTIVITY.c.organisation_id,
-               *(func.sum(case((check, 1), else_=0)) for check in checks.values()))
-        .where(*live).group_by(ACTIVITY.c.organisation_id)
-    )
-    return {
-        row[0]: {name: int(n) for name, n in zip(checks, row[1:], strict=True)}
-        for row in connection.execute(statement)
-    }
+    checks = [among(SECTOR), among(LOCATION), among(COUNTRY, REGION), among(TRANSACTION),
+              among(BUDGET, PLANNED), among(RESULT)]
+    assert len(checks) == len(OWN_CHECKS)
+    statement = select(ACTIVITY.c.id, ACTIVITY.c.organisation_id,
+                       *(case((check, 1), else_=0) for check in checks)).where(*conditions)
+    return {row[0]: (row[1], tuple(row[2:])) for row in connection.execute(statement)}
+
+
+# Each live activity's completeness flags, kept and followed through the change log.
+FLAGS: Follower[tuple[int, tuple[int, ...]]] = Follower(_flags)
 
 
 def _percent(part: int, whole: int) -> Decimal:

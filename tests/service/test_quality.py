@@ -9,12 +9,22 @@ from decimal import Decimal
 from pathlib import Path
 from statistics import median
 
+from lxml import etree
 from sqlalchemy import Engine
 
 from iati.elements.activity import Activity
 from iati.reader import read_activities
 from service.models import KeyScope
-from service.services.quality import headline, publisher_quality, publishers
+from service.services.following import Kept
+from service.services.push.storage import ACTIVITY
+from service.services.quality import (
+    FLAGS,
+    OWN_CHECKS,
+    _flags,
+    headline,
+    publisher_quality,
+    publishers,
+)
 from tests.conftest import sample
 from tests.service.test_push_api import Api, new_key
 from tests.service.test_push_support import (
@@ -149,3 +159,31 @@ def test_the_overview_reads_for_every_publisher_what_each_report_says(
         assert [line["organisation"] for line in expected] == [USAID, "44000"]
         assert expected[0]["rejected"] == (1 if since is None else 0)
         assert expected[1]["live_activities"] > 0
+
+
+def _without_transactions(activity: etree._Element) -> None:
+    for transaction in activity.findall("transaction"):
+        activity.remove(transaction)
+    activity.set("last-updated-datetime", "2030-01-01T00:00:00Z")
+
+
+def _kept_flags(store: Engine) -> tuple[Kept[tuple[int, tuple[int, ...]]], dict[int, object]]:
+    with store.connect() as connection:
+        return FLAGS.current(connection), _flags(connection, [ACTIVITY.c.deleted_at.is_(None)])
+
+
+def test_the_kept_completeness_flags_follow_each_change(store: Engine, tmp_path: Path) -> None:
+    """The flags the overview adds up equal those read afresh after a new version that
+    drops its transactions; only that activity is read again."""
+    publisher = add_publisher(store, USAID)
+    push(store, publisher, sample(USAID_EC))
+    first, fresh = _kept_flags(store)
+    assert first == fresh
+    edited = variant(USAID_EC, tmp_path / "edited.xml", keep=1, a1=_without_transactions)
+    assert push(store, publisher, edited).counts.updated == 1
+    second, fresh = _kept_flags(store)
+    assert second == fresh != first
+    [changed] = [i for i in first if second[i] != first[i]]
+    transactions = OWN_CHECKS.index("transactions")
+    assert (first[changed][1][transactions], second[changed][1][transactions]) == (1, 0)
+    assert all(second[i] is first[i] for i in first if i != changed)
