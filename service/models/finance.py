@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field
 
 from service.models.base import IdTable, parent
@@ -26,6 +27,10 @@ class Transaction(IdTable, table=True):
     amount: Decimal | None = Field(default=None, sa_type=ExactDecimal)
     currency: str | None = None
     value_date: dt.date | None = None
+    # In US cents at the rate of its value date (else its date), under the rate series
+    # `usd_rates`; None without a rate. `iati-ec remap` converts again under a new series.
+    usd_cents: int | None = Field(default=None, sa_type=BigInteger)
+    usd_rates: str | None = None
     provider_ref: str | None = Field(default=None, index=True)
     provider_name: str | None = None
     provider_activity_id: str | None = None

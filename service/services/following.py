@@ -29,12 +29,13 @@ from service.services.query import ActivityFilter, activity_conditions, live
 
 V = TypeVar("V")
 T = TypeVar("T")
+B = TypeVar("B", bound=Hashable)  # what the values are read on: a day, or None
 REREAD_ALL = 20_000  # changes since the values were read past which all are read again
 CHUNK = 500  # activity ids per IN (…) list
 PASSED = 256  # earlier cursors remembered, to serve connections that see one of them
 # Reads the values of the activities meeting the conditions (all live ones, or a chunk of
 # ids) on a basis; an activity without a value is left out.
-Read = Callable[[Connection, list[ColumnElement[bool]], Hashable], dict[int, V]]
+Read = Callable[[Connection, list[ColumnElement[bool]], B], dict[int, V]]
 
 
 class Kept(dict[int, V]):
@@ -79,23 +80,23 @@ def derived(
 
 
 @dataclass
-class _State(Generic[V]):
+class _State(Generic[V, B]):
     lock: threading.Lock = field(default_factory=threading.Lock)
-    basis: Hashable = None
+    basis: B | None = None
     cursor: tuple[Any, ...] | None = None  # the change log's last (seq, changed_at) read
     values: Kept[V] = field(default_factory=lambda: Kept({}))
     passed: dict[Any, Any] = field(default_factory=dict)  # earlier cursors: seq → changed_at
 
 
-class Follower(Generic[V]):
+class Follower(Generic[V, B]):
     """Values of every live activity made by `read`, kept per engine (see the module)."""
 
-    def __init__(self, read: Read[V]) -> None:
+    def __init__(self, read: Read[B, V]) -> None:
         self.read = read
-        self.states: WeakKeyDictionary[Engine, _State[V]] = WeakKeyDictionary()
+        self.states: WeakKeyDictionary[Engine, _State[V, B]] = WeakKeyDictionary()
         self.lock = threading.Lock()
 
-    def current(self, connection: Connection, basis: Hashable = None) -> Kept[V]:
+    def current(self, connection: Connection, basis: B) -> Kept[V]:
         """Every live activity's values on `basis`, up to date. Kept values are never
         changed: an update makes new ones, so a caller still reading those it was given
         is not disturbed. Read them, never change them."""

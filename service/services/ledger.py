@@ -11,11 +11,15 @@ dollars at the European Central Bank's reference rate of its value date (else it
 date), as the budget views convert; `value_usd` is null where no rate can be had.
 Pages are keyset pages (`next_cursor`), stable under concurrent writes, in stored order or
 sorted by date (transaction date; budget period start) or by activity identifier.
+
+Each transaction also keeps its amount in US cents, worked out when it is stored, with
+the rate series used (`usd_rates`), for sums over many; `convert_transactions` converts
+again those stored under another series.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -23,10 +27,11 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, Table, and_, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, Table, and_, bindparam, or_, select
 from sqlalchemy.engine import Connection
 
-from mappings.rates import NoRateError, to_usd
+from mappings.rates import in_cents, in_usd, series_version
+from service.db import session_scope
 from service.models import Budget, Transaction
 from service.services.keyset import Order
 from service.services.push.storage import ACTIVITY
@@ -34,6 +39,7 @@ from service.services.query import ActivityFilter, activity_conditions
 
 TRANSACTION: Table = Transaction.__table__  # type: ignore[attr-defined]
 BUDGET: Table = Budget.__table__  # type: ignore[attr-defined]
+Progress = Callable[[int, int], None]  # transactions done, transactions to do
 
 
 class TransactionSort(StrEnum):
@@ -264,12 +270,41 @@ def budget_row(row: Any) -> BudgetRow:
     )
 
 
-def in_usd(amount: Decimal | None, currency: str | None, on: date | None) -> Decimal | None:
-    """`amount` of `currency` in US dollars on `on`, to the cent; None without a rate."""
-    if amount is None or not currency or on is None:
-        return None
-    try:
-        rate = to_usd(currency, on)
-    except NoRateError:
-        return None
-    return rate.convert(amount)
+def unconverted(rates: str) -> ColumnElement[bool]:
+    """The transaction's `usd_cents` were not worked out under the rate series `rates`."""
+    return or_(TRANSACTION.c.usd_rates.is_(None), TRANSACTION.c.usd_rates != rates)
+
+
+def convert_transactions(
+    engine: Engine, *, progress: Progress | None = None, batch: int = 5000,
+) -> int:
+    """Convert to US cents, under the rate series shipped, every transaction stored under
+    another series (or before transactions kept their cents); how many were converted.
+
+    Each batch is one transaction; stopped half-way, the next run takes up the rest.
+    """
+    rates = series_version()
+    todo = select(TRANSACTION.c.id).where(unconverted(rates)).order_by(TRANSACTION.c.id)
+    with engine.connect() as connection:
+        ids = list(connection.execute(todo).scalars())
+    update = (
+        TRANSACTION.update().where(TRANSACTION.c.id == bindparam("row"))
+        .values(usd_cents=bindparam("cents"), usd_rates=rates)
+    )
+    for start in range(0, len(ids), batch):
+        chosen = ids[start:start + batch]
+        with session_scope(engine, write=True) as session:
+            connection = session.connection()
+            rows = connection.execute(
+                select(TRANSACTION.c.id, TRANSACTION.c.amount, TRANSACTION.c.currency,
+                       TRANSACTION.c.value_date, TRANSACTION.c.date)
+                .where(TRANSACTION.c.id.in_(chosen))
+            )
+            connection.execute(update, [
+                {"row": row.id,
+                 "cents": in_cents(row.amount, row.currency, row.value_date or row.date)}
+                for row in rows
+            ])
+        if progress is not None:
+            progress(min(start + batch, len(ids)), len(ids))
+    return len(ids)

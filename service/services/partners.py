@@ -11,9 +11,13 @@ and the partner's incoming funds are two reports of the same money:
 - `disbursed`: disbursements (3) in the activities it reports, and those of other
   activities naming it as provider-org;
 - `expenditure`: expenditure (4) in the activities it reports.
-Amounts without a rate are counted in `without_rate`, not added. Funders are the
-reporting organisations of the activities it takes part in, their funding (role 1)
-participating-orgs, and the provider-orgs of the money it received.
+Amounts without a rate, and those worth 10 trillion US dollars or more (publishing errors,
+which the budget views leave out too), are counted in `without_rate`, not added. Each
+transaction's US cents are stored with it (see `ledger`), so the database adds them up.
+
+Funders are the reporting organisations of the activities it takes part in, their funding
+(role 1) participating-orgs, and the provider-orgs of the money it received: one per
+identifier, and one per name given without an identifier (accents and case aside).
 """
 
 from __future__ import annotations
@@ -25,11 +29,26 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 
+from mappings.money import CENT
+from mappings.rates import in_cents, series_version
 from service.services.budget.storage import CURRENT
-from service.services.ledger import TRANSACTION, in_usd
+from service.services.ledger import TRANSACTION, unconverted
 from service.services.memo import remembered
 from service.services.merges import ORG_REF, ORGANISATION, folded
 from service.services.push.storage import ACTIVITY
@@ -38,6 +57,7 @@ from service.services.query import PARTICIPANT, live
 ACTIVITY_LIST_CAP = 500
 FUNDING, INCOMING = "1", ("1", "11")
 DISBURSEMENT, EXPENDITURE = "3", "4"
+FUNDING_HOWS = ("reporting-org", "participating-org role 1", "provider-org")
 
 
 class RegistryEntry(BaseModel):
@@ -55,6 +75,13 @@ class Money(BaseModel):
     usd: Decimal = Decimal(0)
     transactions: int = 0
     without_rate: int = 0
+
+    def __add__(self, other: Money) -> Money:
+        return Money(usd=self.usd + other.usd, transactions=self.transactions + other.transactions,
+                     without_rate=self.without_rate + other.without_rate)
+
+
+Sums = defaultdict[str | None, Money]  # by transaction type
 
 
 class Funder(BaseModel):
@@ -121,13 +148,24 @@ def search_registry(
         entries = [e for e in entries if role in e.roles]
     if type:
         entries = [e for e in entries if e.type == type]
-    kept = remembered(connection, ("registry-counts",), lambda: dict(_activity_counts(connection)))
-    counts = defaultdict(lambda: (0, {}), kept)
+    counts = defaultdict(lambda: (0, {}), _all_counts(connection))
     if participating_role:
         entries = [e for e in entries if counts[e.id][1].get(participating_role)]
     entries.sort(key=lambda e: (folded(e.name), e.id))
     page = entries[offset:offset + limit]
     return [_public(e, counts[e.id]) for e in page], len(entries)
+
+
+def busiest(connection: Connection, count: int) -> list[RegistryEntry]:
+    """The `count` live entries reporting or taking part in most live activities: the
+    profiles slowest to compute, which the service works out before anyone asks."""
+    counts = _all_counts(connection)
+    live = [entry for entry in _entries(connection)
+            if entry.merged_into_id is None and entry.id in counts]
+    sizes = {entry.id: counts[entry.id][0] + max(counts[entry.id][1].values(), default=0)
+             for entry in live}
+    live.sort(key=lambda entry: (-sizes[entry.id], entry.id))
+    return [_public(entry, counts[entry.id]) for entry in live[:count]]
 
 
 def profile(connection: Connection, entry_id: int) -> OrganisationProfile | None:
@@ -145,8 +183,15 @@ def profile(connection: Connection, entry_id: int) -> OrganisationProfile | None
 
 def _profile(connection: Connection, entry: _Entry) -> OrganisationProfile:
     own = [ACTIVITY.c.organisation_id == entry.id, live(ACTIVITY.c.id)]
-    names_it = _names_it(entry, "receiver")
     mine = _activity_ids(entry)
+    reported = _money(connection, [
+        *own, TRANSACTION.c.type.in_([*INCOMING, DISBURSEMENT, EXPENDITURE])])
+    incoming = sum((reported[kind] for kind in INCOMING), Money())
+    others = [TRANSACTION.c.type == DISBURSEMENT, ACTIVITY.c.organisation_id != entry.id,
+              live(ACTIVITY.c.id)]
+    received = _money(connection, [*others, _names_it(entry, "receiver")])[DISBURSEMENT]
+    provided = _money(connection, [*others, _names_it(entry, "provider")])[DISBURSEMENT]
+    disbursed = reported[DISBURSEMENT] + provided
     return OrganisationProfile(
         organisation=_public(entry, _activity_counts(connection, [entry.id])[entry.id]),
         merged_into_id=entry.merged_into_id,
@@ -154,14 +199,8 @@ def _profile(connection: Connection, entry: _Entry) -> OrganisationProfile:
         activities_total=connection.execute(
             select(func.count()).select_from(mine.subquery())).scalar_one(),
         funders=_funders(connection, entry),
-        received_from_funders=_money(connection, [
-            TRANSACTION.c.type == DISBURSEMENT, names_it, ACTIVITY.c.organisation_id != entry.id,
-            live(ACTIVITY.c.id)]),
-        incoming_reported_by_itself=_money(connection, [TRANSACTION.c.type.in_(INCOMING), *own]),
-        disbursed=_money(connection, [
-            TRANSACTION.c.type == DISBURSEMENT, live(ACTIVITY.c.id),
-            or_(ACTIVITY.c.organisation_id == entry.id, _names_it(entry, "provider"))]),
-        expenditure=_money(connection, [TRANSACTION.c.type == EXPENDITURE, *own]),
+        received_from_funders=received, incoming_reported_by_itself=incoming,
+        disbursed=disbursed, expenditure=reported[EXPENDITURE],
         provinces=_provinces(connection, mine),
     )
 
@@ -186,6 +225,12 @@ def _entries(connection: Connection, ids: Iterable[int] | None = None) -> list[_
 
 
 Counts = tuple[int, dict[str, int]]
+
+
+def _all_counts(connection: Connection) -> dict[int, Counts]:
+    """`_activity_counts` of every entry, kept until the store changes."""
+    return remembered(connection, ("registry-counts",),
+                      lambda: dict(_activity_counts(connection)))
 
 
 def _activity_counts(
@@ -263,53 +308,100 @@ def _names_it(entry: _Entry, side: str) -> ColumnElement[bool]:
     return or_(ref.in_(entry.refs), by_name) if entry.refs else by_name
 
 
-def _money(connection: Connection, conditions: list[ColumnElement[bool]]) -> Money:
-    statement = (
-        select(TRANSACTION.c.amount, TRANSACTION.c.currency, TRANSACTION.c.value_date,
-               TRANSACTION.c.date)
-        .join(ACTIVITY, ACTIVITY.c.id == TRANSACTION.c.activity_id).where(*conditions)
+def _money(connection: Connection, conditions: list[ColumnElement[bool]]) -> Sums:
+    """The transactions meeting `conditions`, by type, summed in the database from their
+    stored cents; those stored under another rate series are converted here."""
+    rates, sums = series_version(), Sums(Money)
+    stored = (
+        select(TRANSACTION.c.type, func.coalesce(func.sum(TRANSACTION.c.usd_cents), 0),
+               func.count(), func.count(TRANSACTION.c.usd_cents))
+        .join(ACTIVITY, ACTIVITY.c.id == TRANSACTION.c.activity_id)
+        .where(*conditions, TRANSACTION.c.usd_rates == rates).group_by(TRANSACTION.c.type)
     )
-    total, transactions, without_rate = Decimal(0), 0, 0
-    for amount, currency, value_date, day in connection.execute(statement):
-        usd = in_usd(amount, currency, value_date or day)
-        transactions += 1
-        if usd is None:
-            without_rate += 1
-        else:
-            total += usd
-    return Money(usd=total, transactions=transactions, without_rate=without_rate)
+    for kind, cents, transactions, converted in connection.execute(stored):
+        sums[kind] = Money(usd=Decimal(cents) * CENT, transactions=transactions,
+                           without_rate=transactions - converted)
+    others = (
+        select(TRANSACTION.c.type, TRANSACTION.c.amount, TRANSACTION.c.currency,
+               TRANSACTION.c.value_date, TRANSACTION.c.date)
+        .join(ACTIVITY, ACTIVITY.c.id == TRANSACTION.c.activity_id)
+        .where(*conditions, unconverted(rates))
+    )
+    for kind, amount, currency, value_date, day in connection.execute(others):
+        cents = in_cents(amount, currency, value_date or day)
+        sums[kind] += Money(usd=Decimal(cents or 0) * CENT, transactions=1,
+                            without_rate=int(cents is None))
+    return sums
 
 
 def _funders(connection: Connection, entry: _Entry) -> list[Funder]:
-    found: dict[str, tuple[str | None, str | None, set[str], set[int]]] = {}
-
-    def add(ref: str | None, name: str | None, how: str, activity: int) -> None:
-        if ref in entry.refs or (not ref and name in entry.texts) or not (ref or name):
-            return
-        key = ref or folded(name or "")
-        seen = found.setdefault(key, (ref, name, set(), set()))
-        seen[2].add(how)
-        seen[3].add(activity)
-
-    taking_part = _taking_part(entry)
-    for activity_id, ref in connection.execute(
-        select(ACTIVITY.c.id, ACTIVITY.c.reporting_org_ref)
-        .where(ACTIVITY.c.id.in_(taking_part))
+    """Grouped in the database: an identifier is one funder, and so is a name given
+    without one (accent- and case-blind); its name is the first of those it is given."""
+    named = _funding(entry)
+    alone = case((named.c.ref.is_(None), named.c.name), else_=None)
+    hows = [func.max(case((named.c.how == how, 1), else_=0)) for how in FUNDING_HOWS]
+    found: dict[str, _Funding] = {}
+    for ref, spelt, activities, name, *flags in connection.execute(
+        select(named.c.ref, alone, func.count(func.distinct(named.c.activity)),
+               func.min(named.c.name), *hows)
+        .group_by(named.c.ref, alone)
     ):
-        add(ref, None, "reporting-org", activity_id)
-    for activity_id, ref, name in connection.execute(
-        select(PARTICIPANT.c.activity_id, PARTICIPANT.c.ref, PARTICIPANT.c.name)
-        .where(PARTICIPANT.c.activity_id.in_(taking_part), PARTICIPANT.c.role == FUNDING)
-    ):
-        add((ref or "").strip() or None, name, "participating-org role 1", activity_id)
-    for activity_id, ref, name in connection.execute(
-        select(TRANSACTION.c.activity_id, TRANSACTION.c.provider_ref, TRANSACTION.c.provider_name)
-        .where(_names_it(entry, "receiver"), live(TRANSACTION.c.activity_id))
-    ):
-        add((ref or "").strip() or None, name, "provider-org", activity_id)
-    funders = [Funder(ref=ref, name=name, how=sorted(how), activities=len(ids))
-               for ref, name, how, ids in found.values()]
+        seen = found.setdefault(ref or folded(spelt), _Funding(ref, name))
+        seen.spellings.append(spelt)
+        seen.activities = activities
+        seen.how.update(how for how, flag in zip(FUNDING_HOWS, flags, strict=True) if flag)
+        if name is not None and (seen.name is None or name < seen.name):
+            seen.name = name
+    for seen in found.values():
+        if len(seen.spellings) > 1:  # names spelt apart: each activity once over them all
+            seen.activities = connection.execute(
+                select(func.count(func.distinct(named.c.activity)))
+                .where(named.c.ref.is_(None), named.c.name.in_(seen.spellings))
+            ).scalar_one()
+    funders = [Funder(ref=f.ref, name=f.name, how=sorted(f.how), activities=f.activities)
+               for f in found.values()]
     return sorted(funders, key=lambda f: (-f.activities, f.ref or "", f.name or ""))
+
+
+@dataclass
+class _Funding:
+    ref: str | None
+    name: str | None
+    how: set[str] = field(default_factory=set)
+    spellings: list[str | None] = field(default_factory=list)
+    activities: int = 0
+
+
+def _funding(entry: _Entry) -> Subquery:
+    """Each (activity, funder identifier, funder name, how it funds) of the activities
+    `entry` takes part in and the money it received, other than `entry` itself; the
+    identifier trimmed, None when blank."""
+    taking_part = _taking_part(entry)
+    sources = union_all(
+        select(ACTIVITY.c.id, _trimmed(ACTIVITY.c.reporting_org_ref), null(),
+               literal(FUNDING_HOWS[0]))
+        .where(ACTIVITY.c.id.in_(taking_part)),
+        select(PARTICIPANT.c.activity_id, _trimmed(PARTICIPANT.c.ref), PARTICIPANT.c.name,
+               literal(FUNDING_HOWS[1]))
+        .where(PARTICIPANT.c.activity_id.in_(taking_part), PARTICIPANT.c.role == FUNDING),
+        select(TRANSACTION.c.activity_id, _trimmed(TRANSACTION.c.provider_ref),
+               TRANSACTION.c.provider_name, literal(FUNDING_HOWS[2]))
+        .where(_names_it(entry, "receiver"), live(TRANSACTION.c.activity_id)),
+    ).subquery()
+    activity, ref, name, how = sources.c
+    others = or_(
+        and_(ref.is_not(None), ref.not_in(entry.refs)),
+        and_(ref.is_(None), func.coalesce(name, "") != "", name.not_in(entry.texts)),
+    )
+    return (
+        select(activity.label("activity"), ref.label("ref"), name.label("name"),
+               how.label("how"))
+        .where(others).subquery()
+    )
+
+
+def _trimmed(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return func.nullif(func.trim(column), "")
 
 
 def _provinces(connection: Connection, mine: CompoundSelect[Any]) -> list[ProvincePresence]:

@@ -18,7 +18,6 @@ most frequent findings, how recent the data is and how complete the fields it re
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -391,7 +390,7 @@ def _completeness_counts(
     province counted from the latest budget views."""
     wanted = None if organisation_ids is None else set(organisation_ids)
     counts: dict[int, list[int]] = {}
-    for organisation, flags in FLAGS.current(connection).values():
+    for organisation, flags in FLAGS.current(connection, None).values():
         if wanted is None or organisation in wanted:
             row = counts.setdefault(organisation, [0] * len(OWN_CHECKS))
             for index, flag in enumerate(flags):
@@ -418,7 +417,7 @@ OWN_CHECKS = COMPLETENESS[:-1]
 
 
 def _flags(
-    connection: Connection, conditions: list[ColumnElement[bool]], basis: Hashable = None,
+    connection: Connection, conditions: list[ColumnElement[bool]], basis: None = None,
 ) -> dict[int, tuple[int, tuple[int, ...]]]:
     """The organisation of each activity meeting `conditions`, and 1 or 0 for each of
     `OWN_CHECKS` (what `FLAGS` keeps)."""
@@ -446,7 +445,7 @@ def _flags(
 
 
 # Each live activity's completeness flags, kept and followed through the change log.
-FLAGS: Follower[tuple[int, tuple[int, ...]]] = Follower(_flags)
+FLAGS: Follower[tuple[int, tuple[int, ...]], None] = Follower(_flags)
 
 
 def _percent(part: int, whole: int) -> Decimal:

@@ -11,7 +11,15 @@ from importlib import resources
 
 import pytest
 
-from mappings.rates import RATE_QUANTUM, NoRateError, currencies, last_day, to_usd
+from mappings.rates import (
+    RATE_QUANTUM,
+    NoRateError,
+    currencies,
+    in_cents,
+    in_usd,
+    last_day,
+    to_usd,
+)
 
 
 def _ecb_row(day: str) -> dict[str, str]:
@@ -63,3 +71,22 @@ def test_the_main_donor_currencies_are_covered() -> None:
     assert {"EUR", "USD", "GBP", "CAD", "JPY", "CHF", "SEK", "NOK", "DKK", "KRW", "AUD"} <= (
         currencies()
     )
+
+
+def test_an_amount_in_cents_is_the_amount_in_dollars_to_the_cent() -> None:
+    amount, day = Decimal("500000.005"), date(2024, 3, 15)
+    usd = in_usd(amount, "EUR", day)
+    assert usd == (amount * to_usd("EUR", day).usd).quantize(Decimal("0.01"))
+    assert in_cents(amount, "EUR", day) == int(usd * 100)
+    assert in_cents(Decimal("-12.345"), "USD", day) == -1234  # half to even, as in_usd
+    assert in_cents(Decimal("1"), "XXX", day) is None
+    assert in_cents(None, "USD", day) is None
+    assert in_cents(Decimal("1"), "USD", None) is None
+
+
+@pytest.mark.parametrize("amount", ["10000000000000", "-1E+13", "9" * 30, "1E+999999"])
+def test_an_amount_too_large_for_any_cooperation_has_no_cents(amount: str) -> None:
+    """Worth 10 trillion US dollars or more: a publishing error, left out as the budget
+    views leave it out, and never an error of its own (it would not fit 64 bits)."""
+    assert in_cents(Decimal(amount), "USD", date(2024, 1, 1)) is None
+    assert in_cents(Decimal("9999999999999.99"), "USD", date(2024, 1, 1)) == 999999999999999

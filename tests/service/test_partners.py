@@ -9,12 +9,24 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from iati.elements.activity import Activity
+from iati.reader import read_activities
+from mappings.rates import series_version
 from service.models import KeyScope
+from service.services.ledger import TRANSACTION, convert_transactions
+from service.services.merges import ORG_REF, folded
+from service.services.partners import _entries, _profile
 from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import USAID, USAID_EC, variant
+from tests.service.test_push_support import (
+    USAID,
+    USAID_EC,
+    Edit,
+    set_first_transaction,
+    variant,
+)
+from tests.service.test_query import DONORS, EXAMPLES
 from tests.service.test_query import loaded as loaded
 from tests.service.test_query import usaid_models as usaid_models
 
@@ -150,3 +162,148 @@ def test_candidates_carry_evidence_and_a_merge_is_recorded(
     refused = api.request("POST", "/api/v1/organisations/merges", key=admin, json=publisher_away)
     assert refused.status_code == 409
     assert refused.json()["code"] == "organisation.cannot-merge"
+
+
+def _funding_spelt_apart(tmp_path: Path) -> Path:
+    """The first three real USAID activities, re-pushed with WFP implementing and funded
+    by a fund named without an identifier, spelt apart by accents and case: both
+    spellings in the first, one in each of the others — one funder of three activities."""
+
+    def funded(*names: str) -> Edit:
+        def edit(activity: etree._Element) -> None:
+            first = activity.find("participating-org")
+            for role, name, ref in (("4", WFP_NAME, WFP), *(("1", n, None) for n in names)):
+                org = etree.SubElement(activity, "participating-org", role=role)
+                if ref:
+                    org.set("ref", ref)
+                etree.SubElement(org, "narrative").text = name
+                first.addprevious(org)  # type: ignore[union-attr]
+            activity.set("last-updated-datetime", "2030-01-01T00:00:00Z")
+        return edit
+
+    return variant(USAID_EC, tmp_path / "funded.xml", keep=3,
+                   a1=funded("Fondo Común", "FONDO COMUN"), a2=funded("Fondo Común"),
+                   a3=funded("FONDO COMUN"))
+
+
+def _expected_funders(
+    models: list[Activity], refs: set[str], texts: set[str]
+) -> dict[str, tuple[set[str], int]]:
+    """Each funder of the organisation bearing `refs` and `texts`, read from the files:
+    by identifier (else folded name), how it funds and in how many activities."""
+
+    def names_it(org: Any) -> bool:
+        ref = (org.ref or "").strip()
+        return ref in refs if ref else org.text() in texts
+
+    found: dict[str, tuple[set[str], set[str]]] = {}
+
+    def add(org: Any, how: str, activity: str) -> None:
+        ref = (org.ref or "").strip() or None if org is not None else None
+        name = org.text() if org is not None and how != "reporting-org" else None
+        if ref in refs or (ref is None and (not name or name in texts)):
+            return
+        hows, activities = found.setdefault(ref or folded(name or ""), (set(), set()))
+        hows.add(how)
+        activities.add(activity)
+
+    for activity in models:
+        if any(names_it(org) for org in activity.participating_orgs):
+            add(activity.reporting_org, "reporting-org", activity.identifier)
+            for org in activity.participating_orgs:
+                if org.role == "1":
+                    add(org, "participating-org role 1", activity.identifier)
+        for transaction in activity.transactions:
+            if transaction.receiver_org is not None and names_it(transaction.receiver_org):
+                add(transaction.provider_org, "provider-org", activity.identifier)
+    return {key: (hows, len(activities)) for key, (hows, activities) in found.items()}
+
+
+def test_funders_are_grouped_as_the_files_name_them(
+    loaded: Loaded, tmp_path: Path, usaid_models: list[Activity]
+) -> None:
+    api, key, publish = loaded
+    pushed = api.request("POST", "/api/v1/activities", key=publish,
+                         content=_funding_spelt_apart(tmp_path).read_bytes())
+    assert pushed.json()["counts"]["updated"] == 3, pushed.text
+    funded = [record.model for record in read_activities(tmp_path / "funded.xml")]
+    examples = [record.model for file in DONORS for record in read_activities(EXAMPLES / file)]
+    models = [*funded, *usaid_models[3:], *examples]
+    for ref in (WFP, USAID):
+        profile = _get(api, key, f"/api/v1/organisations/{ref}")
+        entry = profile["organisation"]
+        texts = {entry["name"], *(n["text"] for n in entry["names"])}
+        expected = _expected_funders(models, set(entry["refs"]), texts)
+        assert expected
+        got = {f["ref"] or folded(f["name"]): (set(f["how"]), f["activities"])
+               for f in profile["funders"]}
+        assert got == expected, ref
+    wfp = _get(api, key, f"/api/v1/organisations/{WFP}")
+    [fondo] = [f for f in wfp["funders"] if f["ref"] is None and folded(f["name"]) == "fondo comun"]
+    assert fondo["activities"] == 3
+    assert fondo["name"] in {"Fondo Común", "FONDO COMUN"}
+
+
+def test_money_summed_from_stored_cents_equals_money_converted_when_read(
+    loaded: Loaded, store: Engine
+) -> None:
+    """Transactions stored under another rate series (or before cents were stored) are
+    converted when read, and `convert_transactions` stores them again."""
+    refs = (WFP, USAID, "ES-DAC-2")
+    with store.connect() as connection:
+        ids = [connection.execute(select(ORG_REF.c.organisation_id)
+                                  .where(ORG_REF.c.ref == ref)).scalar_one() for ref in refs]
+        stored = [_profile(connection, entry) for entry in _entries(connection, ids)]
+        cents = dict(connection.execute(select(TRANSACTION.c.id, TRANSACTION.c.usd_cents)).all())
+    assert all(p.disbursed.transactions or p.received_from_funders.transactions for p in stored)
+    assert {p.received_from_funders.usd for p in stored} != {Decimal(0)}
+    with store.begin() as connection:  # as if stored under an older series, cents now wrong
+        connection.execute(
+            TRANSACTION.update().where(TRANSACTION.c.id % 2 == 0)
+            .values(usd_rates="0.0-old", usd_cents=TRANSACTION.c.usd_cents + 1))
+        connection.execute(
+            TRANSACTION.update().where(TRANSACTION.c.id % 3 == 0).values(usd_rates=None))
+    stale = sum(1 for row_id in cents if row_id % 2 == 0 or row_id % 3 == 0)
+    with store.connect() as connection:
+        read = [_profile(connection, entry) for entry in _entries(connection, ids)]
+    assert read == stored
+    assert convert_transactions(store, batch=7) == stale
+    assert convert_transactions(store) == 0
+    with store.connect() as connection:
+        assert dict(connection.execute(
+            select(TRANSACTION.c.id, TRANSACTION.c.usd_cents)).all()) == cents
+        assert set(connection.execute(select(TRANSACTION.c.usd_rates)).scalars()) == {
+            series_version()}
+        assert [_profile(connection, entry) for entry in _entries(connection, ids)] == stored
+
+
+def test_an_amount_too_large_is_stored_without_cents_and_counted_apart(
+    loaded: Loaded, store: Engine, tmp_path: Path, usaid_models: list[Activity]
+) -> None:
+    """Thirty digits: a publishing error. The push stands, the amount keeps no cents (it
+    could not be converted into 64 bits) and the profile counts it without a rate."""
+    api, key, publish = loaded
+    before = _get(api, key, f"/api/v1/organisations/{USAID}")
+    def disbursed(activity: etree._Element) -> None:
+        set_first_transaction("9" * 30, "2030-01-01T00:00:00Z")(activity)
+        activity.find("transaction/transaction-type").set("code", "3")  # type: ignore[union-attr]
+
+    huge = variant(USAID_EC, tmp_path / "huge.xml", keep=1, a1=disbursed)
+    pushed = api.request("POST", "/api/v1/activities", key=publish, content=huge.read_bytes())
+    assert pushed.json()["counts"]["updated"] == 1, pushed.text
+    with store.connect() as connection:
+        row = connection.execute(
+            select(TRANSACTION.c.type, TRANSACTION.c.amount, TRANSACTION.c.usd_cents,
+                   TRANSACTION.c.usd_rates)
+            .where(TRANSACTION.c.amount == Decimal("9" * 30))).one()
+    assert row == ("3", Decimal("9" * 30), None, series_version())
+    after = _get(api, key, f"/api/v1/organisations/{USAID}")["disbursed"]
+    was = before["disbursed"]
+    first = usaid_models[0].transactions[0]  # as it was
+    if first.transaction_type is not None and first.transaction_type.code != "3":
+        was = {**was, "transactions": was["transactions"] + 1}  # it was not a disbursement
+    elif first.value is not None:  # it was, and counted for its dollars
+        was = {**was, "usd": str(Decimal(was["usd"]) - first.value.amount)}
+    assert after["without_rate"] == was["without_rate"] + 1
+    assert after["transactions"] == was["transactions"]
+    assert Decimal(after["usd"]) == Decimal(was["usd"])

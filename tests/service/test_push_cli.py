@@ -84,8 +84,19 @@ def test_remap_computes_the_missing_views_and_says_how_many(
     try:
         with engine.begin() as connection:  # as if the mappings had changed since
             connection.execute(text("UPDATE budget_view SET mapping_version = '0ld0ld0ld0ld'"))
+            stale = connection.execute(text(
+                "UPDATE \"transaction\" SET usd_rates = '0.0-old', usd_cents = NULL "
+                "WHERE position = 1")).rowcount
     finally:
         engine.dispose()
     done = _iati_ec(database, "remap")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith(": 5 views computed")
+    assert f": 5 views computed\n{stale} transactions converted" in done.stdout
+    engine = create_db_engine(database)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text(
+                "SELECT count(*) FROM \"transaction\" WHERE usd_rates = '0.0-old' "
+                "OR usd_cents IS NULL")).scalar_one() == 0
+    finally:
+        engine.dispose()

@@ -169,7 +169,8 @@ def _without_transactions(activity: etree._Element) -> None:
 
 def _kept_flags(store: Engine) -> tuple[Kept[tuple[int, tuple[int, ...]]], dict[int, object]]:
     with store.connect() as connection:
-        return FLAGS.current(connection), _flags(connection, [ACTIVITY.c.deleted_at.is_(None)])
+        kept = FLAGS.current(connection, None)
+        return kept, _flags(connection, [ACTIVITY.c.deleted_at.is_(None)])
 
 
 def test_the_kept_completeness_flags_follow_each_change(store: Engine, tmp_path: Path) -> None:

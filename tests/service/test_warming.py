@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -16,8 +17,10 @@ from service.config import get_settings
 from service.db import get_engine
 from service.models import KeyScope
 from service.services.memo import forget, kept
-from service.web.warming import PAGES, PageWarmer
+from service.services.partners import busiest
+from service.web.warming import PAGES, PROFILES, PageWarmer
 from tests.service.test_push_api import Api, new_key
+from tests.service.test_push_support import USAID
 from tests.service.test_query import EXAMPLES
 from tests.service.test_query import loaded as loaded
 
@@ -71,11 +74,18 @@ def test_pages_are_warmed_at_start_and_after_each_push(
         return first, second, statuses
 
     first, second, statuses = asyncio.run(run())
-    assert statuses == dict.fromkeys(PAGES, 200)
+    # USAID takes part in most activities (its 250), then the organisations it funds most
+    with store.connect() as connection:
+        biggest = busiest(connection, PROFILES)
+    assert biggest[0].refs == [USAID]
+    profiles = [f"/organizaciones/{quote(e.refs[0] if e.refs else str(e.id))}" for e in biggest]
+    assert statuses == dict.fromkeys([*PAGES, *profiles], 200)
     for found in (first, second):
         assert ("quality-overview",) in found
         assert ("registry-counts",) in found
         assert any(isinstance(key, tuple) and key and key[0] == "aggregate" for key in found)
+        warmed = {key[1] for key in found if isinstance(key, tuple) and key[0] == "partner-profile"}
+        assert warmed == {e.id for e in biggest}
     assert app.state.page_warmer.rounds >= 2
 
 

@@ -33,7 +33,6 @@ from service.services.coordination.features import (
     Everything,
     Facts,
     kept_facts,
-    live_facts,
     money,
 )
 from service.services.coordination.scoring import (
@@ -45,7 +44,7 @@ from service.services.coordination.scoring import (
     evidence,
     score,
 )
-from service.services.following import derived
+from service.services.following import derived, matching
 from service.services.memo import remembered
 from service.services.push.findings import PushCode
 from service.services.push.storage import ACTIVITY
@@ -113,11 +112,11 @@ def _duplicates(
     decision: DecisionState | None, kind: Kind | None, limit: int,
 ) -> DuplicateReport:
     everything = kept_facts(connection)
-    matching = live_facts(connection, chosen).keys()
+    chosen_ids = matching(connection, everything, chosen).keys()
     pairs = [
         pair for pair in [*similar_pairs(connection, everything, min_score),
                           *refused_pairs(connection, everything)]
-        if pair[0] & matching
+        if pair[0] & chosen_ids
     ]
     decided = active_decisions(connection)
     shown: list[DuplicatePair] = []

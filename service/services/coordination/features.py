@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection, Hashable, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -91,11 +91,11 @@ def live_facts(connection: Connection, chosen: ActivityFilter | None = None) -> 
 
 def kept_facts(connection: Connection) -> Everything:
     """Every live activity's facts, kept and brought up to date (see the module)."""
-    return FACTS.current(connection)
+    return FACTS.current(connection, None)
 
 
 def _read(
-    connection: Connection, conditions: list[ColumnElement[bool]], basis: Hashable = None,
+    connection: Connection, conditions: list[ColumnElement[bool]], basis: None = None,
 ) -> dict[int, Facts]:
     """The facts of the activities meeting `conditions` (on no `basis`)."""
     rows = select(
@@ -187,4 +187,4 @@ def in_years(years: tuple[int | None, int | None]) -> list[ColumnElement[bool]]:
     ]
 
 
-FACTS: Follower[Facts] = Follower(_read)
+FACTS: Follower[Facts, None] = Follower(_read)

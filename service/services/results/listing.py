@@ -10,7 +10,7 @@ on each of the indicator's periods.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -161,11 +161,10 @@ def every_result(
 
 
 def _kept_rows(
-    connection: Connection, conditions: list[ColumnElement[bool]], today: Hashable,
+    connection: Connection, conditions: list[ColumnElement[bool]], today: date,
 ) -> dict[int, list[ResultRow]]:
     """Every period of the activities meeting `conditions`, evaluated on `today`, by
     activity id (what `RESULTS` keeps)."""
-    assert isinstance(today, date)
     statement = results_statement(ActivityFilter(), ResultFilter(),
                                   dialect=connection.dialect.name).where(*conditions)
     rows = connection.execute(statement).mappings().all()
@@ -178,7 +177,7 @@ def _kept_rows(
 
 
 # Every period of every live activity, evaluated on a day (the basis), kept per engine.
-RESULTS: Follower[list[ResultRow]] = Follower(_kept_rows)
+RESULTS: Follower[list[ResultRow], date] = Follower(_kept_rows)
 
 
 def csv_row(row: ResultRow) -> dict[str, Any]:
