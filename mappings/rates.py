@@ -115,8 +115,12 @@ def series_version() -> str:
 
 
 def in_usd(amount: Decimal | None, currency: str | None, on: date | None) -> Decimal | None:
-    """`amount` of `currency` in US dollars on `on`, to the cent; None without a rate."""
-    if amount is None or not currency or on is None:
+    """`amount` of `currency` in US dollars on `on`, to the cent; None without a rate, and
+    for an amount of `LARGEST_DIGITS` digits or more (no cooperation amount is; it could
+    not even be given to the cent)."""
+    if amount is None or not currency or on is None or not amount.is_finite():
+        return None
+    if amount.adjusted() >= LARGEST_DIGITS:
         return None
     try:
         rate = to_usd(currency, on)
@@ -128,7 +132,5 @@ def in_usd(amount: Decimal | None, currency: str | None, on: date | None) -> Dec
 def in_cents(amount: Decimal | None, currency: str | None, on: date | None) -> int | None:
     """`in_usd` in whole US cents, as the transactions store them; None also for an amount
     worth `LARGEST_USD` or more, a publishing error the budget views leave out too."""
-    if amount is not None and (not amount.is_finite() or amount.adjusted() >= LARGEST_DIGITS):
-        return None
     usd = in_usd(amount, currency, on)
     return None if usd is None or abs(usd) >= LARGEST_USD else int(usd.scaleb(2))

@@ -85,23 +85,13 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(health.router)
     app.include_router(validation.router)
-    app.include_router(organisations.router)
-    app.include_router(activities.router)
-    app.include_router(pushes.router)
-    app.include_router(exports.router)
-    app.include_router(ledger.router)
-    app.include_router(aggregates.router)
-    app.include_router(traceability.router)
-    app.include_router(results.router)
-    app.include_router(changes.router)
-    app.include_router(mappings.router)
-    app.include_router(webhooks.router)
-    app.include_router(sync.router)
-    app.include_router(publish.router)
-    app.include_router(publishers.router)
+    # The API's operations on the store; each may answer 503 when no connection comes free.
+    for store in (organisations, activities, pushes, exports, ledger, aggregates, traceability,
+                  results, changes, mappings, webhooks, sync, publish, publishers):
+        app.include_router(store.router, responses=errors.BUSY_RESPONSE)
     app.include_router(pages.router)
     app.include_router(downloads.router)
-    app.include_router(coordination.router)
+    app.include_router(coordination.router, responses=errors.BUSY_RESPONSE)
     errors.install(app)
     return app
 

@@ -18,6 +18,14 @@ from iati.errors import IatiInputError
 
 PROBLEM = "application/problem+json"
 BUSY_RETRY_AFTER_S = 5  # what a 503 `service.busy` asks the client to wait
+# What every operation that reads or writes the store may answer (declared in OpenAPI).
+BUSY_RESPONSE: dict[int | str, dict[str, Any]] = {503: {
+    "description": "No database connection came free in time (`service.busy`); nothing was "
+                   "changed. Send the request again after `Retry-After` seconds.",
+    "content": {PROBLEM: {}},
+    "headers": {"Retry-After": {"description": "Seconds to wait before sending it again",
+                                "schema": {"type": "integer"}}},
+}}
 log = logging.getLogger(__name__)
 
 

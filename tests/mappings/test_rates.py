@@ -11,6 +11,7 @@ from importlib import resources
 
 import pytest
 
+from mappings.money import LARGEST_DIGITS
 from mappings.rates import (
     RATE_QUANTUM,
     NoRateError,
@@ -89,4 +90,6 @@ def test_an_amount_too_large_for_any_cooperation_has_no_cents(amount: str) -> No
     """Worth 10 trillion US dollars or more: a publishing error, left out as the budget
     views leave it out, and never an error of its own (it would not fit 64 bits)."""
     assert in_cents(Decimal(amount), "USD", date(2024, 1, 1)) is None
+    if Decimal(amount).adjusted() >= LARGEST_DIGITS:  # not even convertible to the cent
+        assert in_usd(Decimal(amount), "USD", date(2024, 1, 1)) is None
     assert in_cents(Decimal("9999999999999.99"), "USD", date(2024, 1, 1)) == 999999999999999

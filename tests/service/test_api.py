@@ -110,3 +110,21 @@ def test_a_request_that_finds_no_free_connection_is_told_to_retry(tmp_path: Path
     assert busy.json()["code"] == "service.busy"
     assert client.get("/iati/datasets.json").status_code == 200
     engine.dispose()
+
+
+def test_every_operation_on_the_store_declares_the_busy_problem() -> None:
+    """Any operation that takes a database connection may answer 503 `service.busy`;
+    the document says so, with its Retry-After header. Validation and health take none."""
+    document = json.loads(openapi_document())
+    stateless = {"/api/v1/validate", "/health"}
+    operations = [(path, method, operation) for path, item in document["paths"].items()
+                  for method, operation in item.items()]
+    assert len(operations) > 40
+    for path, method, operation in operations:
+        busy = operation["responses"].get("503")
+        if any(path.startswith(p) for p in stateless):
+            assert busy is None, (method, path)
+            continue
+        assert busy is not None, (method, path)
+        assert "application/problem+json" in busy["content"]
+        assert "Retry-After" in busy["headers"]

@@ -4,6 +4,8 @@ their evidence, and recorded merges."""
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -307,3 +309,7 @@ def test_an_amount_too_large_is_stored_without_cents_and_counted_apart(
     assert after["without_rate"] == was["without_rate"] + 1
     assert after["transactions"] == was["transactions"]
     assert Decimal(after["usd"]) == Decimal(was["usd"])
+    listed = api.request("GET", "/api/v1/transactions", key=key, params={"format": "csv"})
+    assert listed.status_code == 200, listed.text
+    [huge_row] = [r for r in csv.DictReader(io.StringIO(listed.text)) if r["value"] == "9" * 30]
+    assert huge_row["value_usd"] == ""  # not converted: no cooperation amount is that large
