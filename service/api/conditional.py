@@ -13,6 +13,12 @@ from pydantic import BaseModel
 Payload = TypeVar("Payload", bound=BaseModel)
 
 
+def weak(tag: str) -> str:
+    """`tag` as a weak entity tag. Every answer may be gzipped (when the client accepts
+    it), which changes its bytes but not its content, so no tag here is strong."""
+    return f"W/{tag}"
+
+
 def not_modified(request: Request, *, etag: str, modified: datetime) -> bool:
     """Whether the client's copy is current: If-None-Match names `etag`, or (without
     If-None-Match) If-Modified-Since is not before `modified` (to the second)."""
@@ -35,13 +41,13 @@ def not_modified(request: Request, *, etag: str, modified: datetime) -> bool:
 def tagged(
     request: Request, response: Response, payload: Payload
 ) -> Payload | Response:
-    """`payload` with a weak entity tag of its JSON (weak: gzip may change the bytes, not
-    the content), or an empty 304 if the client's If-None-Match names it already."""
+    """`payload` with a weak entity tag of its JSON, or an empty 304 if the client's
+    If-None-Match names it already."""
     digest = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()[:40]
     tag = f'"{digest}"'
     if request.headers.get("if-none-match") and not_modified(
         request, etag=tag, modified=datetime.now(UTC)
     ):
-        return Response(status_code=304, headers={"ETag": f"W/{tag}"})
-    response.headers["ETag"] = f"W/{tag}"
+        return Response(status_code=304, headers={"ETag": weak(tag)})
+    response.headers["ETag"] = weak(tag)
     return payload

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from iati.elements.activity import Activity as IatiActivity
 from iati.writer import activity_chunks
 from mappings.budget_items import income_budget_items
-from service.api.conditional import not_modified, tagged
+from service.api.conditional import not_modified, tagged, weak
 from service.api.deps import EngineDep, PublishPrincipal, ReaderOrPublisher, SessionDep
 from service.api.filters import FilterDep
 from service.api.routes.ledger import csv_response
@@ -296,12 +296,13 @@ def get_activity(
     stored = activities.stored_activity(session, iati_identifier)
     as_xml = _wants_xml(format, request.headers.get("accept", ""))
     variant = ("-xml" if as_xml else "") + ("-ec" if as_xml and country_budget_items else "")
+    tag = f'"{stored.content_hash}{variant}"'
     headers = {
-        "ETag": f'"{stored.content_hash}{variant}"', "X-Activity-Version": str(stored.version),
+        "ETag": weak(tag), "X-Activity-Version": str(stored.version),
         "Last-Modified": format_datetime(stored.updated_at.astimezone(UTC), usegmt=True),
         "Vary": "Accept",
     }
-    if not_modified(request, etag=headers["ETag"], modified=stored.updated_at):
+    if not_modified(request, etag=tag, modified=stored.updated_at):
         return Response(status_code=304, headers=headers)
     if as_xml:
         items = None

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from service.api.conditional import not_modified
+from service.api.conditional import not_modified, weak
 from service.api.deps import ReaderOrPublisher, SessionDep
 from service.api.routes.pushes import problem_responses
 from service.services.changes import ChangesPage, changes_since
@@ -36,7 +36,7 @@ def list_changes(
     if request.headers.get("if-none-match") and not_modified(
         request, etag=tag, modified=datetime.now(UTC)
     ):
-        return Response(status_code=304, headers={"ETag": tag})
-    response.headers["ETag"] = tag
+        return Response(status_code=304, headers={"ETag": weak(tag)})
+    response.headers["ETag"] = weak(tag)
     return page
 

@@ -9,7 +9,7 @@ from typing import Annotated, ClassVar
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
-from service.api.conditional import not_modified
+from service.api.conditional import not_modified, weak
 from service.api.deps import EngineDep
 from service.api.routes.pushes import problem_responses
 from service.errors import DomainError
@@ -50,8 +50,8 @@ def get_dataset(
     request: Request, engine: EngineDep,
     publisher: Annotated[str, Path(description="The reporting-org/@ref")],
 ) -> Response:
-    """The publisher's live activities as one IATI 2.03 activity file, streamed; ETag (its
-    content hash) and Last-Modified answer conditional requests with 304."""
+    """The publisher's live activities as one IATI 2.03 activity file, streamed; a weak
+    ETag (its content hash) and Last-Modified answer conditional requests with 304."""
     with engine.connect() as connection:
         found = dataset(connection, publisher)
     if found is None:
@@ -59,12 +59,13 @@ def get_dataset(
             f"No live activity is reported by {publisher!r}; /iati/datasets.json lists the "
             "publishers.", publisher=publisher,
         )
+    tag = f'"{found.content_hash}"'
     headers = {
-        "ETag": f'"{found.content_hash}"',
+        "ETag": weak(tag),
         "Last-Modified": format_datetime(found.last_modified, usegmt=True),
         "Cache-Control": "no-cache",
     }
-    if not_modified(request, etag=headers["ETag"], modified=found.last_modified):
+    if not_modified(request, etag=tag, modified=found.last_modified):
         return Response(status_code=304, headers=headers)
     return StreamingResponse(dataset_chunks(engine, found), media_type=XML, headers=headers)
 
