@@ -160,12 +160,12 @@ def busiest(connection: Connection, count: int) -> list[RegistryEntry]:
     """The `count` live entries reporting or taking part in most live activities: the
     profiles slowest to compute, which the service works out before anyone asks."""
     counts = _all_counts(connection)
-    live = [entry for entry in _entries(connection)
-            if entry.merged_into_id is None and entry.id in counts]
+    entries = [entry for entry in _entries(connection)
+               if entry.merged_into_id is None and entry.id in counts]
     sizes = {entry.id: counts[entry.id][0] + max(counts[entry.id][1].values(), default=0)
-             for entry in live}
-    live.sort(key=lambda entry: (-sizes[entry.id], entry.id))
-    return [_public(entry, counts[entry.id]) for entry in live[:count]]
+             for entry in entries}
+    entries.sort(key=lambda entry: (-sizes[entry.id], entry.id))
+    return [_public(entry, counts[entry.id]) for entry in entries[:count]]
 
 
 def profile(connection: Connection, entry_id: int) -> OrganisationProfile | None:
@@ -310,17 +310,25 @@ def _names_it(entry: _Entry, side: str) -> ColumnElement[bool]:
 
 def _money(connection: Connection, conditions: list[ColumnElement[bool]]) -> Sums:
     """The transactions meeting `conditions`, by type, summed in the database from their
-    stored cents; those stored under another rate series are converted here."""
+    stored cents; those stored under another rate series (rare: see `ledger`) are
+    converted here."""
     rates, sums = series_version(), Sums(Money)
-    stored = (
-        select(TRANSACTION.c.type, func.coalesce(func.sum(TRANSACTION.c.usd_cents), 0),
+    current = case((TRANSACTION.c.usd_rates == rates, 1), else_=0).label("current")
+    grouped = (
+        select(TRANSACTION.c.type, current, func.coalesce(func.sum(TRANSACTION.c.usd_cents), 0),
                func.count(), func.count(TRANSACTION.c.usd_cents))
         .join(ACTIVITY, ACTIVITY.c.id == TRANSACTION.c.activity_id)
-        .where(*conditions, TRANSACTION.c.usd_rates == rates).group_by(TRANSACTION.c.type)
+        .where(*conditions).group_by(TRANSACTION.c.type, current)
     )
-    for kind, cents, transactions, converted in connection.execute(stored):
-        sums[kind] = Money(usd=Decimal(cents) * CENT, transactions=transactions,
-                           without_rate=transactions - converted)
+    stale = False
+    for kind, converted, cents, transactions, with_cents in connection.execute(grouped):
+        if converted:
+            sums[kind] += Money(usd=Decimal(cents) * CENT, transactions=transactions,
+                                without_rate=transactions - with_cents)
+        else:
+            stale = True
+    if not stale:
+        return sums
     others = (
         select(TRANSACTION.c.type, TRANSACTION.c.amount, TRANSACTION.c.currency,
                TRANSACTION.c.value_date, TRANSACTION.c.date)
