@@ -96,6 +96,12 @@ class Follower(Generic[V, B]):
         self.states: WeakKeyDictionary[Engine, _State[V, B]] = WeakKeyDictionary()
         self.lock = threading.Lock()
 
+    def forget(self, engine: Engine) -> None:
+        """Drop the values kept for `engine`: the next call reads them all again. For a
+        change made outside the change log (a test, or a repair by hand)."""
+        with self.lock:
+            self.states.pop(engine, None)
+
     def current(self, connection: Connection, basis: B) -> Kept[V]:
         """Every live activity's values on `basis`, up to date. Kept values are never
         changed: an update makes new ones, so a caller still reading those it was given

@@ -22,6 +22,7 @@ identifier, and one per name given without an identifier (accents and case aside
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,35 +30,20 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import (
-    ColumnElement,
-    CompoundSelect,
-    Select,
-    Subquery,
-    and_,
-    case,
-    func,
-    literal,
-    null,
-    or_,
-    select,
-    union_all,
-)
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from mappings.money import CENT
-from mappings.rates import in_cents, series_version
+from service.services import involvement
 from service.services.budget.storage import CURRENT
-from service.services.ledger import TRANSACTION, unconverted
 from service.services.memo import remembered
 from service.services.merges import ORG_REF, ORGANISATION, folded
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, live
 
 ACTIVITY_LIST_CAP = 500
-FUNDING, INCOMING = "1", ("1", "11")
-DISBURSEMENT, EXPENDITURE = "3", "4"
-FUNDING_HOWS = ("reporting-org", "participating-org role 1", "provider-org")
+INCOMING, DISBURSEMENT, EXPENDITURE = ("1", "11"), "3", "4"
+OWN = (*INCOMING, DISBURSEMENT, EXPENDITURE)  # the types of its own money
 
 
 class RegistryEntry(BaseModel):
@@ -182,26 +168,33 @@ def profile(connection: Connection, entry_id: int) -> OrganisationProfile | None
 
 
 def _profile(connection: Connection, entry: _Entry) -> OrganisationProfile:
-    own = [ACTIVITY.c.organisation_id == entry.id, live(ACTIVITY.c.id)]
-    mine = _activity_ids(entry)
-    reported = _money(connection, [
-        *own, TRANSACTION.c.type.in_([*INCOMING, DISBURSEMENT, EXPENDITURE])])
-    incoming = sum((reported[kind] for kind in INCOMING), Money())
-    others = [TRANSACTION.c.type == DISBURSEMENT, ACTIVITY.c.organisation_id != entry.id,
-              live(ACTIVITY.c.id)]
-    received = _money(connection, [*others, _names_it(entry, "receiver")])[DISBURSEMENT]
-    provided = _money(connection, [*others, _names_it(entry, "provider")])[DISBURSEMENT]
-    disbursed = reported[DISBURSEMENT] + provided
+    kept = involvement.current(connection)
+    found = involvement.index(kept)
+    reported = found.reported.get(entry.id, frozenset())
+    taking_part = found.taking_part.get(entry.id, frozenset())
+    tally = found.tallies.get(entry.id) or involvement.Tally(0, {}, {})
+    own = Sums(Money, {kind: _dollars(cents) for kind, cents in tally.money.items()})
+    names = _Names(entry)
+    named = set().union(*(found.named.get(key, ()) for key in names.sides))
+    received, provided = Money(), Money()
+    for activity in named - reported:
+        for flow in kept[activity].flows:
+            if flow.type == DISBURSEMENT:
+                if flow.receiver in names.sides:
+                    received += _dollars((flow.cents, flow.transactions, flow.without_rate))
+                if flow.provider in names.sides:
+                    provided += _dollars((flow.cents, flow.transactions, flow.without_rate))
+    mine = reported | taking_part
     return OrganisationProfile(
-        organisation=_public(entry, _activity_counts(connection, [entry.id])[entry.id]),
+        organisation=_public(entry, (tally.reported, dict(tally.roles))),
         merged_into_id=entry.merged_into_id,
-        activities=_activities(connection, entry, mine),
-        activities_total=connection.execute(
-            select(func.count()).select_from(mine.subquery())).scalar_one(),
-        funders=_funders(connection, entry),
-        received_from_funders=received, incoming_reported_by_itself=incoming,
-        disbursed=disbursed, expenditure=reported[EXPENDITURE],
-        provinces=_provinces(connection, mine),
+        activities=_activities(connection, kept, entry.id, mine),
+        activities_total=len(mine),
+        funders=_funders(found, taking_part, names),
+        received_from_funders=received,
+        incoming_reported_by_itself=sum((own[kind] for kind in INCOMING), Money()),
+        disbursed=own[DISBURSEMENT] + provided, expenditure=own[EXPENDITURE],
+        provinces=_provinces(connection, entry),
     )
 
 
@@ -263,163 +256,98 @@ def _public(entry: _Entry, counts: Counts) -> RegistryEntry:
     )
 
 
-def _activity_ids(entry: _Entry) -> CompoundSelect[Any]:
-    """The live activities `entry` reports or takes part in, once each."""
-    reported = select(ACTIVITY.c.id).where(ACTIVITY.c.organisation_id == entry.id,
-                                           live(ACTIVITY.c.id))
-    return reported.union(_taking_part(entry))
-
-
-def _taking_part(entry: _Entry) -> Select[Any]:
-    """The live activities that name `entry` as a participating organisation."""
-    return select(PARTICIPANT.c.activity_id).where(
-        PARTICIPANT.c.organisation_id == entry.id, live(PARTICIPANT.c.activity_id))
-
-
 def _activities(
-    connection: Connection, entry: _Entry, mine: CompoundSelect[Any],
+    connection: Connection, kept: involvement.Involvements, entry_id: int, mine: frozenset[int],
 ) -> list[ActivityLink]:
-    """The first `ACTIVITY_LIST_CAP` of `mine` by identifier, each with `entry`'s roles."""
-    rows = connection.execute(
+    """The first `ACTIVITY_LIST_CAP` of `mine` by identifier, each with the entry's roles."""
+    first = heapq.nsmallest(ACTIVITY_LIST_CAP, mine, key=lambda a: (kept[a].identifier, a))
+    rows = {row.id: row for row in connection.execute(
         select(ACTIVITY.c.id, ACTIVITY.c.iati_identifier, ACTIVITY.c.reporting_org_ref,
-               ACTIVITY.c.title, ACTIVITY.c.organisation_id)
-        .where(ACTIVITY.c.id.in_(mine)).order_by(ACTIVITY.c.iati_identifier)
-        .limit(ACTIVITY_LIST_CAP)
-    ).all()
-    roles: dict[int, list[str]] = {
-        row.id: ["reporting"] if row.organisation_id == entry.id else [] for row in rows}
-    for activity_id, role in connection.execute(
-        select(PARTICIPANT.c.activity_id, PARTICIPANT.c.role)
-        .where(PARTICIPANT.c.organisation_id == entry.id,
-               PARTICIPANT.c.activity_id.in_(list(roles)))
-        .order_by(PARTICIPANT.c.id)
-    ):
-        if role and role not in roles[activity_id]:
-            roles[activity_id].append(role)
-    return [ActivityLink(iati_identifier=row.iati_identifier, reporting_org=row.reporting_org_ref,
-                         title=row.title, roles=roles[row.id]) for row in rows]
+               ACTIVITY.c.title).where(ACTIVITY.c.id.in_(first)))}
+    links = []
+    for activity in first:
+        row, found = rows.get(activity), kept[activity]
+        if row is None:  # deleted since the kept values were read
+            continue
+        roles = ["reporting"] if found.reporter == entry_id else []
+        roles.extend(dict.fromkeys(role for entry, role in found.roles
+                                   if entry == entry_id and role))
+        links.append(ActivityLink(iati_identifier=row.iati_identifier,
+                                  reporting_org=row.reporting_org_ref, title=row.title,
+                                  roles=roles))
+    return links
 
 
-def _names_it(entry: _Entry, side: str) -> ColumnElement[bool]:
-    """The transaction's `side` (provider or receiver) org is `entry`, by identifier or by
-    one of its names as published."""
-    ref, name = TRANSACTION.c[f"{side}_ref"], TRANSACTION.c[f"{side}_name"]
-    by_name = and_(func.coalesce(func.trim(ref), "") == "", name.in_(entry.texts))
-    return or_(ref.in_(entry.refs), by_name) if entry.refs else by_name
+class _Names:
+    """Who `entry` is to a transaction (`sides`), and to a funder list: its identifiers
+    (`refs`) and the names it bears as published (`texts`)."""
+
+    def __init__(self, entry: _Entry) -> None:
+        self.refs, self.texts = set(entry.refs), set(entry.texts)
+        self.sides: set[tuple[str, str]] = {
+            *(("ref", ref) for ref in entry.refs), *(("name", text) for text in entry.texts)}
+
+    def other(self, ref: str | None, name: str | None) -> bool:
+        """A funder given by trimmed identifier `ref`, else `name`, is not the entry."""
+        if ref is not None:
+            return ref not in self.refs
+        return bool(name) and name not in self.texts
 
 
-def _money(connection: Connection, conditions: list[ColumnElement[bool]]) -> Sums:
-    """The transactions meeting `conditions`, by type, summed in the database from their
-    stored cents; those stored under another rate series (rare: see `ledger`) are
-    converted here."""
-    rates, sums = series_version(), Sums(Money)
-    current = case((TRANSACTION.c.usd_rates == rates, 1), else_=0).label("current")
-    grouped = (
-        select(TRANSACTION.c.type, current, func.coalesce(func.sum(TRANSACTION.c.usd_cents), 0),
-               func.count(), func.count(TRANSACTION.c.usd_cents))
-        .join(ACTIVITY, ACTIVITY.c.id == TRANSACTION.c.activity_id)
-        .where(*conditions).group_by(TRANSACTION.c.type, current)
-    )
-    stale = False
-    for kind, converted, cents, transactions, with_cents in connection.execute(grouped):
-        if converted:
-            sums[kind] += Money(usd=Decimal(cents) * CENT, transactions=transactions,
-                                without_rate=transactions - with_cents)
+def _dollars(cents: involvement.Cents) -> Money:
+    total, transactions, without_rate = cents
+    return Money(usd=Decimal(total) * CENT, transactions=transactions, without_rate=without_rate)
+
+
+def _funders(
+    found: involvement.Index, taking_part: frozenset[int], names: _Names,
+) -> list[Funder]:
+    """The reporting-orgs and funding participating-orgs of the activities the entry takes
+    part in, and the providers of the money it received in any activity, other than itself:
+    one funder per identifier, and one per name given without one (accent- and
+    case-blind), named by the first in sort order of the names it is given."""
+    funders: dict[tuple[str, str], _Funding] = {}
+    for (ref, name, how, receiver), ids in found.sources.items():
+        if not names.other(ref, name):
+            continue
+        if how == involvement.PROVIDER_ORG:
+            if receiver not in names.sides:
+                continue
+            activities = ids
         else:
-            stale = True
-    if not stale:
-        return sums
-    others = (
-        select(TRANSACTION.c.type, TRANSACTION.c.amount, TRANSACTION.c.currency,
-               TRANSACTION.c.value_date, TRANSACTION.c.date)
-        .join(ACTIVITY, ACTIVITY.c.id == TRANSACTION.c.activity_id)
-        .where(*conditions, unconverted(rates))
-    )
-    for kind, amount, currency, value_date, day in connection.execute(others):
-        cents = in_cents(amount, currency, value_date or day)
-        sums[kind] += Money(usd=Decimal(cents or 0) * CENT, transactions=1,
-                            without_rate=int(cents is None))
-    return sums
-
-
-def _funders(connection: Connection, entry: _Entry) -> list[Funder]:
-    """Grouped in the database: an identifier is one funder, and so is a name given
-    without one (accent- and case-blind); its name is the first of those it is given."""
-    named = _funding(entry)
-    alone = case((named.c.ref.is_(None), named.c.name), else_=None)
-    hows = [func.max(case((named.c.how == how, 1), else_=0)) for how in FUNDING_HOWS]
-    found: dict[str, _Funding] = {}
-    for ref, spelt, activities, name, *flags in connection.execute(
-        select(named.c.ref, alone, func.count(func.distinct(named.c.activity)),
-               func.min(named.c.name), *hows)
-        .group_by(named.c.ref, alone)
-    ):
-        seen = found.setdefault(ref or folded(spelt), _Funding(ref, name))
-        seen.spellings.append(spelt)
-        seen.activities = activities
-        seen.how.update(how for how, flag in zip(FUNDING_HOWS, flags, strict=True) if flag)
-        if name is not None and (seen.name is None or name < seen.name):
-            seen.name = name
-    for seen in found.values():
-        if len(seen.spellings) > 1:  # names spelt apart: each activity once over them all
-            seen.activities = connection.execute(
-                select(func.count(func.distinct(named.c.activity)))
-                .where(named.c.ref.is_(None), named.c.name.in_(seen.spellings))
-            ).scalar_one()
-    funders = [Funder(ref=f.ref, name=f.name, how=sorted(f.how), activities=f.activities)
-               for f in found.values()]
-    return sorted(funders, key=lambda f: (-f.activities, f.ref or "", f.name or ""))
+            activities = ids & taking_part
+            if not activities:
+                continue
+        key = ("ref", ref) if ref is not None else ("name", folded(name or ""))
+        funder = funders.setdefault(key, _Funding(ref))
+        funder.activities |= activities
+        funder.how.add(how)
+        if name is not None:
+            funder.names.add(name)
+    listed = [Funder(ref=f.ref, name=min(f.names, default=None), how=sorted(f.how),
+                     activities=len(f.activities)) for f in funders.values()]
+    return sorted(listed, key=lambda f: (-f.activities, f.ref or "", f.name or ""))
 
 
 @dataclass
 class _Funding:
     ref: str | None
-    name: str | None
     how: set[str] = field(default_factory=set)
-    spellings: list[str | None] = field(default_factory=list)
-    activities: int = 0
+    names: set[str] = field(default_factory=set)
+    activities: set[int] = field(default_factory=set)
 
 
-def _funding(entry: _Entry) -> Subquery:
-    """Each (activity, funder identifier, funder name, how it funds) of the activities
-    `entry` takes part in and the money it received, other than `entry` itself; the
-    identifier trimmed, None when blank."""
-    taking_part = _taking_part(entry)
-    sources = union_all(
-        select(ACTIVITY.c.id, _trimmed(ACTIVITY.c.reporting_org_ref), null(),
-               literal(FUNDING_HOWS[0]))
-        .where(ACTIVITY.c.id.in_(taking_part)),
-        select(PARTICIPANT.c.activity_id, _trimmed(PARTICIPANT.c.ref), PARTICIPANT.c.name,
-               literal(FUNDING_HOWS[1]))
-        .where(PARTICIPANT.c.activity_id.in_(taking_part), PARTICIPANT.c.role == FUNDING),
-        select(TRANSACTION.c.activity_id, _trimmed(TRANSACTION.c.provider_ref),
-               TRANSACTION.c.provider_name, literal(FUNDING_HOWS[2]))
-        .where(_names_it(entry, "receiver"), live(TRANSACTION.c.activity_id)),
-    ).subquery()
-    activity, ref, name, how = sources.c
-    others = or_(
-        and_(ref.is_not(None), ref.not_in(entry.refs)),
-        and_(ref.is_(None), func.coalesce(name, "") != "", name.not_in(entry.texts)),
-    )
-    return (
-        select(activity.label("activity"), ref.label("ref"), name.label("name"),
-               how.label("how"))
-        .where(others).subquery()
-    )
-
-
-def _trimmed(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    return func.nullif(func.trim(column), "")
-
-
-def _provinces(connection: Connection, mine: CompoundSelect[Any]) -> list[ProvincePresence]:
+def _provinces(connection: Connection, entry: _Entry) -> list[ProvincePresence]:
     """The provinces its activities' latest views put money in (`CurrentFigure`)."""
+    reported = select(ACTIVITY.c.id).where(ACTIVITY.c.organisation_id == entry.id,
+                                           live(ACTIVITY.c.id))
+    taking_part = select(PARTICIPANT.c.activity_id).where(
+        PARTICIPANT.c.organisation_id == entry.id, live(PARTICIPANT.c.activity_id))
     statement = (
         select(CURRENT.c.code, func.count(func.distinct(CURRENT.c.activity_id)))
         .where(CURRENT.c.classification == "province", CURRENT.c.code.is_not(None),
-               CURRENT.c.activity_id.in_(mine))
+               CURRENT.c.activity_id.in_(reported.union(taking_part)))
         .group_by(CURRENT.c.code).order_by(CURRENT.c.code)
     )
     return [ProvincePresence(code=code, activities=count)
             for code, count in connection.execute(statement)]
-

@@ -17,6 +17,8 @@ from iati.elements.activity import Activity
 from iati.reader import read_activities
 from mappings.rates import series_version
 from service.models import KeyScope
+from service.services import involvement
+from service.services.involvement import INVOLVEMENT
 from service.services.ledger import TRANSACTION, convert_transactions
 from service.services.merges import ORG_REF, folded
 from service.services.partners import _entries, _profile
@@ -246,6 +248,44 @@ def test_funders_are_grouped_as_the_files_name_them(
     assert fondo["name"] in {"Fondo Común", "FONDO COMUN"}
 
 
+def test_profiles_followed_through_pushes_equal_profiles_read_afresh(
+    loaded: Loaded, store: Engine, tmp_path: Path, usaid_models: list[Activity]
+) -> None:
+    """After a push and a deletion, profiles added up from the kept values brought up to
+    date equal those from values read afresh; unchanged activities' values are reused."""
+    api, _, publish = loaded
+    refs = (WFP, USAID, "ES-DAC-2")
+
+    def profiles() -> list[Any]:
+        with store.connect() as connection:
+            ids = [connection.execute(select(ORG_REF.c.organisation_id)
+                                      .where(ORG_REF.c.ref == ref)).scalar_one() for ref in refs]
+            return [_profile(connection, entry) for entry in _entries(connection, ids)]
+
+    def kept() -> Any:
+        with store.connect() as connection:
+            return involvement.current(connection)
+
+    before, kept_before = profiles(), kept()
+    pushed = api.request("POST", "/api/v1/activities", key=publish,
+                         content=_funding_spelt_apart(tmp_path).read_bytes())
+    assert pushed.json()["counts"]["updated"] == 3, pushed.text
+    gone = usaid_models[-1].identifier
+    assert api.request("DELETE", f"/api/v1/activities/{gone}", key=publish).status_code == 204
+    followed, kept_after = profiles(), kept()
+    assert followed != before
+    assert len(kept_after) == len(kept_before) - 1
+    assert gone not in {value.identifier for value in kept_after.values()}
+    unchanged = [i for i, value in kept_after.items()
+                 if value.identifier in {a.identifier for a in usaid_models[3:-1]}]
+    assert unchanged
+    assert all(kept_after[i] is kept_before[i] for i in unchanged)
+    assert involvement.index(kept_after) == involvement.Index.of(kept_after)
+    INVOLVEMENT.forget(store)
+    assert profiles() == followed
+    assert kept() is not kept_after
+
+
 def test_money_summed_from_stored_cents_equals_money_converted_when_read(
     loaded: Loaded, store: Engine
 ) -> None:
@@ -266,6 +306,7 @@ def test_money_summed_from_stored_cents_equals_money_converted_when_read(
         connection.execute(
             TRANSACTION.update().where(TRANSACTION.c.id % 3 == 0).values(usd_rates=None))
     stale = sum(1 for row_id in cents if row_id % 2 == 0 or row_id % 3 == 0)
+    INVOLVEMENT.forget(store)  # changed outside the change log: read the rows again
     with store.connect() as connection:
         read = [_profile(connection, entry) for entry in _entries(connection, ids)]
     assert read == stored

@@ -1,0 +1,324 @@
+"""What a partner's profile reads of each live activity: who reports it, which registry
+entries take part in it and how, its funding participating-orgs, and its transactions' US
+cents by type, provider and receiver.
+
+Read from the database, the profile of an organisation taking part in all of 100,000
+activities took seconds. These are kept per engine and followed through the change log
+(`INVOLVEMENT`, see `service.services.following`), with an index of the activities each
+registry entry reports or takes part in and of those whose transactions name each provider
+or receiver (`index`). A profile then adds up its own activities in memory, and a push costs
+the reading of the activities it changed. A merge of two registry entries moves
+participations without changing any activity, so the last merge is the basis they are read
+on: after one, all are read again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.engine import Connection
+
+from mappings.rates import in_cents, series_version
+from service.models import OrganisationMerge
+from service.services.following import Follower, Kept, derived
+from service.services.ledger import TRANSACTION, unconverted
+from service.services.push.storage import ACTIVITY
+from service.services.query import PARTICIPANT
+
+FUNDING = "1"  # OrganisationRole
+# How a funder funds: it reports the activity, it is a funding participating-org, or it
+# provides money the organisation receives.
+REPORTING_ORG, FUNDING_ORG, PROVIDER_ORG = HOWS = (
+    "reporting-org", "participating-org role 1", "provider-org")
+MERGE = OrganisationMerge.__table__  # type: ignore[attr-defined]
+# Who a transaction names as provider or receiver: ("ref", its identifier as published) when
+# it gives one, else ("name", its name as published); None when it gives neither.
+Side = tuple[str, str] | None
+H = TypeVar("H", bound=Hashable | None)
+
+
+def side(ref: str | None, name: str | None) -> Side:
+    """The key of a provider-org or receiver-org (see `Side`)."""
+    if ref is not None and ref.strip():
+        return ("ref", ref)
+    return ("name", name) if name is not None else None
+
+
+def trimmed(text: str | None) -> str | None:
+    """`text` without surrounding blanks; None when nothing is left."""
+    return (text.strip() or None) if text is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """The transactions of one type from one provider to one receiver in an activity:
+    their US cents added up, how many there are and how many of them have no US value."""
+
+    type: str | None
+    provider_ref: str | None  # as published
+    provider_name: str | None
+    receiver_ref: str | None
+    receiver_name: str | None
+    cents: int
+    transactions: int
+    without_rate: int
+
+    @property
+    def provider(self) -> Side:
+        return side(self.provider_ref, self.provider_name)
+
+    @property
+    def receiver(self) -> Side:
+        return side(self.receiver_ref, self.receiver_name)
+
+
+@dataclass(frozen=True, slots=True)
+class Involvement:
+    """One live activity as a partner's profile reads it."""
+
+    identifier: str
+    reporter: int  # the registry entry that reports it
+    reporting_ref: str | None  # its reporting-org identifier, trimmed
+    roles: tuple[tuple[int, str], ...]  # (entry, role code or "") of its linked participants
+    funding: tuple[tuple[str | None, str | None], ...]  # (trimmed ref, name) of role 1
+    flows: tuple[Flow, ...]
+
+    def sides(self) -> set[tuple[str, str]]:
+        """Whom its transactions name as provider or receiver."""
+        named = {f.provider for f in self.flows} | {f.receiver for f in self.flows}
+        named.discard(None)
+        return named  # type: ignore[return-value]
+
+    def taking_part(self) -> dict[int, set[str]]:
+        """The registry entries named among its participating-orgs, with their roles."""
+        found: dict[int, set[str]] = {}
+        for entry, role in self.roles:
+            found.setdefault(entry, set()).add(role)
+        return found
+
+
+    def sources(self) -> set[Source]:
+        """Who funds it (see `Source`)."""
+        found: set[Source] = {(self.reporting_ref, None, REPORTING_ORG, None)}
+        found.update((ref, name, FUNDING_ORG, None) for ref, name in self.funding)
+        found.update((trimmed(f.provider_ref), f.provider_name, PROVIDER_ORG, f.receiver)
+                     for f in self.flows if f.receiver is not None)
+        return found
+
+
+Involvements = Kept[Involvement]
+# A funder of an activity: its trimmed identifier, its name, how it funds (`HOWS`), and for
+# a provider-org, the receiver of the money (else None).
+Source = tuple[str | None, str | None, str, Side]
+Cents = tuple[int, int, int]  # US cents, transactions, transactions without a US value
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What a registry entry's live activities add up to: how many it reports, how many it
+    takes part in by role code, and the transactions of those it reports by type."""
+
+    reported: int
+    roles: dict[str, int]
+    money: dict[str | None, Cents]
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """The live activities each registry entry reports (`reported`) and takes part in
+    (`taking_part`), those whose transactions name each provider or receiver (`named`, by
+    `Side`), the activities of each funder (`sources`, by `Source`), and each entry's
+    `Tally`. Shared by every reader: never change it."""
+
+    reported: dict[int, frozenset[int]]
+    taking_part: dict[int, frozenset[int]]
+    named: dict[tuple[str, str], frozenset[int]]
+    sources: dict[Source, frozenset[int]]
+    tallies: dict[int, Tally]
+
+    @classmethod
+    def of(cls, kept: Involvements) -> Index:
+        return EMPTY.updated(Kept({}), kept, frozenset(kept))
+
+    def updated(self, old: Involvements, new: Involvements, changed: frozenset[int]) -> Index:
+        """The index once the `changed` activities' `old` values are `new` (or gone): only
+        what they touch is filed or added up again."""
+        return Index(
+            _refiled(self.reported, changed, old, new, lambda found: {found.reporter}),
+            _refiled(self.taking_part, changed, old, new, lambda found: found.taking_part()),
+            _refiled(self.named, changed, old, new, Involvement.sides),
+            _refiled(self.sources, changed, old, new, Involvement.sources),
+            _tallied(self.tallies, changed, old, new),
+        )
+
+
+EMPTY = Index({}, {}, {}, {}, {})
+
+
+def _refiled(
+    index: dict[Any, frozenset[int]], changed: frozenset[int], old: Involvements,
+    new: Involvements, keys: Callable[[Involvement], Iterable[Any]],
+) -> dict[Any, frozenset[int]]:
+    """`index` with the `changed` activities filed under their `new` keys, no longer under
+    their `old` ones; a new dictionary, sharing the sets of the keys left alone."""
+    refiled: dict[Any, set[int]] = {}
+    for activity in changed:
+        for values, filed in ((old, False), (new, True)):
+            found = values.get(activity)
+            for key in keys(found) if found is not None else ():
+                ids = refiled.get(key)
+                if ids is None:
+                    ids = refiled[key] = set(index.get(key, ()))
+                if filed:
+                    ids.add(activity)
+                else:
+                    ids.discard(activity)
+    result = dict(index)
+    for key, ids in refiled.items():
+        if ids:
+            result[key] = frozenset(ids)
+        else:
+            result.pop(key, None)
+    return result
+
+
+def _tallied(
+    tallies: dict[int, Tally], changed: frozenset[int], old: Involvements, new: Involvements,
+) -> dict[int, Tally]:
+    """`tallies` with the `changed` activities' `old` values taken off and their `new`
+    ones added; a new dictionary, sharing the tallies of the entries left alone."""
+    open_: dict[int, tuple[list[int], dict[str, int], dict[str | None, list[int]]]] = {}
+
+    def opened(entry: int) -> tuple[list[int], dict[str, int], dict[str | None, list[int]]]:
+        if entry not in open_:
+            tally = tallies.get(entry) or Tally(0, {}, {})
+            open_[entry] = ([tally.reported], dict(tally.roles),
+                            {kind: list(cents) for kind, cents in tally.money.items()})
+        return open_[entry]
+
+    for activity in changed:
+        for values, sign in ((old, -1), (new, 1)):
+            found = values.get(activity)
+            if found is None:
+                continue
+            reported, _, money = opened(found.reporter)
+            reported[0] += sign
+            for flow in found.flows:
+                cents = money.setdefault(flow.type, [0, 0, 0])
+                cents[0] += sign * flow.cents
+                cents[1] += sign * flow.transactions
+                cents[2] += sign * flow.without_rate
+            for entry, roles in found.taking_part().items():
+                counts = opened(entry)[1]
+                for role in roles:
+                    counts[role] = counts.get(role, 0) + sign
+    result = dict(tallies)
+    for entry, (reported, counts, money) in open_.items():
+        tally = Tally(reported[0], {role: n for role, n in counts.items() if n},
+                      {kind: (c, n, w) for kind, (c, n, w) in money.items() if n})
+        if tally.reported or tally.roles:
+            result[entry] = tally
+        else:
+            result.pop(entry, None)
+    return result
+
+
+def current(connection: Connection) -> Involvements:
+    """Every live activity's involvement, up to date (see the module)."""
+    last_merge = connection.execute(select(func.max(MERGE.c.id))).scalar()
+    return INVOLVEMENT.current(connection, last_merge)
+
+
+def index(kept: Involvements) -> Index:
+    """The index of `kept`, kept with it (see `following.derived`)."""
+    return derived(kept, "partner-index", Index.of, Index.updated)
+
+
+def _read(
+    connection: Connection, conditions: list[ColumnElement[bool]], basis: int | None,
+) -> dict[int, Involvement]:
+    """The involvement of the activities meeting `conditions`; `basis` (the last merge)
+    only tells when all must be read again."""
+    matching = select(ACTIVITY.c.id).where(*conditions)
+    # One object per distinct text, pair or tuple, however many rows repeat it: most
+    # activities share their participants' roles and their funders.
+    seen: dict[Any, Any] = {}
+
+    def shared(value: H) -> H:
+        return value if value is None else seen.setdefault(value, value)
+
+    roles: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    funding: dict[int, list[tuple[str | None, str | None]]] = defaultdict(list)
+    participants = (
+        select(PARTICIPANT.c.activity_id, PARTICIPANT.c.organisation_id, PARTICIPANT.c.role,
+               PARTICIPANT.c.ref, PARTICIPANT.c.name)
+        .where(PARTICIPANT.c.activity_id.in_(matching)).order_by(PARTICIPANT.c.id)
+    )
+    for activity, entry, role, ref, name in _streamed(connection, participants):
+        if entry is not None:
+            roles[activity].append(shared((entry, role or "")))
+        if role == FUNDING:
+            funding[activity].append(shared((trimmed(ref), name)))
+    flows: dict[int, list[Flow]] = defaultdict(list)
+    for activity, key, cents, transactions, without_rate in _flows(connection, matching):
+        kind, provider_ref, provider_name, receiver_ref, receiver_name = map(shared, key)
+        flows[activity].append(Flow(kind, provider_ref, provider_name, receiver_ref,
+                                    receiver_name, cents, transactions, without_rate))
+    activities = select(ACTIVITY.c.id, ACTIVITY.c.iati_identifier, ACTIVITY.c.organisation_id,
+                        ACTIVITY.c.reporting_org_ref).where(*conditions)
+    return {
+        activity: Involvement(
+            identifier, reporter, shared(trimmed(reporting_ref)),
+            shared(tuple(roles.get(activity, ()))), shared(tuple(funding.get(activity, ()))),
+            tuple(flows.get(activity, ())))
+        for activity, identifier, reporter, reporting_ref in _streamed(connection, activities)
+    }
+
+
+FlowKey = tuple[str | None, str | None, str | None, str | None, str | None]
+
+
+def _flows(
+    connection: Connection, matching: Select[Any],
+) -> Iterator[tuple[int, FlowKey, int, int, int]]:
+    """The transactions of the `matching` activities added up per activity, type, provider
+    and receiver: by the database from their stored cents, and here for those stored under
+    another rate series (rare: see `ledger`)."""
+    rates = series_version()
+    key = (TRANSACTION.c.type, TRANSACTION.c.provider_ref, TRANSACTION.c.provider_name,
+           TRANSACTION.c.receiver_ref, TRANSACTION.c.receiver_name)
+    mine = TRANSACTION.c.activity_id.in_(matching)
+    grouped = (
+        select(TRANSACTION.c.activity_id, *key, func.coalesce(func.sum(TRANSACTION.c.usd_cents), 0),
+               func.count(), func.count(TRANSACTION.c.usd_cents))
+        .where(mine, TRANSACTION.c.usd_rates == rates)
+        .group_by(TRANSACTION.c.activity_id, *key)
+    )
+    sums: dict[tuple[int, FlowKey], list[int]] = {}
+    for activity, kind, provider_ref, provider_name, receiver_ref, receiver_name, cents, \
+            transactions, with_cents in _streamed(connection, grouped):
+        sums[(activity, (kind, provider_ref, provider_name, receiver_ref, receiver_name))] = [
+            cents, transactions, transactions - with_cents]
+    others = select(TRANSACTION.c.activity_id, *key, TRANSACTION.c.amount,
+                    TRANSACTION.c.currency, TRANSACTION.c.value_date, TRANSACTION.c.date
+                    ).where(mine, unconverted(rates))
+    for row in _streamed(connection, others):
+        cents = in_cents(row.amount, row.currency, row.value_date or row.date)
+        found = sums.setdefault((row[0], tuple(row[1:6])), [0, 0, 0])
+        found[0] += cents or 0
+        found[1] += 1
+        found[2] += int(cents is None)
+    for (activity, flow), (cents, transactions, without_rate) in sums.items():
+        yield activity, flow, cents, transactions, without_rate
+
+
+def _streamed(connection: Connection, statement: Any) -> Iterable[Any]:
+    return connection.execution_options(stream_results=True, yield_per=5000).execute(statement)
+
+
+# Each live activity's involvement, kept and followed through the change log.
+INVOLVEMENT: Follower[Involvement, int | None] = Follower(_read)
