@@ -13,7 +13,12 @@ and the partner's incoming funds are two reports of the same money:
 - `expenditure`: expenditure (4) in the activities it reports.
 Amounts without a rate, and those worth 10 trillion US dollars or more (publishing errors,
 which the budget views leave out too), are counted in `without_rate`, not added. Each
-transaction's US cents are stored with it (see `ledger`), so the database adds them up.
+transaction's US cents are stored with it (see `ledger`).
+
+A profile is added up from what the service keeps of every live activity
+(`service.services.involvement`): the activities the entry reports and takes part in,
+its counts and own money, and those whose transactions or funders name it, are looked up
+there, not read from the database.
 
 Funders are the reporting organisations of the activities it takes part in, their funding
 (role 1) participating-orgs, and the provider-orgs of the money it received: one per
@@ -157,8 +162,8 @@ def busiest(connection: Connection, count: int) -> list[RegistryEntry]:
 def profile(connection: Connection, entry_id: int) -> OrganisationProfile | None:
     """The profile of registry entry `entry_id` (see the module for the money).
 
-    Read from every activity the entry takes part in (seconds for one in 100,000), so it
-    is kept until the store or the entry itself changes (`memo`)."""
+    Added up from the kept involvement of its activities (a tenth of a second for one in
+    all of 100,000), and kept until the store or the entry itself changes (`memo`)."""
     entry = next((e for e in _entries(connection, [entry_id])), None)
     if entry is None:
         return None
