@@ -36,7 +36,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from mappings.amounts import Measure
-from mappings.money import split
 from mappings.tables import Classification
 from service.errors import DomainError
 from service.services.budget.storage import CURRENT
@@ -133,23 +132,23 @@ def _computed(
     if basis is Basis.net:
         conditions += _counted_once(connection, chosen)
     base = select(*keys, CURRENT.c.amount_cents, CURRENT.c.activity_id).where(*conditions)
-    by_activity = _by_activity(connection, base, len(keys))
-    role = None
-    if GroupBy.participating_org in group_by:
-        role = participating_org_role
-        by_activity = _shared(by_activity, group_by.index(GroupBy.participating_org),
-                              _partners(connection, base, role))
     names = [g.value for g in group_by]
-    rows = [
-        AggregateRow(group=dict(zip(names, key, strict=True)),
-                     amount_usd=sum(amounts.values(), Decimal(0)), activities=len(amounts))
-        for key, amounts in sorted(by_activity.items(), key=lambda item: _order(item[0]))
-    ]
-    counted: set[int] = set().union(*by_activity.values())
+    role = participating_org_role if GroupBy.participating_org in group_by else None
+    by_activity = _by_activity(connection, base, len(keys))
+    if role is not None:
+        groups = _shared(by_activity, group_by.index(GroupBy.participating_org),
+                         _partners(connection, base, role))
+    else:
+        groups = [(key, _dollars(sum(cents.values())), len(cents))
+                  for key, cents in by_activity.items()]
+    activities = len(set().union(*by_activity.values()))
+    rows = [AggregateRow(group=dict(zip(names, key, strict=True)), amount_usd=amount,
+                         activities=count)
+            for key, amount, count in sorted(groups, key=lambda group: _order(group[0]))]
     return Aggregates(
         group_by=names, measures=[m.value for m in measures], participating_org_role=role,
         rows=rows, total_usd=sum((row.amount_usd for row in rows), Decimal(0)),
-        activities=len(counted), basis=basis,
+        activities=activities, basis=basis,
     )
 
 
@@ -169,8 +168,8 @@ def _split_read(group_by: Sequence[GroupBy]) -> Classification:
     return splits.pop() if splits else BASE
 
 
-# Per group, each activity's amount in it.
-ByActivity = dict[tuple[Any, ...], dict[int, Decimal]]
+# Per group, each activity's amount in it, in whole cents.
+ByActivity = dict[tuple[Any, ...], dict[int, int]]
 
 
 # Up to this many matched pairs, the figures the net basis leaves out are named in the
@@ -224,8 +223,7 @@ def _summed_here(connection: Connection, base: Select[Any], width: int) -> ByAct
         cents = groups[tuple(row[:width])]
         activity = row[width + 1]
         cents[activity] = cents.get(activity, 0) + row[width]
-    return {key: {activity: _dollars(amount) for activity, amount in cents.items()}
-            for key, cents in groups.items()}
+    return dict(groups)
 
 
 def _summed_in_database(connection: Connection, base: Select[Any], width: int) -> ByActivity:
@@ -236,7 +234,7 @@ def _summed_in_database(connection: Connection, base: Select[Any], width: int) -
     ).group_by(*keys, inner.c.activity_id)
     groups: ByActivity = defaultdict(dict)
     for row in connection.execute(by_activity):
-        groups[tuple(row[:width])][row[width]] = _dollars(row[width + 1])
+        groups[tuple(row[:width])][row[width]] = int(row[width + 1])
     return dict(groups)
 
 
@@ -254,17 +252,24 @@ def _partners(connection: Connection, base: Select[Any], role: str) -> dict[int,
     return {activity: sorted(partners) for activity, partners in found.items()}
 
 
-def _shared(by_activity: ByActivity, position: int, partners: dict[int, list[str]]) -> ByActivity:
-    """Each amount divided equally among its activity's partners, at `position` of the key."""
-    shared: ByActivity = defaultdict(dict)
+def _shared(
+    by_activity: ByActivity, position: int, partners: dict[int, list[str]],
+) -> list[tuple[tuple[Any, ...], Decimal, int]]:
+    """Each amount divided equally among its activity's partners, at `position` of the key:
+    per group, its money and activities. The cents left over go one each to the first
+    partners, as `mappings.money.split` gives them for equal shares, in whole cents."""
+    cents: dict[tuple[Any, ...], int] = defaultdict(int)
+    activities: dict[tuple[Any, ...], set[int]] = defaultdict(set)
     for key, amounts in by_activity.items():
-        for activity, amount in amounts.items():
+        for activity, whole in amounts.items():
             among: list[str | None] = list(partners.get(activity, [])) or [None]
-            parts = split(amount, [Decimal(1)] * len(among))
-            for partner, part in zip(among, parts, strict=True):
-                group = shared[(*key[:position], partner, *key[position:])]
-                group[activity] = group.get(activity, Decimal(0)) + part
-    return dict(shared)
+            part, residue = divmod(abs(whole), len(among))
+            sign = -1 if whole < 0 else 1
+            for index, partner in enumerate(among):
+                group = (*key[:position], partner, *key[position:])
+                cents[group] += sign * (part + (index < residue))
+                activities[group].add(activity)
+    return [(group, _dollars(total), len(activities[group])) for group, total in cents.items()]
 
 
 def _column(group: GroupBy) -> Any:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 
 from iati.elements.activity import Activity
 from mappings.money import split
+from service.services.aggregates import _shared
 from tests.service.test_push_api import Api
 from tests.service.test_push_support import USAID
 from tests.service.test_query import DONORS, _example_identifiers
@@ -204,3 +205,20 @@ def test_sums_past_64_bits_are_still_exact(loaded: Loaded, store: Engine) -> Non
         found = _aggregates(api, key, group_by=group, measure="disbursement", basis="gross")
         assert Decimal(found["total_usd"]) == Decimal(sum(cents)).scaleb(-2)
         assert Decimal(found["total_usd"]) > Decimal(3 * huge).scaleb(-2)
+
+
+def test_shares_among_partners_follow_the_split_rule_in_whole_cents() -> None:
+    """The equal shares among an activity's partners, worked out in whole cents, are those
+    `mappings.money.split` gives, for positive, negative and zero amounts."""
+    amounts = [0, 1, 2, 3, 7, 100, 101, 99_999, 2**62 + 1, -1, -5, -100_003]
+    for activity, cents in enumerate(amounts):
+        for count in range(1, 8):
+            partners = {activity: [f"P{index}" for index in range(count)]}
+            shared = _shared({("2024",): {activity: cents}}, 1, partners)
+            expected = split(Decimal(cents).scaleb(-2), [Decimal(1)] * count)
+            assert [amount for _, amount, _ in shared] == expected, (cents, count)
+            assert [group for group, _, _ in shared] == [
+                ("2024", f"P{index}") for index in range(count)]
+            assert sum(amount for _, amount, _ in shared) == Decimal(cents).scaleb(-2)
+    [alone] = _shared({(): {7: 1234}}, 0, {})
+    assert alone == ((None,), Decimal("12.34"), 1)
