@@ -4,12 +4,13 @@ cents by type, provider and receiver.
 
 Read from the database, the profile of an organisation taking part in all of 100,000
 activities took seconds. These are kept per engine and followed through the change log
-(`INVOLVEMENT`, see `service.services.following`), with an index of the activities each
-registry entry reports or takes part in and of those whose transactions name each provider
-or receiver (`index`). A profile then adds up its own activities in memory, and a push costs
-the reading of the activities it changed. A merge of two registry entries moves
-participations without changing any activity, so the last merge is the basis they are read
-on: after one, all are read again.
+(`INVOLVEMENT`, see `service.services.following`), with an index derived from them and
+updated for the changed activities only (`index`): the activities each registry entry
+reports or takes part in, those whose transactions name each provider or receiver, those
+of each funder, and each entry's counts and own money. A profile is then looked up and
+added up in memory, and a push costs the reading of the activities it changed. A merge
+of two registry entries moves participations without changing any activity, so the last
+merge is the basis they are read on: after one, all are read again.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from service.services.query import PARTICIPANT
 FUNDING = "1"  # OrganisationRole
 # How a funder funds: it reports the activity, it is a funding participating-org, or it
 # provides money the organisation receives.
-REPORTING_ORG, FUNDING_ORG, PROVIDER_ORG = HOWS = (
+REPORTING_ORG, FUNDING_ORG, PROVIDER_ORG = (
     "reporting-org", "participating-org role 1", "provider-org")
 MERGE = OrganisationMerge.__table__  # type: ignore[attr-defined]
 # Who a transaction names as provider or receiver: ("ref", its identifier as published) when
@@ -100,7 +101,6 @@ class Involvement:
             found.setdefault(entry, set()).add(role)
         return found
 
-
     def sources(self) -> set[Source]:
         """Who funds it (see `Source`)."""
         found: set[Source] = {(self.reporting_ref, None, REPORTING_ORG, None)}
@@ -111,7 +111,7 @@ class Involvement:
 
 
 Involvements = Kept[Involvement]
-# A funder of an activity: its trimmed identifier, its name, how it funds (`HOWS`), and for
+# A funder of an activity: its trimmed identifier, its name, how it funds, and for
 # a provider-org, the receiver of the money (else None).
 Source = tuple[str | None, str | None, str, Side]
 Cents = tuple[int, int, int]  # US cents, transactions, transactions without a US value
