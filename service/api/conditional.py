@@ -39,12 +39,12 @@ def not_modified(request: Request, *, etag: str, modified: datetime) -> bool:
 
 
 def tagged(
-    request: Request, response: Response, payload: Payload
+    request: Request, response: Response, payload: Payload, *, tag: str | None = None,
 ) -> Payload | Response:
-    """`payload` with a weak entity tag of its JSON, or an empty 304 if the client's
-    If-None-Match names it already."""
-    digest = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()[:40]
-    tag = f'"{digest}"'
+    """`payload` with a weak entity tag (`tag`, else a digest of its JSON), or an empty 304
+    if the client's If-None-Match names it already."""
+    if tag is None:
+        tag = f'"{hashlib.sha256(payload.model_dump_json().encode()).hexdigest()[:40]}"'
     if request.headers.get("if-none-match") and not_modified(
         request, etag=tag, modified=datetime.now(UTC)
     ):

@@ -43,6 +43,7 @@ from service.services.coordination.decisions import not_excluded
 from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, ActivityFilter, activity_conditions
+from service.services.streaming import in_batches
 from service.services.traceability import Basis, counted_once, counted_twice, matching
 
 BASE = Classification.fuente  # the split read when no classification is grouped by
@@ -218,8 +219,7 @@ def _summed_here(connection: Connection, base: Select[Any], width: int) -> ByAct
     """Each activity's amount in each group, added up here, where integers have no
     limit (for sums past SQLite's 64 bits); the rows stream."""
     groups: dict[tuple[Any, ...], dict[int, int]] = defaultdict(dict)
-    result = connection.execution_options(stream_results=True, yield_per=5000).execute(base)
-    for row in result:
+    for row in in_batches(connection, base):
         cents = groups[tuple(row[:width])]
         activity = row[width + 1]
         cents[activity] = cents.get(activity, 0) + row[width]

@@ -152,6 +152,38 @@ def _changed_since(
     ).scalars())
 
 
+K = TypeVar("K", bound=Hashable)
+
+
+def refiled(
+    index: dict[K, frozenset[int]], changed: frozenset[int], old: dict[int, V],
+    new: dict[int, V], keys: Callable[[V], Iterable[K]],
+) -> dict[K, frozenset[int]]:
+    """`index` (the activities filed under each key) with the `changed` activities filed
+    under the keys of their `new` values, no longer under those of their `old` ones (an
+    activity gone has no new value); a new dictionary, sharing the sets of the keys left
+    alone, for an index derived from kept values (see `derived`)."""
+    touched: dict[K, set[int]] = {}
+    for activity in changed:
+        for values, filed in ((old, False), (new, True)):
+            value = values.get(activity)
+            for key in keys(value) if value is not None else ():
+                ids = touched.get(key)
+                if ids is None:
+                    ids = touched[key] = set(index.get(key, ()))
+                if filed:
+                    ids.add(activity)
+                else:
+                    ids.discard(activity)
+    result = dict(index)
+    for key, ids in touched.items():
+        if ids:
+            result[key] = frozenset(ids)
+        else:
+            result.pop(key, None)
+    return result
+
+
 def chunks(ids: list[int]) -> Iterable[list[int]]:
     """`ids` in lists of at most `CHUNK`."""
     for start in range(0, len(ids), CHUNK):

@@ -16,7 +16,7 @@ merge is the basis they are read on: after one, all are read again.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -25,10 +25,11 @@ from sqlalchemy.engine import Connection
 
 from mappings.rates import in_cents, series_version
 from service.models import OrganisationMerge
-from service.services.following import Follower, Kept, derived
+from service.services.following import Follower, Kept, derived, refiled
 from service.services.ledger import TRANSACTION, unconverted
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT
+from service.services.streaming import in_batches
 
 FUNDING = "1"  # OrganisationRole
 # How a funder funds: it reports the activity, it is a funding participating-org, or it
@@ -148,42 +149,15 @@ class Index:
         """The index once the `changed` activities' `old` values are `new` (or gone): only
         what they touch is filed or added up again."""
         return Index(
-            _refiled(self.reported, changed, old, new, lambda found: {found.reporter}),
-            _refiled(self.taking_part, changed, old, new, lambda found: found.taking_part()),
-            _refiled(self.named, changed, old, new, Involvement.sides),
-            _refiled(self.sources, changed, old, new, Involvement.sources),
+            refiled(self.reported, changed, old, new, lambda found: {found.reporter}),
+            refiled(self.taking_part, changed, old, new, lambda found: found.taking_part()),
+            refiled(self.named, changed, old, new, Involvement.sides),
+            refiled(self.sources, changed, old, new, Involvement.sources),
             _tallied(self.tallies, changed, old, new),
         )
 
 
 EMPTY = Index({}, {}, {}, {}, {})
-
-
-def _refiled(
-    index: dict[Any, frozenset[int]], changed: frozenset[int], old: Involvements,
-    new: Involvements, keys: Callable[[Involvement], Iterable[Any]],
-) -> dict[Any, frozenset[int]]:
-    """`index` with the `changed` activities filed under their `new` keys, no longer under
-    their `old` ones; a new dictionary, sharing the sets of the keys left alone."""
-    refiled: dict[Any, set[int]] = {}
-    for activity in changed:
-        for values, filed in ((old, False), (new, True)):
-            found = values.get(activity)
-            for key in keys(found) if found is not None else ():
-                ids = refiled.get(key)
-                if ids is None:
-                    ids = refiled[key] = set(index.get(key, ()))
-                if filed:
-                    ids.add(activity)
-                else:
-                    ids.discard(activity)
-    result = dict(index)
-    for key, ids in refiled.items():
-        if ids:
-            result[key] = frozenset(ids)
-        else:
-            result.pop(key, None)
-    return result
 
 
 def _tallied(
@@ -258,13 +232,14 @@ def _read(
                PARTICIPANT.c.ref, PARTICIPANT.c.name)
         .where(PARTICIPANT.c.activity_id.in_(matching)).order_by(PARTICIPANT.c.id)
     )
-    for activity, entry, role, ref, name in _streamed(connection, participants):
+    for activity, entry, role, ref, name in in_batches(connection, participants):
         if entry is not None:
             roles[activity].append(shared((entry, role or "")))
         if role == FUNDING:
             funding[activity].append(shared((trimmed(ref), name)))
     flows: dict[int, list[Flow]] = defaultdict(list)
-    for activity, key, cents, transactions, without_rate in _flows(connection, matching):
+    for (activity, key), (cents, transactions, without_rate) in _flows(
+            connection, matching).items():
         kind, provider_ref, provider_name, receiver_ref, receiver_name = map(shared, key)
         flows[activity].append(Flow(kind, provider_ref, provider_name, receiver_ref,
                                     receiver_name, cents, transactions, without_rate))
@@ -275,7 +250,7 @@ def _read(
             identifier, reporter, shared(trimmed(reporting_ref)),
             shared(tuple(roles.get(activity, ()))), shared(tuple(funding.get(activity, ()))),
             tuple(flows.get(activity, ())))
-        for activity, identifier, reporter, reporting_ref in _streamed(connection, activities)
+        for activity, identifier, reporter, reporting_ref in in_batches(connection, activities)
     }
 
 
@@ -284,9 +259,10 @@ FlowKey = tuple[str | None, str | None, str | None, str | None, str | None]
 
 def _flows(
     connection: Connection, matching: Select[Any],
-) -> Iterator[tuple[int, FlowKey, int, int, int]]:
+) -> dict[tuple[int, FlowKey], list[int]]:
     """The transactions of the `matching` activities added up per activity, type, provider
-    and receiver: by the database from their stored cents, and here for those stored under
+    and receiver (cents, transactions, those without a US value): by the database from
+    their stored cents, and here for those stored under
     another rate series (rare: see `ledger`)."""
     rates = series_version()
     key = (TRANSACTION.c.type, TRANSACTION.c.provider_ref, TRANSACTION.c.provider_name,
@@ -300,24 +276,19 @@ def _flows(
     )
     sums: dict[tuple[int, FlowKey], list[int]] = {}
     for activity, kind, provider_ref, provider_name, receiver_ref, receiver_name, cents, \
-            transactions, with_cents in _streamed(connection, grouped):
+            transactions, with_cents in in_batches(connection, grouped):
         sums[(activity, (kind, provider_ref, provider_name, receiver_ref, receiver_name))] = [
             cents, transactions, transactions - with_cents]
     others = select(TRANSACTION.c.activity_id, *key, TRANSACTION.c.amount,
                     TRANSACTION.c.currency, TRANSACTION.c.value_date, TRANSACTION.c.date
                     ).where(mine, unconverted(rates))
-    for row in _streamed(connection, others):
+    for row in in_batches(connection, others):
         cents = in_cents(row.amount, row.currency, row.value_date or row.date)
         found = sums.setdefault((row[0], tuple(row[1:6])), [0, 0, 0])
         found[0] += cents or 0
         found[1] += 1
         found[2] += int(cents is None)
-    for (activity, flow), (cents, transactions, without_rate) in sums.items():
-        yield activity, flow, cents, transactions, without_rate
-
-
-def _streamed(connection: Connection, statement: Any) -> Iterable[Any]:
-    return connection.execution_options(stream_results=True, yield_per=5000).execute(statement)
+    return sums
 
 
 # Each live activity's involvement, kept and followed through the change log.

@@ -48,7 +48,6 @@ from service.services.query import PARTICIPANT, live
 
 ACTIVITY_LIST_CAP = 500
 INCOMING, DISBURSEMENT, EXPENDITURE = ("1", "11"), "3", "4"
-OWN = (*INCOMING, DISBURSEMENT, EXPENDITURE)  # the types of its own money
 
 
 class RegistryEntry(BaseModel):
@@ -181,14 +180,11 @@ def _profile(connection: Connection, entry: _Entry) -> OrganisationProfile:
     own = Sums(Money, {kind: _dollars(cents) for kind, cents in tally.money.items()})
     names = _Names(entry)
     named = set().union(*(found.named.get(key, ()) for key in names.sides))
-    received, provided = Money(), Money()
-    for activity in named - reported:
-        for flow in kept[activity].flows:
-            if flow.type == DISBURSEMENT:
-                if flow.receiver in names.sides:
-                    received += _dollars((flow.cents, flow.transactions, flow.without_rate))
-                if flow.provider in names.sides:
-                    provided += _dollars((flow.cents, flow.transactions, flow.without_rate))
+    # disbursements in others' activities naming it
+    paid = [flow for activity in named - reported for flow in kept[activity].flows
+            if flow.type == DISBURSEMENT]
+    received = _total(flow for flow in paid if flow.receiver in names.sides)
+    provided = _total(flow for flow in paid if flow.provider in names.sides)
     mine = reported | taking_part
     return OrganisationProfile(
         organisation=_public(entry, (tally.reported, dict(tally.roles))),
@@ -297,6 +293,16 @@ class _Names:
         if ref is not None:
             return ref not in self.refs
         return bool(name) and name not in self.texts
+
+
+def _total(flows: Iterable[involvement.Flow]) -> Money:
+    """`flows` added up."""
+    cents = transactions = without_rate = 0
+    for flow in flows:
+        cents += flow.cents
+        transactions += flow.transactions
+        without_rate += flow.without_rate
+    return _dollars((cents, transactions, without_rate))
 
 
 def _dollars(cents: involvement.Cents) -> Money:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, Select
+from sqlalchemy.engine import Connection
 
 CHUNK = 1 << 16
 
@@ -20,6 +21,13 @@ def streamed(engine: Engine, statement: Select[Any], *, batch: int = 1000) -> It
             statement
         )
         yield from result.mappings()
+
+
+def in_batches(connection: Connection, statement: Any, *, batch: int = 5000) -> Iterator[Any]:
+    """Every row of `statement` on `connection`, fetched `batch` at a time from a
+    server-side cursor, so that reading every activity never holds all rows at once."""
+    yield from connection.execution_options(stream_results=True, yield_per=batch).execute(
+        statement)
 
 
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:

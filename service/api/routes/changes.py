@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from service.api.conditional import not_modified, weak
+from service.api.conditional import tagged
 from service.api.deps import ReaderOrPublisher, SessionDep
 from service.api.routes.pushes import problem_responses
 from service.services.changes import ChangesPage, changes_since
@@ -33,10 +32,5 @@ def list_changes(
     were committed: a client that follows `next` misses no change and sees none twice."""
     page = changes_since(session, since, limit=limit, reporting_org=reporting_org)
     tag = f'"changes-{reporting_org or "all"}-{since}-{page.next}-{limit}"'
-    if request.headers.get("if-none-match") and not_modified(
-        request, etag=tag, modified=datetime.now(UTC)
-    ):
-        return Response(status_code=304, headers={"ETag": weak(tag)})
-    response.headers["ETag"] = weak(tag)
-    return page
+    return tagged(request, response, page, tag=tag)
 

@@ -44,7 +44,7 @@ from service.services.coordination.scoring import (
     evidence,
     score,
 )
-from service.services.following import derived, matching
+from service.services.following import derived, matching, refiled
 from service.services.memo import remembered
 from service.services.push.findings import PushCode
 from service.services.push.storage import ACTIVITY
@@ -154,22 +154,7 @@ class Blocking:
     ) -> Blocking:
         """The index once the `changed` activities' `old` facts are `new` (or gone): only
         their keys are filed again."""
-        refiled: dict[str, set[int]] = {}
-        for activity in changed:
-            for facts, filed in ((old.get(activity), False), (new.get(activity), True)):
-                for key in _keys(facts) if facts is not None else ():
-                    if key not in refiled:
-                        refiled[key] = set(self.blocks.get(key, ()))
-                    if filed:
-                        refiled[key].add(activity)
-                    else:
-                        refiled[key].discard(activity)
-        blocks = dict(self.blocks)
-        for key, ids in refiled.items():
-            if ids:
-                blocks[key] = frozenset(ids)
-            else:
-                del blocks[key]
+        blocks = refiled(self.blocks, changed, old, new, _keys)
         return Blocking(blocks, _candidates(blocks), self.common.updated(old, new, changed))
 
 

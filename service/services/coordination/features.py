@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -28,6 +28,7 @@ from service.services.budget.storage import CURRENT
 from service.services.following import Follower, Kept, chunks, matching
 from service.services.push.storage import ACTIVITY
 from service.services.query import COUNTRY, PARTICIPANT, SECTOR, ActivityFilter
+from service.services.streaming import in_batches
 
 IMPLEMENTING = "4"  # OrganisationRole
 _WORD = re.compile(r"[^\W_]+")
@@ -104,7 +105,7 @@ def _read(
         ACTIVITY.c.document["title"], ACTIVITY.c.document["other_identifiers"],
     ).where(*conditions).order_by(ACTIVITY.c.id)
     found: dict[int, Facts] = {}
-    for row in _streamed(connection, rows):
+    for row in in_batches(connection, rows):
         facts = Facts(row[0], row[1], row[2], row[3], start=row[4], end=row[5])
         facts.titles = [n["text"] for n in (row[6] or {}).get("narratives") or [] if n.get("text")]
         facts.other_identifiers = {o["ref"].strip() for o in row[7] or [] if o.get("ref")}
@@ -112,11 +113,6 @@ def _read(
     _add_organisations(connection, found, conditions)
     _add_places(connection, found, conditions)
     return found
-
-
-def _streamed(connection: Connection, statement: Any) -> Iterator[Any]:
-    yield from connection.execution_options(stream_results=True, yield_per=5000).execute(
-        statement)
 
 
 def _matching(conditions: list[ColumnElement[bool]]) -> Any:
@@ -129,7 +125,7 @@ def _add_organisations(
     statement = select(
         PARTICIPANT.c.activity_id, PARTICIPANT.c.ref, PARTICIPANT.c.name, PARTICIPANT.c.role
     ).where(PARTICIPANT.c.activity_id.in_(_matching(conditions)))
-    for activity, ref, name, role in _streamed(connection, statement):
+    for activity, ref, name, role in in_batches(connection, statement):
         key = org_key(ref, name)
         if key is None or activity not in found:
             continue
@@ -145,12 +141,12 @@ def _add_places(
     dac = SECTOR.c.vocabulary.is_(None) | SECTOR.c.vocabulary.in_(["1", "2"])
     sectors = select(SECTOR.c.activity_id, SECTOR.c.code).where(
         SECTOR.c.activity_id.in_(_matching(conditions)), dac, SECTOR.c.code.is_not(None))
-    for activity, code in _streamed(connection, sectors):
+    for activity, code in in_batches(connection, sectors):
         if activity in found:
             found[activity].sectors.add(code.strip())
     countries = select(COUNTRY.c.activity_id, COUNTRY.c.code).where(
         COUNTRY.c.activity_id.in_(_matching(conditions)), COUNTRY.c.code.is_not(None))
-    for activity, code in _streamed(connection, countries):
+    for activity, code in in_batches(connection, countries):
         if activity in found:
             found[activity].countries.add(code.strip().upper())
 
