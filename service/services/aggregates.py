@@ -19,7 +19,9 @@ The activities counted are the live ones matching the query filters, through the
 of their latest budget view (`current_figure`, see `service.models.budget.CurrentFigure`),
 less the duplicates the ministry confirmed (see `service.services.coordination.decisions`).
 Amounts are added up by the database in whole cents, exactly; the total is the sum of the
-listed rows, to the cent.
+listed rows, to the cent. With no query filter and one grouping, the groups are looked up in
+the totals kept of every live activity's figures instead (`service.services.figures`),
+which give the same cents.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from sqlalchemy.exc import OperationalError
 from mappings.amounts import Measure
 from mappings.tables import Classification
 from service.errors import DomainError
+from service.services import figures
 from service.services.budget.storage import CURRENT
 from service.services.coordination.decisions import not_excluded
 from service.services.memo import remembered
@@ -130,19 +133,25 @@ def _computed(
     matched = activity_conditions(chosen, dialect=connection.dialect.name)
     if matched:
         conditions.append(CURRENT.c.activity_id.in_(select(ACTIVITY.c.id).where(*matched)))
-    if basis is Basis.net:
-        conditions += _counted_once(connection, chosen)
-    base = select(*keys, CURRENT.c.amount_cents, CURRENT.c.activity_id).where(*conditions)
+    twice = _counted_once(connection, chosen) if basis is Basis.net else []
+    conditions += twice
     names = [g.value for g in group_by]
     role = participating_org_role if GroupBy.participating_org in group_by else None
-    by_activity = _by_activity(connection, base, len(keys))
-    if role is not None:
-        groups = _shared(by_activity, group_by.index(GroupBy.participating_org),
-                         _partners(connection, base, role))
+    kept = None if matched or twice else figures.grouped(
+        connection, names, [m.value for m in measures], year_from, year_to, role)
+    if kept is not None:  # the whole store's groups, looked up
+        counted, activities = kept
+        groups = [(key, _dollars(cents), count) for key, cents, count in counted]
     else:
-        groups = [(key, _dollars(sum(cents.values())), len(cents))
-                  for key, cents in by_activity.items()]
-    activities = len(set().union(*by_activity.values()))
+        base = select(*keys, CURRENT.c.amount_cents, CURRENT.c.activity_id).where(*conditions)
+        by_activity = _by_activity(connection, base, len(keys))
+        if role is not None:
+            groups = _shared(by_activity, group_by.index(GroupBy.participating_org),
+                             _partners(connection, base, role))
+        else:
+            groups = [(key, _dollars(sum(cents.values())), len(cents))
+                      for key, cents in by_activity.items()]
+        activities = len(set().union(*by_activity.values()))
     rows = [AggregateRow(group=dict(zip(names, key, strict=True)), amount_usd=amount,
                          activities=count)
             for key, amount, count in sorted(groups, key=lambda group: _order(group[0]))]

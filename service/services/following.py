@@ -9,7 +9,10 @@ when it has moved on by more than `REREAD_ALL` changes, or when the `basis` they
 on (the day, for the results) is not the one asked for.
 
 The change log's `seq` is committed in order (see `service.models.changes`), so the cursor
-is read first and a change committed after it is read again the next time.
+is read first and a change committed after it is read again the next time. Values read from
+an activity's budget view also change when `iati-ec remap` computes a new view, which the
+change log does not record: their `Follower` follows the budget views' ids as well
+(`VIEWS`).
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement, Engine, select
+from sqlalchemy import ColumnElement, Engine, Table, select
 from sqlalchemy.engine import Connection
 
+from service.models import BudgetView
 from service.services.changes import CHANGE
 from service.services.push.storage import ACTIVITY
 from service.services.query import ActivityFilter, activity_conditions, live
@@ -79,20 +83,50 @@ def derived(
     return value
 
 
+@dataclass(frozen=True)
+class Log:
+    """A table whose rows name the activities changed (`activity_id`), in the order of its
+    column `order`. Its cursor is its last row's (`order`, `stamp`): another stamp at the
+    kept order means another log (a database emptied and filled again), so everything is
+    read again. The rows of a `pruned` log may be deleted, and SQLite gives a deleted last
+    row's id to the next: a missing row is no such sign there, nor is a cursor gone back."""
+
+    table: Table
+    order: str
+    stamp: str
+    pruned: bool = False
+
+    def last(self, connection: Connection) -> tuple[Any, ...] | None:
+        row = connection.execute(
+            select(self.table.c[self.order], self.table.c[self.stamp])
+            .order_by(self.table.c[self.order].desc()).limit(1)
+        ).first()
+        return tuple(row) if row is not None else None
+
+
+CHANGES = Log(CHANGE, "seq", "changed_at")
+# A new budget view (a push, or `iati-ec remap`); a push replaces an activity's views, so
+# the view a cursor names may be gone, and its id given again to the same activity's.
+VIEWS = Log(BudgetView.__table__, "id", "activity_id", pruned=True)  # type: ignore[attr-defined]
+Cursor = tuple[tuple[Any, ...] | None, ...]  # each log's last (order, stamp)
+
+
 @dataclass
 class _State(Generic[V, B]):
     lock: threading.Lock = field(default_factory=threading.Lock)
     basis: B | None = None
-    cursor: tuple[Any, ...] | None = None  # the change log's last (seq, changed_at) read
+    cursor: Cursor | None = None  # what was read last
     values: Kept[V] = field(default_factory=lambda: Kept({}))
-    passed: dict[Any, Any] = field(default_factory=dict)  # earlier cursors: seq → changed_at
+    passed: dict[Cursor, None] = field(default_factory=dict)  # earlier cursors, in order
 
 
 class Follower(Generic[V, B]):
-    """Values of every live activity made by `read`, kept per engine (see the module)."""
+    """Values of every live activity made by `read`, kept per engine and followed through
+    `logs` (see the module)."""
 
-    def __init__(self, read: Read[B, V]) -> None:
+    def __init__(self, read: Read[B, V], logs: tuple[Log, ...] = (CHANGES,)) -> None:
         self.read = read
+        self.logs = logs
         self.states: WeakKeyDictionary[Engine, _State[V, B]] = WeakKeyDictionary()
         self.lock = threading.Lock()
 
@@ -109,16 +143,13 @@ class Follower(Generic[V, B]):
         with self.lock:
             state = self.states.setdefault(connection.engine, _State())
         with state.lock:
-            last = connection.execute(
-                select(CHANGE.c.seq, CHANGE.c.changed_at).order_by(CHANGE.c.seq.desc()).limit(1)
-            ).first()
-            cursor = tuple(last) if last is not None else None
-            if basis == state.basis and cursor is not None and (
-                    cursor == state.cursor or state.passed.get(cursor[0]) == cursor[1]):
-                # Up to date, or this connection sees an earlier point of the same log (its
+            cursor = tuple(log.last(connection) for log in self.logs)
+            if basis == state.basis and None not in cursor and (
+                    cursor == state.cursor or cursor in state.passed):
+                # Up to date, or this connection sees an earlier point of the same logs (its
                 # transaction began before the last update): the kept values serve it.
                 return state.values
-            changed = _changed_since(connection, state.cursor, cursor) if (
+            changed = _changed_since(connection, self.logs, state.cursor, cursor) if (
                 basis == state.basis) else None
             if changed is None:
                 values = Kept(self.read(connection, [live(ACTIVITY.c.id)], basis))
@@ -129,7 +160,7 @@ class Follower(Generic[V, B]):
                     values.update(self.read(connection, [
                         ACTIVITY.c.id.in_(chunk), live(ACTIVITY.c.id)], basis))
                 assert state.cursor is not None  # what the changes were read since
-                state.passed[state.cursor[0]] = state.cursor[1]
+                state.passed[state.cursor] = None
                 while len(state.passed) > PASSED:
                     del state.passed[next(iter(state.passed))]
             state.basis, state.cursor, state.values = basis, cursor, values
@@ -137,19 +168,26 @@ class Follower(Generic[V, B]):
 
 
 def _changed_since(
-    connection: Connection, kept: tuple[Any, ...] | None, now: tuple[Any, ...] | None,
+    connection: Connection, logs: tuple[Log, ...], kept: Cursor | None, now: Cursor,
 ) -> set[int] | None:
-    """The activities changed after `kept` up to `now` (change-log cursors), or None when
-    all must be read again."""
-    if kept is None or now is None or now[0] < kept[0] or now[0] - kept[0] > REREAD_ALL:
+    """The activities changed after the `kept` cursor up to `now`, or None when all must be
+    read again."""
+    if kept is None or None in kept or None in now:
         return None
-    at = connection.execute(
-        select(CHANGE.c.changed_at).where(CHANGE.c.seq == kept[0])).scalar()
-    if at != kept[1]:  # not the log the values were read from
+    spans = [(log, at, upto) for log, (at, _), (upto, _) in zip(  # type: ignore[misc]
+        logs, kept, now, strict=True)]
+    if any(upto < at and not log.pruned for log, at, upto in spans) or sum(
+            max(upto - at, 0) for _, at, upto in spans) > REREAD_ALL:
         return None
-    return set(connection.execute(
-        select(CHANGE.c.activity_id).where(CHANGE.c.seq > kept[0], CHANGE.c.seq <= now[0])
-    ).scalars())
+    changed: set[int] = set()
+    for (log, at, upto), (_, stamp) in zip(spans, kept, strict=True):  # type: ignore[misc]
+        found = connection.execute(select(log.table.c[log.stamp]).where(
+            log.table.c[log.order] == at)).first()
+        if (found is None and not log.pruned) or (found is not None and found[0] != stamp):
+            return None  # not the log the values were read from
+        changed.update(connection.execute(select(log.table.c.activity_id).where(
+            log.table.c[log.order] > at, log.table.c[log.order] <= upto)).scalars())
+    return changed
 
 
 K = TypeVar("K", bound=Hashable)

@@ -85,8 +85,8 @@ def test_the_facts_are_read_afresh_when_the_change_log_does_not_follow_on(
     first = _kept(store)
     kept = features.FACTS.states[store]
     assert kept.cursor is not None
-    seq, at = kept.cursor
-    kept.cursor = (seq, at - timedelta(seconds=1))  # the log of a database emptied and refilled
+    (seq, at), = kept.cursor
+    kept.cursor = ((seq, at - timedelta(seconds=1)),)  # the log of a database emptied and refilled
     second = _kept(store)
     assert second == first
     assert not any(second[i] is first[i] for i in first)

@@ -1,0 +1,258 @@
+"""The whole store's aggregates, added up from every live activity's figures, which the
+service keeps.
+
+With no query filter, an aggregate reads the current figures of every live activity: at
+100,000 activities, 0.1–0.3 s per grouping, and the overview asks six after each push. The
+figures of each live activity that the overview's groupings read (the `fuente`, sector,
+province and plan objective splits) are kept per engine, summed per classification,
+measure, year, code and reporting organisation, with its implementing partners
+(`FIGURES`, followed through the change log and the budget views: see
+`service.services.following`). From these, each activity's part of every group is worked
+out, exactly as the database would add it up, and the groups' totals are kept with them
+(`totals`), updated for the changed activities only. A push then costs the reading of its
+own activities' figures, and an unfiltered aggregate is looked up.
+
+`grouped` serves the aggregates that the kept totals answer: no query filter, one grouping
+(or none) beside `measure`, several measures only when grouped by measure, one year or
+all, implementing partners. The duplicates the ministry confirmed are taken off there, each
+excluded activity's part subtracted. Everything else (and the net basis when some flow is
+reported twice) is added up by the database (see `service.services.aggregates`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, func, not_, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
+
+from mappings.tables import Classification
+from service.services.budget.storage import CURRENT
+from service.services.coordination.decisions import not_excluded
+from service.services.following import CHANGES, VIEWS, Follower, Kept, derived
+from service.services.push.storage import ACTIVITY
+from service.services.query import PARTICIPANT
+from service.services.streaming import in_batches
+
+IMPLEMENTING = "4"  # OrganisationRole: the partners whose shares are kept
+FUENTE, SECTOR = Classification.fuente.value, Classification.sector.value
+# The splits kept: every amount is in each (see `service.services.aggregates`).
+SPLITS = (FUENTE, SECTOR, Classification.province.value, Classification.plan_objective.value)
+# The groupings read through each split; `measure` alone groups by measure only.
+READ_THROUGH = {
+    "reporting_org": FUENTE, "participating_org": FUENTE, "year": FUENTE, "fuente": FUENTE,
+    "measure": FUENTE, "sector": SECTOR, "sector_category": SECTOR,
+    "province": "province", "plan_objective": "plan_objective",
+}
+H = TypeVar("H")
+
+# An amount of an activity's view in one split: classification, measure, year, code, the
+# reporting organisation's identifier as the figures carry it, and US cents.
+Amount = tuple[str, str, int, str | None, str | None, int]
+# A group's totals: (grouping, measure, year or None for all years) → code → what is in it.
+Slot = tuple[str, str, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """One live activity's figures as the kept totals read them."""
+
+    amounts: tuple[Amount, ...]
+    partners: tuple[str, ...]  # its distinct implementing partners (identifier, else name)
+
+    def parts(self) -> dict[Slot, dict[str | int | None, int]]:
+        """Its cents in each group it is in (see `Slot`): what the database adds up for it,
+        its money shared equally among its partners as `aggregates._shared` shares it."""
+        parts: dict[Slot, dict[Any, int]] = defaultdict(lambda: defaultdict(int))
+        for classification, measure, year, code, reporter, cents in self.amounts:
+            for when in (None, year):
+                if classification == FUENTE:
+                    parts["fuente", measure, when][code] += cents
+                    parts["reporting_org", measure, when][reporter] += cents
+                    parts["year", measure, when][year] += cents
+                    parts["measure", measure, when][None] += cents
+                elif classification == SECTOR:
+                    parts["sector", measure, when][code] += cents
+                    parts["sector_category", measure, when][code[:3] if code else None] += cents
+                else:
+                    parts[classification, measure, when][code] += cents
+        among: Sequence[str | None] = self.partners or (None,)
+        for (grouping, measure, when), found in list(parts.items()):
+            if grouping != "measure":
+                continue
+            whole = found[None]
+            part, residue = divmod(abs(whole), len(among))
+            sign = -1 if whole < 0 else 1
+            shares = parts["participating_org", measure, when]
+            for index, partner in enumerate(among):
+                shares[partner] = sign * (part + (index < residue))
+        return parts
+
+    def present(self) -> dict[tuple[str, int | None], frozenset[str]]:
+        """The measures it has figures of, per split and year (None: any year)."""
+        found: dict[tuple[str, int | None], set[str]] = defaultdict(set)
+        for classification, measure, year, *_ in self.amounts:
+            found[classification, None].add(measure)
+            found[classification, year].add(measure)
+        return {key: frozenset(measures) for key, measures in found.items()}
+
+
+AllFigures = Kept[Figures]
+Group = list[int]  # [cents, activities]
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Every group's cents and activities (`groups`), and how many activities have figures
+    of each set of measures per split and year (`present`). Shared: never change it."""
+
+    groups: dict[Slot, dict[Any, tuple[int, int]]]
+    present: dict[tuple[str, int | None], dict[frozenset[str], int]]
+
+    @classmethod
+    def of(cls, kept: AllFigures) -> Totals:
+        return Totals({}, {}).updated(Kept({}), kept, frozenset(kept))
+
+    def updated(self, old: AllFigures, new: AllFigures, changed: frozenset[int]) -> Totals:
+        """The totals once the `changed` activities' `old` figures are `new` (or gone): the
+        groups they touch are copied and added to, the others shared."""
+        groups: dict[Slot, dict[Any, list[int]]] = {}
+        present: dict[tuple[str, int | None], dict[frozenset[str], int]] = {}
+        for activity in changed:
+            for values, sign in ((old, -1), (new, 1)):
+                figures = values.get(activity)
+                if figures is None:
+                    continue
+                for slot, parts in figures.parts().items():
+                    group = groups.get(slot)
+                    if group is None:
+                        group = groups[slot] = {
+                            code: list(total) for code, total in self.groups.get(slot, {}).items()}
+                    for code, cents in parts.items():
+                        total = group.setdefault(code, [0, 0])
+                        total[0] += sign * cents
+                        total[1] += sign
+                for where, measures in figures.present().items():
+                    counts = present.get(where)
+                    if counts is None:
+                        counts = present[where] = dict(self.present.get(where, {}))
+                    counts[measures] = counts.get(measures, 0) + sign
+        return Totals(
+            _merged(self.groups, {slot: {code: (cents, n) for code, (cents, n) in group.items()
+                                         if n} for slot, group in groups.items()}),
+            _merged(self.present, {where: {measures: n for measures, n in counts.items() if n}
+                                   for where, counts in present.items()}),
+        )
+
+
+def _merged(kept: dict[Any, Any], touched: dict[Any, Any]) -> dict[Any, Any]:
+    """`kept` with the `touched` entries in place of its own, the empty ones dropped."""
+    result = dict(kept)
+    for key, value in touched.items():
+        if value:
+            result[key] = value
+        else:
+            result.pop(key, None)
+    return result
+
+
+def totals(kept: AllFigures) -> Totals:
+    """The totals of `kept`, kept with it (see `following.derived`)."""
+    return derived(kept, "totals", Totals.of, Totals.updated)
+
+
+def grouped(
+    connection: Connection, group_by: Sequence[str], measures: Sequence[str],
+    year_from: int | None, year_to: int | None, role: str | None,
+) -> tuple[list[tuple[tuple[Any, ...], int, int]], int] | None:
+    """Each group's (values in `group_by`'s order, cents, activities) and the activities
+    counted, for every live activity less the confirmed duplicates; None when the kept
+    totals do not answer this (see the module)."""
+    others = [g for g in group_by if g != "measure"]
+    if (len(others) > 1 or (others and others[0] not in READ_THROUGH)
+            or (len(measures) > 1 and "measure" not in group_by)
+            or year_from != year_to or (role is not None and role != IMPLEMENTING)):
+        return None
+    grouping = others[0] if others else "measure"
+    when = year_from
+    kept = FIGURES.current(connection, None)
+    found = totals(kept)
+    excluded = [kept[i] for i in _excluded(connection) if i in kept]
+    taken = [figures.parts() for figures in excluded]
+    rows = []
+    for measure in dict.fromkeys(measures):
+        slot = (grouping, measure, when)
+        group = {code: list(total) for code, total in found.groups.get(slot, {}).items()}
+        for parts in taken:
+            for code, cents in parts.get(slot, {}).items():
+                group[code][0] -= cents
+                group[code][1] -= 1
+        for code, (cents, count) in group.items():
+            if count:
+                values = {grouping: code, "measure": measure}
+                rows.append((tuple(values[g] for g in group_by), cents, count))
+    split = READ_THROUGH[grouping]
+    wanted = frozenset(measures)
+    activities = sum(n for have, n in found.present.get((split, when), {}).items()
+                     if have & wanted)
+    activities -= sum(1 for figures in excluded
+                      if figures.present().get((split, when), frozenset()) & wanted)
+    return rows, activities
+
+
+def _excluded(connection: Connection) -> list[int]:
+    """The live activities the ministry confirmed as duplicates of another."""
+    return list(connection.execute(
+        select(ACTIVITY.c.id).where(not_(not_excluded(ACTIVITY.c.id)))).scalars())
+
+
+def _read(
+    connection: Connection, conditions: list[ColumnElement[bool]], basis: None,
+) -> dict[int, Figures]:
+    """The figures of the activities meeting `conditions`, in the kept splits."""
+    matching = select(ACTIVITY.c.id).where(*conditions)
+    seen: dict[Any, Any] = {}
+
+    def shared(value: H) -> H:
+        return seen.setdefault(value, value)  # type: ignore[no-any-return]
+
+    amounts: dict[int, list[Amount]] = defaultdict(list)
+    for activity, *amount in _amounts(connection, matching):
+        amounts[activity].append(shared(tuple(map(shared, amount))))
+    name = func.coalesce(func.nullif(func.trim(PARTICIPANT.c.ref), ""), PARTICIPANT.c.name)
+    partners: dict[int, set[str]] = defaultdict(set)
+    for activity, partner in in_batches(connection, select(PARTICIPANT.c.activity_id, name).where(
+            PARTICIPANT.c.role == IMPLEMENTING, PARTICIPANT.c.activity_id.in_(matching),
+            name.is_not(None))):
+        partners[activity].add(partner)
+    return {
+        activity: Figures(tuple(found), shared(tuple(sorted(partners.get(activity, ())))))
+        for activity, found in amounts.items()
+    }
+
+
+def _amounts(connection: Connection, matching: Any) -> list[tuple[Any, ...]]:
+    """(activity, *`Amount`) of the `matching` activities' current figures in the kept
+    splits, summed by the database; here if SQLite's sum would pass 64 bits."""
+    key = (CURRENT.c.activity_id, CURRENT.c.classification, CURRENT.c.measure, CURRENT.c.year,
+           CURRENT.c.code, CURRENT.c.reporting_org_ref)
+    mine = (CURRENT.c.classification.in_(SPLITS), CURRENT.c.activity_id.in_(matching))
+    summed = select(*key, func.sum(CURRENT.c.amount_cents)).where(*mine).group_by(*key)
+    try:
+        return [(*found, int(cents)) for *found, cents in in_batches(connection, summed)]
+    except OperationalError as error:
+        if "integer overflow" not in str(error):
+            raise
+    sums: dict[tuple[Any, ...], int] = defaultdict(int)
+    for *found, cents in in_batches(connection, select(*key, CURRENT.c.amount_cents)
+                                    .where(*mine)):
+        sums[tuple(found)] += cents
+    return [(*found, cents) for found, cents in sums.items()]
+
+
+# Each live activity's figures, kept and followed through the change log and the views.
+FIGURES: Follower[Figures, None] = Follower(_read, logs=(CHANGES, VIEWS))
