@@ -221,8 +221,9 @@ def _read(
         return seen.setdefault(value, value)  # type: ignore[no-any-return]
 
     amounts: dict[int, list[Amount]] = defaultdict(list)
-    for activity, *amount in _amounts(connection, matching):
-        amounts[activity].append(shared(tuple(map(shared, amount))))
+    for activity, *key, cents in _amounts(connection, matching):
+        # One object per distinct code, name and year, however many rows repeat it.
+        amounts[activity].append((*map(seen.setdefault, key, key), cents))
     name = func.coalesce(func.nullif(func.trim(PARTICIPANT.c.ref), ""), PARTICIPANT.c.name)
     partners: dict[int, set[str]] = defaultdict(set)
     for activity, partner in in_batches(connection, select(PARTICIPANT.c.activity_id, name).where(
