@@ -137,8 +137,8 @@ def _computed(
     conditions += twice
     names = [g.value for g in group_by]
     role = participating_org_role if GroupBy.participating_org in group_by else None
-    kept = None if matched or twice else figures.grouped(
-        connection, names, [m.value for m in measures], year_from, year_to, role)
+    kept = None if twice else figures.grouped(
+        connection, chosen, names, [m.value for m in measures], year_from, year_to, role)
     if kept is not None:  # the whole store's groups, looked up
         counted, activities = kept
         groups = [(key, _dollars(cents), count) for key, cents, count in counted]

@@ -34,8 +34,9 @@ from mappings.tables import Classification
 from service.services.budget.storage import CURRENT
 from service.services.coordination.decisions import not_excluded
 from service.services.following import CHANGES, VIEWS, Follower, Kept, derived
+from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
-from service.services.query import PARTICIPANT
+from service.services.query import PARTICIPANT, ActivityFilter, activity_conditions
 from service.services.streaming import in_batches
 
 IMPLEMENTING = "4"  # OrganisationRole: the partners whose shares are kept
@@ -80,17 +81,38 @@ class Figures:
                     parts["sector_category", measure, when][code[:3] if code else None] += cents
                 else:
                     parts[classification, measure, when][code] += cents
-        among: Sequence[str | None] = self.partners or (None,)
         for (grouping, measure, when), found in list(parts.items()):
-            if grouping != "measure":
-                continue
-            whole = found[None]
-            part, residue = divmod(abs(whole), len(among))
-            sign = -1 if whole < 0 else 1
-            shares = parts["participating_org", measure, when]
-            for index, partner in enumerate(among):
-                shares[partner] = sign * (part + (index < residue))
+            if grouping == "measure":
+                parts["participating_org", measure, when] = _shared(found[None], self.partners)
         return parts
+
+    def part(self, grouping: str, measure: str, when: int | None) -> dict[Any, int]:
+        """Its cents in the groups of one `Slot`: what `parts` gives for it, worked out
+        alone."""
+        split = READ_THROUGH[grouping]
+        found: dict[Any, int] = defaultdict(int)
+        for classification, of, year, code, reporter, cents in self.amounts:
+            if classification != split or of != measure or (when is not None and year != when):
+                continue
+            if grouping == "reporting_org":
+                found[reporter] += cents
+            elif grouping == "year":
+                found[year] += cents
+            elif grouping in ("measure", "participating_org"):
+                found[None] += cents
+            elif grouping == "sector_category":
+                found[code[:3] if code else None] += cents
+            else:
+                found[code] += cents
+        if grouping != "participating_org" or not found:
+            return found
+        return _shared(found[None], self.partners)
+
+    def has(self, split: str, when: int | None, measures: frozenset[str]) -> bool:
+        """Whether it has figures of one of `measures` in `split` (in year `when`)."""
+        return any(classification == split and measure in measures
+                   and (when is None or year == when)
+                   for classification, measure, year, *_ in self.amounts)
 
     def present(self) -> dict[tuple[str, int | None], frozenset[str]]:
         """The measures it has figures of, per split and year (None: any year)."""
@@ -99,6 +121,15 @@ class Figures:
             found[classification, None].add(measure)
             found[classification, year].add(measure)
         return {key: frozenset(measures) for key, measures in found.items()}
+
+
+def _shared(whole: int, partners: tuple[str, ...]) -> dict[str | None, int]:
+    """`whole` cents shared equally among `partners` (or all under None if there is none),
+    the cents left over one each to the first, as `aggregates._shared` shares them."""
+    among: Sequence[str | None] = partners or (None,)
+    part, residue = divmod(abs(whole), len(among))
+    sign = -1 if whole < 0 else 1
+    return {partner: sign * (part + (index < residue)) for index, partner in enumerate(among)}
 
 
 AllFigures = Kept[Figures]
@@ -166,41 +197,49 @@ def totals(kept: AllFigures) -> Totals:
 
 
 def grouped(
-    connection: Connection, group_by: Sequence[str], measures: Sequence[str],
-    year_from: int | None, year_to: int | None, role: str | None,
+    connection: Connection, chosen: ActivityFilter, group_by: Sequence[str],
+    measures: Sequence[str], year_from: int | None, year_to: int | None, role: str | None,
 ) -> tuple[list[tuple[tuple[Any, ...], int, int]], int] | None:
     """Each group's (values in `group_by`'s order, cents, activities) and the activities
-    counted, for every live activity less the confirmed duplicates; None when the kept
-    totals do not answer this (see the module)."""
+    counted, for the live activities matching `chosen` less the confirmed duplicates; None
+    when the kept figures do not answer this (see the module)."""
     others = [g for g in group_by if g != "measure"]
     if (len(others) > 1 or (others and others[0] not in READ_THROUGH)
             or (len(measures) > 1 and "measure" not in group_by)
             or year_from != year_to or (role is not None and role != IMPLEMENTING)):
         return None
     grouping = others[0] if others else "measure"
-    when = year_from
+    split, when, wanted = READ_THROUGH[grouping], year_from, frozenset(measures)
     kept = FIGURES.current(connection, None)
-    found = totals(kept)
-    excluded = [kept[i] for i in _excluded(connection) if i in kept]
-    taken = [figures.parts() for figures in excluded]
+    excluded = {i for i in _excluded(connection) if i in kept}
+    conditions = activity_conditions(chosen, dialect=connection.dialect.name)
+    groups: dict[tuple[str, Any], list[int]] = {}
+    if conditions:  # the matching activities' parts, added up
+        ids = remembered(connection, ("matching", repr(chosen)), lambda: frozenset(
+            connection.execute(select(ACTIVITY.c.id).where(*conditions)).scalars()))
+        counted = [kept[i] for i in (ids & kept.keys()) - excluded]
+        activities = 0
+    else:  # the kept totals, less the excluded activities' parts
+        found = totals(kept)
+        for measure in wanted:
+            for code, kept_total in found.groups.get((grouping, measure, when), {}).items():
+                groups[measure, code] = list(kept_total)
+        counted = [kept[i] for i in excluded]
+        activities = sum(n for have, n in found.present.get((split, when), {}).items()
+                         if have & wanted)
+    sign = 1 if conditions else -1
+    for figures in counted:
+        for measure in wanted:
+            for code, cents in figures.part(grouping, measure, when).items():
+                total = groups.setdefault((measure, code), [0, 0])
+                total[0] += sign * cents
+                total[1] += sign
+        activities += sign * figures.has(split, when, wanted)
     rows = []
-    for measure in dict.fromkeys(measures):
-        slot = (grouping, measure, when)
-        group = {code: list(total) for code, total in found.groups.get(slot, {}).items()}
-        for parts in taken:
-            for code, cents in parts.get(slot, {}).items():
-                group[code][0] -= cents
-                group[code][1] -= 1
-        for code, (cents, count) in group.items():
-            if count:
-                values = {grouping: code, "measure": measure}
-                rows.append((tuple(values[g] for g in group_by), cents, count))
-    split = READ_THROUGH[grouping]
-    wanted = frozenset(measures)
-    activities = sum(n for have, n in found.present.get((split, when), {}).items()
-                     if have & wanted)
-    activities -= sum(1 for figures in excluded
-                      if figures.present().get((split, when), frozenset()) & wanted)
+    for (measure, code), (cents, count) in groups.items():
+        if count:
+            values = {grouping: code, "measure": measure}
+            rows.append((tuple(values[g] for g in group_by), cents, count))
     return rows, activities
 
 

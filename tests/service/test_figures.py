@@ -5,6 +5,7 @@ remap under new mappings."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from service.services.traceability import Basis
 from tests.service.test_coordination_duplicates import COPY, ORIGINAL, _decide
 from tests.service.test_coordination_duplicates import published as published
 from tests.service.test_push_api import Api
-from tests.service.test_push_support import USAID_EC, set_first_transaction, variant
+from tests.service.test_push_support import USAID, USAID_EC, set_first_transaction, variant
 from tests.service.test_query import loaded as loaded
 from tests.service.test_query import usaid_models as usaid_models
 
@@ -40,24 +41,28 @@ def _asked(
             "participating_org_role": aggregates.IMPLEMENTING, "basis": basis}
 
 
-def _both(store: Engine, **asked: Any) -> tuple[Aggregates, Aggregates]:
-    """The aggregate through the kept totals, and as the database adds it up."""
+def _both(
+    store: Engine, chosen: ActivityFilter | None = None, **asked: Any,
+) -> tuple[Aggregates, Aggregates]:
+    """The aggregate through the kept figures, and as the database adds it up."""
+    chosen = chosen or ActivityFilter()
     with store.connect() as connection:
         served = figures.grouped(
-            connection, [g.value for g in asked["group_by"]],
+            connection, chosen, [g.value for g in asked["group_by"]],
             [m.value for m in asked["measures"]], asked["year_from"], asked["year_to"],
             aggregates.IMPLEMENTING)
-        assert served is not None, asked  # the kept totals answer it
-        kept = aggregates._computed(connection, ActivityFilter(), **asked)
+        assert served is not None, asked  # the kept figures answer it
+        kept = aggregates._computed(connection, chosen, **asked)
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(figures, "grouped", lambda *_: None)
-            added = aggregates._computed(connection, ActivityFilter(), **asked)
+            added = aggregates._computed(connection, chosen, **asked)
     return kept, added
 
 
-def _every_answer(store: Engine) -> int:
+def _every_answer(store: Engine, chosen: ActivityFilter | None = None) -> int:
     """Checks each grouping served, on each measure and the overview's three, over all
-    years and the busiest year; returns how many rows were compared."""
+    years and the busiest year, of the activities matching `chosen`; returns how many
+    rows were compared."""
     with store.connect() as connection:
         busiest = connection.execute(
             select(CURRENT.c.year).group_by(CURRENT.c.year)
@@ -73,7 +78,7 @@ def _every_answer(store: Engine) -> int:
                      _asked([GroupBy.measure, GroupBy.participating_org], OVERVIEW, year,
                             basis)]
             for asked in asks:
-                kept, added = _both(store, **asked)
+                kept, added = _both(store, chosen, **asked)
                 assert kept.model_dump() == added.model_dump(), asked
                 compared += len(kept.rows)
     return compared
@@ -81,6 +86,10 @@ def _every_answer(store: Engine) -> int:
 
 def test_the_kept_totals_answer_as_the_database_adds_up(loaded: Loaded, store: Engine) -> None:
     assert _every_answer(store) > 1000
+    for chosen in (ActivityFilter(reporting_org=[USAID]), ActivityFilter(q="salud"),
+                   ActivityFilter(active_from=date(2012, 1, 1), active_to=date(2012, 12, 31)),
+                   ActivityFilter(sector=["151"])):
+        assert _every_answer(store, chosen) > 10, chosen
     with store.connect() as connection:
         by_partner = aggregates._computed(
             connection, ActivityFilter(),
@@ -94,7 +103,8 @@ def test_what_the_kept_totals_leave_to_the_database(loaded: Loaded, store: Engin
     with store.connect() as connection:
         def served(group_by: list[str], measures: list[str], years: tuple[int | None, ...] = (
                 None, None), role: str | None = None) -> bool:
-            return figures.grouped(connection, group_by, measures, *years, role) is not None
+            return figures.grouped(connection, ActivityFilter(), group_by, measures, *years,
+                                   role) is not None
 
         assert served(["province"], ["commitment"])
         assert not served(["province"], ["commitment", "disbursement"])  # activities overlap
@@ -186,3 +196,22 @@ def test_an_activitys_partner_shares_are_those_the_database_path_gives() -> None
             assert sum(shares.values()) == whole + 3
             by_year = activity.parts()[("participating_org", "disbursement", 2020)]
             assert sum(by_year.values()) == whole
+
+
+def test_one_groups_parts_worked_out_alone_are_those_of_all_parts(
+    loaded: Loaded, store: Engine
+) -> None:
+    with store.connect() as connection:
+        kept = FIGURES.current(connection, None)
+    compared = 0
+    for activity in kept.values():
+        parts = activity.parts()
+        present = activity.present()
+        for (grouping, measure, when), found in parts.items():
+            assert activity.part(grouping, measure, when) == found
+            compared += 1
+        for (split, when), measures in present.items():
+            for measure in Measure:
+                assert activity.has(split, when, frozenset([measure])) == (measure in measures)
+        assert not activity.part("province", "commitment", 1800)
+    assert compared > 1000
