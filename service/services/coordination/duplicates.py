@@ -245,14 +245,22 @@ def refused_pairs(
 
 
 def _refusals(connection: Connection, live: set[str]) -> list[tuple[str, Refusal]]:
+    # The refused outcomes naming another organisation's stored activity are found first,
+    # by id alone: joined with their findings, the database carried every refusal's
+    # findings through the join (most refusals are of invalid activities, stored by none).
+    outcomes = (
+        select(PUSH_ACTIVITY.c.id)
+        .join_from(PUSH_ACTIVITY, PUSH, PUSH.c.id == PUSH_ACTIVITY.c.push_id)
+        .join(ACTIVITY, ACTIVITY.c.iati_identifier == PUSH_ACTIVITY.c.iati_identifier)
+        .where(PUSH_ACTIVITY.c.outcome == Outcome.rejected.value,
+               ACTIVITY.c.organisation_id != PUSH.c.organisation_id)
+    )
     statement = (
         select(PUSH_ACTIVITY.c.iati_identifier, PUSH_ACTIVITY.c.findings, PUSH.c.id,
                PUSH.c.received_at, PUSH.c.organisation_id, ORGANISATION.c.name)
         .join_from(PUSH_ACTIVITY, PUSH, PUSH.c.id == PUSH_ACTIVITY.c.push_id)
         .join(ORGANISATION, ORGANISATION.c.id == PUSH.c.organisation_id)
-        .join(ACTIVITY, ACTIVITY.c.iati_identifier == PUSH_ACTIVITY.c.iati_identifier)
-        .where(PUSH_ACTIVITY.c.outcome == Outcome.rejected.value,
-               ACTIVITY.c.organisation_id != PUSH.c.organisation_id)
+        .where(PUSH_ACTIVITY.c.id.in_(outcomes))
         .order_by(PUSH.c.received_at)
     )
     found: dict[tuple[str, int], Refusal] = {}
