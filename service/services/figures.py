@@ -12,10 +12,11 @@ out, exactly as the database would add it up, and the groups' totals are kept wi
 (`totals`), updated for the changed activities only. A push then costs the reading of its
 own activities' figures, and an unfiltered aggregate is looked up.
 
-`grouped` serves the aggregates that the kept totals answer: no query filter, one grouping
-(or none) beside `measure`, several measures only when grouped by measure, one year or
-all, implementing partners. The duplicates the ministry confirmed are taken off there, each
-excluded activity's part subtracted. Everything else (and the net basis when some flow is
+`grouped` serves the aggregates with one grouping (or none) beside `measure`, several
+measures only when grouped by measure, one year or all, and implementing partners. With
+no query filter, the kept totals answer, less each confirmed duplicate's part. With one,
+the matching activities (found once per store generation) have the asked group's part
+worked out alone and added up. Everything else (and the net basis when some flow is
 reported twice) is added up by the database (see `service.services.aggregates`).
 """
 
