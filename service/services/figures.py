@@ -15,7 +15,7 @@ own activities' figures, and an unfiltered aggregate is looked up.
 `grouped` serves the aggregates with one grouping (or none) beside `measure`, several
 measures only when grouped by measure, one year or all, and implementing partners. With
 no query filter, the kept totals answer, less each confirmed duplicate's part. With one,
-the matching activities (found once per store generation) have the asked group's part
+the matching activities have the asked group's part
 worked out alone and added up. Everything else (and the net basis when some flow is
 reported twice) is added up by the database (see `service.services.aggregates`).
 """
@@ -35,7 +35,6 @@ from mappings.tables import Classification
 from service.services.budget.storage import CURRENT
 from service.services.coordination.decisions import not_excluded
 from service.services.following import CHANGES, VIEWS, Follower, Kept, derived
-from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, ActivityFilter, activity_conditions
 from service.services.streaming import in_batches
@@ -216,8 +215,7 @@ def grouped(
     conditions = activity_conditions(chosen, dialect=connection.dialect.name)
     groups: dict[tuple[str, Any], list[int]] = {}
     if conditions:  # the matching activities' parts, added up
-        ids = remembered(connection, ("matching", repr(chosen)), lambda: frozenset(
-            connection.execute(select(ACTIVITY.c.id).where(*conditions)).scalars()))
+        ids = frozenset(connection.execute(select(ACTIVITY.c.id).where(*conditions)).scalars())
         counted = [kept[i] for i in (ids & kept.keys()) - excluded]
         activities = 0
     else:  # the kept totals, less the excluded activities' parts
