@@ -19,9 +19,9 @@ The activities counted are the live ones matching the query filters, through the
 of their latest budget view (`current_figure`, see `service.models.budget.CurrentFigure`),
 less the duplicates the ministry confirmed (see `service.services.coordination.decisions`).
 Amounts are added up by the database in whole cents, exactly; the total is the sum of the
-listed rows, to the cent. With no query filter and one grouping, the groups are looked up in
-the totals kept of every live activity's figures instead (`service.services.figures`),
-which give the same cents.
+listed rows, to the cent. With one grouping (see `service.services.figures.grouped`), the
+groups are added up from the figures kept of every live activity instead, which give the
+same cents.
 """
 
 from __future__ import annotations

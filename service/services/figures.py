@@ -15,8 +15,8 @@ own activities' figures, and an unfiltered aggregate is looked up.
 `grouped` serves the aggregates with one grouping (or none) beside `measure`, several
 measures only when grouped by measure, one year or all, and implementing partners. With
 no query filter, the kept totals answer, less each confirmed duplicate's part. With one,
-the matching activities have the asked group's part
-worked out alone and added up. Everything else (and the net basis when some flow is
+the matching activities have the asked group's part worked out
+alone and added up. Everything else (and the net basis when some flow is
 reported twice) is added up by the database (see `service.services.aggregates`).
 """
 
@@ -133,7 +133,6 @@ def _shared(whole: int, partners: tuple[str, ...]) -> dict[str | None, int]:
 
 
 AllFigures = Kept[Figures]
-Group = list[int]  # [cents, activities]
 
 
 @dataclass(frozen=True, slots=True)
