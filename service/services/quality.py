@@ -45,6 +45,7 @@ from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
 from service.services.query import COUNTRY, REGION, SECTOR
 from service.services.query import live as is_live
+from service.services.streaming import in_batches
 
 PUSH: Table = Push.__table__  # type: ignore[attr-defined]
 OUTCOME: Table = PushActivity.__table__  # type: ignore[attr-defined]
@@ -307,7 +308,7 @@ def _live_findings(connection: Connection, publisher: Publisher) -> list[Finding
     statement = select(ACTIVITY.c.findings).where(
         ACTIVITY.c.organisation_id == publisher.organisation_id, is_live(ACTIVITY.c.id)
     )
-    rows = connection.execution_options(yield_per=2000).execute(statement)
+    rows = in_batches(connection, statement, batch=2000)
     return _counted(findings for (findings,) in rows)
 
 
@@ -318,7 +319,7 @@ def _rejections(
         select(OUTCOME.c.findings).join(PUSH, PUSH.c.id == OUTCOME.c.push_id)
         .where(*_push_conditions(publisher, since), OUTCOME.c.outcome == "rejected")
     )
-    rows = connection.execution_options(yield_per=2000).execute(statement)
+    rows = in_batches(connection, statement, batch=2000)
     return _counted(
         [f for f in findings if f.get("severity") in ("critical", "error")]
         for (findings,) in rows

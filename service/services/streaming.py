@@ -17,17 +17,22 @@ CHUNK = 1 << 16
 def streamed(engine: Engine, statement: Select[Any], *, batch: int = 1000) -> Iterator[Any]:
     """Every row of `statement` (as a mapping), on a connection held while they are read."""
     with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=batch).execute(
-            statement
-        )
-        yield from result.mappings()
+        yield from connection.execute(statement, execution_options=_streamed(batch)).mappings()
 
 
 def in_batches(connection: Connection, statement: Any, *, batch: int = 5000) -> Iterator[Any]:
     """Every row of `statement` on `connection`, fetched `batch` at a time from a
-    server-side cursor, so that reading every activity never holds all rows at once."""
-    yield from connection.execution_options(stream_results=True, yield_per=batch).execute(
-        statement)
+    server-side cursor, so that reading every activity never holds all rows at once.
+
+    The options are given to this statement alone: `Connection.execution_options` would
+    set them on the connection for good, and every later statement on it would go through
+    a server-side cursor too (on PostgreSQL, planned to give its first rows fast: a
+    15 ms query took 0.2 s)."""
+    yield from connection.execute(statement, execution_options=_streamed(batch))
+
+
+def _streamed(batch: int) -> dict[str, Any]:
+    return {"stream_results": True, "yield_per": batch}
 
 
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
