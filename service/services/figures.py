@@ -15,9 +15,10 @@ own activities' figures, and an unfiltered aggregate is looked up.
 `grouped` serves the aggregates with one grouping (or none) beside `measure`, several
 measures only when grouped by measure, one year or all, and implementing partners. With
 no query filter, the kept totals answer, less each confirmed duplicate's part. With one,
-the matching activities have the asked group's part worked out
-alone and added up. Everything else (and the net basis when some flow is
-reported twice) is added up by the database (see `service.services.aggregates`).
+the matching activities (found once per filter and store generation: a page asks several
+aggregates of one filter) have the asked group's part worked out alone and added up.
+Everything else (and the net basis when some flow is reported twice) is added up by the
+database (see `service.services.aggregates`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from mappings.tables import Classification
 from service.services.budget.storage import CURRENT
 from service.services.coordination.decisions import not_excluded
 from service.services.following import CHANGES, VIEWS, Follower, Kept, derived
+from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, ActivityFilter, activity_conditions
 from service.services.streaming import in_batches
@@ -107,12 +109,6 @@ class Figures:
         if grouping != "participating_org" or not found:
             return found
         return _shared(found[None], self.partners)
-
-    def has(self, split: str, when: int | None, measures: frozenset[str]) -> bool:
-        """Whether it has figures of one of `measures` in `split` (in year `when`)."""
-        return any(classification == split and measure in measures
-                   and (when is None or year == when)
-                   for classification, measure, year, *_ in self.amounts)
 
     def present(self) -> dict[tuple[str, int | None], frozenset[str]]:
         """The measures it has figures of, per split and year (None: any year)."""
@@ -214,7 +210,8 @@ def grouped(
     conditions = activity_conditions(chosen, dialect=connection.dialect.name)
     groups: dict[tuple[str, Any], list[int]] = {}
     if conditions:  # the matching activities' parts, added up
-        ids = frozenset(connection.execute(select(ACTIVITY.c.id).where(*conditions)).scalars())
+        ids = remembered(connection, ("matching", repr(chosen)), lambda: frozenset(
+            connection.execute(select(ACTIVITY.c.id).where(*conditions)).scalars().all()))
         counted = [kept[i] for i in (ids & kept.keys()) - excluded]
         activities = 0
     else:  # the kept totals, less the excluded activities' parts
@@ -227,12 +224,14 @@ def grouped(
                          if have & wanted)
     sign = 1 if conditions else -1
     for figures in counted:
+        counts = False  # whether it has figures of a wanted measure: a part of some group
         for measure in wanted:
             for code, cents in figures.part(grouping, measure, when).items():
                 total = groups.setdefault((measure, code), [0, 0])
                 total[0] += sign * cents
                 total[1] += sign
-        activities += sign * figures.has(split, when, wanted)
+                counts = True
+        activities += sign * counts
     rows = []
     for (measure, code), (cents, count) in groups.items():
         if count:
