@@ -62,6 +62,9 @@ class Kept(dict[int, V]):
         rest = {i: value for i, value in self.items() if i not in changed}
         if self.before is not None and not self.derived:
             return Kept(rest, before=self.before, changed=self.changed | changed)
+        # What was derived from the values before these and not from these is let go:
+        # it is derived afresh when asked for again.
+        self.before = None
         return Kept(rest, before=self, changed=changed)
 
 
@@ -71,7 +74,8 @@ def derived(
 ) -> T:
     """What `fresh(kept)` gives, kept with `kept`; made by `updated(value, older values,
     values, changed ids)` from what the values `kept` follows on from had, when they had it.
-    The first value derived lets the older values go."""
+    The older values are let go once every value derived from them has been derived from
+    `kept` too."""
     if name in kept.derived:
         return kept.derived[name]  # type: ignore[no-any-return]
     before = kept.before
@@ -80,7 +84,8 @@ def derived(
     else:
         value = fresh(kept)
     kept.derived[name] = value
-    kept.before = None
+    if before is not None and before.derived.keys() <= kept.derived.keys():
+        kept.before = None
     return value
 
 

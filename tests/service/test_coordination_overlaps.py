@@ -22,6 +22,17 @@ from lxml import etree
 from sqlalchemy import Engine
 
 from service.models import KeyScope
+from service.services.coordination.features import kept_facts
+from service.services.coordination.overlaps import (
+    OverlapAlert,
+    OverlapKind,
+    Partnered,
+    SectorLevel,
+    overlaps,
+    partners,
+)
+from service.services.following import Kept
+from service.services.query import ActivityFilter
 from tests.service.test_push_api import Api, new_key
 from tests.service.test_push_support import PARSER, USAID
 from tests.service.test_query import DONORS, EXAMPLES
@@ -144,3 +155,41 @@ def test_overlaps_need_a_key(overlapping: tuple[Api, str]) -> None:
     answer = api.request("GET", "/api/v1/coordination/overlaps")
     assert answer.status_code == 401
     assert answer.json()["code"] == "auth.invalid-key"
+
+
+def _partner_alerts(store: Engine) -> tuple[list[OverlapAlert], Partnered, Partnered]:
+    """The implementing-partner alerts, the partners kept with the facts (updated from
+    those before), and the partners of the same facts worked out afresh."""
+    with store.connect() as connection:
+        alerts = overlaps(connection, ActivityFilter(), sector_level=SectorLevel.sector_category,
+                          kind=OverlapKind.implementing_partner).alerts
+        kept = kept_facts(connection)
+    return alerts, partners(kept), Partnered.of(Kept(dict(kept)))
+
+
+def test_the_kept_partners_follow_a_push_and_a_deletion(
+    loaded: tuple[Api, str, str], store: Engine, tmp_path: Path,
+) -> None:
+    api = loaded[0]
+    alerts, kept, fresh = _partner_alerts(store)
+    assert alerts == []
+    assert kept == fresh
+    implemented = kept.activities[WFP]  # USAID's activities alone: no second donor yet
+
+    unicef = new_key(store, UNICEF, KeyScope.publish)
+    answer = api.request("POST", "/api/v1/activities", key=unicef,
+                         content=vaccination(tmp_path / "unicef.xml").read_bytes())
+    assert answer.json()["counts"]["created"] == 1, answer.text
+    alerts, kept, fresh = _partner_alerts(store)
+    assert [a.implementing_partner for a in alerts] == [WFP]
+    assert [(m.a, m.b) for m in alerts[0].matches] == [(USAID_WFP, VACCINES)]
+    assert kept == fresh
+    assert len(kept.activities[WFP]) == len(implemented) + 1
+
+    answer = api.request("DELETE", f"/api/v1/activities/{VACCINES}", key=unicef)
+    assert answer.status_code == 204, answer.text
+    alerts, kept, fresh = _partner_alerts(store)
+    assert alerts == []
+    assert kept == fresh
+    assert kept.activities[WFP] == implemented
+    assert WFP not in kept.matches

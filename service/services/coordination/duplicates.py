@@ -17,7 +17,7 @@ they share `MIN_SHARED_KEYS` keys, or any identifier key. Only candidates are sc
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -231,9 +231,8 @@ def refused_pairs(
     connection: Connection, everything: Everything
 ) -> Iterable[tuple[set[int], DuplicatePair]]:
     """One pair per identifier and organisation whose push of it was refused as another's."""
-    by_identifier = {facts.identifier: facts for facts in everything.values()}
-    for identifier, refusal in _refusals(connection, set(by_identifier)):
-        owner = by_identifier[identifier]
+    for activity, identifier, refusal in _refusals(connection, everything):
+        owner = everything[activity]
         pushed = Side(iati_identifier=identifier, reporting_org=", ".join(refusal.refs) or None,
                       stored=False)
         proof = Evidence(
@@ -244,7 +243,11 @@ def refused_pairs(
                                         kind=Kind.same_identifier, evidence=[proof])
 
 
-def _refusals(connection: Connection, live: set[str]) -> list[tuple[str, Refusal]]:
+def _refusals(
+    connection: Connection, live: Collection[int]
+) -> list[tuple[int, str, Refusal]]:
+    """(the stored activity's id, its identifier, the refusal) for each identifier of a
+    `live` activity and each organisation refused it."""
     # The refused outcomes naming another organisation's stored activity are found first,
     # by id alone: joined with their findings, the database carried every refusal's
     # findings through the join (most refusals are of invalid activities, stored by none).
@@ -256,20 +259,21 @@ def _refusals(connection: Connection, live: set[str]) -> list[tuple[str, Refusal
                ACTIVITY.c.organisation_id != PUSH.c.organisation_id)
     )
     statement = (
-        select(PUSH_ACTIVITY.c.iati_identifier, PUSH_ACTIVITY.c.findings, PUSH.c.id,
-               PUSH.c.received_at, PUSH.c.organisation_id, ORGANISATION.c.name)
+        select(ACTIVITY.c.id, PUSH_ACTIVITY.c.iati_identifier, PUSH_ACTIVITY.c.findings,
+               PUSH.c.id, PUSH.c.received_at, PUSH.c.organisation_id, ORGANISATION.c.name)
         .join_from(PUSH_ACTIVITY, PUSH, PUSH.c.id == PUSH_ACTIVITY.c.push_id)
         .join(ORGANISATION, ORGANISATION.c.id == PUSH.c.organisation_id)
+        .join(ACTIVITY, ACTIVITY.c.iati_identifier == PUSH_ACTIVITY.c.iati_identifier)
         .where(PUSH_ACTIVITY.c.id.in_(outcomes))
         .order_by(PUSH.c.received_at)
     )
-    found: dict[tuple[str, int], Refusal] = {}
-    for identifier, findings, push_id, received_at, organisation_id, name in connection.execute(
-            statement):
+    found: dict[tuple[str, int, int], Refusal] = {}
+    for activity, identifier, findings, push_id, received_at, organisation_id, name in (
+            connection.execute(statement)):
         refused = [f for f in findings or [] if f.get("code") == PushCode.not_your_activity.value]
-        if identifier not in live or not refused:
+        if activity not in live or not refused:
             continue
-        key = (identifier, organisation_id)
+        key = (identifier, organisation_id, activity)
         earlier = found.get(key)
         found[key] = Refusal(
             organisation_id=organisation_id, organisation=name, refs=[],
@@ -281,6 +285,7 @@ def _refusals(connection: Connection, live: set[str]) -> list[tuple[str, Refusal
             ORGANISATION_REF.c.organisation_id, ORGANISATION_REF.c.ref).order_by(
             ORGANISATION_REF.c.ref)):
         refs[organisation_id].append(ref)
-    for (_, organisation_id), refusal in found.items():
+    for (_, organisation_id, _), refusal in found.items():
         refusal.refs = refs[organisation_id]
-    return [(identifier, refusal) for (identifier, _), refusal in sorted(found.items())]
+    return [(activity, identifier, refusal)
+            for (identifier, _, activity), refusal in sorted(found.items())]

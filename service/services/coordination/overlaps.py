@@ -10,11 +10,16 @@ amount over each classification separately, so the pairing is per activity and y
 name) funded by at least two donors for similar purposes — activities of different
 donors sharing a sector category or with similar titles (`PURPOSE_TITLE_SIMILARITY`),
 whose periods overlap. Each alert lists the activities behind it, with their money.
+
+The implementing partners' activities, and their pairs alike in purpose, are kept with the
+coordination facts (`Partnered`, see `service.services.following.derived`): after a push,
+only the partners of the changed activities are compared again.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -25,8 +30,17 @@ from sqlalchemy.engine import Connection
 
 from mappings.tables import Classification
 from service.services.budget.storage import CURRENT
-from service.services.coordination.features import Facts, in_years, live_facts, money, usd
+from service.services.coordination.features import (
+    Everything,
+    Facts,
+    in_years,
+    kept_facts,
+    live_facts,
+    money,
+    usd,
+)
 from service.services.coordination.scoring import title_similarity
+from service.services.following import Kept, derived, refiled
 from service.services.memo import remembered
 from service.services.query import ActivityFilter
 
@@ -212,35 +226,78 @@ def implementing_partner(
     connection: Connection, facts: dict[int, Facts], chosen: ActivityFilter, years: Years,
 ) -> list[OverlapAlert]:
     """One implementing partner, several donors, similar purposes (see the module)."""
-    by_partner: dict[str, list[Facts]] = defaultdict(list)
-    for activity in facts.values():
-        if _active_in(activity, years):
-            for partner in activity.implementing:
-                by_partner[partner].append(activity)
+    partnered = partners(kept_facts(connection))
     wanted = {ref.strip().upper() for ref in chosen.participating_org}
-    alerts = []
-    for partner, activities in sorted(by_partner.items()):
-        if (wanted and partner not in wanted) or len(
-                {a.reporting_org for a in activities}) < 2:
+    found: list[tuple[str, list[Facts], list[PurposeMatch]]] = []
+    for partner, pairs in sorted(partnered.matches.items()):
+        if wanted and partner not in wanted:
             continue
-        matches = _purpose_matches(activities)
-        if not matches:
-            continue
-        involved = {identifier for m in matches for identifier in (m.a, m.b)}
-        shown = [a for a in activities if a.identifier in involved]
-        amounts = money(connection, {a.id for a in shown}, years=years)
-        alerts.append(OverlapAlert(
+        # Only the pairs of activities both asked for (`facts`) and active in `years`.
+        matches = [match for one, other, match in pairs
+                   if all(i in facts and _active_in(facts[i], years) for i in (one, other))]
+        if matches:
+            involved = {identifier for m in matches for identifier in (m.a, m.b)}
+            shown = sorted((facts[i] for i in partnered.activities[partner]
+                            if i in facts and facts[i].identifier in involved),
+                           key=lambda a: a.identifier)
+            found.append((partner, shown, matches))
+    amounts = money(connection, {a.id for _, shown, _ in found for a in shown}, years=years)
+    return [
+        OverlapAlert(
             kind=OverlapKind.implementing_partner, implementing_partner=partner,
             years=_span_years(shown, years), donors=sorted({a.reporting_org or "" for a in shown}),
             activities=[_activity(a, _span_years([a], years), amounts_usd=amounts.get(a.id, {}))
                         for a in shown],
             matches=matches,
-        ))
-    return alerts
+        )
+        for partner, shown, matches in found
+    ]
 
 
-def _purpose_matches(activities: list[Facts]) -> list[PurposeMatch]:
+# Two activities of an implementing partner alike in purpose: their ids and why.
+Match = tuple[int, int, PurposeMatch]
+
+
+@dataclass(frozen=True, slots=True)
+class Partnered:
+    """Every implementing partner's live activities, and the pairs of them alike in purpose
+    (`_purpose_matches`, over all years): kept with the facts, and for the partners of the
+    changed activities only worked out again. Shared: never change it."""
+
+    activities: dict[str, frozenset[int]]
+    matches: dict[str, tuple[Match, ...]]
+
+    @classmethod
+    def of(cls, everything: Everything) -> Partnered:
+        return Partnered({}, {}).updated(Kept({}), everything, frozenset(everything))
+
+    def updated(self, old: Everything, new: Everything, changed: frozenset[int]) -> Partnered:
+        activities = refiled(self.activities, changed, old, new, _implementing)
+        touched = {partner for i in changed for values in (old, new)
+                   for partner in _implementing(values.get(i))}
+        matches = dict(self.matches)
+        for partner in touched:
+            found = _purpose_matches([new[i] for i in activities.get(partner, ())])
+            if found:
+                matches[partner] = found
+            else:
+                matches.pop(partner, None)
+        return Partnered(activities, matches)
+
+
+def _implementing(facts: Facts | None) -> set[str]:
+    return facts.implementing if facts is not None else set()
+
+
+def partners(everything: Everything) -> Partnered:
+    """The implementing partners of `everything`, kept with it (see `following.derived`)."""
+    return derived(everything, "implementing-partners", Partnered.of, Partnered.updated)
+
+
+def _purpose_matches(activities: list[Facts]) -> tuple[Match, ...]:
     """Pairs of activities of different donors, periods overlapping, alike in purpose."""
+    if len({a.reporting_org for a in activities}) < 2:
+        return ()
     found = []
     ordered = sorted(activities, key=lambda a: a.identifier)
     for index, one in enumerate(ordered):
@@ -250,10 +307,10 @@ def _purpose_matches(activities: list[Facts]) -> list[PurposeMatch]:
             common = sorted({s[:3] for s in one.sectors} & {s[:3] for s in other.sectors})
             similarity = title_similarity(one.titles, other.titles)[0]
             if common or similarity >= PURPOSE_TITLE_SIMILARITY:
-                found.append(PurposeMatch(a=one.identifier, b=other.identifier,
-                                          sector_categories=common,
-                                          title_similarity=round(similarity, 3)))
-    return found
+                found.append((one.id, other.id, PurposeMatch(
+                    a=one.identifier, b=other.identifier, sector_categories=common,
+                    title_similarity=round(similarity, 3))))
+    return tuple(found)
 
 
 def _overlapping(one: Facts, other: Facts) -> bool:
