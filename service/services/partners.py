@@ -222,32 +222,10 @@ Counts = tuple[int, dict[str, int]]
 
 
 def _all_counts(connection: Connection) -> dict[int, Counts]:
-    """`_activity_counts` of every entry, kept until the store changes."""
-    return remembered(connection, ("registry-counts",),
-                      lambda: dict(_activity_counts(connection)))
-
-
-def _activity_counts(
-    connection: Connection, ids: list[int] | None = None
-) -> defaultdict[int, Counts]:
-    """Per entry: live activities it reports, and those it takes part in, by role code."""
-    reported = select(ACTIVITY.c.organisation_id, func.count()).where(
-        live(ACTIVITY.c.id)).group_by(ACTIVITY.c.organisation_id)
-    taking_part = (
-        select(PARTICIPANT.c.organisation_id, PARTICIPANT.c.role,
-               func.count(func.distinct(PARTICIPANT.c.activity_id)))
-        .where(live(PARTICIPANT.c.activity_id), PARTICIPANT.c.organisation_id.is_not(None))
-        .group_by(PARTICIPANT.c.organisation_id, PARTICIPANT.c.role)
-    )
-    if ids is not None:
-        reported = reported.where(ACTIVITY.c.organisation_id.in_(ids))
-        taking_part = taking_part.where(PARTICIPANT.c.organisation_id.in_(ids))
-    counts: defaultdict[int, Counts] = defaultdict(lambda: (0, {}))
-    for organisation_id, count in connection.execute(reported):
-        counts[organisation_id] = (count, counts[organisation_id][1])
-    for organisation_id, role, count in connection.execute(taking_part):
-        counts[organisation_id][1][role or ""] = count
-    return counts
+    """Per entry: the live activities it reports, and those it takes part in by role code
+    (from the kept involvement's tallies, see `service.services.involvement`)."""
+    tallies = involvement.index(involvement.current(connection)).tallies
+    return {entry: (tally.reported, tally.roles) for entry, tally in tallies.items()}
 
 
 def _public(entry: _Entry, counts: Counts) -> RegistryEntry:

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import Connection
 
 from iati.elements.activity import Activity
 from iati.reader import read_activities
@@ -21,7 +22,9 @@ from service.services import involvement
 from service.services.involvement import INVOLVEMENT
 from service.services.ledger import TRANSACTION, convert_transactions
 from service.services.merges import ORG_REF, folded
-from service.services.partners import _entries, _profile
+from service.services.partners import _all_counts, _entries, _profile
+from service.services.push.storage import ACTIVITY
+from service.services.query import PARTICIPANT, live
 from tests.service.test_push_api import Api, new_key
 from tests.service.test_push_support import (
     USAID,
@@ -266,7 +269,12 @@ def test_profiles_followed_through_pushes_equal_profiles_read_afresh(
         with store.connect() as connection:
             return involvement.current(connection)
 
+    def counts_equal_the_databases() -> bool:
+        with store.connect() as connection:
+            return _all_counts(connection) == _counted(connection)
+
     before, kept_before = profiles(), kept()
+    assert counts_equal_the_databases()
     pushed = api.request("POST", "/api/v1/activities", key=publish,
                          content=_funding_spelt_apart(tmp_path).read_bytes())
     assert pushed.json()["counts"]["updated"] == 3, pushed.text
@@ -281,9 +289,27 @@ def test_profiles_followed_through_pushes_equal_profiles_read_afresh(
     assert unchanged
     assert all(kept_after[i] is kept_before[i] for i in unchanged)
     assert involvement.index(kept_after) == involvement.Index.of(kept_after)
+    assert counts_equal_the_databases()
     INVOLVEMENT.forget(store)
     assert profiles() == followed
     assert kept() is not kept_after
+
+
+def _counted(connection: Connection) -> dict[int, tuple[int, dict[str, int]]]:
+    """Per registry entry, as the database counts them: the live activities it reports,
+    and those it takes part in by role code."""
+    counts: dict[int, tuple[int, dict[str, int]]] = {}
+    for entry, count in connection.execute(select(ACTIVITY.c.organisation_id, func.count())
+                                           .where(live(ACTIVITY.c.id))
+                                           .group_by(ACTIVITY.c.organisation_id)):
+        counts[entry] = (count, {})
+    for entry, role, count in connection.execute(
+            select(PARTICIPANT.c.organisation_id, PARTICIPANT.c.role,
+                   func.count(func.distinct(PARTICIPANT.c.activity_id)))
+            .where(live(PARTICIPANT.c.activity_id), PARTICIPANT.c.organisation_id.is_not(None))
+            .group_by(PARTICIPANT.c.organisation_id, PARTICIPANT.c.role)):
+        counts.setdefault(entry, (0, {}))[1][role or ""] = count
+    return counts
 
 
 def test_money_summed_from_stored_cents_equals_money_converted_when_read(
