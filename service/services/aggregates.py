@@ -35,7 +35,6 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
 
 from mappings.amounts import Measure
 from mappings.tables import Classification
@@ -46,7 +45,7 @@ from service.services.coordination.decisions import not_excluded
 from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, ActivityFilter, activity_conditions
-from service.services.streaming import in_batches
+from service.services.streaming import summed
 from service.services.traceability import Basis, counted_once, counted_twice, matching
 
 BASE = Classification.fuente  # the split read when no classification is grouped by
@@ -215,35 +214,12 @@ def _dollars(cents: int | Decimal) -> Decimal:
 
 def _by_activity(connection: Connection, base: Select[Any], width: int) -> ByActivity:
     """Each activity's amount in each group, summed by the database; in Python if
-    SQLite's sum would pass 64 bits."""
-    try:
-        return _summed_in_database(connection, base, width)
-    except OperationalError as error:
-        if "integer overflow" not in str(error):
-            raise
-        return _summed_here(connection, base, width)
-
-
-def _summed_here(connection: Connection, base: Select[Any], width: int) -> ByActivity:
-    """Each activity's amount in each group, added up here, where integers have no
-    limit (for sums past SQLite's 64 bits); the rows stream."""
-    groups: dict[tuple[Any, ...], dict[int, int]] = defaultdict(dict)
-    for row in in_batches(connection, base):
-        cents = groups[tuple(row[:width])]
-        activity = row[width + 1]
-        cents[activity] = cents.get(activity, 0) + row[width]
-    return dict(groups)
-
-
-def _summed_in_database(connection: Connection, base: Select[Any], width: int) -> ByActivity:
+    SQLite's sum would pass 64 bits (see `streaming.summed`)."""
     inner = base.subquery()
-    keys = list(inner.c)[:width]
-    by_activity = select(
-        *keys, inner.c.activity_id, func.sum(inner.c.amount_cents).label("amount")
-    ).group_by(*keys, inner.c.activity_id)
+    keys = [*list(inner.c)[:width], inner.c.activity_id]
     groups: ByActivity = defaultdict(dict)
-    for row in connection.execute(by_activity):
-        groups[tuple(row[:width])][row[width]] = int(row[width + 1])
+    for *key, activity, cents in summed(connection, keys, inner.c.amount_cents):
+        groups[tuple(key)][activity] = cents
     return dict(groups)
 
 
@@ -271,12 +247,10 @@ def _shared(
     activities: dict[tuple[Any, ...], set[int]] = defaultdict(set)
     for key, amounts in by_activity.items():
         for activity, whole in amounts.items():
-            among: list[str | None] = list(partners.get(activity, [])) or [None]
-            part, residue = divmod(abs(whole), len(among))
-            sign = -1 if whole < 0 else 1
-            for index, partner in enumerate(among):
+            among = tuple(partners.get(activity, ()))
+            for partner, share in figures.equal_shares(whole, among).items():
                 group = (*key[:position], partner, *key[position:])
-                cents[group] += sign * (part + (index < residue))
+                cents[group] += share
                 activities[group].add(activity)
     return [(group, _dollars(total), len(activities[group])) for group, total in cents.items()]
 

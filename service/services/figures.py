@@ -30,7 +30,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, func, not_, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
 
 from mappings.tables import Classification
 from service.services.budget.storage import CURRENT
@@ -39,7 +38,7 @@ from service.services.following import CHANGES, VIEWS, Follower, Kept, derived
 from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, ActivityFilter, activity_conditions
-from service.services.streaming import in_batches
+from service.services.streaming import in_batches, summed
 
 IMPLEMENTING = "4"  # OrganisationRole: the partners whose shares are kept
 FUENTE, SECTOR = Classification.fuente.value, Classification.sector.value
@@ -69,7 +68,7 @@ class Figures:
 
     def parts(self) -> dict[Slot, dict[str | int | None, int]]:
         """Its cents in each group it is in (see `Slot`): what the database adds up for it,
-        its money shared equally among its partners as `aggregates._shared` shares it."""
+        its money shared equally among its partners (`equal_shares`)."""
         parts: dict[Slot, dict[Any, int]] = defaultdict(lambda: defaultdict(int))
         for classification, measure, year, code, reporter, cents in self.amounts:
             for when in (None, year):
@@ -85,7 +84,8 @@ class Figures:
                     parts[classification, measure, when][code] += cents
         for (grouping, measure, when), found in list(parts.items()):
             if grouping == "measure":
-                parts["participating_org", measure, when] = _shared(found[None], self.partners)
+                parts["participating_org", measure, when] = equal_shares(
+                    found[None], self.partners)
         return parts
 
     def part(self, grouping: str, measure: str, when: int | None) -> dict[Any, int]:
@@ -108,7 +108,7 @@ class Figures:
                 found[code] += cents
         if grouping != "participating_org" or not found:
             return found
-        return _shared(found[None], self.partners)
+        return equal_shares(found[None], self.partners)
 
     def present(self) -> dict[tuple[str, int | None], frozenset[str]]:
         """The measures it has figures of, per split and year (None: any year)."""
@@ -119,9 +119,10 @@ class Figures:
         return {key: frozenset(measures) for key, measures in found.items()}
 
 
-def _shared(whole: int, partners: tuple[str, ...]) -> dict[str | None, int]:
+def equal_shares(whole: int, partners: tuple[str, ...]) -> dict[str | None, int]:
     """`whole` cents shared equally among `partners` (or all under None if there is none),
-    the cents left over one each to the first, as `aggregates._shared` shares them."""
+    the cents left over one each to the first, as `mappings.money.split` gives them for
+    equal shares (the database's aggregates share them so too)."""
     among: Sequence[str | None] = partners or (None,)
     part, residue = divmod(abs(whole), len(among))
     sign = -1 if whole < 0 else 1
@@ -274,21 +275,11 @@ def _read(
 
 def _amounts(connection: Connection, matching: Any) -> list[tuple[Any, ...]]:
     """(activity, *`Amount`) of the `matching` activities' current figures in the kept
-    splits, summed by the database; here if SQLite's sum would pass 64 bits."""
+    splits, summed (see `streaming.summed`)."""
     key = (CURRENT.c.activity_id, CURRENT.c.classification, CURRENT.c.measure, CURRENT.c.year,
            CURRENT.c.code, CURRENT.c.reporting_org_ref)
-    mine = (CURRENT.c.classification.in_(SPLITS), CURRENT.c.activity_id.in_(matching))
-    summed = select(*key, func.sum(CURRENT.c.amount_cents)).where(*mine).group_by(*key)
-    try:
-        return [(*found, int(cents)) for *found, cents in in_batches(connection, summed)]
-    except OperationalError as error:
-        if "integer overflow" not in str(error):
-            raise
-    sums: dict[tuple[Any, ...], int] = defaultdict(int)
-    for *found, cents in in_batches(connection, select(*key, CURRENT.c.amount_cents)
-                                    .where(*mine)):
-        sums[tuple(found)] += cents
-    return [(*found, cents) for found, cents in sums.items()]
+    return summed(connection, key, CURRENT.c.amount_cents, CURRENT.c.classification.in_(SPLITS),
+                  CURRENT.c.activity_id.in_(matching))
 
 
 # Each live activity's figures, kept and followed through the change log and the views.

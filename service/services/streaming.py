@@ -1,15 +1,17 @@
 """Large answers written as they are read: rows fetched a batch at a time from a
-server-side cursor, CSV text in chunks of about 64 KiB."""
+server-side cursor, sums past SQLite's 64 bits, CSV text in chunks of about 64 KiB."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Select
+from sqlalchemy import ColumnElement, Engine, Select, func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 CHUNK = 1 << 16
 
@@ -33,6 +35,25 @@ def in_batches(connection: Connection, statement: Any, *, batch: int = 5000) -> 
 
 def _streamed(batch: int) -> dict[str, Any]:
     return {"stream_results": True, "yield_per": batch}
+
+
+def summed(
+    connection: Connection, key: Sequence[Any], amount: ColumnElement[int],
+    *where: ColumnElement[bool],
+) -> list[tuple[Any, ...]]:
+    """(*`key`, the sum of `amount`) for each distinct `key` of the rows meeting `where`,
+    added up by the database; here, where integers have no limit, when SQLite's 64-bit sum
+    overflows (the rows then stream)."""
+    statement = select(*key, func.sum(amount)).where(*where).group_by(*key)
+    try:
+        return [(*found, int(total)) for *found, total in in_batches(connection, statement)]
+    except OperationalError as error:
+        if "integer overflow" not in str(error):
+            raise
+    sums: dict[tuple[Any, ...], int] = defaultdict(int)
+    for *found, value in in_batches(connection, select(*key, amount).where(*where)):
+        sums[tuple(found)] += value
+    return [(*found, total) for found, total in sums.items()]
 
 
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:

@@ -6,6 +6,7 @@ remap under new mappings."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from iati.elements.activity import Activity
+from mappings import money
 from mappings.amounts import Measure
 from service.models import BudgetView
 from service.services import aggregates, figures
@@ -179,18 +181,20 @@ def test_a_remap_is_followed_though_the_change_log_does_not_name_it(
     assert _every_answer(store) > 1000
 
 
-def test_an_activitys_partner_shares_are_those_the_database_path_gives() -> None:
-    """Each amount shared among an activity's partners exactly as `aggregates._shared`
-    shares it, the leftover cents to the first; no partner is the null group."""
+def test_an_activitys_partner_shares_are_equal_shares_as_the_money_rules_split_them() -> None:
+    """Each amount shared among an activity's partners as `mappings.money.split` splits it
+    in equal shares, the leftover cents to the first; no partner is the null group."""
     for whole in (0, 1, -7, 100_001, -100_001, 2**62 + 1):
         for count in range(5):
             partners = tuple(f"XM-{n}" for n in range(count))
             activity = figures.Figures(
                 (("fuente", "disbursement", 2020, "001", "US-GOV-1", whole),
                  ("fuente", "disbursement", 2021, None, "US-GOV-1", 3)), partners)
-            expected = {
-                group[0]: cents for group, cents, _ in aggregates._shared(
-                    {(): {1: whole + 3}}, 0, {1: list(partners)} if partners else {})}
+            dollars = aggregates._dollars(whole + 3)
+            equal = [Decimal(1)] * count
+            expected: dict[str | None, Decimal] = (
+                dict(zip(partners, money.split(dollars, equal), strict=True))
+                if partners else {None: dollars})
             shares = activity.parts()[("participating_org", "disbursement", None)]
             assert {k: aggregates._dollars(v) for k, v in shares.items()} == expected
             assert sum(shares.values()) == whole + 3
