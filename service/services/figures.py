@@ -122,7 +122,7 @@ class Figures:
 def equal_shares(whole: int, partners: tuple[str, ...]) -> dict[str | None, int]:
     """`whole` cents shared equally among `partners` (or all under None if there is none),
     the cents left over one each to the first, as `mappings.money.split` gives them for
-    equal shares (the database's aggregates share them so too)."""
+    equal shares (the aggregates added up by the database share them here too)."""
     among: Sequence[str | None] = partners or (None,)
     part, residue = divmod(abs(whole), len(among))
     sign = -1 if whole < 0 else 1
@@ -268,9 +268,17 @@ def _read(
             name.is_not(None))):
         partners[activity].add(partner)
     return {
-        activity: Figures(tuple(found), shared(tuple(sorted(partners.get(activity, ())))))
+        activity: Figures(tuple(sorted(found, key=_order)),
+                          shared(tuple(sorted(partners.get(activity, ())))))
         for activity, found in amounts.items()
     }
+
+
+def _order(amount: Amount) -> tuple[Any, ...]:
+    """Amounts in one order, whatever order the database summed them in (None first)."""
+    classification, measure, year, code, reporter, _ = amount
+    return (classification, measure, year, code is not None, code or "",
+            reporter is not None, reporter or "")
 
 
 def _amounts(connection: Connection, matching: Any) -> list[tuple[Any, ...]]:

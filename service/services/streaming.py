@@ -43,10 +43,11 @@ def summed(
 ) -> list[tuple[Any, ...]]:
     """(*`key`, the sum of `amount`) for each distinct `key` of the rows meeting `where`,
     added up by the database; here, where integers have no limit, when SQLite's 64-bit sum
-    overflows (the rows then stream)."""
+    overflows (the rows then stream). The sums are read at once, not from a server-side
+    cursor: PostgreSQL would plan the grouping to give its first rows fast."""
     statement = select(*key, func.sum(amount)).where(*where).group_by(*key)
     try:
-        return [(*found, int(total)) for *found, total in in_batches(connection, statement)]
+        return [(*found, int(total)) for *found, total in connection.execute(statement).all()]
     except OperationalError as error:
         if "integer overflow" not in str(error):
             raise

@@ -169,9 +169,20 @@ def _partner_alerts(store: Engine) -> tuple[list[OverlapAlert], Partnered, Partn
 
 def test_the_kept_partners_follow_a_push_and_a_deletion(
     loaded: tuple[Api, str, str], store: Engine, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     api = loaded[0]
+    updates: list[frozenset[int]] = []  # the changed activities of each kept one updated
+    update = Partnered.updated
+
+    def updated(self: Partnered, old: Any, new: Any, changed: frozenset[int]) -> Partnered:
+        if self.activities:  # not `Partnered.of`, which starts from nothing
+            updates.append(changed)
+        return update(self, old, new, changed)
+
+    monkeypatch.setattr(Partnered, "updated", updated)
     alerts, kept, fresh = _partner_alerts(store)
+    updates.clear()  # whatever the values kept before this test's store gave
     assert alerts == []
     assert kept == fresh
     implemented = kept.activities[WFP]  # USAID's activities alone: no second donor yet
@@ -183,7 +194,9 @@ def test_the_kept_partners_follow_a_push_and_a_deletion(
     alerts, kept, fresh = _partner_alerts(store)
     assert [a.implementing_partner for a in alerts] == [WFP]
     assert [(m.a, m.b) for m in alerts[0].matches] == [(USAID_WFP, VACCINES)]
+    assert [a.iati_identifier for a in alerts[0].activities] == [USAID_WFP, VACCINES]
     assert kept == fresh
+    assert [len(changed) for changed in updates] == [1]  # the one pushed: not afresh
     assert len(kept.activities[WFP]) == len(implemented) + 1
 
     answer = api.request("DELETE", f"/api/v1/activities/{VACCINES}", key=unicef)
@@ -193,3 +206,4 @@ def test_the_kept_partners_follow_a_push_and_a_deletion(
     assert kept == fresh
     assert kept.activities[WFP] == implemented
     assert WFP not in kept.matches
+    assert [len(changed) for changed in updates] == [1, 1]

@@ -35,12 +35,11 @@ from service.services.coordination.features import (
     Facts,
     in_years,
     kept_facts,
-    live_facts,
     money,
     usd,
 )
 from service.services.coordination.scoring import title_similarity
-from service.services.following import Kept, derived, refiled
+from service.services.following import Kept, derived, matching, refiled
 from service.services.memo import remembered
 from service.services.query import ActivityFilter
 
@@ -116,12 +115,13 @@ def _overlaps(
     connection: Connection, chosen: ActivityFilter, *, sector_level: SectorLevel,
     years: Years, kind: OverlapKind | None,
 ) -> OverlapReport:
-    facts = live_facts(connection, chosen)
+    everything = kept_facts(connection)  # read once: a push may be followed meanwhile
+    facts = matching(connection, everything, chosen)
     alerts: list[OverlapAlert] = []
     if kind in (None, OverlapKind.sector_province):
         alerts += sector_province(connection, facts, chosen, sector_level, years)
     if kind in (None, OverlapKind.implementing_partner):
-        alerts += implementing_partner(connection, facts, chosen, years)
+        alerts += implementing_partner(connection, everything, facts, chosen, years)
     return OverlapReport(sector_level=sector_level, alerts=alerts)
 
 
@@ -223,10 +223,13 @@ def _activity(facts: Facts, years: list[int], **amounts: dict[str, Decimal]) -> 
 
 
 def implementing_partner(
-    connection: Connection, facts: dict[int, Facts], chosen: ActivityFilter, years: Years,
+    connection: Connection, everything: Everything, facts: dict[int, Facts],
+    chosen: ActivityFilter, years: Years,
 ) -> list[OverlapAlert]:
-    """One implementing partner, several donors, similar purposes (see the module)."""
-    partnered = partners(kept_facts(connection))
+    """One implementing partner, several donors, similar purposes (see the module), among
+    `facts`, those of `everything` asked for. The activities of an alert are in identifier
+    order."""
+    partnered = partners(everything)
     wanted = {ref.strip().upper() for ref in chosen.participating_org}
     found: list[tuple[str, list[Facts], list[PurposeMatch]]] = []
     for partner, pairs in sorted(partnered.matches.items()):
