@@ -118,6 +118,8 @@ CHANGES = Log(CHANGE, "seq", "changed_at")
 # the view a cursor names may be gone, and its id given again to the same activity's.
 VIEWS = Log(BudgetView.__table__, "id", "activity_id", pruned=True)  # type: ignore[attr-defined]
 Cursor = tuple[tuple[Any, ...] | None, ...]  # each log's last (order, stamp)
+# Every follower made, so that `service.runtime` can drop what each keeps of an engine.
+FOLLOWERS: list[Follower[Any, Any]] = []
 
 
 @dataclass
@@ -138,6 +140,7 @@ class Follower(Generic[V, B]):
         self.logs = logs
         self.states: WeakKeyDictionary[Engine, _State[V, B]] = WeakKeyDictionary()
         self.lock = threading.Lock()
+        FOLLOWERS.append(self)
 
     def forget(self, engine: Engine) -> None:
         """Drop the values kept for `engine`: the next call reads them all again. For a
