@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.support.samples import SHARED
 
+pytestmark = pytest.mark.bench  # a smoke run of a benchmark: `-m 'not bench'` leaves it out
 REPO = Path(__file__).resolve().parents[1]
 TOOLS = SHARED / "bench"
 STEPS = ("read only", "read + validate", "first push", "re-push (unchanged)")

@@ -17,7 +17,7 @@ from iati.findings import Finding, Severity
 from iati.source import IatiSource
 from iati.upgrade import looks_like_1x, upgrade_record
 from iati.upgrade.outline import Outline, activity_outline
-from tests.conftest import SAMPLES
+from tests.support.samples import SAMPLES
 
 LEGACY = SAMPLES / "legacy-1x"
 OLD_103 = SAMPLES / "invalid" / "iati-act-no-errors-old-version-1.03.xml"

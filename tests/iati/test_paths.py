@@ -8,7 +8,7 @@ from lxml import etree
 
 from iati.paths import RecordPaths, element_path, line_of, record_path
 from iati.source import IatiSource
-from tests.conftest import sample
+from tests.support.samples import sample
 
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 FILE = b"""<iati-activities version="2.03" xmlns:ext="http://example.org/ext">

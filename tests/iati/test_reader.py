@@ -11,7 +11,7 @@ from iati.elements.activity import Activity
 from iati.errors import IatiInputError
 from iati.reader import read_activities, read_activity
 from iati.writer import to_bytes
-from tests.conftest import sample
+from tests.support.samples import sample
 
 ACTIVITY = b"""<iati-activities version="2.03"><iati-activity>
 <iati-identifier>XM-DAC-46008-1</iati-identifier>

@@ -8,7 +8,7 @@ from datetime import date
 from iati.reader import read_activities
 from iati.validate import validate
 from iati.xml import IatiElement
-from tests.conftest import sample
+from tests.support.samples import sample
 
 
 def _all_element_classes() -> list[type[IatiElement]]:

@@ -27,7 +27,7 @@ from mappings.crosswalks import Status
 from mappings.engine import budget_view, mapping_sources
 from mappings.geography import normalise, places
 from mappings.tables import Classification, table
-from tests.conftest import sample
+from tests.support.samples import sample
 
 TODAY = date(2024, 6, 30)
 WGS84 = "http://www.opengis.net/def/crs/EPSG/0/4326"

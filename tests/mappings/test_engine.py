@@ -18,7 +18,7 @@ from mappings.money import CENT
 from mappings.rates import to_usd
 from mappings.sectors import investment_subsectors
 from mappings.tables import Classification
-from tests.conftest import sample
+from tests.support.samples import sample
 
 ECUADOR_FILES = (
     "real/usaid-ec.xml",

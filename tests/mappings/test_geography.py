@@ -12,7 +12,7 @@ from iati.reader import read_activities, read_activity
 from mappings.crosswalks import Resolution, Status, crosswalk
 from mappings.geography import ISO_CROSSWALK, NAME_CROSSWALK, normalise, places
 from mappings.tables import Classification, table
-from tests.conftest import SHARED
+from tests.support.samples import SHARED
 
 TODAY = date(2024, 6, 30)
 

@@ -1,8 +1,10 @@
 """Database fixtures: every database test runs on SQLite and on PostgreSQL.
 
-Each backend gets one fresh database per test session (a temporary SQLite file; a
-uniquely named PostgreSQL database, dropped at the end), migrated once; each test then
-runs in a transaction that is rolled back. PostgreSQL is the server named by
+Each backend's contents are built once per test run (`tests.support.databases`): a migrated
+empty database, and loads such as the USAID Ecuador file with the worked examples. A test
+that writes gets its own copy (`store`, `loaded`); tests marked `reads_only` share one
+(and fail if they add a row to it); `session` rolls its work back on
+the run's one migrated database (`engine`). PostgreSQL is the server named by
 ``IATI_EC_TEST_POSTGRES_URL`` (``bash .ci/run`` starts one); without it those cases skip,
 except under ``CI=true``, where they fail.
 """
@@ -11,15 +13,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from uuid import uuid4
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url
-from sqlalchemy.pool import NullPool
-from sqlmodel import Session
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session, SQLModel
 
-from service.db import create_db_engine, upgrade_database
-from tests.service.test_push_support import clean_engine
+from iati.elements.activity import Activity
+from tests.support import loads
+from tests.support.databases import Copy, Databases, Load
+from tests.support.loads import USAID_AND_EXAMPLES, Keys, Loaded
+from tests.support.publishing import Api
+from tests.support.republished import REPUBLISHED, Published, PublishedKeys
 
 POSTGRES_ENV = "IATI_EC_TEST_POSTGRES_URL"
 BACKENDS = ("sqlite", "postgresql")
@@ -37,40 +42,47 @@ def postgres_server_url() -> str:
     return url
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """The URL of a new, empty database of this test session on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('database') / 'iati-ec.db'}"
-        return
-    server = request.getfixturevalue("postgres_server_url")
-    name = f"iati_ec_test_{uuid4().hex[:16]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
+@pytest.fixture(scope="session")
+def sqlite_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """This run's SQLite databases, files in a temporary folder."""
+    made = Databases("sqlite", folder=tmp_path_factory.mktemp("sqlite"))
+    yield made
+    made.close()
 
 
 @pytest.fixture(scope="session")
-def engine(database_url: str) -> Iterator[Engine]:
-    """An engine on the session's database, migrated to the latest revision."""
-    upgrade_database(database_url)
-    migrated = create_db_engine(database_url)
-    yield migrated
-    migrated.dispose()
+def postgresql_databases(
+    postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Databases]:
+    """This run's PostgreSQL databases, on the server of `postgres_server_url`."""
+    made = Databases("postgresql", folder=tmp_path_factory.mktemp("postgresql"),
+                     server=postgres_server_url)
+    yield made
+    made.close()
 
 
-@pytest.fixture
-def store(engine: Engine) -> Iterator[Engine]:
-    """The session's engine, emptied before the test and again after it."""
-    yield from clean_engine(engine)
+@pytest.fixture(scope="session", params=BACKENDS)
+def databases(request: pytest.FixtureRequest) -> Databases:
+    """This run's databases on each backend: a test taking it runs on both."""
+    made: Databases = request.getfixturevalue(f"{request.param}_databases")
+    return made
+
+
+@pytest.fixture(scope="session")
+def _migrated(databases: Databases) -> Iterator[Copy[None]]:
+    yield from _copy(databases)
+
+
+@pytest.fixture(scope="session")
+def database_url(_migrated: Copy[None]) -> str:
+    """The URL of this run's one migrated database (the `engine`'s)."""
+    return _migrated.url
+
+
+@pytest.fixture(scope="session")
+def engine(_migrated: Copy[None]) -> Engine:
+    """An engine on the run's migrated database, shared by the rolled-back `session`s."""
+    return _migrated.engine
 
 
 @pytest.fixture
@@ -83,3 +95,92 @@ def session(engine: Engine) -> Iterator[Session]:
         ) as rolled_back:
             yield rolled_back
         transaction.rollback()
+
+
+def _copy(databases: Databases, load: Load[Any] | None = None) -> Iterator[Copy[Any]]:
+    made = databases.copy(load)
+    try:
+        yield made
+    finally:
+        databases.drop(made)
+
+
+@pytest.fixture
+def store(request: pytest.FixtureRequest, databases: Databases) -> Iterator[Engine]:
+    """An engine on the test's own database: the one `loaded` or `published` made when the
+    test takes either, else a migrated, empty one."""
+    for loader in ("loaded", "published"):
+        if loader in request.fixturenames:
+            yield request.getfixturevalue(loader).api.engine
+            return
+    for made in _copy(databases):
+        yield made.engine
+
+
+@pytest.fixture
+def sqlite_database(sqlite_databases: Databases) -> Iterator[str]:
+    """The URL of a migrated, empty SQLite file of the test's own (for the command line)."""
+    for made in _copy(sqlite_databases):
+        yield made.url
+
+
+@pytest.fixture
+def store_url(store: Engine) -> str:
+    """The URL of the test's own database (`store`)."""
+    return store.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def loaded(request: pytest.FixtureRequest, databases: Databases) -> Iterator[Loaded]:
+    """The real USAID Ecuador file and the three worked examples, pushed, in a database of
+    the test's own; the API on it, a read key and USAID's publish key.
+
+    A test marked `reads_only` is given one copy shared with the other such tests instead,
+    and fails if it adds a row to any table."""
+    if request.node.get_closest_marker("reads_only") is not None:
+        shared: Loaded = request.getfixturevalue("_shared_load")
+        before = _rows(shared.api.engine)
+        yield shared
+        grown = {table: (before[table], count)
+                 for table, count in _rows(shared.api.engine).items() if count != before[table]}
+        assert not grown, f"a test marked reads_only wrote (table: rows before, after): {grown}"
+        return
+    for made in _copy(databases, USAID_AND_EXAMPLES):
+        keys: Keys = made.value
+        yield Loaded(Api(made.engine), keys.read, keys.publish)
+
+
+@pytest.fixture(scope="session")
+def _shared_load(databases: Databases) -> Iterator[Loaded]:
+    for made in _copy(databases, USAID_AND_EXAMPLES):
+        keys: Keys = made.value
+        yield Loaded(Api(made.engine), keys.read, keys.publish)
+
+
+def _rows(engine: Engine) -> dict[str, int]:
+    tables = SQLModel.metadata.sorted_tables
+    counts = [select(func.count()).select_from(table).scalar_subquery() for table in tables]
+    with engine.connect() as connection:
+        found = connection.execute(select(*counts)).one()
+    return {table.name: int(count) for table, count in zip(tables, found, strict=True)}
+
+
+@pytest.fixture(scope="session")
+def usaid_activities() -> list[Activity]:
+    """The USAID Ecuador file's activities as the reader builds them (parsed once a run)."""
+    return list(loads.usaid_models())
+
+
+@pytest.fixture
+def usaid_models(usaid_activities: list[Activity]) -> list[Activity]:
+    return list(usaid_activities)
+
+
+@pytest.fixture
+def published(databases: Databases) -> Iterator[Published]:
+    """`loaded`, the implementing partner's re-publication of a USAID activity and UNDP's
+    refused push of USAID's identifier, in a database of the test's own; the API, USAID's
+    read key and the ministry's admin key."""
+    for made in _copy(databases, REPUBLISHED):
+        keys: PublishedKeys = made.value
+        yield Published(Api(made.engine), keys.read, keys.admin)

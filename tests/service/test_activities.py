@@ -11,18 +11,19 @@ from sqlalchemy import Engine
 
 from iati.elements.activity import Activity as IatiActivity
 from service.models import KeyScope
-from tests.conftest import sample
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import (
+from tests.support.publishing import (
     PARSER,
     USAID,
     USAID_EC,
+    Api,
     activity_element,
     add_publisher,
     identifier_of,
+    new_key,
     set_first_transaction,
     variant,
 )
+from tests.support.samples import sample
 
 # Real 2.03 files of several publishers: (sample, reporting-org ref).
 ROUND_TRIP = [

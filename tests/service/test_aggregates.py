@@ -9,16 +9,14 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, text
 
 from iati.elements.activity import Activity
 from mappings.money import split
 from service.services.aggregates import _shared
-from tests.service.test_push_api import Api
-from tests.service.test_push_support import USAID
-from tests.service.test_query import DONORS, _example_identifiers
-from tests.service.test_query import loaded as loaded
-from tests.service.test_query import usaid_models as usaid_models
+from tests.support.loads import DONORS, example_identifiers
+from tests.support.publishing import USAID, Api
 
 Loaded = tuple[Api, str, str]
 
@@ -40,6 +38,7 @@ def _grouped(rows: list[dict[str, Any]], *names: str) -> dict[tuple[Any, ...], D
     return {tuple(row["group"][n] for n in names): Decimal(row["amount_usd"]) for row in rows}
 
 
+@pytest.mark.reads_only
 def test_groups_by_year_and_donor_match_the_exported_figures(loaded: Loaded) -> None:
     api, key, _ = loaded
     expected: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
@@ -52,6 +51,7 @@ def test_groups_by_year_and_donor_match_the_exported_figures(loaded: Loaded) -> 
     assert found["currency"] == "USD"
 
 
+@pytest.mark.reads_only
 def test_each_classification_splits_the_same_total(loaded: Loaded) -> None:
     api, key, _ = loaded
     measures = ["commitment", "disbursement", "expenditure"]
@@ -69,6 +69,7 @@ def test_each_classification_splits_the_same_total(loaded: Loaded) -> None:
     assert "08" in {r["group"]["province"] for r in by_province["rows"]}
 
 
+@pytest.mark.reads_only
 def test_the_query_filters_and_years_narrow_the_money(loaded: Loaded) -> None:
     api, key, _ = loaded
     examples = list(DONORS.values())
@@ -88,6 +89,7 @@ def test_the_query_filters_and_years_narrow_the_money(loaded: Loaded) -> None:
     assert {r["group"]["year"] for r in years["rows"]} <= {2024}
 
 
+@pytest.mark.reads_only
 def test_groups_by_dac_sector_follow_the_published_sectors(
     loaded: Loaded, usaid_models: list[Activity]
 ) -> None:
@@ -117,6 +119,7 @@ def test_groups_by_dac_sector_follow_the_published_sectors(
         (k,): v for k, v in rolled.items()}
 
 
+@pytest.mark.reads_only
 def test_partners_share_each_activitys_money_equally(
     loaded: Loaded, usaid_models: list[Activity]
 ) -> None:
@@ -150,6 +153,7 @@ def test_partners_share_each_activitys_money_equally(
     assert bad_role.status_code == 422
 
 
+@pytest.mark.reads_only
 def test_csv_and_bad_groupings(loaded: Loaded) -> None:
     api, key, _ = loaded
     found = _aggregates(api, key, group_by="year", measure="disbursement")
@@ -167,9 +171,10 @@ def test_csv_and_bad_groupings(loaded: Loaded) -> None:
     assert unknown.status_code == 422
 
 
+@pytest.mark.reads_only
 def test_the_budget_export_takes_the_activity_lists_filters(loaded: Loaded) -> None:
     api, key, _ = loaded
-    health, road, _ = _example_identifiers()
+    health, road, _ = example_identifiers()
     assert {f["iati_identifier"] for f in _figures(api, key, province="08")} == {health}
     assert {f["iati_identifier"] for f in _figures(api, key, q="vial*")} == {road}
     examples = set(DONORS.values())

@@ -12,7 +12,7 @@ import pytest
 
 from service.app import create_app, openapi_document
 from service.db import create_db_engine, get_engine, upgrade_database
-from tests.conftest import sample
+from tests.support.samples import sample
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 

@@ -6,7 +6,6 @@ httpx against the application in-process, its session pointed at the test databa
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from service.db import get_session
 from service.models import ApiKey, KeyScope, OrganisationRole
 from service.services.keys import create_key, revoke_key
 from service.services.organisations import register_organisation
+from tests.support.publishing import InProcess
 
 # Routes that need each scope, for scopes no route of the app needs yet.
 probe = APIRouter(prefix="/probe")
@@ -43,31 +43,17 @@ def publish_something(principal: PublishPrincipal) -> dict[str, Any]:
     return described(principal)
 
 
-class Api:
-    """httpx against the app in-process, on `session` (one event loop per request)."""
+class Api(InProcess):
+    """The app with the probe routes, on `session`."""
 
     def __init__(self, session: Session) -> None:
-        self.app = create_app()
+        super().__init__(create_app())
         self.app.include_router(probe)
 
         def test_session() -> Iterator[Session]:
             yield session
 
         self.app.dependency_overrides[get_session] = test_session
-
-    def request(
-        self, method: str, url: str, *, key: str | None = None, **options: Any
-    ) -> httpx.Response:
-        headers = dict(options.pop("headers", {}))
-        if key is not None:
-            headers["Authorization"] = f"Bearer {key}"
-
-        async def send() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://iati-ec") as http:
-                return await http.request(method, url, headers=headers, **options)
-
-        return asyncio.run(send())
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from iati.validate import validate
 from mappings.amounts import Measure
 from mappings.budget_items import income_budget_items
 from service.models import KeyScope
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import add_publisher
+from tests.support.publishing import Api, add_publisher, new_key
 
 CAF = "XM-DAC-46008"
 IDENTIFIER = f"{CAF}-MIX-1"

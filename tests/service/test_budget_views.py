@@ -17,12 +17,13 @@ from service.db import downgrade_database, upgrade_database
 from service.models import BudgetView, KeyScope
 from service.services.budget.export import COLUMNS
 from service.services.budget.views import remap
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import (
+from tests.support.publishing import (
     USAID,
     USAID_EC,
+    Api,
     add_publisher,
     identifier_of,
+    new_key,
     set_first_transaction,
     variant,
 )
@@ -159,7 +160,7 @@ def test_remap_adds_the_current_mappings_view_and_keeps_the_earlier_one(
 
 
 def test_the_migration_fills_the_current_figures_of_the_stored_views(
-    pushed: tuple[Api, Path], keys: tuple[str, str], database_url: str, tmp_path: Path,
+    pushed: tuple[Api, Path], keys: tuple[str, str], store_url: str, tmp_path: Path,
     store: Engine,
 ) -> None:
     api, _ = pushed
@@ -169,8 +170,8 @@ def test_the_migration_fills_the_current_figures_of_the_stored_views(
     api.request("DELETE", f"/api/v1/activities/{identifier_of(USAID_EC, 2)}", key=keys[0])
     held = assert_current_figures_are_the_latest_views(store)
     store.dispose()
-    downgrade_database(database_url, "0016")
-    upgrade_database(database_url)
+    downgrade_database(store_url, "0016")
+    upgrade_database(store_url)
     assert assert_current_figures_are_the_latest_views(store) == held > 0
 
 

@@ -18,18 +18,19 @@ from sqlmodel import Session
 from service.db import downgrade_database, upgrade_database
 from service.models import KeyScope
 from service.services.changes import changes_since
-from tests.conftest import sample
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import (
+from tests.support.publishing import (
     PARSER,
     USAID,
     USAID_EC,
+    Api,
     add_publisher,
     identifier_of,
+    new_key,
     push,
     set_first_transaction,
     variant,
 )
+from tests.support.samples import sample
 
 
 @pytest.fixture
@@ -175,7 +176,7 @@ def _slice(target: Path, positions: range) -> Path:
 
 
 def test_the_migration_logs_the_versions_already_stored(
-    database_url: str, store: Engine, tmp_path: Path
+    store_url: str, store: Engine, tmp_path: Path
 ) -> None:
     publisher = add_publisher(store, USAID)
     push(store, publisher, variant(USAID_EC, tmp_path / "three.xml", keep=3))
@@ -184,8 +185,8 @@ def test_the_migration_logs_the_versions_already_stored(
             "SELECT v.id, a.iati_identifier FROM activity_version v "
             "JOIN activity a ON a.id = v.activity_id ORDER BY v.id")).all()
     store.dispose()
-    downgrade_database(database_url, "0004")
-    upgrade_database(database_url)
+    downgrade_database(store_url, "0004")
+    upgrade_database(store_url)
     with store.connect() as connection:
         logged = connection.execute(text(
             "SELECT seq, iati_identifier, kind FROM activity_change ORDER BY seq")).all()

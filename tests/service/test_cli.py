@@ -1,23 +1,20 @@
-"""The `iati-ec` command line, run as a real process on real sample files."""
+"""The `iati-ec` command line on real sample files, run in the test's process
+(`tests.support.cli`); `test_serve` and `test_push_crash` start real processes."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from lxml import etree
 
 from iati.artefacts import schema_path
-from tests.conftest import sample
+from tests.support.cli import Ran, iati_ec
+from tests.support.samples import sample
 
 
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "service", *map(str, args)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )
+def run(*args: str | Path) -> Ran:
+    return iati_ec(*args)
 
 
 def test_a_valid_file_exits_0_and_says_valid() -> None:

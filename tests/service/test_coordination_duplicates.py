@@ -1,83 +1,29 @@
 """The duplicate report over HTTP, on SQLite and PostgreSQL: the real USAID Ecuador file and
-the worked examples, plus one real activity re-published by its implementing partner.
-
-The re-publication is derived in the test from the real file with lxml: USAID's activity
-US-GOV-1-518-A-00-07-00023 (Ecuadorian Sustainable Tourism Alliance), as its implementing
-partner, the Academy for Educational Development (XI-DUNS-071031280), would publish it —
-under its own identifier and reporting-org, with only the Spanish title, spelt otherwise.
-That is the classic IATI duplicate: one activity reported by the funder and the implementer.
-"""
+the worked examples, plus one real activity re-published by its implementing partner
+(`tests.support.republished`): the classic IATI duplicate, one activity reported by the
+funder and the implementer."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from lxml import etree
 from sqlalchemy import Engine
 
 from service.models import KeyScope
-from tests.conftest import sample
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import PARSER, USAID, USAID_EC, add_publisher
-from tests.service.test_query import DONORS, _example_identifiers
-from tests.service.test_query import loaded as loaded
-from tests.service.test_query import usaid_models as usaid_models
+from tests.support.loads import DONORS, example_identifiers
+from tests.support.publishing import USAID, Api, new_key
+from tests.support.republished import (
+    COPY,
+    ORIGINAL,
+    PARTNER,
+    SECOND,
+    Published,
+    decide,
+)
 
-ORIGINAL = "US-GOV-1-518-A-00-07-00023"
-PARTNER = "XI-DUNS-071031280"
-COPY = f"{PARTNER}-ESTA-ECUADOR"
-SECOND = "XM-DAC-41114"  # UNDP, which pushes USAID's identifier as its own
-MINISTRY = "EC-GOB-MREMH"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 MEASURES = ["commitment", "disbursement"]
-
-
-def one_activity(identifier: str, target: Path, *, reporting_org: str,
-                 new_identifier: str | None = None, spanish_title: str | None = None) -> Path:
-    """The real USAID Ecuador file's activity `identifier` alone, as another org reports it."""
-    tree = etree.parse(str(sample(USAID_EC)), PARSER)
-    root = tree.getroot()
-    for activity in root.findall("iati-activity"):
-        if activity.findtext("iati-identifier", "").strip() != identifier:
-            root.remove(activity)
-    [activity] = root.findall("iati-activity")
-    activity.find("reporting-org").set("ref", reporting_org)  # type: ignore[union-attr]
-    if new_identifier is not None:
-        activity.find("iati-identifier").text = new_identifier  # type: ignore[union-attr]
-    if spanish_title is not None:
-        title = activity.find("title")
-        assert title is not None
-        for narrative in list(title):
-            title.remove(narrative)
-        etree.SubElement(title, "narrative", {XML_LANG: "es"}).text = spanish_title
-    tree.write(str(target), xml_declaration=True, encoding="utf-8")
-    return target
-
-
-Published = tuple[Api, str, str]  # the API, a read key, the ministry's admin key
-
-
-@pytest.fixture
-def published(loaded: tuple[Api, str, str], store: Engine, tmp_path: Path) -> Published:
-    """`loaded`, the implementing partner's re-publication, and UNDP's refused push of
-    USAID's identifier."""
-    api, read, _ = loaded
-    # Both are partners in USAID's file, so known already (linked when it was pushed).
-    copy = one_activity(ORIGINAL, tmp_path / "aed.xml", reporting_org=PARTNER,
-                        new_identifier=COPY,
-                        spanish_title="ALIANZA ECUATORIANA DE TURISMO SOSTENIBLE – ESTA")
-    answer = api.request("POST", "/api/v1/activities", key=new_key(store, PARTNER,
-                         KeyScope.publish), content=copy.read_bytes())
-    assert answer.json()["counts"]["created"] == 1, answer.text
-    same = one_activity(ORIGINAL, tmp_path / "undp.xml", reporting_org=SECOND)
-    answer = api.request("POST", "/api/v1/activities", key=new_key(store, SECOND,
-                         KeyScope.publish), content=same.read_bytes())
-    assert answer.json()["counts"]["rejected"] == 1, answer.text
-    add_publisher(store, MINISTRY, name="Ministerio de Relaciones Exteriores")
-    return api, read, new_key(store, MINISTRY, KeyScope.admin)
 
 
 def _report(api: Api, key: str, **params: Any) -> dict[str, Any]:
@@ -139,7 +85,7 @@ def test_unrelated_activities_are_not_paired(published: Published) -> None:
     api, read, _ = published
     report = _report(api, read, limit=1000)
     paired = {p[side]["iati_identifier"] for p in report["pairs"] for side in ("a", "b")}
-    assert not paired & set(_example_identifiers())
+    assert not paired & set(example_identifiers())
     assert report["total"] < 20  # 250 real activities: a short list, not all pairs
     assert all(p["score"] >= 0.6 for p in report["pairs"])
     only = _report(api, read, reporting_org=DONORS["health-grant-esmeraldas.xml"])
@@ -152,7 +98,7 @@ def test_confirming_a_pair_excludes_one_side_from_the_aggregates(published: Publ
     before = _aggregates(api, read, **params)
     copied = _aggregates(api, read, reporting_org=PARTNER, **params)
     assert Decimal(copied["total_usd"]) != 0
-    decided = _decide(api, admin, a=COPY, b=ORIGINAL, verdict="confirmed", keep=ORIGINAL,
+    decided = decide(api, admin, a=COPY, b=ORIGINAL, verdict="confirmed", keep=ORIGINAL,
                       note="AED re-publishes USAID's award")
     current = decided["current"]
     assert (decided["a"], decided["b"]) == tuple(sorted((COPY, ORIGINAL)))
@@ -169,7 +115,7 @@ def test_confirming_a_pair_excludes_one_side_from_the_aggregates(published: Publ
     assert all(p["decision"] == "pending" for p in _report(api, read, decision="pending")[
         "pairs"])
 
-    dismissed = _decide(api, admin, a=ORIGINAL, b=COPY, verdict="dismissed")
+    dismissed = decide(api, admin, a=ORIGINAL, b=COPY, verdict="dismissed")
     assert [d["verdict"] for d in dismissed["history"]] == ["confirmed", "dismissed"]
     assert dismissed["history"][0]["superseded_at"] is not None
     assert dismissed["current"]["excluded"] is None
@@ -180,9 +126,9 @@ def test_confirming_a_pair_excludes_one_side_from_the_aggregates(published: Publ
 
 def test_without_keep_the_side_stored_first_is_kept(published: Published) -> None:
     api, _, admin = published
-    decided = _decide(api, admin, a=COPY, b=ORIGINAL, verdict="confirmed")
+    decided = decide(api, admin, a=COPY, b=ORIGINAL, verdict="confirmed")
     assert (decided["current"]["keep"], decided["current"]["excluded"]) == (ORIGINAL, COPY)
-    same = _decide(api, admin, a=ORIGINAL, b=ORIGINAL, verdict="confirmed")
+    same = decide(api, admin, a=ORIGINAL, b=ORIGINAL, verdict="confirmed")
     assert (same["current"]["keep"], same["current"]["excluded"]) == (ORIGINAL, None)
 
 
@@ -207,13 +153,6 @@ def test_decisions_need_an_admin_key_and_known_activities(
     assert bad_keep.status_code == 422
     assert bad_keep.json()["code"] == "coordination.bad-decision"
     assert api.request("GET", "/api/v1/coordination/duplicates").status_code == 401
-
-
-def _decide(api: Api, key: str, **body: Any) -> dict[str, Any]:
-    answer = api.request("POST", "/api/v1/coordination/duplicates/decisions", key=key,
-                         json=body)
-    assert answer.status_code == 200, answer.text
-    return answer.json()  # type: ignore[no-any-return]
 
 
 def _aggregates(api: Api, key: str, **params: Any) -> dict[str, Any]:

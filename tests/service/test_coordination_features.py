@@ -15,11 +15,8 @@ from service.services.coordination import features
 from service.services.coordination.features import Facts, live_facts
 from service.services.push.storage import ACTIVITY
 from service.services.query import ActivityFilter
-from tests.service.test_coordination_duplicates import ORIGINAL, one_activity
-from tests.service.test_push_api import Api
-from tests.service.test_push_support import USAID
-from tests.service.test_query import loaded as loaded
-from tests.service.test_query import usaid_models as usaid_models
+from tests.support.publishing import USAID, Api
+from tests.support.republished import ORIGINAL, one_activity
 
 RENAMED = "Alianza para el turismo sostenible, segunda fase"
 
@@ -67,6 +64,7 @@ def test_the_kept_facts_follow_each_change_and_read_only_the_changed_activities(
     assert all(third[i] is second[i] for i in third)
 
 
+@pytest.mark.reads_only
 def test_a_filter_keeps_the_matching_activities_facts(
     loaded: tuple[Api, str, str], store: Engine,
 ) -> None:

@@ -33,11 +33,9 @@ from service.services.coordination.overlaps import (
 )
 from service.services.following import Kept
 from service.services.query import ActivityFilter
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import PARSER, USAID
-from tests.service.test_query import DONORS, EXAMPLES
-from tests.service.test_query import loaded as loaded
-from tests.service.test_query import usaid_models as usaid_models
+from tests.support.loads import DONORS
+from tests.support.publishing import PARSER, USAID, Api, new_key
+from tests.support.samples import EXAMPLES
 
 UNICEF = "XM-DAC-41122"
 WFP = "XM-DAC-41140"

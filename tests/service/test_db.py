@@ -39,7 +39,7 @@ from service.db import (
 )
 from service.projection import activity_columns, rows_for
 from service.search import is_search_index
-from tests.conftest import sample
+from tests.support.samples import sample
 
 PROJECTED_SAMPLES = [
     "real/usaid-ec.xml",  # sectors and countries on transactions

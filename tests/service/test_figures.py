@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select, update
 from iati.elements.activity import Activity
 from mappings import money
 from mappings.amounts import Measure
+from service import runtime
 from service.models import BudgetView
 from service.services import aggregates, figures
 from service.services.aggregates import Aggregates, GroupBy
@@ -24,12 +25,8 @@ from service.services.budget.views import remap
 from service.services.figures import FIGURES
 from service.services.query import ActivityFilter
 from service.services.traceability import Basis
-from tests.service.test_coordination_duplicates import COPY, ORIGINAL, _decide
-from tests.service.test_coordination_duplicates import published as published
-from tests.service.test_push_api import Api
-from tests.service.test_push_support import USAID, USAID_EC, set_first_transaction, variant
-from tests.service.test_query import loaded as loaded
-from tests.service.test_query import usaid_models as usaid_models
+from tests.support.publishing import USAID, USAID_EC, Api, set_first_transaction, variant
+from tests.support.republished import COPY, ORIGINAL, decide
 
 Loaded = tuple[Api, str, str]
 SERVED = [GroupBy(g) for g in figures.READ_THROUGH if g != "measure"]
@@ -86,6 +83,7 @@ def _every_answer(store: Engine, chosen: ActivityFilter | None = None) -> int:
     return compared
 
 
+@pytest.mark.reads_only
 def test_the_kept_totals_answer_as_the_database_adds_up(loaded: Loaded, store: Engine) -> None:
     assert _every_answer(store) > 1000
     for chosen in (ActivityFilter(reporting_org=[USAID]), ActivityFilter(q="salud"),
@@ -101,6 +99,7 @@ def test_the_kept_totals_answer_as_the_database_adds_up(loaded: Loaded, store: E
     assert by_partner.total_usd > 0
 
 
+@pytest.mark.reads_only
 def test_what_the_kept_totals_leave_to_the_database(loaded: Loaded, store: Engine) -> None:
     with store.connect() as connection:
         def served(group_by: list[str], measures: list[str], years: tuple[int | None, ...] = (
@@ -143,7 +142,7 @@ def test_totals_followed_through_pushes_equal_totals_read_afresh(
     assert followed != first_totals
     assert followed == figures.Totals.of(after)
     assert _every_answer(store) > 1000
-    FIGURES.forget(store)
+    runtime.forget(store)
     assert kept() == after
 
 
@@ -153,7 +152,7 @@ def test_a_confirmed_duplicate_is_taken_off_the_kept_totals(
     api, _, admin = published
     asked = _asked([GroupBy.reporting_org], [Measure.disbursement], None, Basis.gross)
     before, _ = _both(store, **asked)
-    _decide(api, admin, a=COPY, b=ORIGINAL, verdict="confirmed", keep=ORIGINAL)
+    decide(api, admin, a=COPY, b=ORIGINAL, verdict="confirmed", keep=ORIGINAL)
     after, added = _both(store, **asked)
     assert after.model_dump() == added.model_dump()
     assert after.activities == before.activities - 1
@@ -170,7 +169,7 @@ def test_a_remap_is_followed_though_the_change_log_does_not_name_it(
         connection.execute(update(CURRENT).values(amount_cents=CURRENT.c.amount_cents + 1))
         connection.execute(update(BudgetView.__table__).values(  # type: ignore[attr-defined]
             mapping_version="0ld0ld0ld0ld"))
-    FIGURES.forget(store)
+    runtime.forget(store)
     with store.connect() as connection:
         stale = FIGURES.current(connection, None)
     assert stale != read
@@ -202,6 +201,7 @@ def test_an_activitys_partner_shares_are_equal_shares_as_the_money_rules_split_t
             assert sum(by_year.values()) == whole
 
 
+@pytest.mark.reads_only
 def test_one_groups_parts_worked_out_alone_are_those_of_all_parts(
     loaded: Loaded, store: Engine
 ) -> None:

@@ -1,15 +1,12 @@
 """API keys: made at random and shown once, stored hashed, listed without secrets, revocable.
 
-The service on SQLite and PostgreSQL, and the `iati-ec orgs` / `iati-ec keys` commands as a
-real process on a new SQLite file.
+The service on SQLite and PostgreSQL, and the `iati-ec orgs` / `iati-ec keys` commands, run in
+the test's process, on a new SQLite file.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +33,8 @@ from service.services.organisations import (
     find_organisation,
     register_organisation,
 )
+from tests.support.cli import Ran
+from tests.support.cli import iati_ec as run_iati_ec
 
 
 @pytest.fixture
@@ -184,12 +183,8 @@ def database(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'x.db'}"
 
 
-def iati_ec(database: str, *args: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "DATABASE_URL": database}
-    return subprocess.run(
-        [sys.executable, "-m", "service", *args],
-        capture_output=True, text=True, timeout=120, check=False, env=environment,
-    )
+def iati_ec(database: str, *args: str) -> Ran:
+    return run_iati_ec(*args, database=database)
 
 
 def test_cli_registers_a_donor_and_creates_a_key_that_authenticates(

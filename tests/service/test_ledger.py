@@ -19,43 +19,25 @@ from iati.elements.activity import Activity
 from iati.reader import read_activities
 from service.models import KeyScope
 from service.services.ledger import BUDGET_COLUMNS, TRANSACTION_COLUMNS
-from tests.conftest import sample
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import USAID, USAID_EC, add_publisher
-from tests.service.test_query import DONORS, EXAMPLES, _example_identifiers, _ids
-from tests.service.test_query import loaded as loaded
+from tests.support.loads import DONORS, example_identifiers, example_models
+from tests.support.publishing import USAID, Api, add_publisher, every_page, identifiers, new_key
+from tests.support.samples import sample
 
 Loaded = tuple[Api, str, str]
 
 
-@pytest.fixture(scope="module")
-def models() -> list[Activity]:
-    found = [record.model for record in read_activities(sample(USAID_EC))]
-    for file in DONORS:
-        found += [record.model for record in read_activities(EXAMPLES / file)]
-    return found
-
-
-
-def _pages(api: Api, key: str, path: str, name: str, **params: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        asked = {**params, **({"cursor": cursor} if cursor else {})}
-        answer = api.request("GET", path, key=key, params=asked)
-        assert answer.status_code == 200, answer.text
-        found += answer.json()[name]
-        cursor = answer.json()["next_cursor"]
-        if cursor is None:
-            return found
+@pytest.fixture
+def models(usaid_activities: list[Activity]) -> list[Activity]:
+    """USAID's activities and the worked examples, as the reader builds them."""
+    return [*usaid_activities, *example_models()]
 
 
 def _transactions(api: Api, key: str, **params: Any) -> list[dict[str, Any]]:
-    return _pages(api, key, "/api/v1/transactions", "transactions", **params)
+    return every_page(api, key, "/api/v1/transactions", "transactions", **params)
 
 
 def _budgets(api: Api, key: str, **params: Any) -> list[dict[str, Any]]:
-    return _pages(api, key, "/api/v1/budgets", "budgets", **params)
+    return every_page(api, key, "/api/v1/budgets", "budgets", **params)
 
 
 def _totals(rows: list[tuple[str | None, Decimal | None]]) -> dict[str, Decimal]:
@@ -70,6 +52,7 @@ def _currency(activity: Activity, value: Any) -> str | None:
     return value.currency or activity.default_currency
 
 
+@pytest.mark.reads_only
 def test_every_transaction_once_with_its_exact_value(
     loaded: Loaded, models: list[Activity],
 ) -> None:
@@ -88,6 +71,7 @@ def test_every_transaction_once_with_its_exact_value(
     assert all(Decimal(row["value_usd"]) == Decimal(row["value"]) for row in usd)
 
 
+@pytest.mark.reads_only
 def test_transaction_filters_use_the_transactions_own_sectors_else_the_activitys(
     loaded: Loaded, models: list[Activity],
 ) -> None:
@@ -139,12 +123,13 @@ def test_provider_receiver_and_activity_filters_combine(
             (i, n) for i, n, t in transactions
             if getattr(t, side) is not None and getattr(t, side).ref == one
         ]
-    health, _, _ = _example_identifiers()
+    health, _, _ = example_identifiers()
     in_esmeraldas = _transactions(api, key, province="08")
     assert {row["iati_identifier"] for row in in_esmeraldas} == {health}
     assert _transactions(api, key, province="08", q="vial") == []
 
 
+@pytest.mark.reads_only
 def test_budgets_overlapping_a_period_reconcile_with_the_files(
     loaded: Loaded, models: list[Activity],
 ) -> None:
@@ -166,6 +151,7 @@ def test_budgets_overlapping_a_period_reconcile_with_the_files(
     assert [(row["iati_identifier"], row["position"]) for row in found] == overlapping
 
 
+@pytest.mark.reads_only
 def test_csv_downloads_hold_every_match_with_one_header_row(
     loaded: Loaded,
 ) -> None:
@@ -191,10 +177,11 @@ def test_csv_downloads_hold_every_match_with_one_header_row(
         "format": "csv", "fields": "iati_identifier,reporting_org,start_date"})
     header, *lines = list(csv.reader(io.StringIO(activities.text)))
     assert header == ["iati_identifier", "reporting_org", "start_date"]
-    assert [line[0] for line in lines] == _ids(_pages(api, key, "/api/v1/activities",
+    assert [line[0] for line in lines] == identifiers(every_page(api, key, "/api/v1/activities",
                                                       "activities", limit=1000))
 
 
+@pytest.mark.reads_only
 def test_the_xml_download_is_one_valid_iati_file_of_the_matches(
     loaded: Loaded, models: list[Activity],
 ) -> None:
@@ -205,13 +192,14 @@ def test_the_xml_download_is_one_valid_iati_file_of_the_matches(
     assert answer.headers["content-type"].startswith("application/xml")
     document = etree.fromstring(answer.content)
     schema = etree.XMLSchema(etree.parse(str(schema_path("2.03", "activities"))))
-    json_ids = _ids(_pages(api, key, "/api/v1/activities", "activities", sector="151"))
+    json_ids = identifiers(every_page(api, key, "/api/v1/activities", "activities", sector="151"))
     assert [a.findtext("iati-identifier") for a in document.findall("iati-activity")] \
         == json_ids
     assert document.get("version") == "2.03"
     schema.assertValid(document)
 
 
+@pytest.mark.reads_only
 def test_answers_are_gzipped_for_clients_that_ask(loaded: Loaded) -> None:
     api, key, _ = loaded
     plain = api.request("GET", "/api/v1/transactions", key=key, params={"format": "csv"},
@@ -227,6 +215,7 @@ def _dated(day: str | None) -> date:
     return date.fromisoformat(day) if day else date.min
 
 
+@pytest.mark.reads_only
 @pytest.mark.parametrize("limit", [7, 1000])
 def test_sorted_pages_list_every_row_once_in_order(
     loaded: Loaded, models: list[Activity], limit: int
@@ -254,6 +243,7 @@ def test_sorted_pages_list_every_row_once_in_order(
         answer.text))] == [row["transaction_date"] for row in latest]
 
 
+@pytest.mark.reads_only
 def test_a_cursor_belongs_to_its_order(loaded: Loaded) -> None:
     api, key, _ = loaded
     page = api.request("GET", "/api/v1/transactions", key=key,
@@ -267,6 +257,7 @@ def test_a_cursor_belongs_to_its_order(loaded: Loaded) -> None:
     assert unknown.status_code == 422
 
 
+@pytest.mark.reads_only
 def test_bad_requests_are_problems_before_anything_streams(loaded: Loaded) -> None:
     api, key, _ = loaded
     for path in ("/api/v1/transactions", "/api/v1/budgets", "/api/v1/activities"):
@@ -298,7 +289,7 @@ def test_list_pages_answer_304_until_they_change(loaded: Loaded, store: Engine) 
         assert again.content == b""
     tag = api.request("GET", "/api/v1/transactions", key=key, params={"province": "08"}
                       ).headers["etag"]
-    health, _, _ = _example_identifiers()
+    health, _, _ = example_identifiers()
     deleted = api.request("DELETE", f"/api/v1/activities/{health}",
                           key=new_key(store, DONORS["health-grant-esmeraldas.xml"],
                                       KeyScope.publish))

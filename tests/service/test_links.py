@@ -12,8 +12,8 @@ from iati.reader import read_activities
 from service.links import activity_links
 from service.models import LinkKind
 from service.projection import ParentRow, query_rows
-from tests.conftest import sample
-from tests.service.test_push_support import PARSER
+from tests.support.publishing import PARSER
+from tests.support.samples import sample
 
 FILES = ["real/usaid-ec.xml", "real/dportal-eu-intpa-p80.xml",
          "real/dportal-spain-aecid-p16.xml"]

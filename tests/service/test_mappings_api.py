@@ -14,8 +14,7 @@ from mappings.sectors import investment_subsectors
 from mappings.tables import Classification, table
 from service.models import KeyScope
 from service.services.budget.views import remap
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import add_publisher
+from tests.support.publishing import Api, add_publisher, new_key
 
 CAF = "XM-DAC-46008"
 SECURITY = "15210"  # security system management and reform

@@ -7,14 +7,15 @@ from decimal import Decimal
 from sqlalchemy import Engine
 
 from mappings.amounts import Measure
+from service import runtime
 from service.models import KeyScope
 from service.services.aggregates import GroupBy, aggregate
-from service.services.memo import forget, generation, held, kept
+from service.services.memo import generation, held, kept
 from service.services.query import ActivityFilter
 from service.services.traceability import Basis
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_query import EXAMPLES, _example_identifiers
-from tests.service.test_query import loaded as loaded
+from tests.support.loads import example_identifiers
+from tests.support.publishing import Api, new_key
+from tests.support.samples import EXAMPLES
 
 GRANT = "health-grant-esmeraldas.xml"  # one disbursement of 500,000.00 EUR
 
@@ -57,7 +58,7 @@ def test_an_aggregate_is_kept_until_a_push_changes_the_money(
     after = _by_donor(store)
     assert after["ES-DAC-2"] == grant * 2  # the new figure, not the kept one
     assert held(store) == 1  # keeping it dropped those of the old generation
-    forget(store)
+    runtime.forget(store)
     assert _by_donor(store) == after  # and the same as computed afresh
 
 
@@ -66,7 +67,7 @@ def test_a_confirmed_duplicate_leaves_the_kept_aggregate(
 ) -> None:
     api = loaded[0]
     before = _by_donor(store)
-    grant, loan = _example_identifiers()[:2]
+    grant, loan = example_identifiers()[:2]
     admin = new_key(store, "ES-DAC-2", KeyScope.admin)
     answer = api.request("POST", "/api/v1/coordination/duplicates/decisions", key=admin,
                          json={"a": grant, "b": loan, "verdict": "confirmed", "keep": loan})

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lxml import etree
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
@@ -17,25 +18,25 @@ from sqlalchemy.engine import Connection
 from iati.elements.activity import Activity
 from iati.reader import read_activities
 from mappings.rates import series_version
+from service import runtime
 from service.models import KeyScope
 from service.services import involvement
-from service.services.involvement import INVOLVEMENT
 from service.services.ledger import TRANSACTION, convert_transactions
 from service.services.merges import ORG_REF, folded
 from service.services.partners import _all_counts, _entries, _profile
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, live
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import (
+from tests.support.loads import DONORS
+from tests.support.publishing import (
     USAID,
     USAID_EC,
+    Api,
     Edit,
+    new_key,
     set_first_transaction,
     variant,
 )
-from tests.service.test_query import DONORS, EXAMPLES
-from tests.service.test_query import loaded as loaded
-from tests.service.test_query import usaid_models as usaid_models
+from tests.support.samples import EXAMPLES
 
 Loaded = tuple[Api, str, str]
 WFP = "XM-DAC-41140"
@@ -53,6 +54,7 @@ def _is_wfp(activity: Activity) -> bool:
                for o in activity.participating_orgs)
 
 
+@pytest.mark.reads_only
 def test_search_is_blind_to_accents_and_case_and_filters_by_role(loaded: Loaded) -> None:
     api, key, _ = loaded
     found = _get(api, key, "/api/v1/organisations", q="world FOOD")
@@ -67,6 +69,7 @@ def test_search_is_blind_to_accents_and_case_and_filters_by_role(loaded: Loaded)
     assert paged["organisations"] == implementing["organisations"][1:3]
 
 
+@pytest.mark.reads_only
 def test_a_partners_profile_matches_the_file(
     loaded: Loaded, usaid_models: list[Activity]
 ) -> None:
@@ -290,7 +293,7 @@ def test_profiles_followed_through_pushes_equal_profiles_read_afresh(
     assert all(kept_after[i] is kept_before[i] for i in unchanged)
     assert involvement.index(kept_after) == involvement.Index.of(kept_after)
     assert counts_equal_the_databases()
-    INVOLVEMENT.forget(store)
+    runtime.forget(store)
     assert profiles() == followed
     assert kept() is not kept_after
 
@@ -332,7 +335,7 @@ def test_money_summed_from_stored_cents_equals_money_converted_when_read(
         connection.execute(
             TRANSACTION.update().where(TRANSACTION.c.id % 3 == 0).values(usd_rates=None))
     stale = sum(1 for row_id in cents if row_id % 2 == 0 or row_id % 3 == 0)
-    INVOLVEMENT.forget(store)  # changed outside the change log: read the rows again
+    runtime.forget(store)  # changed outside the change log: read the rows again
     with store.connect() as connection:
         read = [_profile(connection, entry) for entry in _entries(connection, ids)]
     assert read == stored

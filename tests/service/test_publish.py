@@ -5,38 +5,41 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lxml import etree
 from sqlalchemy import Engine
 
 from iati.artefacts import schema_path
-from iati.reader import read_activities
+from iati.elements.activity import Activity
 from service.models import KeyScope
-from tests.conftest import sample
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import (
+from tests.support.loads import DONORS
+from tests.support.publishing import (
     USAID,
     USAID_EC,
+    Api,
     add_publisher,
     identifier_of,
+    new_key,
     push,
     set_first_transaction,
     variant,
 )
-from tests.service.test_query import DONORS
-from tests.service.test_query import loaded as loaded
 
 Loaded = tuple[Api, str, str]
 
 
 
-def test_the_index_lists_every_publisher_with_working_urls(loaded: Loaded) -> None:
+@pytest.mark.reads_only
+def test_the_index_lists_every_publisher_with_working_urls(
+    loaded: Loaded, usaid_activities: list[Activity]
+) -> None:
     api, _, _ = loaded
     index = api.request("GET", "/iati/datasets.json")  # public: no key
     assert index.status_code == 200
     listed = {item["publisher"]: item for item in index.json()}
     assert set(listed) == {USAID, *DONORS.values()}
     usaid = listed[USAID]
-    stored = len(list(read_activities(sample(USAID_EC))))
+    stored = len(usaid_activities)
     assert 0 < usaid["activities"] <= stored
     assert usaid["url"] == f"http://iati-ec/iati/datasets/{USAID}/activities.xml"
     answer = api.request("GET", usaid["url"].removeprefix("http://iati-ec"))

@@ -32,8 +32,7 @@ from service.services.push import (
 )
 from service.services.push.records import record_outcome
 from service.services.push.run import start_push
-from tests.conftest import sample
-from tests.service.test_push_support import (
+from tests.support.publishing import (
     PARSER,
     USAID,
     USAID_EC,
@@ -46,6 +45,7 @@ from tests.service.test_push_support import (
     stored_activity,
     variant,
 )
+from tests.support.samples import sample
 
 LATER = "2026-01-15T10:00:00Z"
 EARLIER = "2020-01-01T00:00:00Z"

@@ -2,70 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
 
-from service.api.routes.activities import PushLimits, push_limits
-from service.app import create_app
-from service.db import get_engine, get_session, session_scope
 from service.models import KeyScope
-from service.services.keys import create_key
 from service.services.push.intake import MultipartFile, NoFilePartError, multipart_boundary
-from tests.conftest import sample
-from tests.service.test_push_support import (
+from tests.support.publishing import (
     USAID,
     USAID_EC,
+    Api,
     add_publisher,
     identifier_of,
+    new_key,
     set_first_transaction,
     variant,
 )
-
-
-class Api:
-    """httpx against the app in-process, on the committed test database."""
-
-    def __init__(self, engine: Engine, *, background_bytes: int = 20 * 1024**2) -> None:
-        self.app = create_app()
-
-        def test_session() -> Iterator[Session]:
-            with Session(engine, expire_on_commit=False) as session:
-                yield session
-
-        self.app.dependency_overrides[get_session] = test_session
-        self.app.dependency_overrides[get_engine] = lambda: engine
-        self.app.dependency_overrides[push_limits] = lambda: PushLimits(
-            max_bytes=50 * 1024**2, background_bytes=background_bytes, spool_directory=None
-        )
-
-    def request(
-        self, method: str, url: str, *, key: str | None = None, **options: Any
-    ) -> httpx.Response:
-        headers = dict(options.pop("headers", {}))
-        if key is not None:
-            headers["Authorization"] = f"Bearer {key}"
-
-        async def send() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://iati-ec") as http:
-                return await http.request(method, url, headers=headers, timeout=120, **options)
-
-        return asyncio.run(send())
-
-
-def new_key(engine: Engine, ref: str, *scopes: KeyScope) -> str:
-    with session_scope(engine, write=True) as session:
-        _, token = create_key(session, organisation_ref=ref, scopes=scopes)
-    return token
-
+from tests.support.samples import sample
 
 
 @pytest.fixture

@@ -1,14 +1,11 @@
-"""`iati-ec import` pushes a file through the same service as the API, in a real process.
+"""`iati-ec import` pushes a file through the same service as the API.
 
 Each test has its own SQLite file, set up by the command line itself (`orgs add` migrates
-it), as an operator would.
+it), as an operator would; the commands run in the test's process (`tests.support.cli`).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,8 +14,9 @@ from sqlmodel import Session, func, select
 
 from service.db import create_db_engine
 from service.models import Activity, Push
-from tests.conftest import sample
-from tests.service.test_push_support import USAID, USAID_EC, set_reporting_org, variant
+from tests.support.cli import Ran, iati_ec
+from tests.support.publishing import USAID, USAID_EC, set_reporting_org, variant
+from tests.support.samples import sample
 
 
 @pytest.fixture
@@ -29,12 +27,8 @@ def database(tmp_path: Path) -> str:
     return url
 
 
-def _iati_ec(database: str, *arguments: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "DATABASE_URL": database}
-    return subprocess.run(
-        [sys.executable, "-m", "service", *arguments],
-        env=environment, capture_output=True, text=True, check=False, timeout=300,
-    )
+def _iati_ec(database: str, *arguments: str) -> Ran:
+    return iati_ec(*arguments, database=database)
 
 
 def test_import_pushes_a_file_and_prints_the_counts(database: str) -> None:

@@ -47,8 +47,7 @@ from service.models import (
 )
 from service.services.keys import create_key
 from service.services.push import Publisher
-from tests.conftest import sample
-from tests.service.test_push_support import (
+from tests.support.publishing import (
     PARSER,
     USAID,
     USAID_EC,
@@ -58,6 +57,7 @@ from tests.service.test_push_support import (
     stored_activity,
     variant,
 )
+from tests.support.samples import sample
 
 LATER = "2026-02-01T00:00:00Z"
 KILL_AFTER = 40  # activities updated before the kill: well inside the file's 250
@@ -76,9 +76,9 @@ def usaid(store: Engine) -> Publisher:
 
 
 @pytest.fixture
-def environment(database_url: str) -> dict[str, str]:
+def environment(store_url: str) -> dict[str, str]:
     """The environment of the `iati-ec` processes: the test database as DATABASE_URL."""
-    return {**os.environ, "DATABASE_URL": database_url}
+    return {**os.environ, "DATABASE_URL": store_url}
 
 
 def test_a_push_killed_mid_way_leaves_every_activity_at_its_old_or_new_version(

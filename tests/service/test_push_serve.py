@@ -14,14 +14,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import sample
-from tests.service.test_push_support import (
+from tests.support.cli import iati_ec
+from tests.support.publishing import (
     USAID,
     USAID_EC,
     identifier_of,
     set_first_transaction,
     variant,
 )
+from tests.support.samples import sample
 
 
 def _free_port() -> int:
@@ -31,11 +32,8 @@ def _free_port() -> int:
 
 
 def _cli(folder: Path, *arguments: str) -> str:
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    done = subprocess.run(
-        [sys.executable, "-m", "service", *arguments], cwd=folder, env=environment,
-        capture_output=True, text=True, check=False, timeout=120,
-    )
+    """`iati-ec arguments` in this process, on the server's database (a file in `folder`)."""
+    done = iati_ec(*arguments, cwd=folder)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 

@@ -13,7 +13,6 @@ from lxml import etree
 from sqlalchemy import Engine
 
 from iati.elements.activity import Activity
-from iati.reader import read_activities
 from service.models import KeyScope
 from service.services.following import Kept
 from service.services.push.storage import ACTIVITY
@@ -25,17 +24,18 @@ from service.services.quality import (
     publisher_quality,
     publishers,
 )
-from tests.conftest import sample
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import (
+from tests.support.publishing import (
     USAID,
     USAID_EC,
+    Api,
     add_publisher,
+    new_key,
     push,
     set_first_transaction,
     set_reporting_org,
     variant,
 )
+from tests.support.samples import sample
 
 
 def _has(activity: Activity) -> dict[str, bool]:
@@ -52,7 +52,7 @@ def _has(activity: Activity) -> dict[str, bool]:
 
 
 def test_a_publishers_report_counts_what_it_pushed_and_what_its_data_lacks(
-    store: Engine, tmp_path: Path
+    store: Engine, tmp_path: Path, usaid_activities: list[Activity]
 ) -> None:
     publisher = add_publisher(store, USAID)
     first = push(store, publisher, sample(USAID_EC))
@@ -62,7 +62,7 @@ def test_a_publishers_report_counts_what_it_pushed_and_what_its_data_lacks(
     )
     second = push(store, publisher, edited)
     assert (second.counts.stale, second.counts.rejected, second.counts.unchanged) == (1, 1, 1)
-    models = [record.model for record in read_activities(sample(USAID_EC))]
+    models = usaid_activities
     api = Api(store)
     key = new_key(store, USAID, KeyScope.read)
 

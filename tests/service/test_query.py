@@ -10,92 +10,42 @@ import pytest
 from sqlalchemy import Engine, select
 
 from iati.elements.activity import Activity
-from iati.reader import read_activities
 from service.db import downgrade_database, upgrade_database
-from service.models import KeyScope
 from service.services.push.storage import ACTIVITY
-from tests.conftest import sample
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import (
+from tests.support.loads import example_identifiers
+from tests.support.publishing import (
     USAID,
     USAID_EC,
+    Api,
     add_publisher,
+    every_page,
     identifier_of,
+    identifiers,
     push,
     set_first_transaction,
     variant,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "examples"
-DONORS = {
-    "health-grant-esmeraldas.xml": "ES-DAC-2",
-    "road-loan-development-bank.xml": "XI-IATI-IADB",
-    "gender-programme-policy-marker.xml": "XM-DAC-41146",
-}
-
-
-@pytest.fixture(scope="module")
-def usaid_models() -> list[Activity]:
-    return [record.model for record in read_activities(sample(USAID_EC))]
-
-
-
-@pytest.fixture
-def loaded(store: Engine) -> tuple[Api, str, str]:
-    """The real USAID Ecuador file and the three worked examples, pushed; the API, a read
-    key and USAID's publish key."""
-    api = Api(store)
-    add_publisher(store, USAID)
-    publish = new_key(store, USAID, KeyScope.publish)
-    api.request("POST", "/api/v1/activities", key=publish,
-                content=sample(USAID_EC).read_bytes())
-    for file, ref in DONORS.items():
-        add_publisher(store, ref, name=ref)
-        key = new_key(store, ref, KeyScope.publish)
-        answer = api.request("POST", "/api/v1/activities", key=key,
-                             content=(EXAMPLES / file).read_bytes())
-        assert answer.json()["counts"]["created"] == 1, answer.text
-    return api, new_key(store, USAID, KeyScope.read), publish
+Loaded = tuple[Api, str, str]
 
 
 def _all(api: Api, key: str, **params: Any) -> list[dict[str, Any]]:
-    """Every page, following next_cursor."""
-    found: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        asked = {**params, **({"cursor": cursor} if cursor else {})}
-        answer = api.request("GET", "/api/v1/activities", key=key, params=asked)
-        assert answer.status_code == 200, answer.text
-        page = answer.json()
-        found += page["activities"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return found
+    return every_page(api, key, **params)
 
 
-def _ids(rows: list[dict[str, Any]]) -> list[str]:
-    return [row["iati_identifier"] for row in rows]
-
-
+@pytest.mark.reads_only
 def test_paging_through_everything_gives_each_live_activity_once(
     loaded: tuple[Api, str, str], usaid_models: list[Activity]
 ) -> None:
     api, key, _ = loaded
-    listed = _ids(_all(api, key, limit=37))
-    expected = [a.identifier for a in usaid_models] + _example_identifiers()
+    listed = identifiers(_all(api, key, limit=37))
+    expected = [a.identifier for a in usaid_models] + example_identifiers()
     assert listed == expected  # stored order
-    by_name = _ids(_all(api, key, limit=50, sort="iati_identifier"))
+    by_name = identifiers(_all(api, key, limit=50, sort="iati_identifier"))
     assert by_name == sorted(expected)
 
 
-def _example_identifiers() -> list[str | None]:
-    found = []
-    for file in DONORS:
-        [record] = list(read_activities(EXAMPLES / file))
-        found.append(record.model.identifier)
-    return found
-
-
+@pytest.mark.reads_only
 def test_a_category_matches_its_codes_at_transaction_level(
     loaded: tuple[Api, str, str], usaid_models: list[Activity]
 ) -> None:
@@ -107,39 +57,41 @@ def test_a_category_matches_its_codes_at_transaction_level(
 
     expected = [a.identifier for a in usaid_models if any(c.startswith("151") for c in codes(a))]
     assert expected
-    assert _ids(_all(api, key, sector="151", reporting_org=USAID)) == expected
+    assert identifiers(_all(api, key, sector="151", reporting_org=USAID)) == expected
     one = sorted(codes(usaid_models[0]))[0]
     with_code = [a.identifier for a in usaid_models if one in codes(a)]
-    assert _ids(_all(api, key, sector=one, reporting_org=USAID)) == with_code
+    assert identifiers(_all(api, key, sector=one, reporting_org=USAID)) == with_code
 
 
+@pytest.mark.reads_only
 def test_ecuadors_classifications_filter_through_the_budget_views(
     loaded: tuple[Api, str, str],
 ) -> None:
     api, key, _ = loaded
-    [health, road, gender] = _example_identifiers()
-    assert _ids(_all(api, key, province="08")) == [health]
-    assert _ids(_all(api, key, canton="0805")) == [health]
-    assert _ids(_all(api, key, fuente="202")) == [road]
-    assert _ids(_all(api, key, orientacion="01.01")) == [gender]
-    assert set(_ids(_all(api, key, province=["08", "13"]))) == {health, road}
-    assert _ids(_all(api, key, province="13", fuente="701")) == []
+    [health, road, gender] = example_identifiers()
+    assert identifiers(_all(api, key, province="08")) == [health]
+    assert identifiers(_all(api, key, canton="0805")) == [health]
+    assert identifiers(_all(api, key, fuente="202")) == [road]
+    assert identifiers(_all(api, key, orientacion="01.01")) == [gender]
+    assert set(identifiers(_all(api, key, province=["08", "13"]))) == {health, road}
+    assert identifiers(_all(api, key, province="13", fuente="701")) == []
 
 
+@pytest.mark.reads_only
 def test_filters_on_organisations_status_and_dates(
     loaded: tuple[Api, str, str], usaid_models: list[Activity]
 ) -> None:
     api, key, _ = loaded
     assert len(_all(api, key, reporting_org=USAID)) == len(usaid_models)
-    assert _ids(_all(api, key, reporting_org=["ES-DAC-2", "XI-IATI-IADB"])) == (
-        _example_identifiers()[:2])
+    assert identifiers(_all(api, key, reporting_org=["ES-DAC-2", "XI-IATI-IADB"])) == (
+        example_identifiers()[:2])
     funders = [a.identifier for a in usaid_models
                if any(o.ref == USAID and o.role == "1" for o in a.participating_orgs)]
-    assert _ids(_all(api, key, participating_org=USAID, participating_role="1",
+    assert identifiers(_all(api, key, participating_org=USAID, participating_role="1",
                      reporting_org=USAID)) == funders
     statuses = {a.activity_status.code for a in usaid_models if a.activity_status}
     status = sorted(statuses)[0]
-    assert _ids(_all(api, key, activity_status=status, reporting_org=USAID)) == [
+    assert identifiers(_all(api, key, activity_status=status, reporting_org=USAID)) == [
         a.identifier for a in usaid_models
         if a.activity_status and a.activity_status.code == status
     ]
@@ -154,7 +106,7 @@ def test_pages_stay_whole_while_activities_are_written(
     first = api.request("GET", "/api/v1/activities", key=key,
                         params={"limit": 100, "sort": "iati_identifier"}).json()
     # Meanwhile: an activity is changed and another deleted, both beyond the first page.
-    listed = _ids(_all(api, key, sort="iati_identifier"))
+    listed = identifiers(_all(api, key, sort="iati_identifier"))
     later, gone = listed[150], listed[151]
     position = next(n for n in range(1, 251) if identifier_of(USAID_EC, n) == later)
     changed = variant(USAID_EC, tmp_path / "changed.xml", keep=position,
@@ -162,7 +114,7 @@ def test_pages_stay_whole_while_activities_are_written(
     api.request("POST", "/api/v1/activities", key=publish, content=changed.read_bytes())
     api.request("DELETE", f"/api/v1/activities/{gone}", key=publish)
     rest = _all(api, key, sort="iati_identifier", cursor=first["next_cursor"])
-    assert _ids(first["activities"]) + _ids(rest) == [i for i in listed if i != gone]
+    assert identifiers(first["activities"]) + identifiers(rest) == [i for i in listed if i != gone]
 
 
 def test_updated_since_lists_what_changed_from_then_in_every_order(
@@ -183,15 +135,16 @@ def test_updated_since_lists_what_changed_from_then_in_every_order(
             select(ACTIVITY.c.iati_identifier, ACTIVITY.c.updated_at)
             .where(ACTIVITY.c.iati_identifier.in_([first, second]))).all())
     since = min(stamps.values()).isoformat()
-    assert _ids(_all(api, key, updated_since=since, limit=1)) == [first, second]
+    assert identifiers(_all(api, key, updated_since=since, limit=1)) == [first, second]
     by_update = sorted([first, second], key=lambda identifier: stamps[identifier])
-    assert _ids(_all(api, key, updated_since=since, limit=1, sort="updated_at")) == by_update
-    assert _ids(_all(api, key, updated_since=since, limit=1, sort="-updated_at")) == (
+    assert identifiers(_all(api, key, updated_since=since, limit=1, sort="updated_at")) == by_update
+    assert identifiers(_all(api, key, updated_since=since, limit=1, sort="-updated_at")) == (
         by_update[::-1])
     latest = max(stamps.values()).isoformat()
-    assert _ids(_all(api, key, updated_since=latest)) == [by_update[-1]]
+    assert identifiers(_all(api, key, updated_since=latest)) == [by_update[-1]]
 
 
+@pytest.mark.reads_only
 def test_fields_select_what_comes_back_and_bad_requests_are_problems(
     loaded: tuple[Api, str, str],
 ) -> None:
@@ -220,6 +173,7 @@ def _effective(activity: Activity) -> tuple[date | None, date | None]:
     return given.get("2") or given.get("1"), given.get("4") or given.get("3")
 
 
+@pytest.mark.reads_only
 def test_date_filters_use_the_actual_else_planned_dates_and_overlap_periods(
     loaded: tuple[Api, str, str], usaid_models: list[Activity]
 ) -> None:
@@ -228,7 +182,7 @@ def test_date_filters_use_the_actual_else_planned_dates_and_overlap_periods(
     year_start, year_end = date(2020, 1, 1), date(2020, 12, 31)
 
     def listed(**params: Any) -> list[str | None]:
-        return _ids(_all(api, key, reporting_org=USAID, **params))
+        return identifiers(_all(api, key, reporting_org=USAID, **params))
 
     assert listed(start_from="2020-01-01") == [
         i for i, (start, _) in spans.items() if start is not None and start >= year_start]
@@ -248,13 +202,13 @@ def test_date_filters_use_the_actual_else_planned_dates_and_overlap_periods(
 
 
 def test_the_migration_fills_the_dates_of_stored_activities(
-    database_url: str, store: Engine, tmp_path: Path, usaid_models: list[Activity]
+    store_url: str, store: Engine, tmp_path: Path, usaid_models: list[Activity]
 ) -> None:
     publisher = add_publisher(store, USAID)
     push(store, publisher, variant(USAID_EC, tmp_path / "three.xml", keep=3))
     store.dispose()
-    downgrade_database(database_url, "0005")
-    upgrade_database(database_url)
+    downgrade_database(store_url, "0005")
+    upgrade_database(store_url)
     with store.connect() as connection:
         found = connection.execute(
             select(ACTIVITY.c.iati_identifier, ACTIVITY.c.start_date, ACTIVITY.c.end_date)

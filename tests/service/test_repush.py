@@ -17,8 +17,7 @@ from service.services.push import Publisher
 from service.services.push import processing as processing_module
 from service.services.push.reading import PushedFile
 from service.services.push.storage import unlocked_hashes
-from tests.conftest import sample
-from tests.service.test_push_support import (
+from tests.support.publishing import (
     PARSER,
     USAID,
     USAID_EC,
@@ -29,6 +28,7 @@ from tests.service.test_push_support import (
     stored_activity,
     variant,
 )
+from tests.support.samples import sample
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import csv
 import io
 import re
 import statistics
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -35,15 +36,14 @@ from service.services.results.listing import (
     every_result,
 )
 from service.services.results.progress import IndicatorRows, PeriodRows, evaluate
-from tests.conftest import sample
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import PARSER, add_publisher
+from tests.support.databases import Databases, Load
+from tests.support.publishing import Api, add_publisher, new_key
+from tests.support.samples import EXAMPLES, PARSER, sample
 
 WORLD_BANK = "real/worldbank-sv.xml"  # El Salvador, IATI 2.03: 251 indicators, 7 activities
 OFFICIAL = "official/2.03/activity-standard-example-annotated.xml"  # every result element
 CANADA = "real/dportal-canada-idrc-denmark-p91.xml"  # descending indicators, N/A actuals
 MIXED = "real/dportal-download-mixed-activities.xml"  # one result, two measures; no @version
-EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "examples"
 # The worked examples in Ecuador, each given the results of a real activity, so that the
 # roll-up meets Ecuador's provinces and plan objectives (no real file with results has any).
 GRAFTS = {
@@ -61,10 +61,9 @@ class Loaded:
     xml: dict[str, etree._Element]  # each activity with results, by identifier
 
 
-@pytest.fixture
-def loaded(store: Engine, tmp_path: Path) -> Loaded:
+def _push_with_results(store: Engine, _base: Any) -> tuple[str, dict[str, etree._Element]]:
     """The World Bank's El Salvador file and the three worked examples with grafted
-    results, pushed; the API, a read key and each activity's XML."""
+    results, pushed; a read key and each activity's XML."""
     api = Api(store)
     add_publisher(store, "44000", name="World Bank")
     publish = new_key(store, "44000", KeyScope.publish)
@@ -73,15 +72,32 @@ def loaded(store: Engine, tmp_path: Path) -> Loaded:
     assert answer.json()["counts"]["created"] == 13, answer.text
     xml = {_identifier(a): a for a in _activities(sample(WORLD_BANK))
            if a.find("result") is not None}
-    for file, (ref, source, donor) in GRAFTS.items():
-        grafted = _grafted(EXAMPLES / file, _activity(source, donor), tmp_path / file)
-        add_publisher(store, ref, name=ref)
-        key = new_key(store, ref, KeyScope.publish)
-        answer = api.request("POST", "/api/v1/activities", key=key, content=grafted.read_bytes())
-        assert answer.json()["counts"]["created"] == 1, answer.text
-        [activity] = _activities(grafted)
-        xml[_identifier(activity)] = activity
-    return Loaded(api, new_key(store, "44000", KeyScope.read), xml)
+    with tempfile.TemporaryDirectory() as folder:
+        for file, (ref, source, donor) in GRAFTS.items():
+            grafted = _grafted(EXAMPLES / file, _activity(source, donor), Path(folder) / file)
+            add_publisher(store, ref, name=ref)
+            key = new_key(store, ref, KeyScope.publish)
+            answer = api.request("POST", "/api/v1/activities", key=key,
+                                 content=grafted.read_bytes())
+            assert answer.json()["counts"]["created"] == 1, answer.text
+            [activity] = _activities(grafted)
+            xml[_identifier(activity)] = activity
+    return new_key(store, "44000", KeyScope.read), xml
+
+
+WITH_RESULTS = Load("world-bank-and-grafted-examples", _push_with_results)
+
+
+@pytest.fixture
+def loaded(databases: Databases) -> Iterator[Loaded]:
+    """The World Bank's El Salvador file and the worked examples with grafted results, in a
+    database of the test's own; the API, a read key and each activity's XML (read only)."""
+    made = databases.copy(WITH_RESULTS)
+    try:
+        key, xml = made.value
+        yield Loaded(Api(made.engine), key, xml)
+    finally:
+        databases.drop(made)
 
 
 def _activities(path: Path) -> list[etree._Element]:
@@ -501,7 +517,7 @@ def test_the_kept_periods_follow_each_change_and_the_day(loaded: Loaded, store: 
 
 
 def test_the_migration_fills_the_result_model_of_stored_activities(
-    database_url: str, loaded: Loaded, store: Engine
+    store_url: str, loaded: Loaded, store: Engine
 ) -> None:
     def stored() -> list[Any]:
         with store.connect() as connection:
@@ -514,6 +530,6 @@ def test_the_migration_fills_the_result_model_of_stored_activities(
     before = stored()
     assert any(row.baselines and row.baselines[0].get("dimensions") for row in before[1])
     store.dispose()
-    downgrade_database(database_url, "0008")
-    upgrade_database(database_url)
+    downgrade_database(store_url, "0008")
+    upgrade_database(store_url)
     assert stored() == before

@@ -13,18 +13,19 @@ from iati.elements.activity import Activity
 from service.db import downgrade_database, upgrade_database
 from service.models import KeyScope
 from service.search import BadSearchError, Term, fold, fts5_query, terms, tsquery, words
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import (
+from tests.support.loads import DONORS, example_identifiers
+from tests.support.publishing import (
     USAID,
     USAID_EC,
+    Api,
     add_publisher,
+    every_page,
     identifier_of,
+    identifiers,
+    new_key,
     push,
     variant,
 )
-from tests.service.test_query import DONORS, _all, _example_identifiers, _ids
-from tests.service.test_query import loaded as loaded
-from tests.service.test_query import usaid_models as usaid_models
 
 # Folding and terms ---------------------------------------------------------------------
 
@@ -59,22 +60,28 @@ def _texts(activity: Activity) -> str:
     return " ".join((n.text or "").lower() for g in groups for n in g.narratives)
 
 
+@pytest.mark.reads_only
 def test_words_match_whatever_their_accents_case_and_language(
     loaded: tuple[Api, str, str],
 ) -> None:
     api, key, _ = loaded
-    health, road, gender = _example_identifiers()
+    health, road, gender = example_identifiers()
     donors = list(DONORS.values())
-    assert _ids(_all(api, key, q="atencion", reporting_org=donors)) == [health]
-    assert _ids(_all(api, key, q="ATENCIÓN Primaria", reporting_org=donors)) == [health]
-    assert _ids(_all(api, key, q="manabi red", reporting_org=donors)) == [road]
-    assert _ids(_all(api, key, q="rehabilit*", reporting_org=donors)) == [road]
-    assert _ids(_all(api, key, q="violencia género", reporting_org=donors)) == [gender]
+
+    def found(words: str) -> list[str]:
+        return identifiers(every_page(api, key, q=words, reporting_org=donors))
+
+    assert found("atencion") == [health]
+    assert found("ATENCIÓN Primaria") == [health]
+    assert found("manabi red") == [road]
+    assert found("rehabilit*") == [road]
+    assert found("violencia género") == [gender]
     # Every word must occur; a word is whole unless asked as a prefix.
-    assert _ids(_all(api, key, q="salud vial", reporting_org=donors)) == []
-    assert _ids(_all(api, key, q="rehabilit", reporting_org=donors)) == []
+    assert found("salud vial") == []
+    assert found("rehabilit") == []
 
 
+@pytest.mark.reads_only
 def test_search_finds_the_titles_and_descriptions_of_a_real_file(
     loaded: tuple[Api, str, str], usaid_models: list[Activity]
 ) -> None:
@@ -82,20 +89,21 @@ def test_search_finds_the_titles_and_descriptions_of_a_real_file(
     for phrase in ("costos administrativos", "administrative costs"):
         expected = [a.identifier for a in usaid_models if phrase in _texts(a)]
         assert expected
-        found = _ids(_all(api, key, q=phrase, reporting_org=USAID))
+        found = identifiers(every_page(api, key, q=phrase, reporting_org=USAID))
         # Words anywhere, not only the phrase: at least what holds the phrase.
         assert set(expected) <= set(found)
         assert all(
             all(word in _texts(a) for word in phrase.split())
             for a in usaid_models if a.identifier in found
         )
-    assert _ids(_all(api, key, q="costos", sector="151", limit=3)) == [
+    assert identifiers(every_page(api, key, q="costos", sector="151", limit=3)) == [
         a.identifier for a in usaid_models if "costos" in _texts(a).split()
         and any((s.code or "").startswith("151") for s in
                 [*a.sectors, *(s for t in a.transactions for s in t.sectors)])
     ]
 
 
+@pytest.mark.reads_only
 def test_bad_searches_are_problems_not_errors(loaded: tuple[Api, str, str]) -> None:
     api, key, _ = loaded
     answer = api.request("GET", "/api/v1/activities", key=key, params={"q": "¿?"})
@@ -114,7 +122,7 @@ def test_a_changed_title_is_found_by_its_new_words_only(
     reader = new_key(store, USAID, KeyScope.read)
     push(store, publisher, variant(USAID_EC, tmp_path / "one.xml", keep=1))
     identifier = identifier_of(USAID_EC, 1)
-    assert _ids(_all(api, reader, q="administrativos")) == [identifier]
+    assert identifiers(every_page(api, reader, q="administrativos")) == [identifier]
 
     def rewrite(activity: etree._Element) -> None:
         for narrative in activity.findall("title/narrative"):
@@ -125,24 +133,24 @@ def test_a_changed_title_is_found_by_its_new_words_only(
 
     changed = push(store, publisher, variant(USAID_EC, tmp_path / "two.xml", keep=1, a1=rewrite))
     assert [a.outcome for a in changed.activities] == ["updated"]
-    assert _ids(_all(api, reader, q="vigilancia fronteriza")) == [identifier]
-    assert _ids(_all(api, reader, q="costos")) == []  # no stale words left behind
+    assert identifiers(every_page(api, reader, q="vigilancia fronteriza")) == [identifier]
+    assert identifiers(every_page(api, reader, q="costos")) == []  # no stale words left behind
     deleted = api.request("DELETE", f"/api/v1/activities/{identifier}",
                           key=new_key(store, USAID, KeyScope.publish))
     assert deleted.status_code in (200, 204)
-    assert _ids(_all(api, reader, q="vigilancia")) == []
+    assert identifiers(every_page(api, reader, q="vigilancia")) == []
 
 
 def test_the_migration_indexes_the_activities_already_stored(
-    database_url: str, store: Engine, tmp_path: Path, usaid_models: list[Activity]
+    store_url: str, store: Engine, tmp_path: Path, usaid_models: list[Activity]
 ) -> None:
     publisher = add_publisher(store, USAID)
     push(store, publisher, variant(USAID_EC, tmp_path / "three.xml", keep=3))
     store.dispose()
-    downgrade_database(database_url, "0006")
-    upgrade_database(database_url)
+    downgrade_database(store_url, "0006")
+    upgrade_database(store_url)
     api = Api(store)
-    found = _ids(_all(api, new_key(store, USAID, KeyScope.read), q="administrative"))
+    found = identifiers(every_page(api, new_key(store, USAID, KeyScope.read), q="administrative"))
     expected = [a.identifier for a in usaid_models[:3] if "administrative" in _texts(a)]
     assert expected
     assert found == expected

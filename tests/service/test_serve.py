@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import sample
+from tests.support.samples import sample
 
 
 def _free_port() -> int:

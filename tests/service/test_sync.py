@@ -26,17 +26,18 @@ from service.services.sync import (
     new_client,
     read_sources,
 )
-from tests.service.sync_server import SourceServer
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import (
+from tests.support.publishing import (
     PARSER,
     USAID,
     USAID_EC,
+    Api,
     add_publisher,
     identifier_of,
+    new_key,
     set_first_transaction,
     variant,
 )
+from tests.support.sync_server import SourceServer
 
 POLICY = FetchPolicy(
     connect_timeout=2.0, read_timeout=2.0, retries=2, retry_base=0.01, retry_cap=0.05,

@@ -1,18 +1,17 @@
-"""`iati-ec sync` in a real process against a real local HTTP server: its output and exit
-status, as an operator (or cron) sees them. Each test has its own SQLite file."""
+"""`iati-ec sync` against a real local HTTP server: its output and exit status, as an
+operator (or cron) sees them. Each test has its own SQLite file; the command runs in the
+test's process (`tests.support.cli`)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.service.sync_server import SourceServer
-from tests.service.test_push_support import USAID, USAID_EC, variant
+from tests.support.cli import Ran, iati_ec
+from tests.support.publishing import USAID, USAID_EC, variant
+from tests.support.sync_server import SourceServer
 
 QUICK = {
     "IATI_EC_SYNC_RETRIES": "1", "IATI_EC_SYNC_RETRY_BASE_SECONDS": "0",
@@ -28,19 +27,15 @@ def server() -> Iterator[SourceServer]:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'sync.db'}"
-    added = _iati_ec(url, "orgs", "add", "--ref", USAID, "--name", "USAID", "--role", "donor")
+def database(sqlite_database: str) -> str:
+    added = _iati_ec(sqlite_database, "orgs", "add", "--ref", USAID, "--name", "USAID",
+                     "--role", "donor")
     assert added.returncode == 0, added.stdout + added.stderr
-    return url
+    return sqlite_database
 
 
-def _iati_ec(database: str, *arguments: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, **QUICK, "DATABASE_URL": database}
-    return subprocess.run(
-        [sys.executable, "-m", "service", *arguments],
-        env=environment, capture_output=True, text=True, check=False, timeout=300,
-    )
+def _iati_ec(database: str, *arguments: str) -> Ran:
+    return iati_ec(*arguments, database=database, environment=QUICK)
 
 
 def _sources(tmp_path: Path, ref: str, *urls: str) -> str:

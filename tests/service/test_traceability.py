@@ -18,9 +18,8 @@ from sqlalchemy import Engine, select
 from service.db import downgrade_database, upgrade_database
 from service.models import ActivityLink, KeyScope
 from service.services import aggregates
-from tests.conftest import sample
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import PARSER, add_publisher
+from tests.support.publishing import PARSER, Api, add_publisher, new_key
+from tests.support.samples import sample
 
 CHAIN = Path(__file__).resolve().parents[1] / "fixtures" / "traceability"
 FUNDER, IMPLEMENTER = "ES-DIR3-EA0035768", "EC-RUC-1791822870001"
@@ -288,7 +287,7 @@ def test_a_real_parent_and_child_name_each_other(store: Engine, tmp_path: Path) 
 
 
 def test_the_migration_fills_the_links_of_stored_activities(
-    chain: Chain, database_url: str, store: Engine
+    chain: Chain, store_url: str, store: Engine
 ) -> None:
     def stored() -> list[tuple[Any, ...]]:
         with store.connect() as connection:
@@ -301,7 +300,7 @@ def test_the_migration_fills_the_links_of_stored_activities(
     pushed = stored()
     assert len(pushed) == 7
     store.dispose()
-    downgrade_database(database_url, "0008")
-    upgrade_database(database_url)
+    downgrade_database(store_url, "0008")
+    upgrade_database(store_url)
     assert stored() == pushed
     assert _total(chain) < _total(chain, basis="gross")

@@ -13,18 +13,17 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from service import runtime
 from service.app import create_app
 from service.config import get_settings
 from service.db import get_engine
 from service.models import KeyScope
 from service.services import involvement
-from service.services.memo import forget, kept
+from service.services.memo import kept
 from service.services.partners import busiest
 from service.web.warming import PAGES, PROFILES, PageWarmer
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import USAID
-from tests.service.test_query import EXAMPLES
-from tests.service.test_query import loaded as loaded
+from tests.support.publishing import USAID, Api, new_key
+from tests.support.samples import EXAMPLES
 
 
 @pytest.fixture
@@ -48,8 +47,7 @@ def test_pages_are_warmed_at_start_and_after_each_push(
 ) -> None:
     api = loaded[0]
     publish = new_key(store, "ES-DAC-2", KeyScope.publish)
-    forget(store)
-    involvement.INVOLVEMENT.forget(store)
+    runtime.forget(store)
     app = create_app(warm_pages=True)
     app.dependency_overrides.update(api.app.dependency_overrides)  # the test database
 

@@ -21,19 +21,20 @@ from service.db import get_engine
 from service.models import KeyScope
 from service.services.push import Publisher
 from service.services.webhooks import DeliveryPolicy, deliver_due, signature_header
-from tests.service.test_push_api import Api, new_key
-from tests.service.test_push_support import (
+from tests.support.publishing import (
     USAID,
     USAID_EC,
+    Api,
     add_publisher,
     identifier_of,
+    new_key,
     push,
     set_first_transaction,
     set_identifier,
     set_reporting_org,
     variant,
 )
-from tests.service.webhook_receiver import Receiver
+from tests.support.webhook_receiver import Receiver
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 POLICY = DeliveryPolicy(timeout=2, retry_base=10, retry_cap=80, failing_after=3)

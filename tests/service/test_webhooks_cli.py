@@ -1,18 +1,22 @@
-"""`iati-ec webhooks` in a real process: add (secret printed once), deliver --once, list,
-remove, on its own SQLite file, with a real receiver."""
+"""`iati-ec webhooks`: add (secret printed once), deliver --once, list, remove, on its own
+SQLite file, with a real receiver; the commands run in the test's process."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from tests.service.test_push_cli import _iati_ec
-from tests.service.test_push_support import USAID, USAID_EC, variant
-from tests.service.webhook_receiver import Receiver
+from tests.support.cli import Ran, iati_ec
+from tests.support.publishing import USAID, USAID_EC, variant
+from tests.support.webhook_receiver import Receiver
+
+
+def _iati_ec(database: str, *arguments: str) -> Ran:
+    return iati_ec(*arguments, database=database)
 
 
 def test_an_operator_adds_a_webhook_delivers_once_lists_and_removes_it(tmp_path: Path) -> None:
-    database = f"sqlite:///{tmp_path / 'webhooks.db'}"
+    database = f"sqlite:///{tmp_path / 'webhooks.db'}"  # made and migrated by `orgs add`
     _iati_ec(database, "orgs", "add", "--ref", USAID, "--name", "USAID", "--role", "donor")
     receiver = Receiver([503])
     try:

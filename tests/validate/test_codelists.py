@@ -14,7 +14,7 @@ from iati.codelists import load_codelist
 from iati.findings import Finding, Severity, Stage
 from iati.source import IatiSource
 from iati.validate.codelists import PATH_CORRECTIONS, CodelistRules
-from tests.conftest import SAMPLES
+from tests.support.samples import SAMPLES
 
 OFFICIAL = SAMPLES / "official"
 ACTIVITY_203 = OFFICIAL / "2.03" / "activity-standard-example-annotated.xml"

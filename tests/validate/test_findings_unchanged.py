@@ -23,7 +23,7 @@ from iati.errors import IatiInputError
 from iati.source import IatiSource
 from iati.validate.codelists import CodelistRules
 from iati.validate.rules import Ruleset
-from tests.conftest import SAMPLES, sample
+from tests.support.samples import SAMPLES, sample
 
 TODAY = date(2026, 11, 27)
 # Publishers whose identifiers the samples use, so that `idCondition` exempts some of them.

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from iati.validate import ValidationReport, validate
-from tests.conftest import sample
+from tests.support.samples import sample
 
 TODAY = date(2026, 11, 27)
 

@@ -11,7 +11,7 @@ import pytest
 
 from iati.validate import validate
 from iati.validate.pipeline import official_rule
-from tests.conftest import SAMPLES, SHARED
+from tests.support.samples import SAMPLES, SHARED
 
 REPORT_SCHEMA = SHARED / "iati" / "rulesets" / "validator" / "validationReport.schema.json"
 FILES = sorted(SAMPLES.glob("**/*.xml"))

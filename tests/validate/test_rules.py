@@ -19,8 +19,8 @@ from iati.findings import Finding, Severity, Stage
 from iati.source import IatiSource
 from iati.validate.rules import RULE_TYPES, Ruleset, UniqueIdentifiers
 from iati.validate.xpath import Anchors, anchors_of, required_names
+from tests.support.samples import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "iati" / "samples"
 SPEC = SAMPLES.parent / "rulesets" / "2.03" / "SPEC.rst"
 OFFICIAL = SAMPLES / "official" / "2.03"
 OFFICIAL_ACTIVITY = OFFICIAL / "activity-standard-example-annotated.xml"

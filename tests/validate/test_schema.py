@@ -18,9 +18,8 @@ from iati.errors import IatiInputError
 from iati.findings import CATALOGUE, Finding, Stage
 from iati.source import IatiSource, RootInfo
 from iati.validate.schema import SchemaStage, load_schema
+from tests.support.samples import SAMPLES, SHARED
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-SAMPLES = SHARED / "iati" / "samples"
 ALL_SAMPLES = sorted(SAMPLES.glob("**/*.xml"))
 INVALID = SAMPLES / "invalid"
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)

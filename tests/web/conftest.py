@@ -1,7 +1,7 @@
-"""A real dashboard to test in a real browser: iati-ec served by uvicorn on a SQLite file
-loaded with the real USAID Ecuador file and the worked examples through `iati-ec import`,
-and Debian's chromium driven by Playwright. Without chromium the browser tests skip,
-except under CI=true, where they fail."""
+"""A real dashboard to test in a real browser: iati-ec served by uvicorn (a real process) on
+a SQLite file loaded with the real USAID Ecuador file and the worked examples through
+`iati-ec import` (run in the test's process), and Debian's chromium driven by Playwright.
+Without chromium the browser tests skip, except under CI=true, where they fail."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
-from tests.conftest import sample
+from tests.support.cli import iati_ec
+from tests.support.samples import sample
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "tests" / "fixtures" / "examples"
@@ -51,9 +53,8 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _cli(environment: dict[str, str], *arguments: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "service", *arguments], env=environment,
-                          capture_output=True, text=True, timeout=600)
+def _cli(database: str, *arguments: str) -> None:
+    done = iati_ec(*arguments, database=database)
     assert done.returncode == 0, f"iati-ec {' '.join(arguments)}: {done.stderr}{done.stdout}"
 
 
@@ -61,11 +62,11 @@ def _cli(environment: dict[str, str], *arguments: str) -> None:
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a running iati-ec holding the real sample data."""
     folder = tmp_path_factory.mktemp("dashboard")
-    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'iati-ec.db'}",
-                   "PYTHONPATH": str(REPO)}
+    database = f"sqlite:///{folder / 'iati-ec.db'}"
+    environment = {**os.environ, "DATABASE_URL": database, "PYTHONPATH": str(REPO)}
     for ref, name, path in PUBLISHERS:
-        _cli(environment, "orgs", "add", "--ref", ref, "--name", name, "--role", "donor")
-        _cli(environment, "import", str(path), "--org", ref)
+        _cli(database, "orgs", "add", "--ref", ref, "--name", name, "--role", "donor")
+        _cli(database, "import", str(path), "--org", ref)
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -86,6 +87,16 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, headless, driven by Playwright."""
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture(scope="session")

@@ -14,22 +14,14 @@ from typing import Any
 import httpx
 import pytest
 from lxml import etree
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from iati.artefacts import schema_path
-from tests.web.conftest import CHROMIUM_ARGS, chromium_path
 
+# One worker runs every browser test, so the dashboard is loaded and served once.
+pytestmark = pytest.mark.xdist_group("dashboard")
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 ESMERALDAS = "08"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -1,0 +1,74 @@
+"""The contents most service tests start from: the real USAID Ecuador file and the three
+worked examples, each pushed over HTTP by its own donor."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, NamedTuple
+
+from sqlalchemy import Engine
+
+from iati.elements.activity import Activity
+from iati.reader import read_activities
+from service.models import KeyScope
+from tests.support.databases import Load
+from tests.support.publishing import USAID, USAID_EC, Api, add_publisher, new_key
+from tests.support.samples import EXAMPLES, sample
+
+DONORS = {
+    "health-grant-esmeraldas.xml": "ES-DAC-2",
+    "road-loan-development-bank.xml": "XI-IATI-IADB",
+    "gender-programme-policy-marker.xml": "XM-DAC-41146",
+}
+
+
+class Keys(NamedTuple):
+    """USAID's read and publish keys."""
+
+    read: str
+    publish: str
+
+
+class Loaded(NamedTuple):
+    """A test's copy of the USAID load: the API on it, USAID's read and publish keys. The
+    database's engine is `api.engine`."""
+
+    api: Api
+    read: str
+    publish: str
+
+
+def _push_usaid_and_examples(store: Engine, _base: Any) -> Keys:
+    api = Api(store)
+    add_publisher(store, USAID)
+    publish = new_key(store, USAID, KeyScope.publish)
+    answer = api.request("POST", "/api/v1/activities", key=publish,
+                         content=sample(USAID_EC).read_bytes())
+    assert answer.json()["counts"]["created"] == 250, answer.text
+    for file, ref in DONORS.items():
+        add_publisher(store, ref, name=ref)
+        key = new_key(store, ref, KeyScope.publish)
+        answer = api.request("POST", "/api/v1/activities", key=key,
+                             content=(EXAMPLES / file).read_bytes())
+        assert answer.json()["counts"]["created"] == 1, answer.text
+    return Keys(new_key(store, USAID, KeyScope.read), publish)
+
+
+USAID_AND_EXAMPLES: Load[Keys] = Load("usaid-and-examples", _push_usaid_and_examples)
+
+
+@cache
+def usaid_models() -> tuple[Activity, ...]:
+    """The USAID Ecuador file's activities as the reader builds them (parsed once)."""
+    return tuple(record.model for record in read_activities(sample(USAID_EC)))
+
+
+@cache
+def example_models() -> tuple[Activity, ...]:
+    """The worked examples' activities, in the order of `DONORS`."""
+    return tuple(record.model for file in DONORS
+                 for record in read_activities(EXAMPLES / file))
+
+
+def example_identifiers() -> list[str | None]:
+    return [model.identifier for model in example_models()]
