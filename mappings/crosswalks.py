@@ -41,6 +41,13 @@ class Status(StrEnum):
     # Not in crosswalk files: the donor published the Ecuadorian code itself
     # (country-budget-items), which takes precedence over any crosswalk.
     published = "published"
+    # Not in crosswalk files: the classification does not apply to the amount (income
+    # ítems and fuentes of money that never enters a public budget). Its figure has the
+    # code `NOT_APPLICABLE`, and counts neither as mapped nor as unmapped.
+    not_applicable = "not-applicable"
+
+
+NOT_APPLICABLE = "n/a"
 
 
 class CrosswalkError(ValueError):
@@ -185,6 +192,7 @@ def _with_overrides(name: str, overrides: Overrides) -> Crosswalk:
 TARGET_TABLES: Mapping[str, Classification] = MappingProxyType({
     "aid-type-income-naturaleza": Classification.income_item,
     "finance-income-subgroup": Classification.income_item,
+    "finance-category-instrument": Classification.instrument,
     "finance-type-fuente": Classification.fuente,
     "flow-type-fuente": Classification.fuente,
     "organisation-type-income-item": Classification.income_item,
@@ -235,8 +243,8 @@ def _row(record: dict[str, str], key_columns: tuple[str, ...], file: str, line: 
 
 
 def _problem(row: Row) -> str | None:
-    if row.status is Status.published:
-        return "`published` is for codes a donor publishes, not for crosswalk rows"
+    if row.status in (Status.published, Status.not_applicable):
+        return f"`{row.status}` is not for crosswalk rows"
     if row.status is Status.unmapped:
         if row.target:
             return "an unmapped row has no target"
@@ -280,6 +288,12 @@ def resolved(walk: Crosswalk, row: Row, share: Decimal = Decimal(100)) -> Resolu
         version=walk.version,
         reason=row.rationale if row.status is Status.unmapped else None,
     )
+
+
+def not_applicable(reason: str, *, rule: str, version: str = "") -> Resolution:
+    """A whole amount to which the classification does not apply, and why."""
+    return Resolution(NOT_APPLICABLE, Decimal(100), rule, Status.not_applicable, version,
+                      reason)
 
 
 def unmapped(reason: str, *, rule: str, version: str = "") -> Resolution:

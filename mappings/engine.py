@@ -9,11 +9,16 @@ date. Precedence, per classification:
    chart of accounts: income or expenditure ítems of the clasificador) or 3 (other
    country system: investment subsectors) — when they are codes of the Ecuadorian table,
    split by their percentages;
-2. the reviewed crosswalks (`mappings.finance`, `mappings.sectors`, `mappings.policy`,
-   `mappings.geography`), the transaction's own sectors, finance, flow and aid types
-   before the activity's;
+2. the reviewed crosswalks and catalogues (`mappings.finance`, `mappings.perimeter`,
+   `mappings.sectors`, `mappings.policy`, `mappings.geography`), the transaction's own
+   sectors, finance, flow and aid types, provider and receiver before the activity's;
 3. unmapped, with the reason: such figures stay in the view (so every classification
    adds up to the same total) and form its review list.
+
+The perimeter (which public budget, if any, the receiver's is) and the instrument (grant,
+loan, …) are one code per amount, never split. Income ítems and fuentes apply only to
+money that enters a public budget: an `off-budget` amount's are not applicable, a figure
+of its own (`NOT_APPLICABLE`), neither mapped nor unmapped.
 
 Sectors: one vocabulary is used — DAC 5-digit (1) if the activity has it, else DAC 3-digit
 (2), else the first published — and its percentages are rebased, with a finding, when
@@ -33,13 +38,14 @@ from functools import cache
 from iati.elements.activity import Activity
 from iati.elements.classification import TransactionSector
 from iati.elements.common import Code as CodeElement
-from mappings import boundaries, finance, geography, policy, sectors
+from mappings import boundaries, finance, geography, perimeter, policy, sectors
 from mappings.amounts import Amount, Finding, Measure, amounts_of, minor_unit
 from mappings.crosswalks import (
     Resolution,
     Status,
     crosswalk,
     crosswalk_names,
+    not_applicable,
     overrides_digest,
     unmapped,
 )
@@ -48,6 +54,8 @@ from mappings.rates import series_version
 from mappings.tables import Classification, file_version, table, tables
 
 CLASSIFIED = (
+    Classification.perimeter,
+    Classification.instrument,
     Classification.income_item,
     Classification.fuente,
     Classification.investment_subsector,
@@ -59,7 +67,7 @@ CLASSIFIED = (
 )
 # Bumped when the engine's output changes shape (a classification added, say), so that
 # `iati-ec remap` computes new views even where no table or crosswalk changed.
-VIEW_FORMAT = "2"
+VIEW_FORMAT = "3"
 DAC_PURPOSE, DAC_CATEGORY = "1", "2"
 CHART_OF_ACCOUNTS, OTHER_COUNTRY_SYSTEM = "2", "3"  # BudgetIdentifierVocabulary
 
@@ -180,7 +188,17 @@ class _Resolver:
 
     def _work_out(self, classification: Classification, amount: Amount) -> tuple[Resolution, ...]:
         activity, on = self.activity, amount.on
+        if classification is Classification.perimeter:
+            return (perimeter.perimeter(_receivers(activity, amount), on=on),)
+        if classification is Classification.instrument:
+            return (finance.instrument(finance_type=self._finance_type(amount), on=on),)
         if classification in (Classification.income_item, Classification.fuente):
+            [where] = self.resolve(Classification.perimeter, amount)
+            if where.code == perimeter.OFF_BUDGET:
+                return (not_applicable(
+                    "off-budget: the receiver's money never enters a public budget, so no "
+                    "income ítem or fuente applies", rule=f"perimeter off-budget ({where.rule})",
+                    version=where.version),)
             return (self._finance(classification, amount),)
         if classification is Classification.investment_subsector:
             return self._by_sector(amount, sectors.investment_subsectors)
@@ -197,21 +215,24 @@ class _Resolver:
         provinces, cantons = self._places[on]
         return provinces if classification is Classification.province else cantons
 
+    def _finance_type(self, amount: Amount) -> str | None:
+        transaction = amount.transaction
+        return _code(transaction.finance_type if transaction else None) or _code(
+            self.activity.default_finance_type)
+
     def _finance(self, classification: Classification, amount: Amount) -> Resolution:
         activity, transaction = self.activity, amount.transaction
-        finance_type = _code(transaction.finance_type if transaction else None) or _code(
-            activity.default_finance_type)
+        finance_type = self._finance_type(amount)
         flow_type = _code(transaction.flow_type if transaction else None) or _code(
             activity.default_flow_type)
         if classification is Classification.fuente:
             return finance.fuente(finance_type=finance_type, flow_type=flow_type, on=amount.on)
         aid_types = (transaction.aid_types if transaction and transaction.aid_types
                      else activity.default_aid_types)
-        reporting = activity.reporting_org
         return finance.income_item(
             finance_type=finance_type, flow_type=flow_type,
             aid_types=[(a.vocabulary or DAC_PURPOSE, a.code or "") for a in aid_types],
-            organisation_type=reporting.type if reporting is not None else None, on=amount.on,
+            organisation_type=_provider_type(activity, amount), on=amount.on,
         )
 
     def _by_sector(
@@ -326,6 +347,38 @@ def _published(
                    table(classification).version)
         for code, share in codes
     )
+
+
+IMPLEMENTING, ACCOUNTABLE = "4", "2"  # OrganisationRole
+
+
+def _receivers(activity: Activity, amount: Amount) -> list[perimeter.Receiver]:
+    """Who receives `amount`: the transaction's receiver-org, else the implementing
+    participating-orgs, else the accountable ones (never the extending one, the donor's)."""
+    transaction = amount.transaction
+    receiver = transaction.receiver_org if transaction is not None else None
+    if receiver is not None and ((receiver.ref or "").strip() or receiver.text()):
+        return [perimeter.Receiver(receiver.ref, receiver.type, receiver.text(),
+                                   "receiver-org")]
+    for role, label in ((IMPLEMENTING, "implementing"), (ACCOUNTABLE, "accountable")):
+        found = [perimeter.Receiver(org.ref, org.type, org.text(), label)
+                 for org in activity.participating_orgs if (org.role or "").strip() == role
+                 and ((org.ref or "").strip() or org.text())]
+        if found:
+            return list(dict.fromkeys(found))
+    return []
+
+
+def _provider_type(activity: Activity, amount: Amount) -> str | None:
+    """The type of who gives `amount`: the transaction's provider-org, else the reporting
+    organisation."""
+    transaction = amount.transaction
+    provider = transaction.provider_org if transaction is not None else None
+    given = (provider.type or "").strip() if provider is not None else ""
+    if given:
+        return given
+    reporting = activity.reporting_org
+    return reporting.type if reporting is not None else None
 
 
 def _code(element: CodeElement | None) -> str | None:

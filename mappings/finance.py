@@ -1,13 +1,19 @@
-"""Which income ítem and fuente de financiamiento an IATI activity's money arrives under.
+"""Which instrument, income ítem and fuente de financiamiento an IATI activity's money is.
 
-Both are decided by chains of reviewed crosswalks, never by guesses at run time:
+All are decided by chains of reviewed crosswalks, never by guesses at run time:
 
-- fuente: `finance-type-fuente` (finance type → grant `701` or loan `202`), then
-  `flow-type-fuente` (flow type × fuente: whether that flow is in scope at all);
+- instrument: the finance type's category in IATI's FinanceType codelist (grants, loans
+  and other debt instruments, mezzanine, equity, debt relief, guarantees), then
+  `finance-category-instrument`;
+- fuente: `finance-type-fuente` (finance type → grant `701` or loan `202`), then, when the
+  publisher gives a flow type, `flow-type-fuente` (flow type × fuente: whether that flow is
+  in scope at all). Many lenders publish no flow type: its check is then skipped, and said
+  so in the rule, rather than leaving the money unmapped;
 - income ítem: the fuente as above, then `finance-income-subgroup` (fuente × naturaleza →
   subgroup `1803`, `2803` or `3603`), where the naturaleza (`1` current, `2` capital) comes
   from `aid-type-income-naturaleza`, and finally `organisation-type-income-item`
-  (the reporting organisation's type × subgroup → the six-digit ítem).
+  (the provider's type × subgroup → the six-digit ítem; the provider is the
+  transaction's provider-org, else the reporting organisation).
 
 A key column `*` in a crosswalk row means "whatever this value is": a loan is `3603`
 whatever it pays for, and a non-flow is out of scope whatever its finance type.
@@ -22,18 +28,20 @@ other than 1 (OECD DAC) are ignored.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
+from iati.codelists import load_codelist
 from mappings.crosswalks import Crosswalk, Resolution, Row, Status, crosswalk, resolved, unmapped
 from mappings.money import HUNDRED
 from mappings.tables import Classification, table
 
-__all__ = ["fuente", "income_item"]
+__all__ = ["fuente", "income_item", "instrument"]
 
 DAC_VOCABULARY = "1"
 CAPITAL = "2"  # income naturaleza 2, Ingresos de Capital
 ANY = "*"  # a key column that holds for any value
+NO_FLOW_TYPE = "no flow type published: the flow was not checked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +84,28 @@ class _Refused:
         return f"{named}: {self.row.rationale}"
 
 
+def instrument(*, finance_type: str | None, on: date) -> Resolution:
+    """Whether money of `finance_type` is a grant, a loan, equity, … (by its category)."""
+    if not finance_type:
+        return _missing(finance_type=finance_type)
+    item = load_codelist("FinanceType").get(finance_type)
+    if item is None or not item.category:
+        return unmapped(f"finance type {finance_type} is not in IATI's FinanceType codelist",
+                        rule="codelist FinanceType")
+    step = _decide("finance-category-instrument", (item.category,), on)
+    if isinstance(step, _Refused):
+        return _refusal([], [step])
+    return _result([step], Classification.instrument, on)
+
+
 def fuente(*, finance_type: str | None, flow_type: str | None, on: date) -> Resolution:
     """The fuente de financiamiento of money of `finance_type` and `flow_type`."""
-    if not finance_type or not flow_type:
-        return _missing(finance_type=finance_type, flow_type=flow_type)
+    if not finance_type:
+        return _missing(finance_type=finance_type)
     chain = _fuente_chain(finance_type, flow_type, on)
     if isinstance(chain, Resolution):
         return chain
-    return _result(chain, Classification.fuente, on)
+    return _unchecked_flow(_result(chain, Classification.fuente, on), flow_type)
 
 
 def income_item(
@@ -94,11 +116,9 @@ def income_item(
     organisation_type: str | None,
     on: date,
 ) -> Resolution:
-    """The income ítem (six digits) of money a donor of `organisation_type` reports."""
-    if not finance_type or not flow_type or not organisation_type:
-        return _missing(
-            finance_type=finance_type, flow_type=flow_type, organisation_type=organisation_type
-        )
+    """The income ítem (six digits) of money a provider of `organisation_type` gives."""
+    if not finance_type or not organisation_type:
+        return _missing(finance_type=finance_type, organisation_type=organisation_type)
     chain = _fuente_chain(finance_type, flow_type, on)
     if isinstance(chain, Resolution):
         return chain
@@ -109,16 +129,22 @@ def income_item(
     item = _decide("organisation-type-income-item", (organisation_type, subgroup), on)
     if isinstance(item, _Refused):
         return _refusal(chain_to_subgroup, [item])
-    return _result([*chain_to_subgroup, item], Classification.income_item, on)
+    return _unchecked_flow(
+        _result([*chain_to_subgroup, item], Classification.income_item, on), flow_type)
+
+
+def _unchecked_flow(found: Resolution, flow_type: str | None) -> Resolution:
+    """`found`, its rule saying that no flow type was there to check, when none was."""
+    if flow_type or found.code is None:
+        return found
+    return replace(found, rule=f"{found.rule}; {NO_FLOW_TYPE}")
 
 
 _PUBLISH = {
     "finance_type": "no finance type: the donor should publish default-finance-type "
     "or the transaction's finance-type",
-    "flow_type": "no flow type: the donor should publish default-flow-type "
-    "or the transaction's flow-type",
     "organisation_type": "no organisation type: the reporting organisation should publish "
-    "reporting-org/@type",
+    "reporting-org/@type (or the transaction its provider-org/@type)",
 }
 
 
@@ -128,10 +154,14 @@ def _missing(**fields: str | None) -> Resolution:
     return unmapped("; ".join(reasons), rule="missing input")
 
 
-def _fuente_chain(finance_type: str, flow_type: str, on: date) -> list[_Decided] | Resolution:
+def _fuente_chain(
+    finance_type: str, flow_type: str | None, on: date
+) -> list[_Decided] | Resolution:
     by_finance = _decide("finance-type-fuente", (finance_type,), on)
     if isinstance(by_finance, _Refused):
         return _refusal([], [by_finance])
+    if not flow_type:  # not published: nothing to check the finance type against
+        return [by_finance]
     by_flow = _decide_any("flow-type-fuente", (flow_type, by_finance.target), on)
     if isinstance(by_flow, _Refused):
         return _refusal([by_finance], [by_flow])

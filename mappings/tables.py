@@ -37,6 +37,10 @@ class Classification(StrEnum):
     # Not an Ecuadorian table: the DAC sector as published (5-digit purpose code, or
     # 3-digit category), split like the others so that money can be grouped by it.
     sector = "sector"
+    # Attributes of an amount rather than splits (one code per amount): whether it is a
+    # grant or a loan (…), and which public budget, if any, its receiver's is.
+    instrument = "instrument"
+    perimeter = "perimeter"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,10 @@ SPECS: tuple[TableSpec, ...] = (
               "Public investment sectors (Planning Secretariat)"),
     TableSpec(Classification.plan_objective, "plan-objectives.csv",
               "Objetivos del Plan Nacional de Desarrollo", "National development plan objectives"),
+    TableSpec(Classification.instrument, "instruments.csv",
+              "Instrumento financiero", "Financial instrument"),
+    TableSpec(Classification.perimeter, "perimeters.csv",
+              "Perímetro presupuestario del receptor", "Budget perimeter of the receiver"),
 )
 
 

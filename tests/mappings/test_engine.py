@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +15,7 @@ from iati.reader import read_activities, read_activity
 from mappings.amounts import Measure
 from mappings.crosswalks import Status
 from mappings.engine import CLASSIFIED, BudgetView, budget_view
+from mappings.finance import NO_FLOW_TYPE
 from mappings.money import CENT
 from mappings.rates import to_usd
 from mappings.sectors import investment_subsectors
@@ -236,3 +238,82 @@ def test_a_region_given_beside_its_countries_does_not_halve_ecuadors_share() -> 
     view = budget_view(activity)
     assert view.ecuador_share == 100
     assert "mapping.regions-beside-countries" in {f.code for f in view.findings}
+
+
+CAF = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "caf-ecuador-loans.xml"
+# Each executor CAF names (participating-org role 4, no type, no ref), its perimeter.
+CAF_EXECUTORS = {
+    "MINISTERIO DE SALUD PúBLICA": "central", "MINISTERIO DE EDUCACIóN Y CULTURA": "central",
+    "Ministerio de Energía y Minas del Ecuador": "central",
+    "MINISTERIO DE ECONOMíA Y FINANZAS": "central",
+    "MINISTERIO DE TRANSPORTE Y OBRAS PúBLICAS": "central",
+    "MINISTERIO DE DESARROLLO URBANO Y VIVIENDA (MIDUVI)": "central",
+    "REPúBLICA DEL ECUADOR": "central",
+    "GOBIERNO PROVINCIAL DE MANABí": "gad", "GOBIERNO PROVINCIAL DE GUAYAS": "gad",
+    "GOBIERNO DE LA PROVINCIA DE PICHINCHA": "gad", "MUNICIPALIDAD DE QUITO": "gad",
+    "MUNICIPALIDAD DE CUENCA": "gad", "Muy Ilustre Municipalidad de Guayaquil": "gad",
+    "MUNICIPIO DE LOJA DE L A REPUBLICA DE ECUADOR": "gad",
+    "GOBIERNO AUTóNOMO DESCENTRALIZADO DEL MUNICIPIO DE DAULE": "gad",
+    "GOBIERNO AUTóNOMO DESCENTRALIZADO DEL MUNICIPIO DE SAMBORONDóN": "gad",
+    "EMPRESA MUNICIPAL DE MOVILIDAD Y OBRAS PúBLICAS DE QUITO": "gad",
+    "EMPRESA PúBLICA MUNICIPAL DE TELECOMUNICACIONES AGUA POTABLE ALCANTARILLADO Y S": "gad",
+    "BANCO DEL ESTADO": "public-financial", "BANECUADOR": "public-financial",
+    "Corporación Financiera Nacional CFN": "public-financial",
+    "CORPORACIóN NACIONAL DE FINANZAS POPULARES Y SOLIDARIAS": "public-financial",
+    "Banco del Pacífico": "public-financial",  # state-owned under private law: proposed
+    "Banco Bolivariano": "off-budget", "BANCO DE GUAYAQUIL S.A.": "off-budget",
+    "BANCO PICHINCHA C.A.": "off-budget",
+}
+
+
+def _codes(view: BudgetView) -> dict[Classification, set[str | None]]:
+    found: dict[Classification, set[str | None]] = {}
+    for figure in view.figures:
+        found.setdefault(figure.classification, set()).add(figure.code)
+    return found
+
+
+def test_a_development_banks_loans_sit_in_the_perimeter_of_their_executor() -> None:
+    """CAF's real Ecuador loans: finance type 421, no flow type, its own sector vocabulary,
+    no location, executors named only — to ministries in the PGE with 3603 and fuente 202,
+    to GADs and public banks outside it, to private banks off-budget with no income ítem."""
+    seen = set()
+    for record in read_activities(CAF):
+        activity: Activity = record.model
+        [executor] = [org.text() for org in activity.participating_orgs]
+        assert executor is not None
+        seen.add(executor)
+        view = budget_view(activity)
+        codes = _codes(view)
+        perimeter = CAF_EXECUTORS[executor]
+        assert codes[Classification.perimeter] == {perimeter}, executor
+        assert codes[Classification.instrument] == {"loan"}
+        if perimeter == "off-budget":
+            assert codes[Classification.income_item] == codes[Classification.fuente] == {"n/a"}
+            assert {f.status for f in view.figures if f.code == "n/a"} == {
+                Status.not_applicable}
+        else:
+            assert codes[Classification.income_item] == {"360301"}  # from a multilateral
+            assert codes[Classification.fuente] == {"202"}
+            assert all(NO_FLOW_TYPE in f.rule for f in view.figures
+                       if f.classification is Classification.fuente)
+        for measure in {f.measure for f in view.figures}:
+            assert len({view.total(measure, c) for c in CLASSIFIED}) == 1  # conserved
+    assert seen == set(CAF_EXECUTORS)
+
+
+def test_grants_that_ngos_and_contractors_implement_are_off_budget_not_budget_income() -> None:
+    """USAID's Ecuador grants go to NGOs, contractors and UN agencies: none is PGE income."""
+    off_budget = total = Decimal(0)
+    for activity in _ecuador_activities("real/usaid-ec.xml"):
+        view = budget_view(activity)
+        perimeters = {(f.location, f.measure, f.year): f for f in view.figures
+                      if f.classification is Classification.perimeter}
+        for figure in view.figures:
+            if figure.classification is Classification.perimeter:
+                total += figure.usd
+                off_budget += figure.usd if figure.code == "off-budget" else 0
+            if figure.classification in (Classification.income_item, Classification.fuente):
+                where = perimeters[figure.location, figure.measure, figure.year]
+                assert (figure.code == "n/a") == (where.code == "off-budget")
+    assert off_budget / total > Decimal("0.95")

@@ -9,14 +9,15 @@ import pytest
 
 from iati.codelists import load_codelist
 from mappings.crosswalks import Status, crosswalk
-from mappings.finance import fuente, income_item
+from mappings.finance import NO_FLOW_TYPE, fuente, income_item, instrument
 from mappings.tables import Classification, table
 
 DAY = date(2024, 6, 1)
 GRANT, LOAN = "701", "202"  # fuentes: Asistencia Técnica y Donaciones, Préstamos Externos
 EXTERNAL_SUBGROUPS = ("1803", "2803", "3603")
+INSTRUMENT_WALK = "finance-category-instrument"
 FINANCE_WALKS = (
-    "finance-type-fuente", "flow-type-fuente", "aid-type-income-naturaleza",
+    INSTRUMENT_WALK, "finance-type-fuente", "flow-type-fuente", "aid-type-income-naturaleza",
     "finance-income-subgroup", "organisation-type-income-item",
 )
 
@@ -122,7 +123,7 @@ def test_a_multilaterals_grant_for_a_project_is_a_capital_donation() -> None:
         organisation_type="40", on=DAY,
     )
     assert (found.code, found.share, found.status) == ("280301", Decimal(100), Status.proposed)
-    assert all(name in found.rule for name in FINANCE_WALKS)
+    assert all(name in found.rule for name in FINANCE_WALKS if name != INSTRUMENT_WALK)
 
 
 def test_a_governments_loan_is_external_financing_from_a_government() -> None:
@@ -178,7 +179,6 @@ def test_a_private_lender_at_market_terms_is_the_private_financial_sector() -> N
 
 @pytest.mark.parametrize(("given", "field"), [
     ({"finance_type": None}, "finance-type"),
-    ({"flow_type": None}, "flow-type"),
     ({"organisation_type": ""}, "reporting-org/@type"),
     ({"aid_types": []}, "aid-type"),
     ({"aid_types": [("2", "1")]}, "aid-type"),
@@ -196,12 +196,58 @@ def test_a_missing_input_is_unmapped_saying_what_to_publish(
     assert field in found.reason
 
 
-def test_fuente_names_both_missing_fields() -> None:
+def test_fuente_names_the_missing_finance_type() -> None:
     found = fuente(finance_type=None, flow_type=None, on=DAY)
     assert found.code is None
     assert found.reason is not None
     assert "finance-type" in found.reason
-    assert "flow-type" in found.reason
+
+
+def test_a_lender_that_publishes_no_flow_type_still_maps_and_says_it_was_not_checked() -> None:
+    """A development bank's loans carry finance type 421 and no flow type at all."""
+    by_fuente = fuente(finance_type="421", flow_type=None, on=DAY)
+    item = income_item(finance_type="421", flow_type=None, aid_types=[],
+                       organisation_type="40", on=DAY)
+    assert (by_fuente.code, item.code) == (LOAN, "360301")
+    assert NO_FLOW_TYPE in by_fuente.rule
+    assert NO_FLOW_TYPE in item.rule
+    with_flow = fuente(finance_type="421", flow_type="10", on=DAY)
+    assert with_flow.code == LOAN
+    assert NO_FLOW_TYPE not in with_flow.rule
+    # A flow type, when given, still rules money out of scope.
+    assert fuente(finance_type="421", flow_type="36", on=DAY).code is None
+
+
+@pytest.mark.parametrize(("finance_type", "expected"), [
+    ("110", "grant"), ("210", "grant"), ("310", "grant"),
+    ("421", "loan"), ("422", "loan"), ("423", "loan"), ("410", "loan"),
+    ("431", "other"), ("432", "other"), ("510", "equity"), ("520", "equity"),
+    ("610", "debt-relief"), ("621", "debt-relief"), ("1100", "guarantee"),
+])
+def test_the_instrument_comes_from_the_finance_types_category(
+    finance_type: str, expected: str
+) -> None:
+    found = instrument(finance_type=finance_type, on=DAY)
+    category = load_codelist("FinanceType")[finance_type].category
+    assert (found.code, found.status) == (expected, Status.proposed)
+    assert f"finance-category-instrument {category}" in found.rule
+
+
+def test_every_finance_type_category_has_an_instrument_row_and_non_flows_none() -> None:
+    categories = {item.category for item in load_codelist("FinanceType")}
+    assert categories - first_key_column("finance-category-instrument") == set()
+    for code in ("1", "2", "3", "4"):  # GNI, population: statistics, not money
+        found = instrument(finance_type=code, on=DAY)
+        assert (found.code, found.status) == (None, Status.unmapped)
+        assert found.reason
+    missing = instrument(finance_type=None, on=DAY)
+    assert missing.code is None
+    assert missing.reason is not None
+    assert "finance-type" in missing.reason
+    unknown = instrument(finance_type="999", on=DAY)
+    assert unknown.code is None
+    assert unknown.reason is not None
+    assert "999" in unknown.reason
 
 
 @pytest.mark.parametrize(("finance_type", "flow_type", "aid_type", "crosswalk_name"), [

@@ -57,6 +57,8 @@ def vaccination(target: Path) -> Path:
     assert funder is not None
     funder.set("ref", UNICEF)
     funder.find("narrative").text = "UNICEF"  # type: ignore[union-attr]
+    for other in activity.findall("participating-org[@role='4']"):  # WFP implements it alone
+        activity.remove(other)
     implementer = etree.Element("participating-org", role="4", ref=WFP, type="40")
     etree.SubElement(implementer, "narrative").text = "World Food Programme"
     funder.addnext(implementer)

@@ -94,9 +94,15 @@ def test_the_kept_totals_answer_as_the_database_adds_up(loaded: Loaded, store: E
         by_partner = aggregates._computed(
             connection, ActivityFilter(),
             **_asked([GroupBy.participating_org], [Measure.disbursement], None, Basis.gross))
-    assert len(by_partner.rows) > 5  # the shares of several partners, and the partnerless
-    assert None in {row.group["participating_org"] for row in by_partner.rows}
+        by_funder = aggregates._computed(
+            connection, ActivityFilter(), **{**_asked(
+                [GroupBy.participating_org], [Measure.disbursement], None, Basis.gross),
+                "participating_org_role": "2"})
+    assert len(by_partner.rows) > 5  # the shares of several partners
     assert by_partner.total_usd > 0
+    # The activities without an organisation of the role asked count under null.
+    assert None in {row.group["participating_org"] for row in by_funder.rows}
+    assert by_funder.total_usd == by_partner.total_usd
 
 
 @pytest.mark.reads_only
