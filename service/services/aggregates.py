@@ -5,7 +5,10 @@ its budget view over every Ecuadorian classification, each split summing to the 
 to the cent (unmapped parts included, under a null code). So a group by one
 classification adds each amount once; with none, the amounts are read through the
 `fuente` split, which every amount has. Two classifications cannot be crossed — the
-views split amounts over each classification separately — and asking for that is a 400.
+views split amounts over each classification separately — and asking for that is a 400;
+but the `instrument` (grant, loan, …) and the `perimeter` (which public budget, if any,
+the receiver's is) are one code per amount, so they cross with any grouping: each figure
+read is joined to its amount's instrument and perimeter.
 
 Grouped by DAC sector (`sector`, or its 3-digit `sector_category`), the amounts are read
 through the view's sector split: the published DAC sectors' shares, transaction sectors
@@ -67,6 +70,13 @@ class GroupBy(StrEnum):
     canton = "canton"
     investment_subsector = "investment_subsector"
     plan_objective = "plan_objective"
+    instrument = "instrument"
+    perimeter = "perimeter"
+
+
+# Classifications that are attributes of each amount (one code per amount, never a split):
+# they cross freely with the split read, joined to it amount by amount.
+ATTRIBUTES = frozenset({GroupBy.instrument, GroupBy.perimeter})
 
 
 class CrossedClassificationsError(DomainError):
@@ -118,8 +128,11 @@ def _computed(
     measures: Sequence[Measure], year_from: int | None, year_to: int | None,
     participating_org_role: str, basis: Basis,
 ) -> Aggregates:
-    split_by = _split_read(group_by)
-    keys = [_column(g) for g in group_by if g is not GroupBy.participating_org]
+    split_by = _split_read([g for g in group_by if g not in ATTRIBUTES])
+    joined = {g: CURRENT.alias(f"by_{g.value.replace('-', '_')}") for g in group_by
+              if g in ATTRIBUTES}
+    keys = [joined[g].c.code.label(g.value) if g in joined else _column(g)
+            for g in group_by if g is not GroupBy.participating_org]
     conditions: list[ColumnElement[bool]] = [
         CURRENT.c.classification == split_by.value,
         CURRENT.c.measure.in_([m.value for m in measures]),
@@ -142,7 +155,8 @@ def _computed(
         counted, activities = kept
         groups = [(key, _dollars(cents), count) for key, cents, count in counted]
     else:
-        base = select(*keys, CURRENT.c.amount_cents, CURRENT.c.activity_id).where(*conditions)
+        base = select(*keys, CURRENT.c.amount_cents, CURRENT.c.activity_id).select_from(
+            _with_attributes(joined)).where(*conditions)
         by_activity = _by_activity(connection, base, len(keys))
         if role is not None:
             groups = _shared(by_activity, group_by.index(GroupBy.participating_org),
@@ -175,6 +189,20 @@ def _split_read(group_by: Sequence[GroupBy]) -> Classification:
             group_by=[g.value for g in group_by],
         )
     return splits.pop() if splits else BASE
+
+
+def _with_attributes(joined: dict[GroupBy, Any]) -> Any:
+    """The split's figures, each joined to its amount's figure in every attribute
+    classification asked for (the same activity, amount, measure and year); a view made
+    before the attributes existed gives null codes, so that no money is left out."""
+    source: Any = CURRENT
+    for group, other in joined.items():
+        source = source.outerjoin(other, (other.c.activity_id == CURRENT.c.activity_id)
+                             & (other.c.location == CURRENT.c.location)
+                             & (other.c.measure == CURRENT.c.measure)
+                             & (other.c.year == CURRENT.c.year)
+                             & (other.c.classification == group.value))
+    return source
 
 
 # Per group, each activity's amount in it, in whole cents.

@@ -16,21 +16,30 @@ class Bar:
     label: str
     amount: Decimal
     shown: str  # the amount as the page writes it
+    # The amount's parts, drawn one after another in their own shades (grants, loans,
+    # other instruments); empty: one plain bar.
+    parts: tuple[Decimal, ...] = ()
 
 
-def bar_chart(bars: list[Bar], *, title: str, chart_id: str) -> str:
-    """A horizontal bar chart of `bars` (largest first as given), titled for screen readers."""
+PART_CLASSES = ("bar part-0", "bar part-1", "bar part-2")
+
+
+def bar_chart(bars: list[Bar], *, title: str, chart_id: str,
+              legend: tuple[str, ...] = ()) -> str:
+    """A horizontal bar chart of `bars` (largest first as given), titled for screen readers;
+    bars with parts are stacked, the `legend` naming each part."""
     top = max((bar.amount for bar in bars), default=Decimal(0))
-    height = max(len(bars), 1) * (BAR + GAP) + GAP
+    keyed = LEGEND if legend else 0
+    height = max(len(bars), 1) * (BAR + GAP) + GAP + keyed
     room = WIDTH - LABEL - 150
-    rows = []
+    rows = [_legend(legend)] if legend else []
     for index, bar in enumerate(bars):
-        y = GAP + index * (BAR + GAP)
+        y = keyed + GAP + index * (BAR + GAP)
         length = 0 if top <= 0 or bar.amount <= 0 else max(1, int(room * bar.amount / top))
         rows.append(
             f'<text x="{LABEL - 8}" y="{y + BAR * 0.7:.1f}" text-anchor="end">'
             f"{escape(_short(bar.label))}</text>"
-            f'<rect x="{LABEL}" y="{y}" width="{length}" height="{BAR}" class="bar"/>'
+            f"{_segments(bar, y, length)}"
             f'<text x="{LABEL + length + 6}" y="{y + BAR * 0.7:.1f}">{escape(bar.shown)}</text>'
         )
     return (
@@ -38,6 +47,34 @@ def bar_chart(bars: list[Bar], *, title: str, chart_id: str) -> str:
         f'class="chart" xmlns="http://www.w3.org/2000/svg"><title id="{chart_id}-title">'
         f"{escape(title)}</title>{''.join(rows)}</svg>"
     )
+
+
+LEGEND = 24  # the height of a chart's legend line
+
+
+def _legend(names: tuple[str, ...]) -> str:
+    keys = []
+    for index, name in enumerate(names):
+        x = LABEL + index * 150
+        keys.append(f'<rect x="{x}" y="6" width="14" height="14" class="{PART_CLASSES[index]}"/>'
+                    f'<text x="{x + 18}" y="18">{escape(name)}</text>')
+    return "".join(keys)
+
+
+def _segments(bar: Bar, y: int, length: int) -> str:
+    """The bar's rectangles: one, or one per part in proportion to the whole."""
+    positive = [max(part, Decimal(0)) for part in bar.parts]
+    whole = sum(positive, Decimal(0))
+    if not bar.parts or whole <= 0 or length == 0:
+        return f'<rect x="{LABEL}" y="{y}" width="{length}" height="{BAR}" class="bar"/>'
+    drawn, x = [], LABEL
+    for index, part in enumerate(positive):
+        width = int(length * part / whole) if index < len(positive) - 1 else LABEL + length - x
+        if width > 0:
+            drawn.append(f'<rect x="{x}" y="{y}" width="{width}" height="{BAR}" '
+                         f'class="{PART_CLASSES[index]}"/>')
+        x += width
+    return "".join(drawn)
 
 
 def _short(label: str, limit: int = 38) -> str:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy.engine import Connection
 
 from mappings.amounts import Measure
-from service.services.aggregates import GroupBy, aggregate
+from service.services.aggregates import Aggregates, GroupBy, aggregate
 from service.services.traceability import Basis
 from service.web import labels
 from service.web.charts import Bar, bar_chart, choropleth
@@ -19,6 +19,9 @@ from service.web.i18n import money, word
 
 MEASURES = (Measure.commitment, Measure.disbursement, Measure.expenditure)
 TOP = 15  # bars in a chart; the table lists every group
+# Non-reimbursable and reimbursable cooperation are shown apart, never added silently;
+# equity, guarantees, debt relief and amounts without a finance type go under `other`.
+INSTRUMENTS = ("grant", "loan", "other")
 # The label of a grouping's null group, where it is not "unclassified".
 NONE = {GroupBy.participating_org: "no_partner"}
 
@@ -27,8 +30,14 @@ NONE = {GroupBy.participating_org: "no_partner"}
 class Row:
     code: str | None
     label: str
-    amount: Decimal
+    amount: Decimal  # every instrument's, as the total column says
     activities: int
+    parts: dict[str, Decimal]  # by `INSTRUMENTS`
+
+
+def instrument_of(code: object) -> str:
+    """The overview's column of an instrument code: grant, loan, or other."""
+    return str(code) if code in ("grant", "loan") else "other"
 
 
 @dataclass(frozen=True)
@@ -43,28 +52,39 @@ class Panel:
     chart: str
     api_query: str
 
+    @property
+    def part_totals(self) -> dict[str, Decimal]:
+        """Each instrument's total over the rows."""
+        return {i: sum((row.parts[i] for row in self.rows), Decimal(0)) for i in INSTRUMENTS}
+
 
 @dataclass(frozen=True)
 class YearRow:
     year: int
+    instrument: str  # one of `INSTRUMENTS`
     amounts: dict[str, Decimal]
 
 
 def by_year(
     connection: Connection, filters: PageFilters, basis: Basis
 ) -> tuple[list[YearRow], str]:
-    """Commitments, disbursements and expenditure per year, and the API query."""
-    found = aggregate(connection, filters.activity_filter(), group_by=[GroupBy.year,
-                      GroupBy.measure], measures=MEASURES, basis=basis)
-    years: dict[int, dict[str, Decimal]] = {}
+    """Commitments, disbursements and expenditure per year and instrument (grants and
+    loans apart), and the API query."""
+    groups = [GroupBy.year, GroupBy.instrument, GroupBy.measure]
+    found = aggregate(connection, filters.activity_filter(), group_by=groups,
+                      measures=MEASURES, basis=basis)
+    years: dict[tuple[int, int], dict[str, Decimal]] = {}
     for row in found.rows:
         year, measure = row.group["year"], row.group["measure"]
         assert isinstance(year, int)
         assert isinstance(measure, str)
-        years.setdefault(year, {})[measure] = row.amount_usd
-    query = filters.query(group_by=["year", "measure"], measure=[m.value for m in MEASURES],
-                          basis=basis.value)
-    return [YearRow(year, amounts) for year, amounts in sorted(years.items())], query
+        column = INSTRUMENTS.index(instrument_of(row.group["instrument"]))
+        amounts = years.setdefault((year, column), {})
+        amounts[measure] = amounts.get(measure, Decimal(0)) + row.amount_usd
+    query = filters.query(group_by=[g.value for g in groups],
+                          measure=[m.value for m in MEASURES], basis=basis.value)
+    return [YearRow(year, INSTRUMENTS[column], amounts)
+            for (year, column), amounts in sorted(years.items())], query
 
 
 def panels(
@@ -87,9 +107,17 @@ def panels(
     ]
     found = []
     for key, group, name, column in groupings:
-        answer = aggregate(connection, filters.activity_filter(), group_by=[group],
-                           measures=[measure], year_from=filters.year, year_to=filters.year,
-                           basis=basis)
+        def grouped(*groups: GroupBy) -> Aggregates:
+            return aggregate(connection, filters.activity_filter(), group_by=list(groups),
+                             measures=[measure], year_from=filters.year,
+                             year_to=filters.year, basis=basis)
+
+        answer, split = grouped(group), grouped(group, GroupBy.instrument)
+        parts: dict[str | None, dict[str, Decimal]] = {}
+        for r in split.rows:
+            into = parts.setdefault(_code(r.group[group.value]), dict.fromkeys(
+                INSTRUMENTS, Decimal(0)))
+            into[instrument_of(r.group["instrument"])] += r.amount_usd
         if group in (GroupBy.reporting_org, GroupBy.participating_org):
             refs = {str(r.group[group.value]) for r in answer.rows if r.group[group.value]}
             names.update(labels.organisations(connection, refs))
@@ -97,30 +125,38 @@ def panels(
         rows = sorted(
             (Row(code=_code(r.group[group.value]),
                  label=name(_code(r.group[group.value])) or nothing,
-                 amount=r.amount_usd, activities=r.activities) for r in answer.rows),
+                 amount=r.amount_usd, activities=r.activities,
+                 parts=parts.get(_code(r.group[group.value]),
+                                 dict.fromkeys(INSTRUMENTS, Decimal(0))))
+             for r in answer.rows),
             key=lambda row: (-row.amount, row.label),
         )
         title = f"{word(key, lang)} — {word(measure.value, lang)}"
-        bars = [Bar(row.label, row.amount, money(row.amount, lang)) for row in rows[:TOP]]
-        chart = bar_chart(bars, title=f"{word('chart_of', lang)} {title}", chart_id=key)
+        legend = tuple(word(f"instrument_{i}", lang) for i in INSTRUMENTS)
+        bars = [Bar(row.label, row.amount, money(row.amount, lang),
+                    tuple(row.parts[i] for i in INSTRUMENTS)) for row in rows[:TOP]]
+        chart = bar_chart(bars, title=f"{word('chart_of', lang)} {title} "
+                          f"({word('stacked_instruments', lang)})", chart_id=key,
+                          legend=legend)
         if group is GroupBy.province:
             placed = {row.code: row for row in rows if row.code}
             chart = choropleth(
                 {code: row.amount for code, row in placed.items()},
                 {code: money(row.amount, lang) for code, row in placed.items()},
                 {code: row.label for code, row in placed.items()},
-                title=f"{word('map_of', lang)} {title}", chart_id=key,
+                title=f"{word('map_of', lang)} {title} ({word('all_instruments', lang)})",
+                chart_id=key,
                 legend=[money(Decimal(0), lang),
                         money(max((r.amount for r in placed.values()), default=Decimal(0)),
                               lang)],
             ) + chart
-        extra = {"group_by": group.value, "measure": measure.value, "basis": basis.value}
+        extra = {"group_by": [group.value, GroupBy.instrument.value],
+                 "measure": measure.value, "basis": basis.value}
         if filters.year:
             extra |= {"year_from": str(filters.year), "year_to": str(filters.year)}
         found.append(Panel(
             key=key, title=title, column=column, rows=rows, total=answer.total_usd,
-            chart=chart,
-            api_query=filters.query(**extra),
+            chart=chart, api_query=filters.query(**extra),
         ))
     return found
 
@@ -129,4 +165,4 @@ def _code(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-__all__ = ["MEASURES", "Panel", "YearRow", "by_year", "panels"]
+__all__ = ["INSTRUMENTS", "MEASURES", "Panel", "YearRow", "by_year", "instrument_of", "panels"]

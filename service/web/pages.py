@@ -109,7 +109,7 @@ def overview_page(
         request, session, "overview.html", filters=filters, measure=measure,
         measures=overview.MEASURES, years=years, years_query=years_query, basis=basis,
         bases=list(Basis), panels=overview.panels(connection, filters, measure, lang, basis),
-        provinces=_provinces(),
+        provinces=_provinces(), instruments=overview.INSTRUMENTS,
     )
 
 

@@ -59,7 +59,7 @@ def test_each_classification_splits_the_same_total(loaded: Loaded) -> None:
         group: Decimal(_aggregates(api, key, group_by=group, measure=measures)["total_usd"])
         for group in ("year", "province", "plan_objective", "income_item", "fuente",
                       "investment_subsector", "orientacion", "sector", "sector_category",
-                      "participating_org")
+                      "participating_org", "instrument", "perimeter")
     }
     assert len(set(totals.values())) == 1, totals
     assert next(iter(totals.values())) > 0
@@ -227,3 +227,42 @@ def test_shares_among_partners_follow_the_split_rule_in_whole_cents() -> None:
             assert sum(amount for _, amount, _ in shared) == Decimal(cents).scaleb(-2)
     [alone] = _shared({(): {7: 1234}}, 0, {})
     assert alone == ((None,), Decimal("12.34"), 1)
+
+
+@pytest.mark.reads_only
+def test_instrument_and_perimeter_cross_any_grouping_and_keep_every_cent(
+    loaded: Loaded,
+) -> None:
+    """One code per amount: grouped with a split classification, each figure of the split
+    is joined to its amount's instrument and perimeter, so the groups add up to the same
+    money as the split alone, and each group is the export's own figures."""
+    api, key, _ = loaded
+    measures = ["commitment", "disbursement"]
+    instrument_of: dict[tuple[str, str, str, str], str] = {}
+    for figure in _figures(api, key, classification="instrument"):
+        place = (figure["iati_identifier"], figure["location"], figure["measure"],
+                 figure["year"])
+        instrument_of[place] = figure["code"]
+    expected: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
+    for figure in _figures(api, key, classification="province"):
+        if figure["measure"] in measures:
+            place = (figure["iati_identifier"], figure["location"], figure["measure"],
+                     figure["year"])
+            expected[(figure["code"] or None, instrument_of[place])] += Decimal(
+                figure["amount_usd"])
+    crossed = _aggregates(api, key, group_by=["province", "instrument"], measure=measures)
+    assert _grouped(crossed["rows"], "province", "instrument") == expected
+    alone = _aggregates(api, key, group_by="province", measure=measures)
+    assert crossed["total_usd"] == alone["total_usd"]
+    instruments = {row["group"]["instrument"] for row in crossed["rows"]}
+    assert instruments == {"grant", "loan"}  # USAID's and the examples' grants, the IDB's loan
+    by_perimeter = _aggregates(api, key, group_by=["perimeter", "instrument"], measure=measures)
+    perimeters = {(row["group"]["perimeter"], row["group"]["instrument"])
+                  for row in by_perimeter["rows"]}
+    assert ("gad", "loan") in perimeters  # the IDB's loan to Manabí's provincial government
+    assert ("central", "grant") in perimeters  # AECID's grant to the Ministry of Health
+    assert ("off-budget", "grant") in perimeters  # USAID's grants to NGOs and contractors
+    assert by_perimeter["total_usd"] == alone["total_usd"]
+    two = api.request("GET", "/api/v1/aggregates", key=key,
+                      params={"group_by": ["province", "fuente"]})
+    assert two.status_code == 400  # two splits still cannot be crossed

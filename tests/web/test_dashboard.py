@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -138,13 +139,51 @@ def test_a_journalist_finds_who_funds_what_in_a_province_and_through_whom(
     donors = page.locator("section[aria-labelledby=by_donor] tbody th").all_inner_texts()
     assert donors == ["AECID"]
     assert page.locator("section[aria-labelledby=by_partner] tbody th").all_inner_texts() == [
-        "Sin socio ejecutor publicado"]
+        "Ministerio de Salud Pública"]
     assert page.locator("section[aria-labelledby=by_objective] tbody th").count() >= 1
     by_donor, by_partner, by_objective = (
         _panel_csv(page, panel) for panel in ("by_donor", "by_partner", "by_objective"))
     assert [row["reporting_org"] for row in by_donor] == ["ES-DAC-2"]
     assert _money(by_donor) == _money(by_partner) == _money(by_objective) > 0
     assert errors == []
+
+
+def test_loans_and_grants_are_shown_apart_and_a_lender_is_no_donor(
+    page: Page, dashboard: str
+) -> None:
+    """The IDB's loan and AECID's grant each in a column of its own, in the tables, the
+    stacked bars and the download; the total column says it adds every instrument."""
+    errors = _visit(page, dashboard + "/")
+    donors = page.locator("section[aria-labelledby=by_donor]")
+    headers = donors.locator("thead th").all_inner_texts()
+    assert headers == ["Cooperante", "No reembolsable (donación)", "Reembolsable (préstamo)",
+                       "Otros o sin dato", "Total (todas las modalidades)", "Actividades"]
+    cells = {row.locator("th").inner_text(): row.locator("td").all_inner_texts()
+             for row in donors.locator("tbody tr").all()}
+    grant, loan, other, total = (_shown(cell) for cell in cells["BID"][:4])
+    assert (grant, loan, other) == (Decimal(0), total, Decimal(0))
+    assert loan > 0
+    lent = loan
+    grant, loan, other, total = (_shown(cell) for cell in cells["AECID"][:4])
+    assert (grant, loan, other) == (total, Decimal(0), Decimal(0))
+    assert grant > 0
+    assert donors.locator("svg rect.part-1").count() >= 1  # the loan's part of a bar
+    assert "apilados" in (donors.locator("svg title").first.text_content() or "")
+    by_instrument: dict[str, Decimal] = {}
+    for row in _panel_csv(page, "by_donor"):
+        if row["reporting_org"] == "XI-IATI-IADB":
+            by_instrument[row["instrument"]] = Decimal(row["amount_usd"])
+    assert by_instrument == {"loan": lent}
+    years = page.locator("section[aria-labelledby=by-year] tbody td").all_inner_texts()
+    assert "Reembolsable (préstamo)" in years
+    assert "No reembolsable (donación)" in years
+    assert errors == []
+
+
+def _shown(cell: str) -> Decimal:
+    """An amount as the Spanish pages write it (US$ 1.234.567,89) as a number."""
+    digits = re.sub(r"[^\d,.-]", "", cell)
+    return Decimal(digits.replace(".", "").replace(",", ".") or "0")
 
 
 def test_filters_change_the_list_and_match_the_download(page: Page, dashboard: str) -> None:

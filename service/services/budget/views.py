@@ -20,7 +20,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from mappings.amounts import Measure
-from mappings.crosswalks import overridden
+from mappings.crosswalks import NOT_APPLICABLE, overridden
 from mappings.engine import mapping_version
 from mappings.tables import Classification
 from service.db import session_scope
@@ -142,6 +142,7 @@ def income_totals(session: Session, activity_id: int) -> dict[Measure, dict[str,
             col(BudgetFigure.view_id) == latest,
             col(BudgetFigure.classification) == Classification.income_item.value,
             col(BudgetFigure.code).is_not(None),
+            col(BudgetFigure.code) != NOT_APPLICABLE,  # off-budget money has no ítem
         )
     ).all():
         assert code is not None
