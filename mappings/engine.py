@@ -15,8 +15,9 @@ date. Precedence, per classification:
 3. unmapped, with the reason: such figures stay in the view (so every classification
    adds up to the same total) and form its review list.
 
-The perimeter (which public budget, if any, the receiver's is) and the instrument (grant,
-loan, …) are one code per amount, never split. Income ítems and fuentes apply only to
+The perimeter (which public budget, if any, the receiver's is), the instrument (grant,
+loan, …) and the disbursement channel (through the Treasury or not, as the transaction
+publishes it) are one code per amount, never split. Income ítems and fuentes apply only to
 money that enters a public budget: an `off-budget` amount's are not applicable, a figure
 of its own (`NOT_APPLICABLE`), neither mapped nor unmapped.
 
@@ -56,6 +57,7 @@ from mappings.tables import Classification, file_version, table, tables
 CLASSIFIED = (
     Classification.perimeter,
     Classification.instrument,
+    Classification.disbursement_channel,
     Classification.income_item,
     Classification.fuente,
     Classification.investment_subsector,
@@ -67,7 +69,7 @@ CLASSIFIED = (
 )
 # Bumped when the engine's output changes shape (a classification added, say), so that
 # `iati-ec remap` computes new views even where no table or crosswalk changed.
-VIEW_FORMAT = "3"
+VIEW_FORMAT = "4"
 DAC_PURPOSE, DAC_CATEGORY = "1", "2"
 CHART_OF_ACCOUNTS, OTHER_COUNTRY_SYSTEM = "2", "3"  # BudgetIdentifierVocabulary
 
@@ -192,6 +194,8 @@ class _Resolver:
             return (perimeter.perimeter(_receivers(activity, amount), on=on),)
         if classification is Classification.instrument:
             return (finance.instrument(finance_type=self._finance_type(amount), on=on),)
+        if classification is Classification.disbursement_channel:
+            return (_channel(amount),)
         if classification in (Classification.income_item, Classification.fuente):
             [where] = self.resolve(Classification.perimeter, amount)
             if where.code == perimeter.OFF_BUDGET:
@@ -367,6 +371,20 @@ def _receivers(activity: Activity, amount: Amount) -> list[perimeter.Receiver]:
         if found:
             return list(dict.fromkeys(found))
     return []
+
+
+def _channel(amount: Amount) -> Resolution:
+    """The transaction's disbursement channel, as published (a flag, not a rule's result)."""
+    transaction = amount.transaction
+    code = _code(transaction.disbursement_channel if transaction is not None else None)
+    rows = table(Classification.disbursement_channel)
+    if code is None:
+        return unmapped("no disbursement channel published", rule="disbursement-channel")
+    if rows.get(code) is None:
+        return unmapped(f"disbursement channel {code} is not in IATI's DisbursementChannel "
+                        "codelist", rule="disbursement-channel")
+    return Resolution(code, HUNDRED, "disbursement-channel, as published", Status.published,
+                      rows.version)
 
 
 def _provider_type(activity: Activity, amount: Amount) -> str | None:

@@ -41,6 +41,9 @@ class Classification(StrEnum):
     # grant or a loan (…), and which public budget, if any, its receiver's is.
     instrument = "instrument"
     perimeter = "perimeter"
+    # Whether the money goes through the Treasury: a flag the publisher gives on the
+    # transaction (IATI's disbursement-channel), never taken for the perimeter.
+    disbursement_channel = "disbursement_channel"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,8 @@ SPECS: tuple[TableSpec, ...] = (
               "Instrumento financiero", "Financial instrument"),
     TableSpec(Classification.perimeter, "perimeters.csv",
               "Perímetro presupuestario del receptor", "Budget perimeter of the receiver"),
+    TableSpec(Classification.disbursement_channel, "disbursement-channels.csv",
+              "Canal de desembolso", "Disbursement channel"),
 )
 
 

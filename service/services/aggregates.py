@@ -72,11 +72,12 @@ class GroupBy(StrEnum):
     plan_objective = "plan_objective"
     instrument = "instrument"
     perimeter = "perimeter"
+    disbursement_channel = "disbursement_channel"
 
 
 # Classifications that are attributes of each amount (one code per amount, never a split):
 # they cross freely with the split read, joined to it amount by amount.
-ATTRIBUTES = frozenset({GroupBy.instrument, GroupBy.perimeter})
+ATTRIBUTES = frozenset({GroupBy.instrument, GroupBy.perimeter, GroupBy.disbursement_channel})
 
 
 class CrossedClassificationsError(DomainError):

@@ -317,3 +317,24 @@ def test_grants_that_ngos_and_contractors_implement_are_off_budget_not_budget_in
                 where = perimeters[figure.location, figure.measure, figure.year]
                 assert (figure.code == "n/a") == (where.code == "off-budget")
     assert off_budget / total > Decimal("0.95")
+
+
+def test_the_disbursement_channel_is_a_flag_as_published_never_the_perimeter() -> None:
+    activity = _activity("""
+    <participating-org role="4" type="21"><narrative>CARE International</narrative>
+    </participating-org>
+    <transaction><transaction-type code="3"/><transaction-date iso-date="2024-05-02"/>
+      <value value-date="2024-05-02">1000.00</value><disbursement-channel code="1"/>
+    </transaction>
+    <transaction><transaction-type code="3"/><transaction-date iso-date="2024-06-02"/>
+      <value value-date="2024-06-02">500.00</value>
+    </transaction>""", currency="USD")
+    view = budget_view(activity)
+    channel = {f.location: f for f in view.figures
+               if f.classification is Classification.disbursement_channel}
+    first, second = channel["transaction[1]"], channel["transaction[2]"]
+    assert (first.code, first.status) == ("1", Status.published)
+    assert (second.code, second.status) == (None, Status.unmapped)
+    assert second.reason == "no disbursement channel published"
+    # Through the Treasury or not, an NGO's money enters no public budget.
+    assert _by_code(view, Classification.perimeter) == {"off-budget": Decimal("1500.00")}

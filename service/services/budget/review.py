@@ -37,8 +37,10 @@ def review_list(
         .join(ACTIVITY, ACTIVITY.c.id == VIEW.c.activity_id)
         .where(FIGURE.c.code.is_(None), VIEW.c.id.in_(latest), ACTIVITY.c.deleted_at.is_(None),
                # the DAC sector split is not an Ecuadorian table: its unmapped parts are
-               # already listed under the investment subsectors
-               FIGURE.c.classification != Classification.sector.value)
+               # already listed under the investment subsectors; a disbursement channel
+               # is a flag the publisher may give, nothing the ministry can map
+               FIGURE.c.classification.not_in([Classification.sector.value,
+                                               Classification.disbursement_channel.value]))
     )
     if classification is not None:
         statement = statement.where(FIGURE.c.classification == classification)
