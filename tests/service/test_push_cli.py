@@ -1,11 +1,16 @@
 """`iati-ec import` pushes a file through the same service as the API.
 
 Each test has its own SQLite file, set up by the command line itself (`orgs add` migrates
-it), as an operator would; the commands run in the test's process (`tests.support.cli`).
+it), as an operator would; the commands run in the test's process (`tests.support.cli`),
+but for the progress bar, drawn by a real process on a pseudo-terminal.
 """
 
 from __future__ import annotations
 
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,3 +99,40 @@ def test_remap_computes_the_missing_views_and_says_how_many(
                 "OR usd_cents IS NULL")).scalar_one() == 0
     finally:
         engine.dispose()
+
+
+def test_import_shows_a_progress_bar_on_a_terminal_and_none_when_piped(
+    database: str, tmp_path: Path
+) -> None:
+    """A real process whose standard error is a terminal (a pseudo-terminal here) draws the
+    bar there; run in-process, as piped output, it draws none."""
+    file = variant(USAID_EC, tmp_path / "ten.xml", keep=10)
+    primary, secondary = pty.openpty()
+    environment = {**os.environ, "DATABASE_URL": database, "TERM": "xterm-256color",
+                   "COLUMNS": "100"}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "service", "import", str(file), "--org", USAID],
+            env=environment, stdout=subprocess.PIPE, stderr=secondary, timeout=120,
+            check=False,
+        )
+        os.close(secondary)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the terminal is closed once everything has been read
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(primary)
+    assert done.returncode == 0, done.stdout.decode() + drawn.decode(errors="replace")
+    assert "10 activities: 10 created" in done.stdout.decode()
+    shown = drawn.decode("utf-8", errors="replace")
+    assert "━" in shown  # the bar
+    assert "kB" in shown or "MB" in shown  # how much of the file is read
+    piped = _iati_ec(database, "import", str(file), "--org", USAID)
+    assert piped.returncode == 0
+    assert "━" not in piped.stderr + piped.stdout
