@@ -357,13 +357,18 @@ IMPLEMENTING, ACCOUNTABLE = "4", "2"  # OrganisationRole
 
 
 def _receivers(activity: Activity, amount: Amount) -> list[perimeter.Receiver]:
-    """Who receives `amount`: the transaction's receiver-org, else the implementing
-    participating-orgs, else the accountable ones (never the extending one, the donor's)."""
+    """Who holds `amount` in their budget: the transaction's receiver-org, else the
+    implementing participating-orgs, else the accountable ones (never the extending one,
+    the donor's). An expenditure's receiver is the supplier paid: its provider-org, the
+    implementer that spends, holds the money instead."""
     transaction = amount.transaction
-    receiver = transaction.receiver_org if transaction is not None else None
-    if receiver is not None and ((receiver.ref or "").strip() or receiver.text()):
-        return [perimeter.Receiver(receiver.ref, receiver.type, receiver.text(),
-                                   "receiver-org")]
+    spent = amount.measure is Measure.expenditure
+    given = None
+    if transaction is not None:
+        given = transaction.provider_org if spent else transaction.receiver_org
+    if given is not None and ((given.ref or "").strip() or given.text()):
+        role = "provider-org (spending)" if spent else "receiver-org"
+        return [perimeter.Receiver(given.ref, given.type, given.text(), role)]
     for role, label in ((IMPLEMENTING, "implementing"), (ACCOUNTABLE, "accountable")):
         found = [perimeter.Receiver(org.ref, org.type, org.text(), label)
                  for org in activity.participating_orgs if (org.role or "").strip() == role
@@ -389,9 +394,11 @@ def _channel(amount: Amount) -> Resolution:
 
 def _provider_type(activity: Activity, amount: Amount) -> str | None:
     """The type of who gives `amount`: the transaction's provider-org, else the reporting
-    organisation."""
+    organisation (for an expenditure, whose provider-org is the implementer spending it,
+    the reporting organisation)."""
     transaction = amount.transaction
-    provider = transaction.provider_org if transaction is not None else None
+    provider = transaction.provider_org if (
+        transaction is not None and amount.measure is not Measure.expenditure) else None
     given = (provider.type or "").strip() if provider is not None else ""
     if given:
         return given

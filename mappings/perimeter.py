@@ -35,6 +35,7 @@ perimeter is one value per amount, never a split.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -43,6 +44,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+from iati.codelists import load_codelist
 from mappings.crosswalks import Resolution, Status, unmapped
 from mappings.money import HUNDRED
 from mappings.tables import Classification, file_version, table
@@ -52,17 +54,18 @@ __all__ = ["Receiver", "catalogue", "normalised", "perimeter"]
 CATALOGUE = Path(__file__).resolve().parent / "data" / "catalogues" / "ec-entities.csv"
 OFF_BUDGET, GAD = "off-budget", "gad"
 RUC = re.compile(r"^(?:EC-RUC-)?((?:0[1-9]|1\d|2[0-4]|30)[0-69]\d{10})$")  # bare too
-# An organisation identifier of another country's register or an international one
-# (US-EIN-…, GB-COH-…, XM-DAC-…, XI-IATI-…), or a CRS code of a donor or agency (41114).
-FOREIGN = re.compile(r"^(?:(?!EC-)[A-Z]{2}-[A-Z0-9]{2,}-\S+|X[IM]-\S+)$")
+# International identifiers' prefixes; another country's register is recognised by the
+# OrganisationRegistrationAgency codelist (US-EIN-…, GB-COH-…).
+INTERNATIONAL = ("XM-", "XI-")
 # CRS channel codes, which publishers give as refs: the recipient government's (12xxx),
 # and the kinds that are never an Ecuadorian public body: other governments (11xxx,
 # 13xxx), NGOs (2xxxx), multilaterals (4xxxx) and the private sector (6xxxx).
 CHANNELS = {"12000": "central", "12001": "central", "12002": GAD,
             "12003": "public-enterprise"}
 FOREIGN_CHANNELS = ("11", "13", "2", "4", "6")
-# What publishers write where they have no identifier.
+# What publishers write where they have no identifier, or no name.
 NO_REF = frozenset({"", "N/A", "NA", "NAN", "NONE", "NULL", "#", "-", "0", "UNKNOWN"})
+NO_NAME = frozenset({"nan", "n a", "none", "null", "unknown", "unspecified"})
 # IATI OrganisationType codes that are never an Ecuadorian public body.
 NOT_PUBLIC_TYPES = {
     "21": "an international NGO", "22": "a national NGO", "23": "a regional NGO",
@@ -70,20 +73,33 @@ NOT_PUBLIC_TYPES = {
     "60": "a foundation", "70": "a private company", "71": "a private company",
     "72": "a private company", "73": "a private company",
 }
-COMPANY_FORMS = re.compile(r"\b(s a|c a|s a s|cia ltda|cia\.? ltda|ltda|inc|llc|gmbh|plc|corp)$")
+# Company forms at the end of a name, once normalised ("S.A." is "s a").
+COMPANY_FORMS = re.compile(
+    r"\b(?:s a|c a|s a s|s a de c v|cia ltda|ltda|ltd|limited|s l|s r l|srl|b v|ag|inc"
+    r"|llc|llp|gmbh|plc|corp|corporation)$")
+# The State's own companies under company law (electricity distributors): public.
+STATE_COMPANIES = re.compile(r"^(?:empresa electrica|corporacion electrica)\b")
 # Forms of a GAD's name, once normalised; what follows is the place.
 GAD_FORMS = re.compile(
     r"^(?:(?:h |muy ilustre |ilustre |i |m i )?(?:gobierno autonomo descentralizado|gad"
-    r"|gobierno)(?: municipal| provincial| parroquial| metropolitano)?(?: autonomo)?"
+    r"|gobierno)(?: municipal| provincial| parroquial(?: rural)?| metropolitano)?"
+    r"(?: autonomo)?"
     r"|gadm|gadp|(?:h |muy ilustre |ilustre |i |m i )?(?:municipalidad|municipio"
-    r"|consejo provincial|prefectura|alcaldia|junta parroquial)(?: metropolitana)?"
+    r"|consejo provincial|prefectura|alcaldia|junta parroquial(?: rural)?)(?: metropolitana)?"
     r"|canton|distrito metropolitano)"
-    r"(?: (?:del|de la|de|el))?(?: (?:canton|provincia|ciudad|municipio"
-    r"|distrito metropolitano)(?: (?:del|de|de la))?)? (?P<place>[a-z ]+)$"
+    r"(?: (?:del|de|el))?(?: (?:canton|provincia|ciudad|municipio|parroquia"
+    r"|distrito metropolitano)(?: (?:del|de))?)? (?P<place>[a-z ]+)$"
 )
-# Ecuador's public bodies are never foundations or associations (private non-profits).
-CIVIL_FORMS = re.compile(r"^(?:fundacion|asociacion|corporacion de derecho privado|ong) ")
+PARISH = re.compile(r"\b(?:parroquial|parroquia)\b")  # parishes: no table to check against
+# Private non-profits' names; the GADs' own associations are public.
+CIVIL_FORMS = re.compile(
+    r"^(?:fundacion|asociacion|corporacion de derecho privado|ong) "
+    r"(?!(?:de )?(?:municipalidades|gobiernos|consejos provinciales|juntas parroquiales))")
 LOCAL_ENTERPRISE = re.compile(r"\bempresa (?:publica )?(?:municipal|metropolitana|provincial)\b")
+# What publishers add to an entity's name: the country ("del Ecuador", "de la República
+# del Ecuador", ", Ecuador"), and its acronym in brackets ("… (MIDUVI)").
+COUNTRY = re.compile(r"(?: (?:del|de|de la|de l a) (?:republica|rep))?(?: (?:del|de))? ecuador$")
+BRACKETS = re.compile(r"\s*\(([^)]*)\)\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +151,7 @@ def normalised(name: str) -> str:
     """`name` with accents, case, punctuation, spacing and a bracketed aside set aside."""
     decomposed = unicodedata.normalize("NFKD", BRACKETS.sub(" ", name))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join(re.sub(r"[^a-z0-9ñ]+", " ", plain).split())
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
 
 
 @cache
@@ -147,7 +163,7 @@ def catalogue() -> Catalogue:
                kind=row["kind"].strip(), ruc=(row.get("ruc") or "").strip() or None,
                status=Status(row["status"].strip()), rationale=row["rationale"].strip(),
                source=row["source"].strip())
-        for row in csv.DictReader(content.decode("utf-8").splitlines())
+        for row in csv.DictReader(io.StringIO(content.decode("utf-8")))
     )
     perimeters = {code.code for code in table(Classification.perimeter)}
     unknown = sorted({e.perimeter for e in entities} - perimeters)
@@ -232,9 +248,6 @@ def _by_ref(receiver: Receiver) -> _Identity | None:
     return None  # a public RUC not in the catalogue: the name must tell which body
 
 
-NO_NAME = frozenset({"nan", "n a", "none", "null", "unknown", "unspecified"})
-
-
 def _by_name(receiver: Receiver, on: date) -> _Identity | None:
     if not receiver.name or normalised(receiver.name) in NO_NAME:
         return None
@@ -252,12 +265,6 @@ def _by_name(receiver: Receiver, on: date) -> _Identity | None:
     return None
 
 
-# What publishers add to an entity's name: the country ("del Ecuador", "de la República
-# del Ecuador"), and its acronym, in brackets or after it ("… (MIDUVI)", "… CFN").
-COUNTRY = re.compile(r"(?: (?:del|de|de la|de l a) (?:republica|rep))? (?:del|de) ecuador$")
-BRACKETS = re.compile(r"\s*\(([^)]*)\)\s*")
-
-
 def _forms(name: str) -> list[str]:
     """`name` (normalised) and the same without what publishers add to it, in order."""
     forms = [name]
@@ -271,7 +278,7 @@ def _forms(name: str) -> list[str]:
 
 def _not_public(receiver: Receiver) -> _Identity | None:
     ref = _ref(receiver)
-    if FOREIGN.match(ref) or (len(ref) == 5 and ref.isdigit() and ref.startswith(
+    if _foreign(ref) or (len(ref) == 5 and ref.isdigit() and ref.startswith(
             FOREIGN_CHANNELS)):
         return _Identity(OFF_BUDGET, Status.proposed,
                          f"ref {receiver.ref}: a foreign or international organisation")
@@ -279,6 +286,8 @@ def _not_public(receiver: Receiver) -> _Identity | None:
     if kind is not None:
         return _Identity(OFF_BUDGET, Status.proposed, f"type {receiver.type}: {kind}")
     name = normalised(receiver.name or "")
+    if STATE_COMPANIES.match(name):
+        return None  # a company, but the State's: its name must be in the catalogue
     if COMPANY_FORMS.search(name):
         return _Identity(OFF_BUDGET, Status.proposed, "a company form in the name")
     if CIVIL_FORMS.match(name):
@@ -287,13 +296,27 @@ def _not_public(receiver: Receiver) -> _Identity | None:
     return None
 
 
+def _foreign(ref: str) -> bool:
+    """Whether `ref` is an international identifier or another country's register's."""
+    if ref.startswith(INTERNATIONAL):
+        return True
+    return any(ref.startswith(f"{agency}-") for agency in _agencies())
+
+
+@cache
+def _agencies() -> tuple[str, ...]:
+    """The registration agencies' prefixes (OrganisationRegistrationAgency), but Ecuador's."""
+    return tuple(sorted((item.code.upper() for item in load_codelist(
+        "OrganisationRegistrationAgency") if not item.code.upper().startswith("EC-")),
+        key=len, reverse=True))
+
+
 def _chosen(listed: Sequence[Entity], rule: str, status: Status) -> _Identity:
     """The first catalogue row; any other row of another perimeter named beside it."""
     first = listed[0]
     others = tuple(dict.fromkeys(f"{e.perimeter} ({e.name})" for e in listed[1:]
                                  if e.perimeter != first.perimeter))
-    sure = status if first.status is Status.verified or status is Status.proposed else (
-        Status.proposed)
+    sure = status if first.status is Status.verified else Status.proposed
     return _Identity(first.perimeter, sure if not others else Status.proposed, rule, others)
 
 
@@ -305,8 +328,11 @@ def _gad(name: str, on: date) -> str | None:
     if match is None:
         return None
     place = match.group("place").strip()
-    if place in _places(on):
-        return f"a GAD's name, of {place.upper()}"
+    if PARISH.search(name):
+        return f"a parish GAD's name, of {place.upper()}"
+    for named in (place, place.removeprefix("la ")):
+        if named in _places(on):
+            return f"a GAD's name, of {named.upper()}"
     return None
 
 

@@ -2,7 +2,8 @@
 
 Each amount of an activity (a transaction, a budget, a planned disbursement) is split in
 its budget view over every Ecuadorian classification, each split summing to the amount
-to the cent (unmapped parts included, under a null code). So a group by one
+to the cent (unmapped parts included, under a null code; income ítems and fuentes of
+off-budget money under the code `n/a`). So a group by one
 classification adds each amount once; with none, the amounts are read through the
 `fuente` split, which every amount has. Two classifications cannot be crossed — the
 views split amounts over each classification separately — and asking for that is a 400;
@@ -130,8 +131,7 @@ def _computed(
     participating_org_role: str, basis: Basis,
 ) -> Aggregates:
     split_by = _split_read([g for g in group_by if g not in ATTRIBUTES])
-    joined = {g: CURRENT.alias(f"by_{g.value.replace('-', '_')}") for g in group_by
-              if g in ATTRIBUTES}
+    joined = {g: CURRENT.alias(f"by_{g.value}") for g in group_by if g in ATTRIBUTES}
     keys = [joined[g].c.code.label(g.value) if g in joined else _column(g)
             for g in group_by if g is not GroupBy.participating_org]
     conditions: list[ColumnElement[bool]] = [

@@ -63,9 +63,10 @@ def _legend(names: tuple[str, ...]) -> str:
 
 def _segments(bar: Bar, y: int, length: int) -> str:
     """The bar's rectangles: one, or one per part in proportion to the whole."""
-    positive = [max(part, Decimal(0)) for part in bar.parts]
+    positive = list(bar.parts)
     whole = sum(positive, Decimal(0))
-    if not bar.parts or whole <= 0 or length == 0:
+    # A negative part (money returned) cannot be stacked: one plain bar of the net amount.
+    if not bar.parts or any(part < 0 for part in positive) or whole <= 0 or length == 0:
         return f'<rect x="{LABEL}" y="{y}" width="{length}" height="{BAR}" class="bar"/>'
     drawn, x = [], LABEL
     for index, part in enumerate(positive):

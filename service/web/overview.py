@@ -107,17 +107,8 @@ def panels(
     ]
     found = []
     for key, group, name, column in groupings:
-        def grouped(*groups: GroupBy) -> Aggregates:
-            return aggregate(connection, filters.activity_filter(), group_by=list(groups),
-                             measures=[measure], year_from=filters.year,
-                             year_to=filters.year, basis=basis)
-
-        answer, split = grouped(group), grouped(group, GroupBy.instrument)
-        parts: dict[str | None, dict[str, Decimal]] = {}
-        for r in split.rows:
-            into = parts.setdefault(_code(r.group[group.value]), dict.fromkeys(
-                INSTRUMENTS, Decimal(0)))
-            into[instrument_of(r.group["instrument"])] += r.amount_usd
+        asked = Asked(connection, filters, measure, basis)
+        answer, parts = asked.grouped(group), asked.parts(group)
         if group in (GroupBy.reporting_org, GroupBy.participating_org):
             refs = {str(r.group[group.value]) for r in answer.rows if r.group[group.value]}
             names.update(labels.organisations(connection, refs))
@@ -126,39 +117,69 @@ def panels(
             (Row(code=_code(r.group[group.value]),
                  label=name(_code(r.group[group.value])) or nothing,
                  amount=r.amount_usd, activities=r.activities,
-                 parts=parts.get(_code(r.group[group.value]),
-                                 dict.fromkeys(INSTRUMENTS, Decimal(0))))
+                 parts=parts.get(_code(r.group[group.value]), _no_parts()))
              for r in answer.rows),
             key=lambda row: (-row.amount, row.label),
         )
         title = f"{word(key, lang)} — {word(measure.value, lang)}"
-        legend = tuple(word(f"instrument_{i}", lang) for i in INSTRUMENTS)
-        bars = [Bar(row.label, row.amount, money(row.amount, lang),
-                    tuple(row.parts[i] for i in INSTRUMENTS)) for row in rows[:TOP]]
-        chart = bar_chart(bars, title=f"{word('chart_of', lang)} {title} "
-                          f"({word('stacked_instruments', lang)})", chart_id=key,
-                          legend=legend)
-        if group is GroupBy.province:
-            placed = {row.code: row for row in rows if row.code}
-            chart = choropleth(
-                {code: row.amount for code, row in placed.items()},
-                {code: money(row.amount, lang) for code, row in placed.items()},
-                {code: row.label for code, row in placed.items()},
-                title=f"{word('map_of', lang)} {title} ({word('all_instruments', lang)})",
-                chart_id=key,
-                legend=[money(Decimal(0), lang),
-                        money(max((r.amount for r in placed.values()), default=Decimal(0)),
-                              lang)],
-            ) + chart
         extra = {"group_by": [group.value, GroupBy.instrument.value],
                  "measure": measure.value, "basis": basis.value}
         if filters.year:
             extra |= {"year_from": str(filters.year), "year_to": str(filters.year)}
         found.append(Panel(
             key=key, title=title, column=column, rows=rows, total=answer.total_usd,
-            chart=chart, api_query=filters.query(**extra),
+            chart=_chart(key, group, title, rows, lang), api_query=filters.query(**extra),
         ))
     return found
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The aggregates one panel asks for: its grouping, alone and by instrument."""
+
+    connection: Connection
+    filters: PageFilters
+    measure: Measure
+    basis: Basis
+
+    def grouped(self, *groups: GroupBy) -> Aggregates:
+        return aggregate(self.connection, self.filters.activity_filter(),
+                         group_by=list(groups), measures=[self.measure],
+                         year_from=self.filters.year, year_to=self.filters.year,
+                         basis=self.basis)
+
+    def parts(self, group: GroupBy) -> dict[str | None, dict[str, Decimal]]:
+        """Each group's money by instrument column."""
+        parts: dict[str | None, dict[str, Decimal]] = {}
+        for row in self.grouped(group, GroupBy.instrument).rows:
+            into = parts.setdefault(_code(row.group[group.value]), _no_parts())
+            into[instrument_of(row.group["instrument"])] += row.amount_usd
+        return parts
+
+
+def _no_parts() -> dict[str, Decimal]:
+    return dict.fromkeys(INSTRUMENTS, Decimal(0))
+
+
+def _chart(key: str, group: GroupBy, title: str, rows: list[Row], lang: str) -> str:
+    """The panel's stacked bars (grants, loans, other), and the map for provinces."""
+    legend = tuple(word(f"instrument_{i}", lang) for i in INSTRUMENTS)
+    bars = [Bar(row.label, row.amount, money(row.amount, lang),
+                tuple(row.parts[i] for i in INSTRUMENTS)) for row in rows[:TOP]]
+    chart = bar_chart(bars, title=f"{word('chart_of', lang)} {title} "
+                      f"({word('stacked_instruments', lang)})", chart_id=key, legend=legend)
+    if group is not GroupBy.province:
+        return chart
+    placed = {row.code: row for row in rows if row.code}
+    return choropleth(
+        {code: row.amount for code, row in placed.items()},
+        {code: money(row.amount, lang) for code, row in placed.items()},
+        {code: row.label for code, row in placed.items()},
+        title=f"{word('map_of', lang)} {title} ({word('all_instruments', lang)})",
+        chart_id=key,
+        legend=[money(Decimal(0), lang),
+                money(max((r.amount for r in placed.values()), default=Decimal(0)), lang)],
+    ) + chart
 
 
 def _code(value: object) -> str | None:

@@ -338,3 +338,24 @@ def test_the_disbursement_channel_is_a_flag_as_published_never_the_perimeter() -
     assert second.reason == "no disbursement channel published"
     # Through the Treasury or not, an NGO's money enters no public budget.
     assert _by_code(view, Classification.perimeter) == {"off-budget": Decimal("1500.00")}
+
+
+def test_an_expenditure_stays_in_the_budget_of_who_spends_it_not_the_supplier_paid() -> None:
+    activity = _activity("""
+    <participating-org role="4"><narrative>Ministerio de Salud Pública</narrative>
+    </participating-org>
+    <transaction><transaction-type code="4"/><transaction-date iso-date="2024-05-02"/>
+      <value value-date="2024-05-02">800.00</value>
+      <provider-org><narrative>Ministerio de Salud Pública</narrative></provider-org>
+      <receiver-org><narrative>Constructora Andina S.A.</narrative></receiver-org>
+    </transaction>
+    <transaction><transaction-type code="3"/><transaction-date iso-date="2024-04-02"/>
+      <value value-date="2024-04-02">1000.00</value>
+      <receiver-org><narrative>Ministerio de Salud Pública</narrative></receiver-org>
+    </transaction>""", currency="USD")
+    view = budget_view(activity)
+    assert _by_code(view, Classification.perimeter) == {"central": Decimal("1800.00")}
+    income = {f.measure: f.code for f in view.figures
+              if f.classification is Classification.income_item}
+    # CAF, a multilateral (type 40), gives the money both times: the spender is no funder.
+    assert income == {Measure.expenditure: "280301", Measure.disbursement: "280301"}

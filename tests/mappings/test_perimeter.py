@@ -33,11 +33,17 @@ def test_names_are_compared_with_accents_case_punctuation_and_spacing_aside() ->
     "MUNICIPALIDAD DE QUITO", "Municipio del Distrito Metropolitano de Quito",
     "GAD MUNICIPAL DEL CANTÓN SAMBORONDÓN", "Gobierno Autónomo Descentralizado Municipal de Loja",
     "ILUSTRE MUNICIPALIDAD DE GUAYAQUIL", "Empresa Pública Municipal de Agua Potable de Manta",
+    "GAD Municipal de La Concordia", "Gobierno Autónomo Descentralizado Municipal de La Maná",
+    "Gobierno Autónomo Descentralizado Parroquial Rural de Tumbaco",
+    "Junta Parroquial de Nanegalito",
 ])
 def test_a_gads_name_puts_the_money_in_the_gad_perimeter(name: str) -> None:
     found = perimeter([implementing(name)], on=DAY)
-    assert (found.code, found.status) == ("gad", Status.proposed)
-    assert name in found.rule
+    assert (found.code, found.status, found.reason) == ("gad", Status.proposed, None)
+    why = found.rule.split(": ", 1)[1]  # after "implementing <name>"
+    assert why.startswith(("a GAD's name, of ", "a parish GAD's name, of ",
+                           "a municipal, metropolitan or provincial enterprise",
+                           "name in the entities catalogue")), why
 
 
 @pytest.mark.parametrize("name", ["Gobierno del Ecuador Oriental Inexistente",
@@ -86,6 +92,18 @@ def test_a_placeholder_is_no_ref_and_no_name() -> None:
     nameless = perimeter([implementing("nan")], on=DAY)
     assert nameless.code is None
     assert nameless.reason == "receiver unknown: nan"
+
+
+@pytest.mark.parametrize(("name", "perimeter_code"), [
+    ("Empresa Eléctrica Quito S.A.", None),  # the State's company: not taken for private
+    ("Asociación de Municipalidades Ecuatorianas", "gad"),  # the GADs' own association
+    ("Gobierno de Ecuador", "central"),
+    ("Ministerio de Salud Pública, Ecuador", "central"),
+])
+def test_public_bodies_with_private_looking_names_are_not_off_budget(
+    name: str, perimeter_code: str | None
+) -> None:
+    assert perimeter([implementing(name)], on=DAY).code == perimeter_code
 
 
 def test_nothing_known_is_unmapped_for_the_review_list() -> None:

@@ -59,7 +59,7 @@ def test_each_classification_splits_the_same_total(loaded: Loaded) -> None:
         group: Decimal(_aggregates(api, key, group_by=group, measure=measures)["total_usd"])
         for group in ("year", "province", "plan_objective", "income_item", "fuente",
                       "investment_subsector", "orientacion", "sector", "sector_category",
-                      "participating_org", "instrument", "perimeter")
+                      "participating_org", "instrument", "perimeter", "disbursement_channel")
     }
     assert len(set(totals.values())) == 1, totals
     assert next(iter(totals.values())) > 0

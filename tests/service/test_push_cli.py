@@ -11,6 +11,7 @@ import os
 import pty
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -110,24 +111,31 @@ def test_import_shows_a_progress_bar_on_a_terminal_and_none_when_piped(
     primary, secondary = pty.openpty()
     environment = {**os.environ, "DATABASE_URL": database, "TERM": "xterm-256color",
                    "COLUMNS": "100"}
+    chunks: list[bytes] = []
+
+    def read_terminal() -> None:  # as it is drawn, so that a full terminal never blocks it
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the terminal closes once the process has ended
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=read_terminal)
+    reader.start()
     try:
         done = subprocess.run(
             [sys.executable, "-m", "service", "import", str(file), "--org", USAID],
             env=environment, stdout=subprocess.PIPE, stderr=secondary, timeout=120,
             check=False,
         )
-        os.close(secondary)
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(primary, 65536)
-            except OSError:  # the terminal is closed once everything has been read
-                break
-            if not chunk:
-                break
-            drawn += chunk
     finally:
+        os.close(secondary)
+        reader.join(timeout=30)
         os.close(primary)
+    drawn = b"".join(chunks)
     assert done.returncode == 0, done.stdout.decode() + drawn.decode(errors="replace")
     assert "10 activities: 10 created" in done.stdout.decode()
     shown = drawn.decode("utf-8", errors="replace")
