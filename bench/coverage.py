@@ -17,6 +17,7 @@ import argparse
 import importlib
 import sys
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,18 @@ def files(shared: Path) -> list[Path]:
     return found + sorted((HERE / "tests" / "fixtures" / "real").glob("*.xml"))
 
 
-def shares(path: Path) -> tuple[int, Decimal, dict[str, tuple[Decimal, Decimal, Decimal]]]:
-    """Ecuador activities, their money (each amount once) and, per classification, the
-    shares (percent) mapped, not applicable and unmapped."""
+@dataclass(frozen=True)
+class Coverage:
+    """A file's Ecuador activities, their money (each amount once) and, per
+    classification, the shares (percent) mapped, not applicable and unmapped."""
+
+    activities: int
+    money: Decimal
+    shares: dict[str, tuple[Decimal, ...]]
+
+
+def shares(path: Path) -> Coverage:
+    """How much of `path`'s Ecuador money each classification covers."""
     reader = importlib.import_module("iati.reader")
     engine = importlib.import_module("mappings.engine")
     sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
@@ -53,14 +63,14 @@ def shares(path: Path) -> tuple[int, Decimal, dict[str, tuple[Decimal, Decimal, 
             slot = 0 if figure.code not in (None, NOT_APPLICABLE) else (
                 1 if figure.code == NOT_APPLICABLE else 2)
             sums[name][slot] += figure.usd
-    result = {}
+    result: dict[str, tuple[Decimal, ...]] = {}
     for name in CLASSIFICATIONS:
         if name not in sums or money == 0:
             continue
         mapped, na, unmapped = sums[name]
         result[name] = tuple((part * 100 / money).quantize(Decimal("0.1"))
                              for part in (mapped, na, unmapped))
-    return activities, money, result  # type: ignore[return-value]
+    return Coverage(activities, money, result)
 
 
 def _in_ecuador(activity: Any) -> bool:
@@ -81,12 +91,13 @@ def main() -> None:
              + " | ".join(f"{c}: mapped / n/a / unmapped %" for c in CLASSIFICATIONS) + " |",
              "|---|--:|--:|" + "---|" * len(CLASSIFICATIONS)]
     for path in files(options.shared):
-        activities, money, found = shares(path)
-        if not activities:
+        found = shares(path)
+        if not found.activities:
             continue
-        cells = [" / ".join(str(v) for v in found[c]) if c in found else "—"
+        cells = [" / ".join(str(v) for v in found.shares[c]) if c in found.shares else "—"
                  for c in CLASSIFICATIONS]
-        lines.append(f"| {path.name} | {activities} | {money:,.2f} | " + " | ".join(cells) + " |")
+        lines.append(f"| {path.name} | {found.activities} | {found.money:,.2f} | "
+                     + " | ".join(cells) + " |")
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
     if options.markdown is not None:
