@@ -79,6 +79,8 @@ class CodelistCheck:
             rule = None if link is None else self.condition.rules.get(link)
         if rule is None or code in rule.allowed_codes:
             return None
+        if self.key == XML_LANG and code.lower() in rule.allowed_codes:
+            return None  # a language tag's case does not matter (RFC 5646 §2.1.1): "ES" is "es"
         return Violation(self, rule, code, link, element)
 
 

@@ -434,3 +434,18 @@ def test_participating_organisations_are_linked_or_registered_as_partners(
     assert registered.id != usaid.organisation_id
     assert "implementing_partner" in registered.roles
     assert named_only[0].name in {name["text"] for name in registered.names}
+
+
+def test_a_language_code_in_capitals_refuses_no_activity(store: Engine) -> None:
+    """AECID writes xml:lang="ES": the official Validator accepts it, and so does a push.
+    (Activities refused for other errors stay refused until the push policy follows the
+    official Validator's critical findings alone.)"""
+    spain = sample("real/dportal-spain-aecid-p16.xml")
+    refs = {org.get("ref") for org in etree.parse(str(spain)).getroot().iterfind(
+        "iati-activity/reporting-org")}
+    publisher = add_publisher(store, *sorted(ref for ref in refs if ref), name="AECID")
+    pushed = push(store, publisher, spain)
+    reasons = {finding.code for activity in pushed.activities
+               if activity.outcome is Outcome.rejected for finding in activity.findings}
+    assert "9.95.1" not in reasons
+    assert pushed.counts.created >= 40

@@ -86,6 +86,20 @@ def test_a_bad_code_yields_the_official_rule_id(
     assert _codes(findings) - EXAMPLE_ERRORS == {expected}
 
 
+def test_a_language_code_in_capitals_is_the_same_language() -> None:
+    """The official Validator accepts xml:lang="ES"; a language tag's case does not matter
+    (RFC 5646). Other codelists stay case-sensitive: "usd" is no currency."""
+    lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    record = _activity()
+    _set("title/narrative[@" + lang + "='fr']", lang, "FR")(record)
+    rules = CodelistRules.load("2.03")
+    assert _codes(rules.check(record, activity="ID-1")) - EXAMPLE_ERRORS == set()
+    _set("title/narrative[@" + lang + "='FR']", lang, "XX")(record)
+    assert _codes(rules.check(record, activity="ID-1")) - EXAMPLE_ERRORS == {("9.95.1", "XX")}
+    _set(".", "default-currency", "usd")(record)
+    assert ("9.3.1", "usd") in _codes(rules.check(record, activity="ID-1"))
+
+
 def test_dac_sector_code_is_checked_against_sector_with_vocabulary_1_or_none() -> None:
     record = _activity()
     first, second, other = record.findall("sector")
