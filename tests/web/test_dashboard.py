@@ -102,7 +102,7 @@ def test_the_overview_shows_money_by_year_donor_and_province(page: Page, dashboa
     chart = page.locator("section[aria-labelledby=by_donor] svg[role=img]")
     assert chart.get_attribute("aria-labelledby") == "by_donor-title"
     page.select_option("#measure", "commitment")
-    page.click("form.filters button")
+    _submit(page)
     assert "measure=commitment" in page.url
     assert "Compromisos" in page.locator("#by_donor").inner_text()
 
@@ -112,6 +112,12 @@ def _panel_csv(page: Page, panel: str) -> list[dict[str, str]]:
         page.locator(f"section[aria-labelledby={panel}] a", has_text="Descargar CSV").click()
     text = Path(waiting.value.path()).read_text(encoding="utf-8")
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def _submit(page: Page) -> None:
+    """Send the page's filter form and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.click("form.filters button")
 
 
 def _money(rows: list[dict[str, str]]) -> Decimal:
@@ -130,11 +136,11 @@ def test_a_journalist_finds_who_funds_what_in_a_province_and_through_whom(
     assert _money(_panel_csv(page, "by_partner")) == _money(_panel_csv(page, "by_donor")) > 0
     page.select_option("#province", ESMERALDAS)
     page.fill("#sector", "122")
-    page.click("form.filters button")
+    _submit(page)
     assert f"province={ESMERALDAS}" in page.url
     assert "sector=122" in page.url
     page.select_option("#year", "2024")
-    page.click("form.filters button")
+    _submit(page)
     assert "year=2024" in page.url
     donors = page.locator("section[aria-labelledby=by_donor] tbody th").all_inner_texts()
     assert donors == ["AECID"]
@@ -190,7 +196,7 @@ def test_filters_change_the_list_and_match_the_download(page: Page, dashboard: s
     _visit(page, dashboard + "/actividades")
     everything = page.locator("#activity-list tbody tr").count()
     page.select_option("#province", ESMERALDAS)
-    page.click("form.filters button")
+    _submit(page)
     rows = page.locator("#activity-list tbody tr")
     assert 0 < rows.count() < everything
     shown = {text.split("\n")[-1].strip() for text in
@@ -201,7 +207,7 @@ def test_filters_change_the_list_and_match_the_download(page: Page, dashboard: s
     listed = list(csv.DictReader(io.StringIO(download.read_text(encoding="utf-8"))))
     assert {row["iati_identifier"] for row in listed} == shown
     page.fill("#q", "zzzznothing")
-    page.click("form.filters button")
+    _submit(page)
     assert "Ninguna actividad" in page.locator("main").inner_text()
 
 
@@ -241,7 +247,7 @@ def test_net_and_gross_are_both_shown_on_request(page: Page, dashboard: str) -> 
     _visit(page, dashboard + "/")
     assert "neto" in page.locator("#by-year").locator("..").inner_text().lower()
     page.select_option("#basis", "gross")
-    page.click("form.filters button")
+    _submit(page)
     assert "basis=gross" in page.url
     assert "bruto" in page.locator("#by-year").locator("..").inner_text().lower()
     assert "basis=gross" in page.locator("section[aria-labelledby=by_donor] code").inner_text()
@@ -263,5 +269,5 @@ def test_results_group_by_plan_objective_and_donor(page: Page, dashboard: str) -
     _visit(page, dashboard + "/resultados")
     assert page.locator("#result-summary tbody tr").count() >= 1
     page.select_option("#group_by", "reporting_org")
-    page.click("form.filters button")
+    _submit(page)
     assert "44000" in page.locator("#result-summary").inner_text()
