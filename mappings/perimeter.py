@@ -47,7 +47,7 @@ from pathlib import Path
 from iati.codelists import load_codelist
 from mappings.crosswalks import Resolution, Status, unmapped
 from mappings.money import HUNDRED
-from mappings.tables import Classification, file_version, table
+from mappings.tables import Classification, Code, file_version, table
 
 __all__ = ["Receiver", "catalogue", "normalised", "perimeter"]
 
@@ -298,17 +298,15 @@ def _not_public(receiver: Receiver) -> _Identity | None:
 
 def _foreign(ref: str) -> bool:
     """Whether `ref` is an international identifier or another country's register's."""
-    if ref.startswith(INTERNATIONAL):
-        return True
-    return any(ref.startswith(f"{agency}-") for agency in _agencies())
+    return ref.startswith(INTERNATIONAL) or "-".join(ref.split("-", 2)[:2]) in _agencies()
 
 
 @cache
-def _agencies() -> tuple[str, ...]:
-    """The registration agencies' prefixes (OrganisationRegistrationAgency), but Ecuador's."""
-    return tuple(sorted((item.code.upper() for item in load_codelist(
-        "OrganisationRegistrationAgency") if not item.code.upper().startswith("EC-")),
-        key=len, reverse=True))
+def _agencies() -> frozenset[str]:
+    """The registration agencies' prefixes (OrganisationRegistrationAgency, each `XX-YYY`),
+    but Ecuador's."""
+    return frozenset(item.code.upper() for item in load_codelist(
+        "OrganisationRegistrationAgency") if not item.code.upper().startswith("EC-"))
 
 
 def _chosen(listed: Sequence[Entity], rule: str, status: Status) -> _Identity:
@@ -331,16 +329,16 @@ def _gad(name: str, on: date) -> str | None:
     if PARISH.search(name):
         return f"a parish GAD's name, of {place.upper()}"
     for named in (place, place.removeprefix("la ")):
-        if named in _places(on):
+        if any(code.in_force(on) for code in _places().get(named, ())):
             return f"a GAD's name, of {named.upper()}"
     return None
 
 
 @cache
-def _places(on: date) -> frozenset[str]:
-    """The names of Ecuador's provinces and cantons in force on `on`, normalised."""
-    names = {normalised(code.name_es) for classification in (
-        Classification.province, Classification.canton) for code in table(
-        classification).in_force(on)}
-    names |= {"quito", "guayaquil", "cuenca"}  # the cities the metropolitan GADs are named by
-    return frozenset(names)
+def _places() -> dict[str, tuple[Code, ...]]:
+    """Ecuador's provinces and cantons by their normalised names, each with its dates."""
+    found: dict[str, list[Code]] = {}
+    for classification in (Classification.province, Classification.canton):
+        for code in table(classification):
+            found.setdefault(normalised(code.name_es), []).append(code)
+    return {name: tuple(codes) for name, codes in found.items()}

@@ -46,6 +46,12 @@ class Classification(StrEnum):
     disbursement_channel = "disbursement_channel"
 
 
+# The classifications that are attributes of an amount (one code for the whole amount,
+# never a split): they cross with any other in the aggregates.
+ATTRIBUTES = frozenset({Classification.instrument, Classification.perimeter,
+                        Classification.disbursement_channel})
+
+
 @dataclass(frozen=True, slots=True)
 class TableSpec:
     """Where a classification's table comes from and what it is called."""

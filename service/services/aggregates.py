@@ -40,6 +40,7 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.engine import Connection
 
+from mappings import tables
 from mappings.amounts import Measure
 from mappings.tables import Classification
 from service.errors import DomainError
@@ -76,9 +77,9 @@ class GroupBy(StrEnum):
     disbursement_channel = "disbursement_channel"
 
 
-# Classifications that are attributes of each amount (one code per amount, never a split):
-# they cross freely with the split read, joined to it amount by amount.
-ATTRIBUTES = frozenset({GroupBy.instrument, GroupBy.perimeter, GroupBy.disbursement_channel})
+# The groupings by a classification that is an attribute of each amount (one code per
+# amount, never a split): they cross freely with the split read, joined amount by amount.
+ATTRIBUTES = frozenset(GroupBy(c.value) for c in tables.ATTRIBUTES)
 
 
 class CrossedClassificationsError(DomainError):

@@ -1,4 +1,5 @@
-"""The README's worked examples are what the mapping engine gives for their files."""
+"""The budget view's worked examples (docs/budget-view.md) are what the mapping engine gives
+for their files."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from mappings.tables import Classification, table
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "tests" / "fixtures" / "examples"
-# (file, measure, year) of each example's table in the README
+# (file, measure, year) of each example's table in docs/budget-view.md
 CASES = [
     ("health-grant-esmeraldas.xml", Measure.disbursement, 2024),
     ("road-loan-development-bank.xml", Measure.commitment, 2024),
@@ -24,7 +25,7 @@ CASES = [
 
 
 def render(file: str, measure: Measure, year: int) -> str:
-    """The example's budget view for one measure and year, as the README shows it."""
+    """The example's budget view for one measure and year, as the docs show it."""
     view = budget_view(read_activity((EXAMPLES / file).read_bytes()))
     lines = [
         "| clasificación / classification | código / code | nombre / name | USD "
@@ -65,5 +66,5 @@ def _name(classification: Classification, code: str | None) -> str | None:
 
 @pytest.mark.parametrize(("file", "measure", "year"), CASES)
 def test_the_readme_shows_the_engines_figures(file: str, measure: Measure, year: int) -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "docs" / "budget-view.md").read_text(encoding="utf-8")
     assert render(file, measure, year) in readme, f"regenerate the example of {file}"

@@ -146,15 +146,17 @@ def loaded(request: pytest.FixtureRequest, databases: Databases) -> Iterator[Loa
         assert not grown, f"a test marked reads_only wrote (table: rows before, after): {grown}"
         return
     for made in _copy(databases, USAID_AND_EXAMPLES):
-        keys: Keys = made.value
-        yield Loaded(Api(made.engine), keys.read, keys.publish)
+        yield _loaded(made)
 
 
 @pytest.fixture(scope="session")
 def _shared_load(databases: Databases) -> Iterator[Loaded]:
     for made in _copy(databases, USAID_AND_EXAMPLES):
-        keys: Keys = made.value
-        yield Loaded(Api(made.engine), keys.read, keys.publish)
+        yield _loaded(made)
+
+
+def _loaded(made: Copy[Keys]) -> Loaded:
+    return Loaded(Api(made.engine), made.value.read, made.value.publish)
 
 
 def _rows(engine: Engine) -> dict[str, int]:
