@@ -7,9 +7,10 @@ Findings that the official validator has no id for get a dotted code from `CATAL
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 
 class Severity(StrEnum):
@@ -71,6 +72,21 @@ class Finding:
     def is_error(self) -> bool:
         return self.severity.rank >= Severity.ERROR.rank
 
+    @property
+    def is_official(self) -> bool:
+        """Whether the code is an official validator rule id, not one of iati-ec's own."""
+        return is_official(self.code)
+
+
+# The official validator's rule ids are three dotted numbers (``0.3.1``, ``9.95.1``);
+# iati-ec's own codes are named (``read.invalid-value``).
+_OFFICIAL_ID: Final = re.compile(r"\d+\.\d+\.\d+")
+
+
+def is_official(code: str) -> bool:
+    """Whether `code` is a rule id of the official IATI Validator."""
+    return _OFFICIAL_ID.fullmatch(code) is not None
+
 
 @dataclass(frozen=True, slots=True)
 class CatalogueEntry:
@@ -79,7 +95,14 @@ class CatalogueEntry:
     severity: Severity
     stage: Stage
     template: str
+    category: str | None = None
 
+
+SCHEMA_INVALID: Final = "0.3.1"
+NOT_XML: Final = "0.1.1"
+NOT_IATI: Final = "0.2.1"
+UNSUPPORTED_VERSION: Final = "0.6.1"
+DUPLICATE_IDENTIFIER: Final = "1.1.2"  # a file-level finding in the official report
 
 CATALOGUE: dict[str, CatalogueEntry] = {
     # Reading: the input is kept, but something about it is noteworthy.
@@ -146,9 +169,20 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         Severity.ERROR, Stage.UPGRADE,
         "{actual} could not be upgraded safely: {expected}.",
     ),
-    # Schema stage: as in the official validator, failing the XSD is critical.
-    "schema.invalid": CatalogueEntry(
-        Severity.CRITICAL, Stage.SCHEMA, "{actual}",
+    # Official rules the validator decides in code, not in its rule files. Failing the
+    # XSD is critical, under one id for every schema error, attributed to its activity.
+    SCHEMA_INVALID: CatalogueEntry(Severity.CRITICAL, Stage.SCHEMA, "{actual}", "schema"),
+    NOT_XML: CatalogueEntry(
+        Severity.CRITICAL, Stage.READ, "The file is not well-formed XML: {actual}", "iati",
+    ),
+    NOT_IATI: CatalogueEntry(
+        Severity.CRITICAL, Stage.READ, "The file is not an IATI file: {actual}", "iati",
+    ),
+    UNSUPPORTED_VERSION: CatalogueEntry(
+        Severity.CRITICAL, Stage.READ,
+        "Version {actual!r} of the IATI Standard is not supported (2.01, 2.02, 2.03 are): "
+        "set @version on the root element to the version the file follows.",
+        "documents",
     ),
     # Ruleset stage: rules that carry no ruleInfo id are named after their rule type.
     "ruleset.rule": CatalogueEntry(Severity.ERROR, Stage.RULESET, "{actual}"),
@@ -170,5 +204,5 @@ def make(
     text = message or entry.template.format(actual=actual, expected=expected)
     return Finding(
         code=code, severity=entry.severity, message=text, stage=entry.stage,
-        xpath=xpath, line=line, activity=activity, actual=actual,
+        xpath=xpath, line=line, activity=activity, actual=actual, category=entry.category,
     )

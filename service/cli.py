@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Any
@@ -109,12 +109,20 @@ def validate_command(
         datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Date that date rules compare with."),
     ] = None,
+    publisher: Annotated[str | None, typer.Option(
+        "--as", metavar="ORG",
+        help="Also say what a push by this organisation would do now (stores nothing).",
+    )] = None,
 ) -> None:
     """Validate files in three stages (schema, codelists, ruleset).
+
+    With --as, each file's push is rehearsed too: every activity's outcome (created,
+    updated, unchanged, stale, rejected with its reasons), as `import` would decide it.
 
     Exit status: 0 all valid, 1 some file invalid, 2 some file unreadable.
     """
     reference = today.date() if today else datetime.now(UTC).date()
+    rehearse = None if publisher is None else _rehearser(publisher, reference)
     reports: list[ValidationReport] = []
     console = Console()
     if as_json or official:
@@ -124,15 +132,70 @@ def validate_command(
             if as_json or official:
                 sys.stdout.write(",\n" if index else "\n")
                 reports.append(validate_as_json(
-                    path, today=reference, official=official, out=sys.stdout, progress=advance
+                    path, today=reference, official=official, out=sys.stdout, progress=advance,
+                    then=_with_rehearsal(rehearse, path),
                 ))
             else:
                 reports.append(validate_for_people(
                     path, today=reference, limit=limit, console=console, progress=advance
                 ))
+                if rehearse is not None:
+                    _print_rehearsal(rehearse(path, reports[-1]))
     if as_json or official:
         sys.stdout.write("\n]\n")
     raise typer.Exit(_exit_status(reports))
+
+
+Rehearse = Callable[[Path, ValidationReport], dict[str, Any] | None]
+
+
+def _with_rehearsal(
+    rehearse: Rehearse | None, path: Path
+) -> Callable[[ValidationReport], dict[str, Any]] | None:
+    """What to add to `path`'s JSON report: the push's rehearsal, if one is asked for."""
+    if rehearse is None:
+        return None
+    return lambda report: {"push": rehearse(path, report)}
+
+
+def _rehearser(org: str, today: date) -> Rehearse:
+    """What a push of a validated file by `org` would do, as JSON (None if unreadable)."""
+    from service.cli_import import publisher_named
+    from service.config import get_settings
+    from service.db import get_engine
+    from service.services.push import ReceivedFile, rehearse_file
+
+    named = publisher_named(org)
+    engine, max_bytes = get_engine(), get_settings().max_upload_bytes
+
+    def rehearse(path: Path, report: ValidationReport) -> dict[str, Any] | None:
+        if not report.readable:
+            return None
+        try:
+            rehearsal = rehearse_file(
+                engine, publisher=named, received=ReceivedFile.of_path(path),
+                max_bytes=max_bytes, today=today,
+            )
+        except IatiInputError as error:
+            return {"refused": error.as_dict()}
+        return rehearsal.model_dump(mode="json")
+
+    return rehearse
+
+
+def _print_rehearsal(rehearsal: dict[str, Any] | None) -> None:
+    from service.cli_import import counted, print_refusals
+    from service.services.push import PushRehearsal
+
+    if rehearsal is None:
+        return
+    if "refused" in rehearsal:
+        refused = rehearsal["refused"]
+        typer.echo(f"a push would be refused: {refused['code']}: {refused['message']}")
+        return
+    done = PushRehearsal.model_validate(rehearsal)
+    typer.echo(f"a push now would give: {counted(done.counts)}")
+    print_refusals(done.activities)
 
 
 def _exit_status(reports: list[ValidationReport]) -> int:

@@ -13,7 +13,15 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from service.errors import DomainError
 from service.models import Outcome, PushMode, PushScope
-from service.services.push import Publisher, PushOptions, PushPublic, ReceivedFile, push_file
+from service.services.push import (
+    ActivityOutcome,
+    OutcomeCounts,
+    Publisher,
+    PushOptions,
+    PushPublic,
+    ReceivedFile,
+    push_file,
+)
 
 err = Console(stderr=True)
 
@@ -34,23 +42,14 @@ def import_file(
     unusable.
     """
     from service.config import get_settings
-    from service.db import get_engine, session_scope, upgrade_database
-    from service.services.organisations import find_organisation, refs_of
+    from service.db import get_engine
 
     if not file.is_file():
         err.print(f"[bold red]error[/] {file} is not a readable file")
         raise typer.Exit(2)
     settings = get_settings()
-    if settings.migrate_on_startup:
-        upgrade_database(settings.database_url)
+    publisher = publisher_named(org)
     engine = get_engine()
-    with session_scope(engine) as session:
-        organisation = find_organisation(session, org)
-        if organisation is None or organisation.id is None:
-            err.print(f"[bold red]error[/] no organisation {org}; add it with `iati-ec orgs add`")
-            raise typer.Exit(2)
-        refs = frozenset(refs_of(session, [organisation.id])[organisation.id])
-    publisher = Publisher(organisation_id=organisation.id, refs=refs)
     received = ReceivedFile.of_path(file)
     try:
         with _progress(received.size, f"Pushing {file.name}") as advance:
@@ -66,12 +65,39 @@ def import_file(
     raise typer.Exit(1 if document.counts.rejected else 0)
 
 
+def publisher_named(org: str) -> Publisher:
+    """The publisher whose IATI identifier is `org` (the database migrated first if the
+    settings say so); exits with status 2, saying what to do, if there is none."""
+    from service.config import get_settings
+    from service.db import get_engine, session_scope, upgrade_database
+    from service.services.organisations import find_organisation, refs_of
+
+    settings = get_settings()
+    if settings.migrate_on_startup:
+        upgrade_database(settings.database_url)
+    with session_scope(get_engine()) as session:
+        organisation = find_organisation(session, org)
+        if organisation is None or organisation.id is None:
+            err.print(f"[bold red]error[/] no organisation {org}; add it with `iati-ec orgs add`")
+            raise typer.Exit(2)
+        refs = frozenset(refs_of(session, [organisation.id])[organisation.id])
+    return Publisher(organisation_id=organisation.id, refs=refs)
+
+
 def _print(document: PushPublic) -> None:
-    counts = ", ".join(
-        f"{getattr(document.counts, outcome.value)} {outcome.value}" for outcome in Outcome
-    )
-    typer.echo(f"push {document.id}: {document.activities_seen} activities: {counts}")
-    for activity in document.activities:
+    typer.echo(f"push {document.id}: {document.activities_seen} activities: "
+               f"{counted(document.counts)}")
+    print_refusals(document.activities)
+
+
+def counted(counts: OutcomeCounts) -> str:
+    """`counts` in words: "3 created, 0 updated, …"."""
+    return ", ".join(f"{getattr(counts, outcome.value)} {outcome.value}" for outcome in Outcome)
+
+
+def print_refusals(activities: list[ActivityOutcome]) -> None:
+    """One line per rejected activity, with the codes of its reasons."""
+    for activity in activities:
         if activity.outcome is not Outcome.rejected:
             continue
         reasons = [f.code for f in activity.findings if f.severity in ("critical", "error")]

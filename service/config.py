@@ -67,6 +67,24 @@ class Settings(BaseSettings):
     webhook_batch: int = Field(
         default=100, ge=1, description="Events delivered to one webhook per dispatcher pass."
     )
+    publisher_ref: str = Field(
+        default="EC-RUC-1760000820001",
+        description="The IATI organisation identifier under which the service republishes"
+        " donors' activities as a secondary reporter (the Ministry of Foreign Affairs and"
+        " Human Mobility, by its RUC).",
+    )
+    publisher_name: str = Field(
+        default="Ministerio de Relaciones Exteriores y Movilidad Humana",
+        description="That organisation's name, in its republished files.",
+    )
+    publisher_type: str = Field(
+        default="10", description="That organisation's IATI OrganisationType (10: government)."
+    )
+    publisher_licence: str = Field(
+        default="odc-by",
+        description="The licence the republished datasets are listed with (an IATI Registry"
+        " licence id); donors' data stays under the licence its publishers give it.",
+    )
     warm_pages: bool = Field(
         default=True,
         description="After each change to the store, render the dashboard's main pages once"

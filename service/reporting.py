@@ -66,9 +66,11 @@ def validate_for_people(
 
 
 def validate_as_json(
-    path: Path, *, today: date, official: bool, out: IO[str], progress: Progress
+    path: Path, *, today: date, official: bool, out: IO[str], progress: Progress,
+    then: Callable[[ValidationReport], dict[str, Any]] | None = None,
 ) -> ValidationReport:
-    """Validate `path`, writing its JSON report to `out` while the records stream past."""
+    """Validate `path`, writing its JSON report to `out` while the records stream past;
+    `then` gives keys to add to the report once it is done."""
     key = "errors" if official else "records"
     out.write(f'{{"{key}": [')
     count = itertools.count()
@@ -77,10 +79,14 @@ def validate_as_json(
         out.write(("\n" if next(count) == 0 else ",\n") + json.dumps(item, ensure_ascii=False))
 
     def sink(record: RecordReport) -> None:
-        write(official_record(record) if official else record.as_dict())
+        item = official_record(record) if official else record.as_dict()
+        if item is not None:
+            write(item)
 
     report = validate(path, today=today, progress=progress, on_record=sink)
     document = report.as_official() if official else report.as_dict()
+    if then is not None:
+        document.update(then(report))
     for item in document.pop(key):  # the file-level group (official shape); kept records
         write(item)
     out.write("\n], " + json.dumps(document, ensure_ascii=False)[1:])

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from iati import artefacts
+from iati import findings as catalogue
 from iati.errors import IatiInputError
-from iati.findings import Finding, Severity, Stage
+from iati.findings import NOT_IATI, NOT_XML, UNSUPPORTED_VERSION, Finding, Severity, Stage
 from iati.reader import Reader, ReadRecord
 from iati.source import ACTIVITIES, DEFAULT_MAX_BYTES, Source
 from iati.validate.codelists import CodelistRules
@@ -35,18 +36,25 @@ def validate(
     """Every finding of the three stages on `source`, never raising for bad input.
 
     Input that cannot be read at all (not XML, not IATI, a DTD, too large, no such file)
-    gives a report with `fatal` set and `readable` false. `progress` is called with the
-    bytes read so far. With `on_record`, each record's findings go to it as they are found
-    instead of being kept in the report: memory then stays flat whatever the file's size.
+    gives a report with `fatal` set and `readable` false. A version other than 2.01, 2.02,
+    2.03 or 1.0x gives the one critical finding 0.6.1 and nothing else, as in the official
+    validator: rules are chosen by version. `progress` is called with the bytes read so
+    far. With `on_record`, each record's findings go to it as they are found instead of
+    being kept in the report: memory then stays flat whatever the file's size.
     """
     report = ValidationReport(file=name or _name(source), sink=on_record)
-    reader: Reader[Any] = Reader(
-        source, max_bytes=max_bytes, unknown_version="assume-latest", keep_element=True
-    )
+    reader: Reader[Any] = Reader(source, max_bytes=max_bytes, keep_element=True)
     try:
         _run(reader, report, today, progress)
     except IatiInputError as error:
-        report.fatal = error.as_dict()
+        if error.code != "input.unsupported-version" or reader.root is None:
+            report.fatal = {**error.as_dict(), **_official_fatal(error.code)}
+        else:
+            report.file_type, report.version = reader.root.tag, reader.root.version
+            report.findings.append(catalogue.make(
+                UNSUPPORTED_VERSION, actual=reader.root.version or "",
+                xpath=f"/{reader.root.tag}/@version", line=reader.root.line,
+            ))
     except OSError as error:  # missing file, a directory, unreadable: say so, as a finding
         report.fatal = {"code": "input.unreadable", "message": f"{error.strerror or error}."}
     return report
@@ -92,9 +100,16 @@ class RecordChecker:
     def count(self, identifier: str | None, line: int | None) -> list[Finding]:
         """Note a record's identifier: the finding if the file has already had it."""
         repeated = None
-        if self.unique is not None and identifier:
+        if self.unique is not None:
             repeated = self.unique.see(identifier, line)
         return [] if repeated is None else [repeated]
+
+    def label(self, identifier: str | None) -> str:
+        """The record's name in the official report: its identifier, ``noIdentifier`` if it
+        has none, and ``(2)``, ``(3)``… after a repeated one."""
+        name = identifier or "noIdentifier"
+        times = 1 if self.unique is None else self.unique.times(identifier)
+        return name if times <= 1 else f"{name}({times})"
 
     def finish(self) -> list[Finding]:
         """Findings about the file's root, once every record has been checked."""
@@ -120,6 +135,7 @@ def _run(
                 position=record.position,
                 line=record.line,
                 findings=found,
+                label=stages.label(record.identifier),
             ))
         if progress is not None:
             progress(reader.stream.bytes_read)
@@ -143,6 +159,17 @@ def _start(reader: Reader[Any], report: ValidationReport, today: date) -> Record
     if reader.legacy:
         report.findings.append(_version_1_unsupported(root.version or "1.x"))
     return stages
+
+
+# The official rule of input that cannot be read at all, where one exists.
+_FATAL_RULES = {
+    "input.not-xml": NOT_XML, "input.empty": NOT_XML, "input.not-iati": NOT_IATI,
+}
+
+
+def _official_fatal(code: str) -> dict[str, str]:
+    rule = _FATAL_RULES.get(code)
+    return {} if rule is None else {"rule": rule}
 
 
 def _version_1_unsupported(version: str) -> Finding:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iati import artefacts
-from iati.findings import Finding, Severity
+from iati.findings import DUPLICATE_IDENTIFIER, Finding, Severity
 
 # The official report names severities critical / danger (error) / warning.
 _OFFICIAL_SEVERITY = {
@@ -32,15 +32,19 @@ class RecordReport:
     position: int
     line: int | None
     findings: list[Finding] = field(default_factory=list)
+    label: str | None = None  # the record's name in the official report
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "identifier": self.identifier,
             "title": self.title,
             "position": self.position,
             "line": self.line,
             "findings": [finding.as_dict() for finding in self.findings],
         }
+        if self.label is not None and self.label != self.identifier:
+            found["label"] = self.label  # noIdentifier, or a repeat's X(2)
+        return found
 
 
 @dataclass(slots=True)
@@ -66,10 +70,17 @@ class ValidationReport:
     fatal: dict[str, Any] | None = None
     sink: Callable[[RecordReport], None] | None = field(default=None, repr=False)
     _record_severities: Counter[Severity] = field(default_factory=Counter, repr=False)
+    _official_severities: Counter[Severity] = field(default_factory=Counter, repr=False)
+    _repeats: list[Finding] = field(default_factory=list, repr=False)  # file-level, officially
 
     def add(self, record: RecordReport) -> None:
         """Count `record`'s findings, and keep it (or hand it to the sink)."""
         self._record_severities.update(finding.severity for finding in record.findings)
+        for finding in record.findings:
+            if finding.code == DUPLICATE_IDENTIFIER:
+                self._repeats.append(finding)  # the official report lists it with the file
+            elif finding.is_official:
+                self._official_severities[finding.severity] += 1
         if self.sink is not None:
             self.sink(record)
         else:
@@ -118,15 +129,15 @@ class ValidationReport:
         }
 
     def as_official(self) -> dict[str, Any]:
-        """The report in the shape of the official validator's `validationReport.schema.json`."""
+        """The report in the shape of the official validator's `validationReport.schema.json`:
+        its rules' findings only (iati-ec's own, such as ``read.invalid-value``, are left out).
+        """
         version = self.read_as or artefacts.LATEST
-        summary = self.summary()
-        groups = [_official_group("file", "File level errors", self._file_level())]
-        groups += [
-            _official_group(record.identifier or f"#{record.position}", record.title or "",
-                            record.findings)
-            for record in self.records if record.findings
-        ]
+        file_level = [f for f in self._file_level() if f.is_official] + self._repeats
+        counts = Counter(finding.severity for finding in file_level)
+        counts.update(self._official_severities)
+        groups = [_official_group("file", "File level errors", file_level)]
+        groups += [group for record in self.records if (group := official_record(record))]
         return {
             "valid": self.valid,
             "fileType": self.file_type or "iati-activities",
@@ -135,7 +146,7 @@ class ValidationReport:
             "codelistCommitSha": artefacts.CODELIST_RULE_COMMITS.get(version, ""),
             "orgIdPrefixFileName": "",
             "apiVersion": "iati-ec",
-            "summary": {key: summary[key] for key in ("critical", "error", "warning")},
+            "summary": {key: counts[Severity(key)] for key in ("critical", "error", "warning")},
             "errors": [group for group in groups if group["errors"]],
         }
 
@@ -143,22 +154,27 @@ class ValidationReport:
         if self.fatal is None:
             return self.findings
         fatal = Finding(
-            code=str(self.fatal["code"]), severity=Severity.CRITICAL,
+            code=str(self.fatal.get("rule", self.fatal["code"])), severity=Severity.CRITICAL,
             message=str(self.fatal["message"]), stage="read",  # type: ignore[arg-type]
             line=self.fatal.get("line"),
         )
         return [fatal, *self.findings]
 
 
-def official_record(record: RecordReport) -> dict[str, Any]:
-    """One record's group of the official report (for writing reports as they stream)."""
-    return _official_group(
-        record.identifier or f"#{record.position}", record.title or "", record.findings
+def official_record(record: RecordReport) -> dict[str, Any] | None:
+    """One record's group of the official report (for writing reports as they stream);
+    None when none of its findings is an official rule's."""
+    group = _official_group(
+        record.label or record.identifier or f"#{record.position}", record.title or "",
+        [f for f in record.findings if f.is_official and f.code != DUPLICATE_IDENTIFIER],
     )
+    return group if group["errors"] else None
 
 
 def _official_group(identifier: str, title: str, findings: list[Finding]) -> dict[str, Any]:
-    by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    """The group of `findings`, one entry per rule and message with a context for each
+    place, as the official validator lists the schema errors of an activity."""
+    by_category: dict[str, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
     for finding in findings:
         severity = _OFFICIAL_SEVERITY.get(finding.severity)
         if severity is None:
@@ -169,16 +185,15 @@ def _official_group(identifier: str, title: str, findings: list[Finding]) -> dic
             context += f" ({finding.xpath})"
         if finding.line is not None:
             context += f" at line {finding.line}"
-        by_category[category].append({
-            "id": finding.code,
-            "severity": severity,
-            "message": finding.message,
-            "context": [{"text": context}],
+        entry = by_category[category].setdefault((finding.code, finding.message), {
+            "id": finding.code, "severity": severity, "message": finding.message, "context": [],
         })
+        entry["context"].append({"text": context})
     return {
         "identifier": identifier,
         "title": title,
         "errors": [
-            {"category": category, "errors": errors} for category, errors in by_category.items()
+            {"category": category, "errors": list(entries.values())}
+            for category, entries in by_category.items()
         ],
     }

@@ -102,8 +102,10 @@ class Failure:
 
 def evaluate(case: Case, scope: Scope) -> list[Failure]:
     """The failures of `case` at `scope`; none when its `condition` or `idCondition` is unmet."""
-    # `condition`, `if` and `then` are read with XPath boolean(), as SPEC says; the official
-    # JS validator takes any node-set as true, even an empty one, so its 3.7.1 never fails.
+    # `condition`, `if` and `then` are read as the official validator reads them, not with
+    # the XPath boolean() that SPEC names: any node-set holds, even an empty one. So 3.7.1
+    # (whose `then` is a node-set) never fails, and 8.8.2 (whose `if` is `@value`) fails
+    # for a baseline without a value.
     condition = case.xpath.get("condition")
     if condition is not None and not scope.holds(condition):
         return []
@@ -285,17 +287,29 @@ def _within(case: Case) -> Passes:
 # context, which is only sound for expressions that `anchors_of` understands (no position()).
 
 def _atleast_one_quiet(case: Case, context: str) -> Quiet | None:
-    paths, condition = case.xpaths["paths"], case.xpath.get("condition")
+    paths = case.xpaths["paths"]
     if case.anchors is None or not all(map(selects_nodes, paths)):
         return None
-    tests = [f"boolean({condition.path})"] if condition is not None else []
-    return _nowhere(context, *tests, *(f"not({xpath.path})" for xpath in paths))
+    return _nowhere(
+        context, *_holding(case.xpath.get("condition")), *(f"not({xpath.path})" for xpath in paths)
+    )
 
 
 def _if_then_quiet(case: Case, context: str) -> Quiet | None:
     if case.anchors is None:
         return None
-    return _nowhere(context, f"boolean({case.xpath['if'].path})", f"not({case.xpath['then'].path})")
+    then = case.xpath["then"]
+    if selects_nodes(then):  # a node-set always holds: the case can never fail
+        return lambda record: True
+    return _nowhere(context, *_holding(case.xpath["if"]), f"not({then.path})")
+
+
+def _holding(xpath: etree.XPath | None) -> list[str]:
+    """The predicate tests for `xpath` holding as `Scope.holds` reads it (none: it always
+    holds)."""
+    if xpath is None or selects_nodes(xpath):
+        return []
+    return [f"boolean({xpath.path})"]
 
 
 def _nowhere(context: str, *tests: str) -> Quiet:

@@ -25,7 +25,7 @@ from typing import Any, Final
 from lxml import etree
 
 from iati.artefacts import ruleset_path
-from iati.findings import Finding, Severity, Stage
+from iati.findings import DUPLICATE_IDENTIFIER, Finding, Severity, Stage
 from iati.paths import RecordPaths, line_of
 from iati.validate.rule_types import (
     NOW,
@@ -295,24 +295,28 @@ class UniqueIdentifiers:
     """Rule 1.1.2 over one file: an activity identifier may occur only once.
 
     Feed it each activity's identifier in file order. Identifiers are compared without
-    surrounding whitespace; rule 1.3.1 reports such whitespace on its own.
+    surrounding whitespace; rule 1.3.1 reports such whitespace on its own. As in the
+    official validator, activities without an identifier count as one identifier.
     """
 
     def __init__(self) -> None:
-        self._first_line: dict[str, int | None] = {}
+        self._seen: dict[str, tuple[int | None, int]] = {}  # first line, occurrences
 
-    def see(self, identifier: str, line: int | None) -> Finding | None:
+    def see(self, identifier: str | None, line: int | None) -> Finding | None:
         """A 1.1.2 finding if `identifier` was seen earlier in this file, else None."""
-        key = identifier.strip()
-        if not key:
-            return None  # a missing identifier is the schema stage's to report
-        if key not in self._first_line:
-            self._first_line[key] = line
+        key = (identifier or "").strip()
+        first, times = self._seen.get(key, (line, 0))
+        self._seen[key] = (first, times + 1)
+        if times == 0:
             return None
-        first = self._first_line[key]
         return Finding(
-            code="1.1.2", severity=Severity.ERROR, stage=Stage.RULESET, category="identifiers",
+            code=DUPLICATE_IDENTIFIER, severity=Severity.ERROR, stage=Stage.RULESET,
+            category="identifiers",
             message="The activity identifier must be unique for each activity"
             + (f"; it first appears at line {first}." if first is not None else "."),
             line=line, activity=identifier, actual=identifier,
         )
+
+    def times(self, identifier: str | None) -> int:
+        """How often `identifier` has been seen so far."""
+        return self._seen.get((identifier or "").strip(), (None, 0))[1]

@@ -19,14 +19,14 @@ from typing import Final
 from lxml import etree
 
 from iati import artefacts
-from iati.findings import Finding, make
+from iati.findings import SCHEMA_INVALID, Finding, make
 from iati.parsing import hardened_parser
 from iati.paths import record_path
 from iati.source import ACTIVITIES, RootExtra, RootInfo
 
 __all__ = ["SchemaStage", "load_schema"]
 
-_CODE: Final = "schema.invalid"
+_CODE: Final = SCHEMA_INVALID
 _STEP_INDEX: Final = re.compile(r"\[\d+\]$")
 _LINE_LIMIT: Final = 65535
 _PER_THREAD = threading.local()

@@ -314,11 +314,15 @@ class Scope:
         return texts
 
     def holds(self, xpath: etree.XPath) -> bool:
-        """XPath ``boolean()`` of `xpath`: a non-empty node-set, non-zero number, …"""
+        """Whether `xpath` holds as the official validator reads a rule's ``condition``,
+        ``if`` or ``then``: any node-set, even an empty one, holds (a JavaScript array is
+        true), a number when neither zero nor NaN, a string when not empty."""
         held = self._held.get(xpath)
         if held is None:
             result = xpath(self.element, **self.variables)
-            if isinstance(result, float):
+            if isinstance(result, list):
+                result = True
+            elif isinstance(result, float):
                 result = result != 0 and not math.isnan(result)
             held = self._held[xpath] = bool(result)
         return held

@@ -57,7 +57,16 @@ def require(scope: KeyScope, *alternatives: KeyScope) -> Callable[..., Principal
     return principal
 
 
+def optional_publisher(session: SessionDep, credentials: Credentials) -> Principal | None:
+    """The caller's `Principal` when a key is sent (it must be valid and allow publishing);
+    None for an anonymous request."""
+    if credentials is None:
+        return None
+    return require(KeyScope.publish)(session, credentials)
+
+
 PublishPrincipal = Annotated[Principal, Depends(require(KeyScope.publish))]
+MaybePublisher = Annotated[Principal | None, Depends(optional_publisher)]
 ReadPrincipal = Annotated[Principal, Depends(require(KeyScope.read))]
 AdminPrincipal = Annotated[Principal, Depends(require(KeyScope.admin))]
 # Reading back what one has published: a read key, or the publisher's own publish key.
@@ -66,6 +75,7 @@ ReaderOrPublisher = Annotated[Principal, Depends(require(KeyScope.read, KeyScope
 __all__ = [
     "AdminPrincipal",
     "EngineDep",
+    "MaybePublisher",
     "Principal",
     "PublishPrincipal",
     "ReadPrincipal",

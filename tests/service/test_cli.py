@@ -25,10 +25,11 @@ def test_a_valid_file_exits_0_and_says_valid() -> None:
 
 
 def test_a_schema_invalid_file_exits_1_with_the_xsd_message() -> None:
-    done = run("validate", sample("invalid/schema-should-fail-budget-12-non-decimal-value.xml"))
+    done = run("validate", sample("invalid/iati-act-schema-errors.xml"))
     assert done.returncode == 1
     assert "INVALID" in done.stdout
-    assert "eryr" in done.stdout
+    assert "0.3.1" in done.stdout
+    assert "'iso-date'" in done.stdout
 
 
 def test_unreadable_input_exits_2_whatever_else_is_valid() -> None:
@@ -44,7 +45,7 @@ def test_json_report_carries_findings_with_location_and_value() -> None:
     assert report["valid"] is False
     assert report["summary"]["critical"] == 1
     [record] = report["records"]
-    schema = [f for f in record["findings"] if f["code"] == "schema.invalid"]
+    schema = [f for f in record["findings"] if f["code"] == "0.3.1"]
     assert schema[0]["line"] == 18
     assert schema[0]["xpath"].startswith("/iati-activities/iati-activity[1]/activity-date")
 

@@ -27,11 +27,11 @@ def test_official_report_matches_the_validators_report_schema(path: Path) -> Non
 
 
 def test_severities_and_categories_follow_the_validators_master_list() -> None:
-    # standard.json calls 3.7.1 an error in category financial; the master list says
-    # warning, geo — and the official validator reports the master list's.
+    # standard.json puts 3.7.2 in category financial; the master list says geo — and the
+    # official validator reports the master list's.
     report = validate(SAMPLES / "real" / "cabei-bcie.xml", today=date(2026, 11, 27))
-    found = [f for f in report.all_findings() if f.code == "3.7.1"]
+    found = [f for f in report.all_findings() if f.code == "3.7.2"]
     assert found
-    severity, category, _ = official_rule("3.7.1")
+    severity, category, _ = official_rule("3.7.2")
     assert {(f.severity, f.category) for f in found} == {(severity, category)}
-    assert severity == "warning"
+    assert category == "geo"

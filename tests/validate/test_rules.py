@@ -392,15 +392,21 @@ def test_rule_1_1_2_reports_each_repeated_activity_identifier() -> None:
     assert found[0].message.endswith(f"first appears at line {lines[0]}.")
 
 
-def test_unique_identifiers_ignore_surrounding_spaces_and_missing_identifiers() -> None:
+def test_unique_identifiers_ignore_surrounding_spaces_and_count_missing_ones_as_one() -> None:
+    """As in the official validator, activities without an identifier repeat one another."""
     unique = UniqueIdentifiers()
     assert unique.see("XM-DAC-1-A", 3) is None
     assert unique.see("", 9) is None
-    assert unique.see("  ", 10) is None
+    missing_again = unique.see("  ", 10)
+    assert missing_again is not None
+    assert missing_again.line == 10
+    assert unique.see(None, 12) is not None
+    assert unique.times(None) == 3
     assert unique.see("XM-DAC-1-B", 11) is None
     repeat_finding = unique.see(" XM-DAC-1-A\n", 20)
     assert repeat_finding is not None
     assert repeat_finding.line == 20
+    assert unique.times("XM-DAC-1-A") == 2
 
 
 # --- contexts, other versions, and real files ---------------------------------------------

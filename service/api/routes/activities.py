@@ -107,7 +107,7 @@ async def push_activities(
     mode: ModeQuery = PushMode.default, scope: ScopeQuery = PushScope.activities,
 ) -> Any:
     """Push an IATI activity file (raw body or multipart `file`): each activity's outcome."""
-    received = await _receive(request, limits)
+    received = await receive_body(request, limits)
     return await _push(engine, principal, received, PushOptions(mode, scope), limits)
 
 
@@ -185,11 +185,11 @@ async def put_activity(
     limits: LimitsDep,
 ) -> PushPublic:
     """Create or replace one activity from an IATI file holding exactly that activity."""
-    received = await _receive(request, limits)
+    received = await receive_body(request, limits)
     options = PushOptions(only=iati_identifier)
     try:
         return await run_in_threadpool(
-            push_file, engine, publisher=_publisher(principal), received=received,
+            push_file, engine, publisher=publisher_of(principal), received=received,
             options=options, max_bytes=limits.max_bytes,
         )
     finally:
@@ -208,7 +208,7 @@ async def delete_activity(
     """Delete one of your activities: it keeps a tombstone and its versions."""
     await run_in_threadpool(
         activities.delete_activity, engine, identifier=iati_identifier,
-        publisher=_publisher(principal),
+        publisher=publisher_of(principal),
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -322,7 +322,8 @@ def _wants_xml(format: str | None, accept: str) -> bool:
     return any(kind in (XML, "text/xml") for kind in kinds) and "application/json" not in kinds
 
 
-async def _receive(request: Request, limits: PushLimits) -> ReceivedFile:
+async def receive_body(request: Request, limits: PushLimits) -> ReceivedFile:
+    """The request's file (raw body or multipart `file`), spooled to disk."""
     return await receive(
         request.stream(), content_type=request.headers.get("content-type"),
         directory=limits.spool_directory, max_bytes=limits.max_bytes,
@@ -333,7 +334,7 @@ async def _push(
     engine: Engine, principal: Principal, received: ReceivedFile, options: PushOptions,
     limits: PushLimits,
 ) -> Any:
-    publisher = _publisher(principal)
+    publisher = publisher_of(principal)
     if received.size <= limits.background_bytes:
         try:
             return await run_in_threadpool(
@@ -361,7 +362,8 @@ def _document(engine: Engine, push_id: str) -> PushPublic:
         return push_document(session, push_id)
 
 
-def _publisher(principal: Principal) -> Publisher:
+def publisher_of(principal: Principal) -> Publisher:
+    """The publisher a key speaks for."""
     return Publisher(
         organisation_id=principal.organisation_id, refs=principal.refs,
         api_key_id=principal.api_key_id,

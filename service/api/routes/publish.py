@@ -1,19 +1,31 @@
-"""iati-ec as an IATI publisher, public like a publisher's files: each reporting
-organisation's dataset as an IATI 2.03 activity file, and the index of them."""
+"""iati-ec as a secondary IATI publisher, public like a publisher's files: each donor's
+activities in Ecuador as an IATI 2.03 activity file republished by the ministry, the index
+of them shaped like the IATI Registry's API, and the ministry's organisation file."""
 
 from __future__ import annotations
 
+import io
+from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
+from iati.writer import write_organisations
 from service.api.conditional import not_modified, weak
 from service.api.deps import EngineDep
 from service.api.routes.pushes import problem_responses
+from service.config import get_settings
 from service.errors import DomainError
-from service.services.publishing import DatasetPublic, dataset, dataset_chunks, datasets
+from service.services.publishing import (
+    Secondary,
+    dataset,
+    dataset_chunks,
+    datasets,
+    organisation_file,
+    package,
+)
 
 router = APIRouter(prefix="/iati", tags=["publishing"])
 XML = "application/xml"
@@ -26,18 +38,48 @@ class NoDatasetError(DomainError):
 
 
 @router.get("/datasets.json", operation_id="list_datasets")
-def list_datasets(request: Request, engine: EngineDep) -> list[DatasetPublic]:
-    """Every publisher's dataset: its URL, activity count, content hash and last change."""
+def list_datasets(request: Request, engine: EngineDep) -> dict[str, Any]:
+    """Every donor's dataset of activities in Ecuador, as the IATI Registry's API answers a
+    `package_search`: CKAN package fields (name, title, licence, organisation, resources
+    with URL and hash) and the Registry's IATI extras (activity count, country, file type,
+    IATI version, data updated, secondary publisher)."""
+    by = secondary()
     with engine.connect() as connection:
         found = datasets(connection)
-    return [
-        DatasetPublic(
-            publisher=item.publisher, publisher_name=name, url=_url(request, item.publisher),
-            activities=item.activities, content_hash=item.content_hash,
-            last_modified=item.last_modified,
-        )
+    packages = [
+        package(item, name=name, url=_url(request, item.publisher), by=by)
         for item, name in found
     ]
+    return {
+        "help": "IATI datasets republished by a secondary reporter, as package_search answers",
+        "success": True,
+        "result": {"count": len(packages), "results": packages},
+    }
+
+
+@router.get(
+    "/organisation.xml", operation_id="get_organisation_file",
+    response_class=Response,
+    responses={200: {"content": {XML: {}}, "description": "An IATI 2.03 organisation file"}},
+)
+def get_organisation_file(engine: EngineDep) -> Response:
+    """The republishing organisation's IATI organisation file."""
+    with engine.connect() as connection:
+        changes = [item.last_modified for item, _ in datasets(connection)]
+    generated = max(changes, default=None) or datetime.now(UTC).replace(microsecond=0)
+    out = io.BytesIO()
+    document = organisation_file(secondary(), generated=generated)
+    write_organisations(document.organisations, out, file=document)
+    return Response(out.getvalue(), media_type=XML)
+
+
+def secondary() -> Secondary:
+    """The organisation that republishes, from the settings."""
+    settings = get_settings()
+    return Secondary(
+        ref=settings.publisher_ref, name=settings.publisher_name,
+        type=settings.publisher_type, licence=settings.publisher_licence,
+    )
 
 
 @router.get(
@@ -50,14 +92,15 @@ def get_dataset(
     request: Request, engine: EngineDep,
     publisher: Annotated[str, Path(description="The reporting-org/@ref")],
 ) -> Response:
-    """The publisher's live activities as one IATI 2.03 activity file, streamed; a weak
-    ETag (its content hash) and Last-Modified answer conditional requests with 304."""
+    """The publisher's live activities in Ecuador as one IATI 2.03 activity file, streamed,
+    republished by the ministry as a secondary reporter; a weak ETag (its content hash) and
+    Last-Modified answer conditional requests with 304."""
     with engine.connect() as connection:
         found = dataset(connection, publisher)
     if found is None:
         raise NoDatasetError(
-            f"No live activity is reported by {publisher!r}; /iati/datasets.json lists the "
-            "publishers.", publisher=publisher,
+            f"No live activity in Ecuador is reported by {publisher!r}; /iati/datasets.json "
+            "lists the publishers.", publisher=publisher,
         )
     tag = f'"{found.content_hash}"'
     headers = {
@@ -67,7 +110,9 @@ def get_dataset(
     }
     if not_modified(request, etag=tag, modified=found.last_modified):
         return Response(status_code=304, headers=headers)
-    return StreamingResponse(dataset_chunks(engine, found), media_type=XML, headers=headers)
+    return StreamingResponse(
+        dataset_chunks(engine, found, secondary()), media_type=XML, headers=headers
+    )
 
 
 def _url(request: Request, publisher: str) -> str:

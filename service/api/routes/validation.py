@@ -1,55 +1,80 @@
-"""Validate an IATI file without storing it: the three stages, as the CLI runs them."""
+"""Validate an IATI file without storing it: the three stages, as the CLI runs them, and
+with a publisher's key, what a push of it would do now."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from iati.errors import IatiInputError
 from iati.validate import validate
-from service.config import get_settings
-from service.errors import DomainError
+from service.api.deps import EngineDep, MaybePublisher, Principal
+from service.api.routes.activities import (
+    IATI_FILE_BODY,
+    LimitsDep,
+    ModeQuery,
+    ScopeQuery,
+    publisher_of,
+    receive_body,
+)
+from service.api.routes.pushes import problem_responses
+from service.models import PushMode, PushScope
+from service.services.push import PushOptions, ReceivedFile, rehearse_file
 
 router = APIRouter(prefix="/api/v1", tags=["validation"])
-_CHUNK = 1 << 20
 
 
-@router.post("/validate", operation_id="validate_file")
+@router.post(
+    "/validate", operation_id="validate_file", openapi_extra=IATI_FILE_BODY,
+    responses=problem_responses(401, 403, 413),
+)
 async def validate_file(
-    request: Request,
+    request: Request, principal: MaybePublisher, engine: EngineDep, limits: LimitsDep,
     official: Annotated[
         bool, Query(description="Report in the official validator's shape")
     ] = False,
+    mode: ModeQuery = PushMode.default, scope: ScopeQuery = PushScope.activities,
 ) -> dict[str, Any]:
-    """Validate the IATI XML file in the request body (streamed to disk, never held whole)."""
-    settings = get_settings()
-    spool_dir = None if settings.spool_directory is None else str(settings.spool_directory)
-    with tempfile.SpooledTemporaryFile(max_size=8 * _CHUNK, dir=spool_dir) as spool:
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > settings.max_upload_bytes:
-                raise UploadTooLargeError(
-                    f"The body is larger than {settings.max_upload_bytes:,} bytes; "
-                    "split the file or ask the operator to raise IATI_EC_MAX_UPLOAD_BYTES.",
-                    limit=settings.max_upload_bytes,
-                )
-            spool.write(chunk)
-        spool.seek(0)
+    """Validate the IATI file in the body (raw or multipart `file`; spooled to disk, never
+    held whole).
+
+    With a publish key, the answer also says under `push` what pushing the file now would
+    do to each activity (`created`, `updated`, `unchanged`, `stale`, `rejected` with the
+    findings why; with `scope=dataset`, `deleted`), decided by the push's own checks:
+    nothing is stored. `mode` and `scope` are the push's.
+    """
+    received = await receive_body(request, limits)
+    today = datetime.now(UTC).date()
+    try:
         # Validation is CPU-bound: run it off the event loop.
         report = await run_in_threadpool(
-            validate, spool, today=datetime.now(UTC).date(), name="request body",
-            max_bytes=settings.max_upload_bytes,
+            validate, received.path, today=today, name="request body",
+            max_bytes=limits.max_bytes,
         )
-    return report.as_official() if official else report.as_dict()
+        answer = report.as_official() if official else report.as_dict()
+        if principal is not None and report.readable:
+            answer["push"] = await run_in_threadpool(
+                _rehearsal, engine, principal, received, PushOptions(mode, scope),
+                limits.max_bytes,
+            )
+    finally:
+        received.discard()
+    return answer
 
 
-class UploadTooLargeError(DomainError):
-    """The request body is over the configured limit."""
-
-    status = 413
-    code = "input.too-large"
-    title = "The upload is too large"
+def _rehearsal(
+    engine: Engine, principal: Principal, received: ReceivedFile, options: PushOptions,
+    max_bytes: int,
+) -> dict[str, Any]:
+    try:
+        rehearsal = rehearse_file(
+            engine, publisher=publisher_of(principal), received=received, options=options,
+            max_bytes=max_bytes,
+        )
+    except IatiInputError as error:  # e.g. an organisation file: validated, never pushed
+        return {"refused": error.as_dict()}
+    return rehearsal.model_dump(mode="json")

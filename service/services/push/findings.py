@@ -1,5 +1,23 @@
 """What a push decides about an activity, as findings shaped like the validator's.
 
+The push policy, stated here and nowhere else in code: a push accepts what the official
+IATI Validator accepts. An activity is refused when, and only when,
+
+1. the file cannot be read (not XML, not IATI, a version other than 2.01–2.03 or 1.0x):
+   the whole push is refused with a coded error, and nothing is stored;
+2. it carries a critical finding: it fails the XSD (rule ``0.3.1``), so other tools could
+   not read what would be stored;
+3. its identifier is missing, malformed (control characters, or longer than
+   `IDENTIFIER_LIMIT`), or already met earlier in the same file (rule ``1.1.2``: only the
+   first can be the activity);
+4. it is not the pusher's: its reporting-org is not one of the publisher's identifiers, or
+   its identifier is another organisation's activity;
+5. it is older than the stored version (``stale``: not applied, the stored one kept).
+
+Every other finding (codelist and ruleset errors and warnings, iati-ec's own reading
+findings) is stored with the activity and shown to its publisher. ``?mode=atomic`` refuses
+the whole file when any activity is refused.
+
 The validator's findings (`iati.findings.Finding`) describe the file; these describe what
 the service did with it, so they carry the stage ``push``. Both are stored as JSON
 (`Finding.as_dict()`), the form in which push records and activities keep findings.
@@ -7,18 +25,18 @@ the service did with it, so they carry the stage ``push``. Both are stored as JS
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
-from iati.findings import Finding, Severity, Stage
+from iati.findings import DUPLICATE_IDENTIFIER, Finding, Severity
 
 PUSH_STAGE = "push"
-# Why the codec's findings reject an activity: failing the XSD (critical) or a codelist
-# error would store something other tools cannot read. Rule 1.1.2 (an identifier twice
-# in one file) is rejected too: only the first of the two can be the activity.
-REJECTING_STAGES = {Stage.SCHEMA: Severity.CRITICAL, Stage.CODELIST: Severity.ERROR}
-DUPLICATE_IDENTIFIER = "1.1.2"
+# Longer than any identifier a publisher uses (the longest in the IATI corpus are about
+# 150 characters), short enough for every database's index.
+IDENTIFIER_LIMIT = 500
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class PushCode(StrEnum):
@@ -28,6 +46,7 @@ class PushCode(StrEnum):
     atomic_abort = "push.atomic-abort"
     stale = "push.stale"
     no_identifier = "push.no-identifier"
+    malformed_identifier = "push.malformed-identifier"
     identifier_mismatch = "push.identifier-mismatch"
     not_one_activity = "push.not-one-activity"
 
@@ -37,6 +56,7 @@ _SEVERITY = {
     PushCode.atomic_abort: Severity.ERROR,
     PushCode.stale: Severity.WARNING,
     PushCode.no_identifier: Severity.ERROR,
+    PushCode.malformed_identifier: Severity.ERROR,
     PushCode.identifier_mismatch: Severity.ERROR,
     PushCode.not_one_activity: Severity.ERROR,
 }
@@ -58,11 +78,25 @@ def push_finding(
 
 
 def rejects(finding: Finding) -> bool:
-    """Whether `finding` keeps its activity out of the store."""
-    if finding.code == DUPLICATE_IDENTIFIER:
-        return True
-    floor = REJECTING_STAGES.get(finding.stage)
-    return floor is not None and finding.severity.rank >= floor.rank
+    """Whether `finding` keeps its activity out of the store (points 2 and 3 above)."""
+    return finding.severity is Severity.CRITICAL or finding.code == DUPLICATE_IDENTIFIER
+
+
+def identifier_refusal(identifier: str | None) -> dict[str, Any] | None:
+    """The refusal of an activity whose identifier is missing or malformed (point 3)."""
+    if not identifier:
+        return push_finding(
+            PushCode.no_identifier,
+            "The activity has no iati-identifier: give it the one it is known by.",
+        )
+    if len(identifier) > IDENTIFIER_LIMIT or _CONTROL.search(identifier):
+        return push_finding(
+            PushCode.malformed_identifier,
+            f"The iati-identifier is longer than {IDENTIFIER_LIMIT} characters or holds "
+            "control characters: publish the activity's real identifier.",
+            actual=identifier[:100],
+        )
+    return None
 
 
 def reported(findings: Iterable[Finding]) -> list[dict[str, Any]]:

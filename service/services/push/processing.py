@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -23,7 +23,12 @@ from sqlmodel import Session, col, select
 
 from service.db import for_writing, session_scope
 from service.models import Activity, Outcome, PushMode, PushScope, PushStatus
-from service.services.push.findings import PushCode, push_finding, rejects
+from service.services.push.findings import (
+    PushCode,
+    identifier_refusal,
+    push_finding,
+    rejects,
+)
 from service.services.push.partners import PartnerLinks
 from service.services.push.reading import Incoming, PushedFile
 from service.services.push.records import (
@@ -187,6 +192,59 @@ class PushRun:
                 self.partners.keep()
                 return
 
+    # Rehearsal: what a push would do now, storing nothing -----------------------------
+
+    def rehearse(self) -> list[OutcomeRecord]:
+        """Each activity's outcome as a push with these options would decide it now, and
+        with ``dataset`` scope the deletions: the same checks and verdicts, no lock taken,
+        nothing written. In ``atomic`` mode, one refusal leaves every other activity
+        refused too, as the push would."""
+        decided: list[tuple[OutcomeRecord, list[dict[str, Any]]]] = []  # and each one's kept
+        with session_scope(self.engine) as session:
+            for window in self.pushed.windows():
+                for incoming in window:
+                    incoming.check()
+                decided += self._rehearse_window(session, window)
+            if self.options.scope is PushScope.dataset:
+                for _, identifier, version in self._absent_rows(session):
+                    # numbered after the file's activities, as a push numbers them
+                    deletion = OutcomeRecord(
+                        len(decided) + 1, identifier, Outcome.deleted, version + 1, []
+                    )
+                    decided.append((deletion, []))
+        records = [record for record, _ in decided]
+        if self.options.mode is PushMode.atomic and any(
+            record.outcome is Outcome.rejected for record in records
+        ):
+            records = [
+                record if record.outcome is Outcome.rejected
+                else _aborted(replace(record, findings=kept))
+                for record, kept in decided if record.outcome is not Outcome.deleted
+            ]
+        return records
+
+    def _rehearse_window(
+        self, session: Session, window: list[Incoming]
+    ) -> list[tuple[OutcomeRecord, list[dict[str, Any]]]]:
+        screened = [(incoming, self._screen(incoming)) for incoming in window]
+        wanted = [incoming.identifier for incoming, refused in screened
+                  if refused is None and incoming.identifier]
+        states = locked_states(session.connection(), wanted, lock=False)
+        decided = []
+        for incoming, refused in screened:
+            stored = states.get(incoming.identifier or "")
+            applied = refused or verdict(
+                stored, incoming, organisation_id=self.publisher.organisation_id
+            )
+            if applied is None:
+                new = stored is None or stored.deleted_at is not None
+                applied = Applied(
+                    Outcome.created if new else Outcome.updated,
+                    (0 if stored is None else stored.version) + 1, incoming.kept,
+                )
+            decided.append((_outcome(incoming, applied), incoming.kept))
+        return decided
+
     # Atomic mode: the whole file in one transaction ----------------------------------
 
     def _process_atomically(self) -> None:
@@ -235,18 +293,12 @@ class PushRun:
         raise AssertionError("unreachable")
 
     def _record_abort(self) -> None:
-        records = []
-        for incoming, applied in self.outcomes:
-            if applied.outcome is not Outcome.rejected or not applied.findings:
-                applied = Applied(Outcome.rejected, None, [
-                    *incoming.kept,
-                    push_finding(
-                        PushCode.atomic_abort,
-                        "Not applied: the push is atomic and another activity was rejected.",
-                        activity=incoming.identifier,
-                    ),
-                ])
-            records.append(_outcome(incoming, applied))
+        records = [
+            _outcome(incoming, applied)
+            if applied.outcome is Outcome.rejected and applied.findings  # refused itself
+            else _aborted(_outcome(incoming, Applied(applied.outcome, None, incoming.kept)))
+            for incoming, applied in self.outcomes
+        ]
         with session_scope(self.engine, write=True) as session:
             record_outcomes(session, self.push_id, records, bytes_read=self.pushed.bytes_read)
 
@@ -267,8 +319,9 @@ class PushRun:
 
     def _refusal(self, incoming: Incoming) -> dict[str, Any] | None:
         identifier, only = incoming.identifier, self.options.only
-        if not identifier:
-            return push_finding(PushCode.no_identifier, "The activity has no iati-identifier.")
+        refused = identifier_refusal(identifier)
+        if refused is not None or not identifier:
+            return refused
         if only is not None and (incoming.position > 1 or identifier != only):
             return push_finding(
                 PushCode.identifier_mismatch if incoming.position == 1
@@ -306,7 +359,11 @@ class PushRun:
 
     def _absent(self, session: Session | None = None) -> list[int]:
         """The publisher's live activities that the file did not name (nor `keep`)."""
-        statement = select(Activity.id, Activity.iati_identifier).where(
+        return [key for key, _, _ in self._absent_rows(session)]
+
+    def _absent_rows(self, session: Session | None = None) -> list[tuple[int, str, int]]:
+        """The id, identifier and version of each activity `_absent` names."""
+        statement = select(Activity.id, Activity.iati_identifier, Activity.version).where(
             Activity.organisation_id == self.publisher.organisation_id,
             col(Activity.deleted_at).is_(None),
         ).order_by(col(Activity.iati_identifier))
@@ -316,7 +373,8 @@ class PushRun:
             with session_scope(self.engine) as reading:
                 rows = reading.exec(statement).all()
         kept = self.seen | self.options.keep
-        return [key for key, identifier in rows if identifier not in kept and key]
+        return [(key, identifier, version) for key, identifier, version in rows
+                if identifier not in kept and key]
 
     def _delete(self, session: Session, activity_id: int) -> None:
         locked = session.exec(
@@ -332,6 +390,17 @@ class PushRun:
             identifier=locked.iati_identifier, outcome=Outcome.deleted, version=version,
             findings=[],
         )
+
+
+def _aborted(record: OutcomeRecord) -> OutcomeRecord:
+    """`record`, not refused itself, in an atomic push that another's refusal aborted."""
+    abort = push_finding(
+        PushCode.atomic_abort, "Not applied: the push is atomic and another activity was rejected.",
+        activity=record.identifier,
+    )
+    return OutcomeRecord(
+        record.position, record.identifier, Outcome.rejected, None, [*record.findings, abort]
+    )
 
 
 def _outcome(incoming: Incoming, applied: Applied) -> OutcomeRecord:

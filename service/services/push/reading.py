@@ -182,8 +182,7 @@ class PushedFile:
         """The activities in consecutive lists, each held until the next is asked for:
         until then each activity must be checked or assumed unchanged."""
         reader = self._reader = Reader(
-            self.path, max_bytes=self.max_bytes, unknown_version="assume-latest",
-            keep_element=True,
+            self.path, max_bytes=self.max_bytes, keep_element=True,
         )
         reader.stream.hold = True
         window: list[Incoming] = []

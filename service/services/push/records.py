@@ -74,6 +74,37 @@ class PushPublic(BaseModel):
     activities: list[ActivityOutcome]
 
 
+class PushRehearsal(BaseModel):
+    """What a push of the file would do now, decided as the push decides, storing nothing."""
+
+    mode: PushMode
+    scope: PushScope
+    counts: OutcomeCounts
+    findings: list[FindingPublic] = Field(description="Findings about the file as a whole")
+    activities: list[ActivityOutcome]
+
+    @classmethod
+    def of(
+        cls, records: list[OutcomeRecord], findings: list[dict[str, Any]], *,
+        mode: PushMode, scope: PushScope,
+    ) -> PushRehearsal:
+        counts = OutcomeCounts()
+        for record in records:
+            setattr(counts, record.outcome.value, getattr(counts, record.outcome.value) + 1)
+        return cls(
+            mode=mode, scope=scope, counts=counts,
+            findings=[FindingPublic.model_validate(f) for f in findings],
+            activities=[
+                ActivityOutcome(
+                    position=record.position, iati_identifier=record.identifier,
+                    outcome=record.outcome, version=record.version,
+                    findings=[FindingPublic.model_validate(f) for f in record.findings],
+                )
+                for record in records
+            ],
+        )
+
+
 class PushNotFoundError(DomainError):
     """No push with this id is visible to the caller."""
 

@@ -22,7 +22,12 @@ from service.services.push.findings import PushCode
 from service.services.push.intake import ReceivedFile
 from service.services.push.processing import Progress, Publisher, PushOptions, PushRun
 from service.services.push.reading import PushedFile
-from service.services.push.records import PushPublic, finish_push, push_document
+from service.services.push.records import (
+    PushPublic,
+    PushRehearsal,
+    finish_push,
+    push_document,
+)
 
 # Publisher and PushOptions are the callers' to build: exported here, beside the calls.
 __all__ = [
@@ -32,6 +37,7 @@ __all__ = [
     "UnreadableFileError",
     "process_push",
     "push_file",
+    "rehearse_file",
     "run_push",
     "start_push",
 ]
@@ -86,6 +92,22 @@ def push_file(
         engine, push_id, publisher=publisher, received=received, options=chosen,
         max_bytes=max_bytes, today=today, progress=progress,
     )
+
+
+def rehearse_file(
+    engine: Engine, *, publisher: Publisher, received: ReceivedFile,
+    options: PushOptions | None = None, max_bytes: int, today: date | None = None,
+) -> PushRehearsal:
+    """What pushing `received` for `publisher` would do now: each activity's outcome, by
+    the push's own checks and verdicts, with nothing stored and no push recorded.
+
+    Raises `IatiInputError` if the file cannot be read, as a push would fail.
+    """
+    chosen = options or PushOptions()
+    pushed = PushedFile(received.path, today or datetime.now(UTC).date(), max_bytes)
+    records = PushRun(engine, "", publisher, chosen, pushed, None).rehearse()
+    findings = [finding.as_dict() for finding in pushed.file_findings]
+    return PushRehearsal.of(records, findings, mode=chosen.mode, scope=chosen.scope)
 
 
 def run_push(

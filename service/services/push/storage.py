@@ -180,8 +180,11 @@ def unlocked_hashes(
     return {row[0]: StoredHashes(*row[1:]) for row in connection.execute(statement)}
 
 
-def locked_states(connection: Connection, identifiers: list[str]) -> dict[str, StoredState]:
-    """The state of each stored activity of `identifiers`, locked until the transaction ends.
+def locked_states(
+    connection: Connection, identifiers: list[str], *, lock: bool = True
+) -> dict[str, StoredState]:
+    """The state of each stored activity of `identifiers`, locked until the transaction
+    ends (unless `lock` is false: a rehearsal only reads).
 
     Rows are locked in identifier order, as every push locks several, so that two pushes
     never wait for each other's rows crosswise.
@@ -193,8 +196,9 @@ def locked_states(connection: Connection, identifiers: list[str]) -> dict[str, S
         select(columns.iati_identifier, *_STATE)
         .where(columns.iati_identifier.in_(identifiers))
         .order_by(columns.iati_identifier)
-        .with_for_update()
     )
+    if lock:
+        statement = statement.with_for_update()
     return {row[0]: StoredState(*row[1:]) for row in connection.execute(statement)}
 
 
