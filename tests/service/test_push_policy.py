@@ -15,10 +15,18 @@ from lxml import etree
 from sqlalchemy import Engine
 
 from service.db import create_db_engine
-from service.models import Outcome
+from service.models import KeyScope, Outcome
 from service.services.push import PushPublic, UnreadableFileError
 from tests.support.agreement import REPORTS
-from tests.support.publishing import PARSER, add_publisher, push, set_identifier, variant
+from tests.support.publishing import (
+    PARSER,
+    Api,
+    add_publisher,
+    new_key,
+    push,
+    set_identifier,
+    variant,
+)
 from tests.support.samples import SAMPLES, sample
 
 
@@ -115,9 +123,15 @@ def test_codelist_errors_are_stored_with_the_activity_not_refused(
     pushed = _push_as_its_publishers(engine_of_sqlite, path)
     assert pushed.counts.created == 2
     first = pushed.activities[0]
-    codelist = [f for f in first.findings if f.stage == "codelist"]
+    codelist = {(f.code, f.severity) for f in first.findings if f.stage == "codelist"}
     assert codelist
-    assert all(f.severity == "error" for f in codelist)
+    assert {severity for _, severity in codelist} == {"error"}
+    # stored with the activity, and shown to its publisher
+    api = Api(engine_of_sqlite)
+    key = new_key(engine_of_sqlite, "US-GOV-1", KeyScope.publish)
+    quality = api.request("GET", "/api/v1/publishers/US-GOV-1/quality", key=key).json()
+    shown = {(f["code"], f["severity"]) for f in quality["findings"]}
+    assert codelist <= shown
 
 
 @pytest.mark.parametrize(
