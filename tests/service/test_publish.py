@@ -34,6 +34,8 @@ from tests.support.samples import sample
 
 Loaded = tuple[Api, str, str]
 MINISTRY = Settings.model_fields["publisher_ref"].default
+CAF = "XM-DAC-46008"
+CAF_LOANS = Path(__file__).parents[1] / "fixtures" / "real" / "caf-ecuador-loans.xml"
 TODAY = date(2026, 11, 27)
 
 
@@ -118,22 +120,31 @@ def test_republished_files_add_no_error_the_received_ones_lacked(
     with its own reference, so 1.1.21 (a warning) may be new. Activities elsewhere than
     Ecuador are not republished."""
     api = Api(store)
-    for name in ("real/usaid-ec.xml", "real/who-arg.xml"):
-        path = sample(name)
+    files = {USAID: sample("real/usaid-ec.xml"), CAF: CAF_LOANS,
+             "argentina": sample("real/who-arg.xml")}
+    for path in files.values():
         refs = {o.get("ref") for o in etree.parse(str(path)).getroot().iterfind(
             "iati-activity/reporting-org")}
         publisher = add_publisher(store, *sorted(r for r in refs if r), name=path.stem)
         push(store, publisher, path)
-    received = _findings(validate(sample("real/usaid-ec.xml"), today=TODAY))
-    answer = api.request("GET", f"/iati/datasets/{USAID}/activities.xml")
-    republished_file = tmp_path / "republished.xml"
-    republished_file.write_bytes(answer.content)
-    republished = _findings(validate(republished_file, today=TODAY))
-    assert set(republished) <= set(received)
-    for identifier, codes in republished.items():
-        new = codes - received[identifier]
-        assert new <= {("1.1.21", "warning")}, identifier
-    argentina = {o.get("ref") for o in etree.parse(str(sample("real/who-arg.xml"))).getroot()
+    for ref in (USAID, CAF):
+        received = _findings(validate(files[ref], today=TODAY))
+        answer = api.request("GET", f"/iati/datasets/{ref}/activities.xml")
+        republished_file = tmp_path / "republished.xml"
+        republished_file.write_bytes(answer.content)
+        republished = _findings(validate(republished_file, today=TODAY))
+        assert set(republished) <= set(received)
+        for identifier, codes in republished.items():
+            new = codes - received[identifier]
+            assert new <= {("1.1.21", "warning")}, identifier
+        # the publisher among the participating organisations (CAF lists itself nowhere)
+        for activity in etree.fromstring(answer.content).iterfind("iati-activity"):
+            listed = activity.iterfind(f"participating-org[@ref='{ref}']")
+            roles = {organisation.get("role") for organisation in listed}
+            assert roles
+            if ref == CAF:
+                assert roles == {"3"}
+    argentina = {o.get("ref") for o in etree.parse(str(files["argentina"])).getroot()
                  .iterfind("iati-activity/reporting-org")}
     index = api.request("GET", "/iati/datasets.json").json()["result"]["results"]
     assert not argentina & {_extras(item)["reporting_org_ref"] for item in index}
