@@ -22,6 +22,7 @@ from service.errors import DomainError
 from service.models.sync import SyncSource
 from service.services import activities
 from service.services.activity_links import activity_links
+from service.services.budget.review import coverage
 from service.services.budget.views import read_view
 from service.services.coordination.duplicates import duplicates
 from service.services.coordination.overlaps import SectorLevel, overlaps
@@ -201,8 +202,14 @@ def publisher_page(organisation: str, request: Request, session: SessionDep) -> 
         publisher = find_publisher(connection, organisation)
     except DomainError as error:
         return problem_page(request, session, error)
-    return render(request, session, "publisher.html",
-                  report=publisher_quality(connection, publisher, today=_today()))
+    report = publisher_quality(connection, publisher, today=_today())
+    shares = coverage(connection, reporting_orgs=report.refs)
+    return render(request, session, "publisher.html", report=report,
+                  coverage=[row for row in shares if row.measure == COVERED_MEASURE])
+
+
+# The measure whose coverage the publisher's page shows: the money that has arrived.
+COVERED_MEASURE = "disbursement"
 
 
 def _today() -> date:

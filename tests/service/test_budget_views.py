@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -223,7 +224,7 @@ def test_views_and_exports_need_a_key(pushed: tuple[Api, Path]) -> None:
         "GET", f"/api/v1/activities/{identifier}/budget-view").status_code == 401
 
 
-def test_the_review_list_groups_every_unmapped_dollar_by_reason(
+def test_the_review_list_groups_every_unmapped_dollar_by_cause_publisher_and_measure(
     pushed: tuple[Api, Path], keys: tuple[str, str]
 ) -> None:
     api, _ = pushed
@@ -231,27 +232,62 @@ def test_the_review_list_groups_every_unmapped_dollar_by_reason(
     assert answer.status_code == 200, answer.text
     items = answer.json()
     assert items
-    assert all(item["reason"] and item["figures"] >= item["activities"] >= 1 for item in items)
-    amounts = [Decimal(item["amount_usd"]) for item in items]
-    assert amounts == sorted(amounts, reverse=True)
-    unmapped: dict[str, Decimal] = defaultdict(Decimal)
+    for item in items:
+        assert item["cause"]
+        assert item["fix"]
+        assert item["figures"] >= item["activities"] >= 1
+        assert not re.search(r"\d{4}-\d{2}-\d{2}", item["cause"])  # dates go to `dates`
+    largest = [max(Decimal(a) for a in item["amounts_usd"].values()) for item in items]
+    assert largest == sorted(largest, reverse=True)
+    assert len({(i["classification"], i["reporting_org"], i["cause"]) for i in items}) == len(
+        items)
+    unmapped: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
     not_applicable = Decimal(0)
     for row in _csv(api, keys[1]):
         # Not reviewed: the DAC sector as published, the disbursement channel (a flag the
         # publisher may give), and income ítems and fuentes of off-budget money.
         if not row["code"] and row["classification"] not in (
                 "sector", "disbursement_channel"):
-            unmapped[row["classification"]] += Decimal(row["amount_usd"])
+            unmapped[row["classification"], row["reporting_org"], row["measure"]] += Decimal(
+                row["amount_usd"])
         if row["code"] == "n/a":
             assert row["status"] == "not-applicable"
             assert row["classification"] in ("income_item", "fuente")
             not_applicable += Decimal(row["amount_usd"])
     assert not_applicable > 0  # USAID's grants that NGOs and contractors implement
-    listed: dict[str, Decimal] = defaultdict(Decimal)
+    listed: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
     for item in items:
-        listed[item["classification"]] += Decimal(item["amount_usd"])
-    assert listed == unmapped
+        for measure, amount in item["amounts_usd"].items():
+            listed[item["classification"], item["reporting_org"], measure] += Decimal(amount)
+    assert listed == unmapped  # every unmapped dollar, each measure apart, to the cent
     cantons = api.request("GET", "/api/v1/mappings/review", key=keys[1],
                           params={"classification": "canton"}).json()
     assert cantons
     assert {item["classification"] for item in cantons} == {"canton"}
+
+
+def test_coverage_splits_each_publishers_money_by_status_and_adds_up(
+    pushed: tuple[Api, Path], keys: tuple[str, str]
+) -> None:
+    api, _ = pushed
+    rows = api.request("GET", "/api/v1/mappings/coverage", key=keys[1]).json()
+    assert rows
+    exported: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for row in _csv(api, keys[1]):
+        if row["classification"] != "sector":
+            exported[row["classification"], row["reporting_org"], row["measure"]] += Decimal(
+                row["amount_usd"])
+    for row in rows:
+        amounts = {status: Decimal(a) for status, a in row["amounts_usd"].items()}
+        assert set(amounts) == {"verified", "proposed", "not-applicable", "unmapped"}
+        assert sum(amounts.values()) == Decimal(row["amount_usd"])
+        key = (row["classification"], row["reporting_org"], row["measure"])
+        assert Decimal(row["amount_usd"]) == exported[key]
+        assert abs(sum(Decimal(p) for p in row["percent"].values()) - 100) <= Decimal("0.3")
+    assert {(r["classification"], r["reporting_org"], r["measure"]) for r in rows} == set(
+        exported)
+    provinces = api.request("GET", "/api/v1/mappings/coverage", key=keys[1],
+                            params={"classification": "province"}).json()
+    assert {row["classification"] for row in provinces} == {"province"}
+
+

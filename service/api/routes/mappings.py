@@ -10,7 +10,7 @@ from mappings.tables import Classification
 from service.api.deps import AdminPrincipal, EngineDep, ReaderOrPublisher, SessionDep
 from service.api.routes.pushes import problem_responses
 from service.services import mappings
-from service.services.budget.review import ReviewItem, review_list
+from service.services.budget.review import CoverageRow, ReviewGroup, coverage, review_list
 from service.services.mappings import (
     CrosswalkPublic,
     KeyPublic,
@@ -36,13 +36,32 @@ def get_mapping_review(
     engine: EngineDep, _: ReaderOrPublisher,
     classification: Annotated[Classification | None, Query()] = None,
     reporting_org: Annotated[str | None, Query(description="reporting-org/@ref")] = None,
-) -> list[ReviewItem]:
-    """What the budget views could not classify, by classification and reason, with the
-    figures, activities and US dollars of each: the ministry's review list."""
+) -> list[ReviewGroup]:
+    """What the budget views could not classify, by classification, publisher and cause
+    (the reason without its dates), with the US dollars of each measure apart and what
+    would fix it (a table to load, crosswalk keys to decide, what to ask the publisher
+    for): the ministry's review list, the largest amount first."""
     return review_list(
         engine, classification=classification and classification.value,
         reporting_org=reporting_org,
     )
+
+
+@router.get(
+    "/coverage", operation_id="get_mapping_coverage", responses=problem_responses(401, 403)
+)
+def get_mapping_coverage(
+    engine: EngineDep, _: ReaderOrPublisher,
+    classification: Annotated[Classification | None, Query()] = None,
+    reporting_org: Annotated[str | None, Query(description="reporting-org/@ref")] = None,
+) -> list[CoverageRow]:
+    """Per classification, publisher and measure: the US dollars mapped `verified`,
+    mapped `proposed`, not applicable and unmapped, and their shares."""
+    with engine.connect() as connection:
+        return coverage(
+            connection, classification=classification and classification.value,
+            reporting_orgs=None if reporting_org is None else [reporting_org],
+        )
 
 
 @router.get(
