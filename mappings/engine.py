@@ -69,7 +69,7 @@ CLASSIFIED = (
 )
 # Bumped when the engine's output changes shape (a classification added, say), so that
 # `iati-ec remap` computes new views even where no table or crosswalk changed.
-VIEW_FORMAT = "4"
+VIEW_FORMAT = "5"
 DAC_PURPOSE, DAC_CATEGORY = "1", "2"
 CHART_OF_ACCOUNTS, OTHER_COUNTRY_SYSTEM = "2", "3"  # BudgetIdentifierVocabulary
 
@@ -217,6 +217,12 @@ class _Resolver:
         if on not in self._places:  # provinces and cantons come together
             self._places[on] = geography.places(activity.locations, on=on)
         provinces, cantons = self._places[on]
+        if all(place.code is None for place in provinces):  # no location in Ecuador
+            receivers = [r.name for r in _receivers(activity, amount) if r.name]
+            scope = activity.activity_scope.code if activity.activity_scope else None
+            otherwise = geography.elsewhere(receivers, scope, on=on)
+            if otherwise is not None:
+                provinces, cantons = otherwise
         return provinces if classification is Classification.province else cantons
 
     def _finance_type(self, amount: Amount) -> str | None:

@@ -60,6 +60,9 @@ from mappings.tables import Classification, Code, table
 ISO_CROSSWALK = "geo-iso3166-2"
 NAME_CROSSWALK = "geo-names"
 RULE = "geography"
+# The code of an amount that covers the whole country rather than some provinces.
+NATIONAL = "nacional"
+NATIONAL_SCOPE = "4"  # ActivityScope: national
 _QUANTUM = Decimal("0.0001")
 _ISO_3166_2 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 _COUNTRY = frozenset({"ECUADOR", "REPUBLICA DEL ECUADOR", "REPUBLIC OF ECUADOR"})
@@ -126,6 +129,42 @@ def places(
     pairs = list(zip(placed, shares, strict=True))
     provinces = [_resolution(place.province, place.reason, share) for place, share in pairs]
     cantons = [_resolution(place.canton, _canton_reason(place), share) for place, share in pairs]
+    return _merge(provinces), _merge(cantons)
+
+
+def elsewhere(
+    receivers: Sequence[str], scope: str | None, *, on: date
+) -> tuple[tuple[Resolution, ...], tuple[Resolution, ...]] | None:
+    """(provinces, cantons) of an amount that no location places in Ecuador: the GADs
+    among its `receivers` (names), shared equally, else the whole country (`NATIONAL`) for
+    a national activity (activity-scope 4); None if neither says."""
+    from mappings.perimeter import gad_place  # the entity rules live with the perimeter
+
+    placed = {name: code for name in receivers if (code := gad_place(name, on)) is not None}
+    found = list(placed.items())
+    if not found:
+        if (scope or "").strip() != NATIONAL_SCOPE:
+            return None
+        national = (Resolution(NATIONAL, Decimal(100), "activity-scope 4: national",
+                               Status.proposed, ""),)
+        return national, national
+    provinces, cantons = [], []
+    provinces_version = table(Classification.province).version
+    for (name, code), share in zip(found, _equal_shares(len(found)), strict=True):
+        rule = f"receiver {name}: the GAD of {code.name_es}"
+        if len(code.code) == 2:
+            provinces.append(Resolution(code.code, share, rule, Status.proposed,
+                                        provinces_version))
+            cantons.append(Resolution(None, share, RULE, Status.unmapped, "",
+                                      f"province {code.code} known from a provincial "
+                                      "government, canton not published"))
+        else:
+            province = code.attributes.get("province_code") or code.code[:2]
+            provinces.append(Resolution(province, share, f"{rule}; canton {code.code} lies in "
+                                        f"province {province}", Status.proposed,
+                                        provinces_version))
+            cantons.append(Resolution(code.code, share, rule, Status.proposed,
+                                      table(Classification.canton).version))
     return _merge(provinces), _merge(cantons)
 
 

@@ -334,6 +334,33 @@ def _gad(name: str, on: date) -> str | None:
     return None
 
 
+# GAD names that say the province's government, not a canton's.
+PROVINCIAL = re.compile(r"\b(?:provincial|provincia|prefectura|gadp)\b")
+PROVINCE_WORDS = re.compile(r"^(?:la )?provincia (?:del |de )?")
+
+
+def gad_place(name: str, on: date) -> Code | None:
+    """The province or canton (a row of its table) whose GAD `name` names, if it names one:
+    a provincial government (``GOBIERNO PROVINCIAL DE MANABÍ``) its province, any other GAD
+    (``MUNICIPALIDAD DE QUITO``, ``Cantón Daule``) its canton; None for a parish, a name
+    that is no GAD's, or a place no table has in force on `on`."""
+    if normalised(name) in NO_NAME:
+        return None
+    for form in _forms(normalised(name)):
+        match = GAD_FORMS.match(form)
+        if match is None or PARISH.search(form):
+            continue
+        place = PROVINCE_WORDS.sub("", match.group("place").strip())  # "de la provincia de X"
+        width = 2 if PROVINCIAL.search(form) else 4
+        for named in (place, place.removeprefix("la ")):
+            codes = [code for code in _places().get(named, ()) if code.in_force(on)]
+            chosen = [code for code in codes if len(code.code) == width] or (
+                codes if len(codes) == 1 else [])
+            if len(chosen) == 1:
+                return chosen[0]
+    return None
+
+
 @cache
 def _places() -> dict[str, tuple[Code, ...]]:
     """Ecuador's provinces and cantons by their normalised names, each with its dates."""

@@ -9,11 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from iati.codelists import load_codelist
+from mappings.geography import NATIONAL
 from mappings.tables import Classification, table
 from service.services.merges import ORG_REF, ORGANISATION
 
 
 def province(code: str | None) -> str | None:
+    if code == NATIONAL:
+        return "Nacional"
     row = table(Classification.province).get(code) if code else None
     return row.name_es.title() if row is not None else None
 

@@ -16,7 +16,9 @@ from mappings.amounts import Measure
 from mappings.crosswalks import Status
 from mappings.engine import CLASSIFIED, BudgetView, budget_view
 from mappings.finance import NO_FLOW_TYPE
+from mappings.geography import NATIONAL
 from mappings.money import CENT
+from mappings.perimeter import gad_place
 from mappings.rates import to_usd
 from mappings.sectors import investment_subsectors
 from mappings.tables import Classification
@@ -277,7 +279,7 @@ def test_a_development_banks_loans_sit_in_the_perimeter_of_their_executor() -> N
     """CAF's real Ecuador loans: finance type 421, no flow type, its own sector vocabulary,
     no location, executors named only — to ministries in the PGE with 3603 and fuente 202,
     to GADs and public banks outside it, to private banks off-budget with no income ítem."""
-    seen = set()
+    seen, placed = set(), set()
     for record in read_activities(CAF):
         activity: Activity = record.model
         [executor] = [org.text() for org in activity.participating_orgs]
@@ -299,7 +301,13 @@ def test_a_development_banks_loans_sit_in_the_perimeter_of_their_executor() -> N
                        if f.classification is Classification.fuente)
         for measure in {f.measure for f in view.figures}:
             assert len({view.total(measure, c) for c in CLASSIFIED}) == 1  # conserved
+        if gad_place(executor, date(2024, 1, 1)) is not None:  # placed by its executor
+            provinces = codes[Classification.province]
+            assert provinces
+            assert None not in provinces
+            placed.add(executor)
     assert seen == set(CAF_EXECUTORS)
+    assert len(placed) >= 9  # provincial governments and municipalities
 
 
 def test_grants_that_ngos_and_contractors_implement_are_off_budget_not_budget_income() -> None:
@@ -359,3 +367,17 @@ def test_an_expenditure_stays_in_the_budget_of_who_spends_it_not_the_supplier_pa
               if f.classification is Classification.income_item}
     # CAF, a multilateral (type 40), gives the money both times: the spender is no funder.
     assert income == {Measure.expenditure: "280301", Measure.disbursement: "280301"}
+
+
+def test_a_national_activity_without_locations_is_placed_nacional_not_unmapped() -> None:
+    """USAID's Ecuador file: 45 activities of activity-scope 4 publish no location."""
+    national = [a for a in _ecuador_activities("real/usaid-ec.xml")
+                if a.activity_scope is not None and a.activity_scope.code == "4"
+                and not a.locations]
+    assert len(national) == 45
+    for activity in national[:10]:
+        view = budget_view(activity)
+        places = {f.code for f in view.figures
+                  if f.classification in (Classification.province, Classification.canton)}
+        assert places <= {NATIONAL, None}
+        assert NATIONAL in places or not view.figures

@@ -10,7 +10,14 @@ import pytest
 from iati.elements.geography import Location
 from iati.reader import read_activities, read_activity
 from mappings.crosswalks import Resolution, Status, crosswalk
-from mappings.geography import ISO_CROSSWALK, NAME_CROSSWALK, normalise, places
+from mappings.geography import (
+    ISO_CROSSWALK,
+    NAME_CROSSWALK,
+    NATIONAL,
+    elsewhere,
+    normalise,
+    places,
+)
 from mappings.tables import Classification, table
 from tests.support.samples import SHARED
 
@@ -200,3 +207,44 @@ def test_real_ecuador_activities_always_sum_to_100() -> None:
         for found in sample_activities(name).values():
             provinces, cantons = places(found, on=TODAY)
             assert total(provinces) == total(cantons) == 100
+
+
+@pytest.mark.parametrize(
+    ("receiver", "province", "canton"),
+    [
+        ("GOBIERNO PROVINCIAL DE MANABÍ", "13", None),
+        ("GOBIERNO DE LA PROVINCIA DE PICHINCHA", "17", None),  # not Pichincha canton
+        ("Prefectura de Loja", "11", None),
+        ("MUNICIPALIDAD DE QUITO", "17", "1701"),
+        ("Cantón Daule", "09", "0906"),
+        ("GAD Municipal de Loja", "11", "1101"),
+        ("MUNICIPIO DE LOJA DE L A REPUBLICA DE ECUADOR", "11", "1101"),
+        ("GOBIERNO AUTÓNOMO DESCENTRALIZADO DEL MUNICIPIO DE SAMBORONDÓN", "09", "0916"),
+    ],
+)
+def test_a_gad_among_the_receivers_places_money_no_location_places(
+    receiver: str, province: str, canton: str | None
+) -> None:
+    """Real executors' names (CAF's loans, which publish no location)."""
+    found = elsewhere([receiver], None, on=TODAY)
+    assert found is not None
+    provinces, cantons = found
+    assert codes(provinces) == [province]
+    assert codes(cantons) == [canton]
+    assert {r.status for r in provinces} == {Status.proposed}
+    assert receiver in provinces[0].rule  # the rule that decided it is recorded
+    if canton is None:
+        assert "canton not published" in (cantons[0].reason or "")
+
+
+def test_two_gads_share_equally_and_a_national_activity_is_nacional() -> None:
+    provinces, cantons = elsewhere(
+        ["MUNICIPALIDAD DE QUITO", "GOBIERNO PROVINCIAL DE MANABÍ"], None, on=TODAY) or ((), ())
+    assert codes(provinces) == ["17", "13"]
+    assert total(provinces) == total(cantons) == 100
+    national = elsewhere(["MINISTERIO DE SALUD PÚBLICA"], "4", on=TODAY)
+    assert national is not None
+    assert [codes(level) for level in national] == [[NATIONAL], [NATIONAL]]
+    assert national[0][0].rule == "activity-scope 4: national"
+    assert elsewhere(["MINISTERIO DE SALUD PÚBLICA"], "2", on=TODAY) is None
+    assert elsewhere(["Junta parroquial de Tumbaco"], None, on=TODAY) is None  # no parishes

@@ -36,7 +36,7 @@ def test_a_lenders_review_list_is_one_row_per_cause_with_each_measure_apart(
     for item in items:
         assert set(item["amounts_usd"]) <= {"commitment", "disbursement", "budget",
                                             "planned_disbursement", "expenditure"}
-        assert all(Decimal(amount) > 0 for amount in item["amounts_usd"].values())
+        assert max(Decimal(amount) for amount in item["amounts_usd"].values()) > 0
     locations = [item for item in items if item["classification"] == "province"]
     assert locations
     assert "locations" in locations[0]["fix"]
