@@ -199,6 +199,7 @@ TARGET_TABLES: Mapping[str, Classification] = MappingProxyType({
     "policy-marker-orientacion": Classification.orientacion,
     "sector-investment-subsector": Classification.investment_subsector,
     "sector-plan-objective": Classification.plan_objective,
+    "sdg-plan-objective": Classification.plan_objective,
     "geo-iso3166-2": Classification.province,
 })
 _BY_LEVEL = {"province": Classification.province, "canton": Classification.canton}

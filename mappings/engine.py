@@ -21,6 +21,12 @@ publishes it) are one code per amount, never split. Income ítems and fuentes ap
 money that enters a public budget: an `off-budget` amount's are not applicable, a figure
 of its own (`NOT_APPLICABLE`), neither mapped nor unmapped.
 
+Plan objectives: the activity's SDG tags (goals, or targets counting as their goal), where
+it has any, are the publisher's own statement of what the money serves, and come before its
+sectors; each goal's part goes to the objectives `sdg-plan-objective` gives it in the plan
+in force on the amount's date (see `mappings.plans`). Without SDG tags, the sectors decide
+(`sector-plan-objective`). An objective's code names its plan (`PND-2021-2025/3`).
+
 Sectors: one vocabulary is used — DAC 5-digit (1) if the activity has it, else DAC 3-digit
 (2), else the first published — and its percentages are rebased, with a finding, when
 they do not sum to 100; transaction sectors, which carry no percentage, share equally.
@@ -39,7 +45,7 @@ from functools import cache
 from iati.elements.activity import Activity
 from iati.elements.classification import TransactionSector
 from iati.elements.common import Code as CodeElement
-from mappings import boundaries, finance, geography, perimeter, policy, sectors
+from mappings import boundaries, finance, geography, perimeter, plans, policy, sectors
 from mappings.amounts import Amount, Finding, Measure, amounts_of, minor_unit
 from mappings.crosswalks import (
     Resolution,
@@ -180,6 +186,9 @@ class _Resolver:
         self.findings = findings
         self._known: dict[tuple[object, ...], tuple[Resolution, ...]] = {}
         self._places: dict[date, tuple[tuple[Resolution, ...], tuple[Resolution, ...]]] = {}
+        self.goals, refused = plans.sdg_goals(
+            [(tag.vocabulary or "1", tag.code or "") for tag in activity.tags])
+        findings += refused
 
     def resolve(self, classification: Classification, amount: Amount) -> tuple[Resolution, ...]:
         transaction = amount.transaction
@@ -207,7 +216,8 @@ class _Resolver:
         if classification is Classification.investment_subsector:
             return self._by_sector(amount, sectors.investment_subsectors)
         if classification is Classification.plan_objective:
-            return self._by_sector(amount, sectors.plan_objectives)
+            aligned = plans.sdg_objectives(self.goals, on=on)
+            return aligned or self._by_sector(amount, sectors.plan_objectives)
         if classification is Classification.sector:
             return self._dac_sectors(amount)
         if classification is Classification.orientacion:

@@ -8,8 +8,10 @@ sector vocabulary: `1` for DAC 5-digit purpose codes, `2` for DAC 3-digit catego
 - A 5-digit code without a row of its own (a code withdrawn from the codelist, say) takes
   the row of its category, as the IATI Sector codelist gives it; the rule says so.
 - A code may split between targets (`share`); the shares returned always sum to 100.
-- The plan is the one whose objectives are in force on the date; when no plan in the
-  tables covers the date, the amount is unmapped and the reason says which date.
+- The plan is the one in force on the date (`mappings.plans`), and the targets are its
+  objectives (`PND-2024-2025/2`); when no plan in the tables covers the date, the amount is
+  unmapped and the reason says which date. For a plan whose objectives are not loaded yet,
+  the rows are unmapped and say which eje the sector falls under.
 - Any other vocabulary (COFOG, SDG, the reporting organisation's own, …), a code unknown
   to the codelists, or a crosswalk row whose target is not in force on the date gives one
   unmapped resolution saying why.
@@ -25,6 +27,7 @@ from decimal import Decimal
 from iati.codelists import load_codelist
 from mappings.crosswalks import Crosswalk, Resolution, Row, Status, crosswalk, resolved, unmapped
 from mappings.money import HUNDRED
+from mappings.plans import in_no_plan, plan_in_force
 from mappings.tables import Classification, table
 
 __all__ = ["investment_subsectors", "plan_objectives"]
@@ -51,22 +54,15 @@ def investment_subsectors(vocabulary: str, code: str, *, on: date) -> tuple[Reso
 def plan_objectives(vocabulary: str, code: str, *, on: date) -> tuple[Resolution, ...]:
     """The objectives, of the national plan in force on `on`, of a sector's amount."""
     walk = crosswalk(OBJECTIVE_CROSSWALK)
-    plan = _plan_in_force(on)
+    plan = plan_in_force(on)
     if plan is None:
-        return (unmapped(
-            f"no national development plan in the tables is in force on {on.isoformat()}",
-            rule=f"crosswalk {walk.name} {vocabulary}/{code}", version=walk.version,
-        ),)
-    objectives = {row.code for row in table(Classification.plan_objective).in_force(on)
-                  if row.attributes.get("plan") == plan}
-    return _resolve(walk, (plan,), vocabulary, code, on=on, known=objectives.__contains__)
+        return (in_no_plan(on, rule=f"crosswalk {walk.name} {vocabulary}/{code}",
+                           version=walk.version),)
 
+    def objective(target: str) -> bool:
+        return plan.has_objective(target, on)
 
-def _plan_in_force(on: date) -> str | None:
-    """The plan whose objectives are in force on `on` (the later one, should two overlap)."""
-    plans = sorted({row.attributes["plan"] for row in table(Classification.plan_objective)
-                    .in_force(on) if row.attributes.get("plan")})
-    return plans[-1] if plans else None
+    return _resolve(walk, (plan.code,), vocabulary, code, on=on, known=objective)
 
 
 def _resolve(

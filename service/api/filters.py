@@ -43,7 +43,9 @@ def activity_filter(
     active_to: Annotated[date | None, Query(description="Runs on some day up to this date")] = None,
     province: Annotated[list[str], Query(description="INEC province code (budget view)")] = [],  # noqa: B006
     canton: Annotated[list[str], Query(description="INEC canton code")] = [],  # noqa: B006
-    plan_objective: Codes = [],  # noqa: B006
+    plan_objective: Annotated[list[str], Query(
+        description="National development plan objective (budget view), its code naming its "
+        "plan: `PND-2024-2025/3` is objective 3 of PND 2024-2025")] = [],  # noqa: B006
     income_item: Codes = [],  # noqa: B006
     fuente: Codes = [],  # noqa: B006
     orientacion: Codes = [],  # noqa: B006

@@ -11,6 +11,7 @@ import pytest
 
 from iati.codelists import load_codelist
 from mappings.crosswalks import Resolution, Row, Status, crosswalk
+from mappings.plans import plan_in_force, plans
 from mappings.sectors import (
     OBJECTIVE_CROSSWALK,
     SUBSECTOR_CROSSWALK,
@@ -31,18 +32,10 @@ def _active_codes() -> list[tuple[str, str]]:
     ]
 
 
-def _objectives() -> list[tuple[str, date, date]]:
-    """(plan, first day, last day) of each plan in the objectives table."""
-    spans: dict[str, list[date]] = defaultdict(list)
-    for row in table(Classification.plan_objective):
-        assert row.valid_from is not None
-        assert row.valid_to is not None
-        spans[row.attributes["plan"]] += [row.valid_from, row.valid_to]
-    return [(plan, min(days), max(days)) for plan, days in sorted(spans.items())]
-
-
 def _a_day_of_a_plan() -> date:
-    _, first, _ = _objectives()[0]
+    """The first day of the first plan whose objectives are loaded."""
+    first = next(plan for plan in plans() if plan.objectives).valid_from
+    assert first is not None
     return first
 
 
@@ -80,14 +73,22 @@ def test_every_objective_target_is_an_objective_of_its_plan_for_the_rows_dates()
     for row in crosswalk(OBJECTIVE_CROSSWALK):
         plan = row.key[0]
         assert row.valid_from is not None, row.line
-        assert row.valid_to is not None, row.line
-        for day in (row.valid_from, row.valid_to):
-            plans = {code.attributes["plan"] for code in objectives.in_force(day)}
-            assert plans == {plan}, (row.line, day)
+        for day in (row.valid_from, row.valid_to or date(2100, 1, 1)):
+            in_force = plan_in_force(day)
+            assert in_force is not None, (row.line, day)
+            assert in_force.code == plan, (row.line, day)
             if row.target is not None:
                 found = objectives.get(row.target, day)
                 assert found is not None, (row.line, row.target)
-                assert found.attributes["plan"] == plan, (row.line, row.target)
+                assert found.level == "objective", (row.line, row.target)
+                assert found.parent == plan, (row.line, row.target)
+
+
+def test_every_plan_maps_every_sector_code_in_use() -> None:
+    walk = crosswalk(OBJECTIVE_CROSSWALK)
+    for plan in plans():
+        covered = {row.key[1:] for row in walk if row.key[0] == plan.code}
+        assert [key for key in _active_codes() if key not in covered] == [], plan.code
 
 
 @pytest.mark.parametrize("name", CROSSWALKS)
@@ -164,10 +165,10 @@ def test_a_category_code_uses_the_category_row() -> None:
     assert "via category" not in found[0].rule
 
 
-@pytest.mark.parametrize("offset", [-1, 1])
-def test_a_day_outside_every_plan_has_no_objective(offset: int) -> None:
-    plans = _objectives()
-    day = plans[0][1] - timedelta(days=1) if offset < 0 else plans[-1][2] + timedelta(days=1)
+def test_a_day_before_every_plan_has_no_objective() -> None:
+    first = plans()[0]
+    assert first.valid_from == date(2017, 11, 28)
+    day = first.valid_from - timedelta(days=1)
     found = plan_objectives("1", "12220", on=day)
     assert len(found) == 1
     assert found[0].code is None
@@ -175,7 +176,29 @@ def test_a_day_outside_every_plan_has_no_objective(offset: int) -> None:
     assert found[0].share == HUNDRED
     assert found[0].reason is not None
     assert day.isoformat() in found[0].reason
+    assert "no national development plan" in found[0].reason
     assert investment_subsectors("1", "12220", on=day)[0].code is not None  # no plan needed
+
+
+def test_the_plan_in_force_decides_whose_objective_a_sector_serves() -> None:
+    """Primary health care (12220) across the plans, on each plan's first and last day."""
+    expected = {"PND-2017-2021": "PND-2017-2021/1", "PND-2021-2025": "PND-2021-2025/6",
+                "PND-2024-2025": "PND-2024-2025/1"}
+    for plan in plans():
+        assert plan.valid_from is not None
+        for day in (plan.valid_from, plan.valid_to or date(2030, 1, 1)):
+            [found] = plan_objectives("1", "12220", on=day)
+            assert found.rule.startswith(f"crosswalk {OBJECTIVE_CROSSWALK} {plan.code}/1/12220")
+            assert found.code == expected.get(plan.code), (plan.code, day)
+
+
+def test_a_plan_whose_objectives_are_not_loaded_names_the_eje_proposed() -> None:
+    [found] = plan_objectives("1", "12220", on=date(2025, 9, 18))
+    assert found.code is None
+    assert found.status is Status.unmapped
+    assert found.reason is not None
+    assert "PND 2025-2029 are not loaded yet" in found.reason
+    assert "eje 1 (Social)" in found.reason
 
 
 @pytest.mark.parametrize("vocabulary", ["3", "7", "98", "99", ""])

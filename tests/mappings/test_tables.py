@@ -59,9 +59,25 @@ def test_a_canton_whose_code_changed_is_found_under_the_code_in_force() -> None:
 
 def test_the_plan_objectives_are_versioned_by_plan_and_dates() -> None:
     objectives = table(Classification.plan_objective)
-    assert {row.attributes["plan"] for row in objectives} == {"PND-2024-2025"}
-    assert len(objectives.in_force(date(2024, 7, 1))) == 10
-    assert objectives.in_force(date(2026, 1, 1)) == ()
+    plans = [row for row in objectives if row.level == "plan"]
+    assert [(row.code, row.valid_from, row.valid_to) for row in plans] == [
+        ("PND-2017-2021", date(2017, 11, 28), date(2021, 9, 20)),
+        ("PND-2021-2025", date(2021, 9, 21), date(2024, 2, 15)),
+        ("PND-2024-2025", date(2024, 2, 16), date(2025, 8, 20)),
+        ("PND-2025-2029", date(2025, 8, 21), None),
+    ]
+    counts = {row.code: sum(1 for o in objectives if o.parent == row.code) for row in plans}
+    assert counts == {"PND-2017-2021": 9, "PND-2021-2025": 16, "PND-2024-2025": 10,
+                      "PND-2025-2029": 0}
+    for row in objectives:
+        if row.level == "objective":
+            plan = objectives.get(row.parent or "", row.valid_from)
+            assert plan is not None, row.code
+            assert row.code == f"{plan.code}/{row.attributes['number']}"
+            assert (row.valid_from, row.valid_to) == (plan.valid_from, plan.valid_to)
+    assert objectives.get("PND-2024-2025/1", date(2024, 7, 1)) is not None
+    assert objectives.get("PND-2024-2025/1", date(2026, 1, 1)) is None
+    assert objectives.get("1") is None  # a bare number is no plan's objective
 
 
 def test_the_income_items_iati_maps_onto_are_there() -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 
 from iati.elements.activity import Activity
 from mappings.money import split
+from mappings.tables import Classification, table
 from service.services.aggregates import _shared
 from tests.support.loads import DONORS, example_identifiers
 from tests.support.publishing import USAID, Api
@@ -87,6 +88,31 @@ def test_the_query_filters_and_years_narrow_the_money(loaded: Loaded) -> None:
     years = _aggregates(api, key, group_by="year", measure="disbursement", year_from=2024,
                         year_to=2024, reporting_org=USAID)
     assert {r["group"]["year"] for r in years["rows"]} <= {2024}
+
+
+@pytest.mark.reads_only
+def test_plan_objectives_name_their_plan_so_plans_never_mix(loaded: Loaded) -> None:
+    """The IDB's road loan, committed on 1 February 2024, before PND 2024-2025 was approved
+    (16 February), and disbursed in September: one amount in each plan, both in 2024."""
+    api, key, _ = loaded
+    road = DONORS["road-loan-development-bank.xml"]
+    found = _aggregates(api, key, group_by=["year", "plan_objective"], reporting_org=road,
+                        measure=["commitment", "disbursement"])
+    assert _grouped(found["rows"], "year", "plan_objective") == {
+        (2024, "PND-2021-2025/2"): Decimal("50000000.00"),
+        (2024, "PND-2024-2025/8"): Decimal("12500000.00"),
+    }
+    objectives = table(Classification.plan_objective)
+    everything = _aggregates(api, key, group_by="plan_objective",
+                             measure=["commitment", "disbursement"])
+    codes = {r["group"]["plan_objective"] for r in everything["rows"]} - {None}
+    assert len({code.split("/")[0] for code in codes}) > 1  # USAID's years span plans
+    assert all(code in objectives for code in codes)
+    chosen = _aggregates(api, key, group_by="reporting_org", plan_objective="PND-2021-2025/2",
+                         measure="commitment")
+    assert road in {r["group"]["reporting_org"] for r in chosen["rows"]}
+    assert _aggregates(api, key, group_by="reporting_org", plan_objective="2",
+                       measure="commitment")["rows"] == []
 
 
 @pytest.mark.reads_only
