@@ -93,6 +93,8 @@ def review_list(
         for kind, reason, rule, measure, publisher, activity, amount in connection.execute(
             statement
         ):
+            if not amount:
+                continue  # nothing to allocate
             cause = _DATE.sub("…", reason or "")
             group = groups[kind, publisher, cause]
             group.figures += 1
