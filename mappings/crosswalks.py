@@ -28,7 +28,8 @@ from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
-from mappings.tables import Classification, file_version, in_period, optional_date
+from iati.codelists import load_codelist
+from mappings.tables import Classification, file_version, in_period, optional_date, table
 
 DATA = Path(__file__).resolve().parent / "data" / "crosswalks"
 _COMMON = ("target", "status", "rationale", "source", "valid_from", "valid_to", "share")
@@ -187,6 +188,9 @@ def _with_overrides(name: str, overrides: Overrides) -> Crosswalk:
     )
 
 
+# Publishers' own sector codes (vocabularies 98, 99 and any other not DAC's), keyed by the
+# publisher: their targets are DAC codes, 5-digit purpose codes or 3-digit categories.
+PUBLISHER_SECTOR = "publisher-sector"
 # The Ecuadorian table each crosswalk's targets are codes of (the names crosswalk's,
 # by its `level` column).
 TARGET_TABLES: Mapping[str, Classification] = MappingProxyType({
@@ -201,6 +205,7 @@ TARGET_TABLES: Mapping[str, Classification] = MappingProxyType({
     "sector-plan-objective": Classification.plan_objective,
     "sdg-plan-objective": Classification.plan_objective,
     "geo-iso3166-2": Classification.province,
+    PUBLISHER_SECTOR: Classification.sector,
 })
 _BY_LEVEL = {"province": Classification.province, "canton": Classification.canton}
 
@@ -210,6 +215,18 @@ def target_table(walk: Crosswalk, key: tuple[str, ...]) -> Classification:
     if "level" in walk.key_columns:
         return _BY_LEVEL[key[walk.key_columns.index("level")]]
     return TARGET_TABLES[walk.name]
+
+
+def target_problem(walk: Crosswalk, key: tuple[str, ...], target: str) -> str | None:
+    """What is wrong with `target` as a target of `walk` for `key` (None: nothing)."""
+    if walk.name == PUBLISHER_SECTOR:
+        codelist = {5: "Sector", 3: "SectorCategory"}.get(len(target))
+        item = None if codelist is None else load_codelist(codelist).get(target)
+        if item is None or item.withdrawn:
+            return f"{target} is not a DAC 5-digit sector nor a 3-digit category in use"
+        return None
+    where = table(target_table(walk, key))
+    return None if target in where else f"{target} is not a code of {where.spec.title_en}"
 
 
 def crosswalk_names() -> tuple[str, ...]:

@@ -264,9 +264,26 @@ class _Resolver:
             return (unmapped("no sector published", rule="sectors"),)
         found: list[Resolution] = []
         for sector, weight in weighted:
-            for item in resolve(sector.vocabulary or DAC_PURPOSE, sector.code or "", on=amount.on):
-                found.append(replace(item, share=item.share * weight / HUNDRED))
+            dac = self._as_dac(sector, amount)
+            if isinstance(dac, Resolution):  # a publisher's own code no row maps
+                found.append(replace(dac, share=weight))
+                continue
+            for part in dac:
+                for item in resolve(part.vocabulary, part.code, on=amount.on):
+                    share = item.share * weight / HUNDRED * part.share / HUNDRED
+                    found.append(_through(replace(item, share=share), part))
         return tuple(found)
+
+    def _as_dac(
+        self, sector: TransactionSector, amount: Amount
+    ) -> tuple[sectors.DacSector, ...] | Resolution:
+        """The DAC codes `sector` is, a publisher's own code through its crosswalk row."""
+        reporting = self.activity.reporting_org
+        return sectors.as_dac(
+            (reporting.ref or "").strip() if reporting else None,
+            (sector.vocabulary or DAC_PURPOSE).strip(), (sector.code or "").strip(),
+            sector.text(), on=amount.on,
+        )
 
     def _dac_sectors(self, amount: Amount) -> tuple[Resolution, ...]:
         """The DAC sectors as published, with the shares the other sector splits use."""
@@ -280,10 +297,13 @@ class _Resolver:
             if vocabulary in (DAC_PURPOSE, DAC_CATEGORY) and code:
                 found.append(Resolution(code, weight, f"sector vocabulary {vocabulary}, "
                                         "as published", Status.published, ""))
-            else:
-                found.append(replace(unmapped(
-                    f"sector vocabulary {vocabulary} is not a DAC code", rule="sectors",
-                ), share=weight))
+                continue
+            dac = self._as_dac(sector, amount)
+            if isinstance(dac, Resolution):
+                found.append(replace(dac, share=weight))
+                continue
+            found += [Resolution(part.code, weight * part.share / HUNDRED, part.via or "",
+                                 part.status, "") for part in dac]
         return tuple(found)
 
     def _sectors(self, amount: Amount) -> list[tuple[TransactionSector, Decimal]]:
@@ -370,6 +390,17 @@ def _published(
 
 
 IMPLEMENTING, ACCOUNTABLE = "4", "2"  # OrganisationRole
+
+
+def _through(item: Resolution, part: sectors.DacSector) -> Resolution:
+    """`item`, found for the DAC code `part` that a publisher's own code was mapped to: the
+    mapping named in its rule, and its status no surer than the mapping's."""
+    if part.via is None:
+        return item
+    status = item.status
+    if item.code is not None and Status.proposed in (item.status, part.status):
+        status = Status.proposed
+    return replace(item, rule=f"{part.via}; {item.rule}", status=status)
 
 
 def _receivers(activity: Activity, amount: Amount) -> list[perimeter.Receiver]:

@@ -20,23 +20,77 @@ sector vocabulary: `1` for DAC 5-digit purpose codes, `2` for DAC 3-digit catego
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from iati.codelists import load_codelist
-from mappings.crosswalks import Crosswalk, Resolution, Row, Status, crosswalk, resolved, unmapped
+from mappings.crosswalks import (
+    PUBLISHER_SECTOR,
+    Crosswalk,
+    Resolution,
+    Row,
+    Status,
+    crosswalk,
+    resolved,
+    unmapped,
+)
 from mappings.money import HUNDRED
 from mappings.plans import in_no_plan, plan_in_force
 from mappings.tables import Classification, table
 
-__all__ = ["investment_subsectors", "plan_objectives"]
+__all__ = ["DacSector", "as_dac", "investment_subsectors", "plan_objectives"]
 
 SUBSECTOR_CROSSWALK = "sector-investment-subsector"
 OBJECTIVE_CROSSWALK = "sector-plan-objective"
 DAC_PURPOSE = "1"  # SectorVocabulary 1: OECD DAC CRS purpose codes (5 digits)
 DAC_CATEGORY = "2"  # SectorVocabulary 2: OECD DAC CRS categories (3 digits)
 SUBSECTOR_LEVEL = "subsector"
+DAC_VOCABULARIES = frozenset({DAC_PURPOSE, DAC_CATEGORY})
+
+
+@dataclass(frozen=True, slots=True)
+class DacSector:
+    """A DAC code that a published sector is (or part of it: `share` percent), and how it
+    was found: `via` the publisher's own code's crosswalk row, with its status."""
+
+    vocabulary: str
+    code: str
+    share: Decimal = HUNDRED
+    via: str | None = None
+    status: Status = Status.published
+
+
+def as_dac(
+    publisher: str | None, vocabulary: str, code: str, narrative: str | None, *, on: date
+) -> tuple[DacSector, ...] | Resolution:
+    """The DAC codes a published sector is: itself when DAC's, else what crosswalk
+    `publisher-sector` says of the publisher's own code; an unmapped resolution saying
+    which key the ministry decides when it says nothing (or says unmapped)."""
+    if vocabulary in DAC_VOCABULARIES:
+        return (DacSector(vocabulary, code),)
+    walk = crosswalk(PUBLISHER_SECTOR)
+    key = "/".join((publisher or "-", vocabulary, code))
+    rule = f"crosswalk {walk.name} {key}"
+    named = f" ({narrative})" if narrative else ""
+    rows = walk.lookup(publisher or "", vocabulary, code, on=on)
+    if not rows:
+        return unmapped(
+            f"the publisher's own sector code {vocabulary}/{code}{named} has no DAC code in "
+            f"crosswalk {walk.name}", rule=rule, version=walk.version)
+    mapped = [row for row in rows if row.target is not None and row.status is not Status.unmapped]
+    total = sum((HUNDRED if row.share is None else row.share for row in mapped), Decimal(0))
+    if not mapped or total != HUNDRED:
+        reason = rows[0].rationale or "unmapped" if not mapped else (
+            f"the crosswalk rows' shares sum to {total}, not 100")
+        return unmapped(reason, rule=f"{rule} (unmapped)" if not mapped else rule,
+                        version=walk.version)
+    return tuple(
+        DacSector(DAC_PURPOSE if len(row.target or "") == 5 else DAC_CATEGORY, row.target or "",
+                  HUNDRED if row.share is None else row.share,
+                  f"{rule} → {row.target} ({row.status.value})", row.status)
+        for row in mapped
+    )
 
 
 def investment_subsectors(vocabulary: str, code: str, *, on: date) -> tuple[Resolution, ...]:

@@ -23,6 +23,7 @@ from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
 from mappings.crosswalks import (
+    PUBLISHER_SECTOR,
     Crosswalk,
     Overrides,
     Row,
@@ -32,10 +33,12 @@ from mappings.crosswalks import (
     crosswalk_names,
     file_crosswalk,
     overridden,
+    target_problem,
     target_table,
 )
 from mappings.engine import mapping_version
-from mappings.tables import optional_date, table, tables
+from mappings.sectors import DAC_VOCABULARIES
+from mappings.tables import optional_date, tables
 from service.errors import DomainError
 from service.models import MappingOverride, utcnow
 from service.services.keys import Principal
@@ -236,6 +239,17 @@ def _key_of(walk: Crosswalk, key: tuple[str, ...]) -> None:
             f"({'/'.join(walk.key_columns)}); got {'/'.join(key) or 'none'}.",
             crosswalk=walk.name, key=list(key),
         )
+    if walk.name != PUBLISHER_SECTOR and "sector_vocabulary" in walk.key_columns:
+        vocabulary = key[walk.key_columns.index("sector_vocabulary")]
+        if vocabulary not in DAC_VOCABULARIES:
+            code = key[walk.key_columns.index("sector_code")]
+            raise OverrideRejectedError(
+                f"Sector vocabulary {vocabulary} is a publisher's own, not DAC's: the engine "
+                f"reads {walk.name} for DAC codes only. Map the publisher's code to a DAC "
+                f"code instead: PUT /api/v1/mappings/crosswalks/{PUBLISHER_SECTOR}/keys/"
+                f"<publisher's reporting-org ref>/{vocabulary}/{code}.",
+                crosswalk=walk.name, key=list(key),
+            )
 
 
 def _checked(walk: Crosswalk, key: tuple[str, ...], index: int, given: RowIn) -> Row:
@@ -245,9 +259,7 @@ def _checked(walk: Crosswalk, key: tuple[str, ...], index: int, given: RowIn) ->
         raise OverrideRejectedError(f"Row {index}: {error}", crosswalk=walk.name) from None
     problem = check_row(row)
     if problem is None and row.target is not None:
-        where = table(target_table(walk, key))
-        if row.target not in where:
-            problem = f"{row.target} is not a code of {where.spec.title_en}"
+        problem = target_problem(walk, key, row.target)
     if problem is not None:
         raise OverrideRejectedError(f"Row {index}: {problem}.", crosswalk=walk.name,
                                     key=list(key))

@@ -15,6 +15,8 @@ from mappings.plans import plan_in_force, plans
 from mappings.sectors import (
     OBJECTIVE_CROSSWALK,
     SUBSECTOR_CROSSWALK,
+    DacSector,
+    as_dac,
     investment_subsectors,
     plan_objectives,
 )
@@ -221,3 +223,23 @@ def test_unknown_codes_are_unmapped(vocabulary: str, code: str) -> None:
         assert found[0].share == HUNDRED
         assert found[0].reason is not None
         assert code in found[0].reason
+
+
+def test_a_publishers_own_code_is_the_dac_code_its_row_gives_and_says_which_row() -> None:
+    """CAF's own sector 11, "Transporte", is DAC category 210 by a proposed row; a code
+    without a row is unmapped, naming the key for the ministry to decide; another
+    publisher's 11 is not CAF's."""
+    on = date(2024, 6, 30)
+    [transport] = as_dac("XM-DAC-46008", "99", "11", "Transporte", on=on)
+    assert (transport.vocabulary, transport.code, transport.share) == ("2", "210", 100)
+    assert transport.status is Status.proposed
+    assert transport.via == "crosswalk publisher-sector XM-DAC-46008/99/11 → 210 (proposed)"
+    missing = as_dac("XM-DAC-46008", "99", "42", "Turismo", on=on)
+    assert isinstance(missing, Resolution)
+    assert missing.code is None
+    assert "(Turismo)" in (missing.reason or "")
+    assert missing.rule == "crosswalk publisher-sector XM-DAC-46008/99/42"
+    other = as_dac("XM-DAC-47066", "99", "11", None, on=on)
+    assert isinstance(other, Resolution)
+    assert other.code is None
+    assert as_dac(None, "1", "12220", None, on=on) == (DacSector("1", "12220"),)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 from sqlalchemy import Engine
 
 from mappings.crosswalks import file_crosswalk
@@ -14,7 +16,7 @@ from mappings.sectors import investment_subsectors
 from mappings.tables import Classification, table
 from service.models import KeyScope
 from service.services.budget.views import remap
-from tests.support.publishing import Api, add_publisher, new_key
+from tests.support.publishing import Api, add_publisher, new_key, push
 
 CAF = "XM-DAC-46008"
 SECURITY = "15210"  # security system management and reform
@@ -153,3 +155,74 @@ def test_only_an_admin_key_decides(api: Api, keys: dict[str, str]) -> None:
     for scope in ("read", "publish"):
         assert api.request("PUT", KEY_PATH, key=keys[scope], json=body).status_code == 403
     assert api.request("DELETE", KEY_PATH, key=keys["read"]).status_code == 403
+
+
+CAF_LOANS = Path(__file__).parents[1] / "fixtures" / "real" / "caf-ecuador-loans.xml"
+HEALTH = "/api/v1/mappings/crosswalks/publisher-sector/keys/XM-DAC-46008/99/8"
+
+
+def _health_loan() -> str:
+    """The identifier of CAF's one loan under its own sector code 8, "Salud"."""
+    tree = etree.parse(str(CAF_LOANS))
+    [loan] = [a for a in tree.getroot().iterfind("iati-activity")
+              if a.find("sector[@vocabulary='99'][@code='8']") is not None]
+    return str(loan.findtext("iati-identifier")).strip()
+
+
+def test_a_lenders_own_sector_code_maps_after_one_override_for_that_lender_only(
+    api: Api, keys: dict[str, str], store: Engine, tmp_path: Path
+) -> None:
+    """CAF publishes its own sector codes (vocabulary 99: "8 Salud"); the ministry maps its
+    8 to basic health care (12220), remaps, and CAF's figures move; another lender's own
+    code 8 is not CAF's and stays as it was."""
+    other = "XM-DAC-99999"
+    copy = variant_of_caf(tmp_path / "other.xml", other)
+    pushed = api.request("POST", "/api/v1/activities", key=keys["publish"],
+                         content=CAF_LOANS.read_bytes())
+    assert pushed.json()["counts"]["created"] == 27
+    assert remap(store).computed == 0  # views were made on push
+    identifier = _health_loan()
+    view_url = f"/api/v1/activities/{identifier}/budget-view"
+    before = api.request("GET", view_url, key=keys["read"]).json()
+    sectors = {f["code"] for f in before["figures"] if f["classification"] == "sector"}
+    assert sectors == {"121"}  # the file's proposed row: Health, General
+    subsectors = _subsectors(before)
+    assert None not in subsectors
+
+    refused = api.request(  # the DAC crosswalk is never read for a publisher's own code
+        "PUT", "/api/v1/mappings/crosswalks/sector-investment-subsector/keys/99/8",
+        key=keys["admin"], json=_override(_another_subsector()))
+    assert refused.status_code == 422
+    assert "publisher-sector" in refused.json()["detail"]
+
+    decided = api.request("PUT", HEALTH, key=keys["admin"], json={
+        "rows": [{"target": "12220", "status": "verified", "source": "ministry review"}],
+        "note": "CAF's Salud loans are basic health care"})
+    assert decided.status_code == 200, decided.text
+    assert remap(store).computed >= 1
+    after = api.request("GET", view_url, key=keys["read"]).json()
+    assert {f["code"] for f in after["figures"] if f["classification"] == "sector"} == {"12220"}
+    assert _subsectors(after) == {r.code for r in investment_subsectors(
+        "1", "12220", on=date(2024, 1, 1))}
+    rules = {f["rule"] for f in after["figures"] if f["classification"] == "investment_subsector"}
+    assert all("publisher-sector XM-DAC-46008/99/8 → 12220 (verified)" in r for r in rules)
+
+    lender = add_publisher(store, other, name="Another lender")
+    assert push(store, lender, copy).counts.created == 27
+    theirs = api.request("GET", f"/api/v1/activities/{identifier}-OTHER/budget-view",
+                         key=keys["read"]).json()
+    unmapped = [f for f in theirs["figures"] if f["classification"] == "investment_subsector"]
+    assert {f["code"] for f in unmapped} == {None}
+    assert "publisher-sector XM-DAC-99999/99/8" in unmapped[0]["rule"]
+
+
+def variant_of_caf(target: Path, ref: str) -> Path:
+    """CAF's loans as another lender would publish them: its ref, identifiers of its own."""
+    tree = etree.parse(str(CAF_LOANS))
+    for activity in tree.getroot().iterfind("iati-activity"):
+        element = activity.find("iati-identifier")
+        assert element is not None
+        element.text = f"{(element.text or '').strip()}-OTHER"
+        activity.find("reporting-org").set("ref", ref)  # type: ignore[union-attr]
+    tree.write(str(target), xml_declaration=True, encoding="utf-8")
+    return target
