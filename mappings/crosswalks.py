@@ -191,6 +191,7 @@ def _with_overrides(name: str, overrides: Overrides) -> Crosswalk:
 # Publishers' own sector codes (vocabularies 98, 99 and any other not DAC's), keyed by the
 # publisher: their targets are DAC codes, 5-digit purpose codes or 3-digit categories.
 PUBLISHER_SECTOR = "publisher-sector"
+PUBLISHER_POLICY_MARKER = "publisher-policy-marker"  # targets: DAC policy markers (1–12)
 # The Ecuadorian table each crosswalk's targets are codes of (the names crosswalk's,
 # by its `level` column).
 TARGET_TABLES: Mapping[str, Classification] = MappingProxyType({
@@ -206,6 +207,7 @@ TARGET_TABLES: Mapping[str, Classification] = MappingProxyType({
     "sdg-plan-objective": Classification.plan_objective,
     "geo-iso3166-2": Classification.province,
     PUBLISHER_SECTOR: Classification.sector,
+    PUBLISHER_POLICY_MARKER: Classification.orientacion,  # through policy-marker-orientacion
 })
 _BY_LEVEL = {"province": Classification.province, "canton": Classification.canton}
 
@@ -225,6 +227,9 @@ def target_problem(walk: Crosswalk, key: tuple[str, ...], target: str) -> str | 
         if item is None or item.withdrawn:
             return f"{target} is not a DAC 5-digit sector nor a 3-digit category in use"
         return None
+    if walk.name == PUBLISHER_POLICY_MARKER:
+        marker = load_codelist("PolicyMarker").get(target)
+        return None if marker is not None else f"{target} is not a DAC policy marker code"
     where = table(target_table(walk, key))
     return None if target in where else f"{target} is not a code of {where.spec.title_en}"
 

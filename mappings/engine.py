@@ -223,7 +223,9 @@ class _Resolver:
         if classification is Classification.orientacion:
             markers = [(m.vocabulary or "1", m.code or "", m.significance)
                        for m in activity.policy_markers]
-            return policy.orientaciones(markers, on=on)
+            reporting = activity.reporting_org
+            return policy.orientaciones(
+                markers, on=on, publisher=(reporting.ref or "").strip() if reporting else None)
         if on not in self._places:  # provinces and cantons come together
             self._places[on] = geography.places(activity.locations, on=on)
         provinces, cantons = self._places[on]

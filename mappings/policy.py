@@ -2,7 +2,10 @@
 
 The crosswalk `policy-marker-orientacion` gives each marker of vocabulary 1 (OECD DAC) its
 orientación, or says why the catalogue has none for it; a marker may split between two
-orientaciones (`share`). Markers of other vocabularies are ignored. How several markers
+orientaciones (`share`). A publisher's own marker (vocabulary 99) counts as the DAC marker
+that crosswalk `publisher-policy-marker` (keyed by the publisher's reporting-org ref, the
+vocabulary and the code) says it is, with its own significance; without a row it counts
+for nothing, and the rule names its key for the ministry to decide. How several markers
 combine, since Ecuador's orientaciones of one amount add up to 100 while DAC markers each
 describe the whole activity:
 
@@ -33,7 +36,8 @@ from mappings.tables import Classification, table
 __all__ = ["orientaciones"]
 
 CROSSWALK = "policy-marker-orientacion"
-DAC_VOCABULARY = "1"
+PUBLISHER_CROSSWALK = "publisher-policy-marker"
+DAC_VOCABULARY, OWN_VOCABULARY = "1", "99"  # PolicyMarkerVocabulary
 NOT_TARGETED = "0"
 NO_MARKER = "none"  # the crosswalk key of the row used when no marker decides
 PRINCIPAL, SIGNIFICANT = 2, 1
@@ -42,11 +46,13 @@ _RANK = {"1": SIGNIFICANT, "2": PRINCIPAL, "3": PRINCIPAL, "4": PRINCIPAL}
 
 @dataclass(frozen=True, slots=True)
 class _Marker:
-    """A targeted DAC marker and its crosswalk rows in force (none when it has no row)."""
+    """A targeted DAC marker and its crosswalk rows in force (none when it has no row);
+    `via`, the row that made a publisher's own marker this DAC marker."""
 
     code: str
     significance: str | None
     rows: tuple[Row, ...]
+    via: Row | None = None
 
     @property
     def rank(self) -> int | None:
@@ -58,16 +64,16 @@ class _Marker:
 
 
 def orientaciones(
-    markers: Sequence[tuple[str, str, str | None]], *, on: date
+    markers: Sequence[tuple[str, str, str | None]], *, on: date, publisher: str | None = None
 ) -> tuple[Resolution, ...]:
-    """The orientaciones of an amount whose activity has `markers` (vocabulary, code,
-    significance), with shares summing to 100."""
+    """The orientaciones of an amount whose activity (published by `publisher`) has
+    `markers` (vocabulary, code, significance), with shares summing to 100."""
     walk = crosswalk(CROSSWALK)
     targeted = [
-        _Marker(code, significance, walk.lookup(code, on=on))
+        _marker(walk, publisher, vocabulary, code, significance, on)
         for vocabulary, code, significance in markers
-        if vocabulary == DAC_VOCABULARY and code not in ("", NO_MARKER)
-        and significance != NOT_TARGETED
+        if code not in ("", NO_MARKER) and significance != NOT_TARGETED
+        and vocabulary in (DAC_VOCABULARY, OWN_VOCABULARY)
     ]
     mapped = [marker for marker in targeted if marker.mapped]
     ranked = [marker for marker in mapped if marker.rank is not None]
@@ -79,20 +85,40 @@ def orientaciones(
     return (_ninguno(walk, targeted, on),)
 
 
+def _marker(
+    walk: Crosswalk, publisher: str | None, vocabulary: str, code: str,
+    significance: str | None, on: date,
+) -> _Marker:
+    """The DAC marker `code` is: itself, or what the publisher's own marker's row says."""
+    if vocabulary == DAC_VOCABULARY:
+        return _Marker(code, significance, walk.lookup(code, on=on))
+    own = crosswalk(PUBLISHER_CROSSWALK)
+    rows = [row for row in own.lookup(publisher or "", vocabulary, code, on=on)
+            if row.target is not None and row.status is not Status.unmapped]
+    if not rows:  # no row: counts for nothing, its key named where Ninguno is chosen
+        key = "/".join((publisher or "-", vocabulary, code))
+        return _Marker(f"{PUBLISHER_CROSSWALK} {key}", significance, ())
+    row = rows[0]
+    assert row.target is not None
+    return _Marker(row.target, significance, walk.lookup(row.target, on=on), row)
+
+
 def _shared(walk: Crosswalk, markers: Sequence[_Marker], on: date) -> tuple[Resolution, ...]:
     """Equal shares for each distinct set of orientaciones the markers lead to."""
-    rows: dict[str, list[Row]] = {}
+    own = crosswalk(PUBLISHER_CROSSWALK)
+    rows: dict[str, list[tuple[Crosswalk, Row]]] = {}
     for marker in markers:
         for row in marker.rows:
             if row.target is not None:
-                rows.setdefault(row.target, []).append(row)
+                rows.setdefault(row.target, []).extend(
+                    [(walk, row)] if marker.via is None else [(own, marker.via), (walk, row)])
     weights: dict[str, Decimal] = {}
     for group in dict.fromkeys(_targets(marker) for marker in markers):
         for target, share in group:
             weights[target] = weights.get(target, Decimal(0)) + share
     parts = split(HUNDRED, list(weights.values()))
     return tuple(
-        _resolution(walk, target, part, rows[target], on)
+        _resolution(target, part, rows[target], on)
         for target, part in zip(weights, parts, strict=True)
     )
 
@@ -107,14 +133,15 @@ def _targets(marker: _Marker) -> tuple[tuple[str, Decimal], ...]:
 
 
 def _resolution(
-    walk: Crosswalk, code: str, share: Decimal, rows: Sequence[Row], on: date
+    code: str, share: Decimal, rows: Sequence[tuple[Crosswalk, Row]], on: date
 ) -> Resolution:
     """The resolution of one orientación, named by every row that led to it."""
-    rule = "; ".join(dict.fromkeys(resolved(walk, row).rule for row in rows))
+    rule = "; ".join(dict.fromkeys(resolved(walk, row).rule for walk, row in rows))
+    walk = rows[-1][0]
     if table(Classification.orientacion).get(code, on) is None:
         reason = f"{code} is not in the orientación table on {on.isoformat()}"
         return Resolution(None, share, rule, Status.unmapped, walk.version, reason)
-    verified = all(row.status is Status.verified for row in rows)
+    verified = all(row.status is Status.verified for _, row in rows)
     status = Status.verified if verified else Status.proposed
     return Resolution(code, share, rule, status, walk.version)
 
@@ -140,11 +167,13 @@ def _ninguno(walk: Crosswalk, refused: Sequence[_Marker], on: date) -> Resolutio
     if row is None or row.target is None:
         return unmapped(f"{CROSSWALK} has no row for no marker", rule=f"crosswalk {CROSSWALK}")
     passed_over = [
-        resolved(walk, row).rule if row else f"crosswalk {CROSSWALK} {marker.code} (no row)"
+        resolved(walk, row).rule if row else (
+            f"crosswalk {marker.code} (no row)" if marker.code.startswith(PUBLISHER_CROSSWALK)
+            else f"crosswalk {CROSSWALK} {marker.code} (no row)")
         for marker in refused
         for row in marker.rows or (None,)
     ]
-    found = _resolution(walk, row.target, HUNDRED, [row], on)
+    found = _resolution(row.target, HUNDRED, [(walk, row)], on)
     return Resolution(
         found.code, found.share, "; ".join([found.rule, *passed_over]),
         found.status, found.version, found.reason,

@@ -67,6 +67,8 @@ def as_dac(
     """The DAC codes a published sector is: itself when DAC's, else what crosswalk
     `publisher-sector` says of the publisher's own code; an unmapped resolution saying
     which key the ministry decides when it says nothing (or says unmapped)."""
+    if not code:
+        return unmapped(f"a sector of vocabulary {vocabulary} without a code", rule="sectors")
     if vocabulary in DAC_VOCABULARIES:
         return (DacSector(vocabulary, code),)
     walk = crosswalk(PUBLISHER_SECTOR)

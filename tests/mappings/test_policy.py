@@ -137,3 +137,25 @@ def test_shares_always_sum_to_exactly_100() -> None:
                 assert sum(part.share for part in found) == 100, markers
                 assert all(part.share > 0 for part in found), markers
                 assert all(part.code or part.reason for part in found), markers
+
+
+def test_a_publishers_own_marker_counts_as_the_dac_marker_its_row_names() -> None:
+    """ADB publishes its own markers (vocabulary 99, "Effective gender mainstreaming (EGM)"
+    in its real files); its row makes it the DAC gender marker, for ADB only. A marker
+    without a row counts for nothing and names its key."""
+    on = date(2024, 6, 30)
+    adb = "XM-DAC-46004"
+    [gender] = orientaciones([("99", "Effective gender mainstreaming (EGM)", "2")],
+                             on=on, publisher=adb)
+    [dac] = orientaciones([("1", "1", "2")], on=on)
+    assert (gender.code, gender.share) == (dac.code, dac.share)
+    assert gender.status is Status.proposed
+    assert f"publisher-policy-marker {adb}/99/Effective gender mainstreaming (EGM)" in gender.rule
+    [other] = orientaciones([("99", "Effective gender mainstreaming (EGM)", "2")],
+                            on=on, publisher="XM-DAC-99999")
+    [ninguno] = orientaciones([], on=on)
+    assert other.code == ninguno.code
+    assert "XM-DAC-99999/99/Effective gender mainstreaming (EGM) (no row)" in other.rule
+    [unmapped_theme] = orientaciones([("99", "Inclusive economic growth", "1")],
+                                     on=on, publisher=adb)
+    assert unmapped_theme.code == ninguno.code  # its row says no DAC marker fits

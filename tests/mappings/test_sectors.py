@@ -243,3 +243,6 @@ def test_a_publishers_own_code_is_the_dac_code_its_row_gives_and_says_which_row(
     assert isinstance(other, Resolution)
     assert other.code is None
     assert as_dac(None, "1", "12220", None, on=on) == (DacSector("1", "12220"),)
+    empty = as_dac(None, "1", "", None, on=on)  # Canada's IDRC publishes such sectors
+    assert isinstance(empty, Resolution)
+    assert (empty.code, empty.status) == (None, Status.unmapped)
