@@ -11,7 +11,7 @@ anything but the inputs' order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -33,6 +33,14 @@ def split(amount: Decimal, shares: Sequence[Decimal], *, quantum: Decimal = CENT
         raise ValueError("nothing to split into")
     if any(share < 0 for share in shares):
         raise ValueError("shares cannot be negative")
+    with localcontext() as context:
+        # Enough digits for the whole amount to its quantum and the parts beyond it, so
+        # that no xs:decimal (any sign, any number of decimals) can overflow the context.
+        context.prec = max(context.prec, _digits(amount) - _exponent(quantum) + _GUARD)
+        return _split(amount, shares, quantum)
+
+
+def _split(amount: Decimal, shares: Sequence[Decimal], quantum: Decimal) -> list[Decimal]:
     total = sum(shares, Decimal(0))
     if total == 0:
         raise ValueError("the shares sum to zero")
@@ -48,6 +56,19 @@ def split(amount: Decimal, shares: Sequence[Decimal], *, quantum: Decimal = CENT
     for index in by_remainder[:residue]:
         parts[index] += quantum
     return [part * sign for part in parts]
+
+
+_GUARD = 30  # digits beyond the amount's: the shares' quotients keep this many
+
+
+def _digits(amount: Decimal) -> int:
+    """How many digits `amount` has before its decimal point (at least 1)."""
+    return max(amount.adjusted() + 1, 1) if amount.is_finite() and amount else 1
+
+
+def _exponent(quantum: Decimal) -> int:
+    exponent = quantum.as_tuple().exponent
+    return exponent if isinstance(exponent, int) else 0
 
 
 def rebased(shares: Sequence[Decimal]) -> list[Decimal]:

@@ -6,13 +6,14 @@ from collections.abc import Callable
 from functools import cache
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Path, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from service.db import get_engine, get_session
 from service.models import KeyScope
+from service.models.base import LARGEST_BIGINT, LARGEST_ID
 from service.services.keys import (
     InsufficientScopeError,
     InvalidKeyError,
@@ -65,6 +66,12 @@ def optional_publisher(session: SessionDep, credentials: Credentials) -> Princip
     return require(KeyScope.publish)(session, credentials)
 
 
+# Numbers in paths and queries, bounded by the columns they are compared with: a larger one
+# is a 422 problem, never a database error.
+RowIdPath = Annotated[int, Path(ge=1, le=LARGEST_ID, description="A row's id")]
+VersionPath = Annotated[int, Path(ge=1, le=LARGEST_ID, description="A version number")]
+CursorQuery = Annotated[int, Query(ge=0, le=LARGEST_BIGINT)]
+
 PublishPrincipal = Annotated[Principal, Depends(require(KeyScope.publish))]
 MaybePublisher = Annotated[Principal | None, Depends(optional_publisher)]
 ReadPrincipal = Annotated[Principal, Depends(require(KeyScope.read))]
@@ -74,12 +81,15 @@ ReaderOrPublisher = Annotated[Principal, Depends(require(KeyScope.read, KeyScope
 
 __all__ = [
     "AdminPrincipal",
+    "CursorQuery",
     "EngineDep",
     "MaybePublisher",
     "Principal",
     "PublishPrincipal",
     "ReadPrincipal",
     "ReaderOrPublisher",
+    "RowIdPath",
     "SessionDep",
+    "VersionPath",
     "require",
 ]

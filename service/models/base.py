@@ -43,6 +43,12 @@ def parent(table: str, *, nullable: bool = False, ondelete: OnDelete = "CASCADE"
     )
 
 
+# The largest value of an `IdTable` key (a 32-bit INTEGER on PostgreSQL) and of a 64-bit
+# BIGINT column (SQLite's INTEGER holds the same): no number beyond them reaches a query.
+LARGEST_ID = 2**31 - 1
+LARGEST_BIGINT = 2**63 - 1
+
+
 class IdTable(SQLModel):
     """Rows with an integer surrogate key given by the database."""
 

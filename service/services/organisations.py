@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from service.errors import DomainError
 from service.models import Organisation, OrganisationRef, OrganisationRole
+from service.models.base import LARGEST_ID
 
 
 class OrganisationName(BaseModel):
@@ -141,7 +142,7 @@ def find_organisation(session: Session, ref: str) -> Organisation | None:
 def named_organisation(session: Session, named: str) -> Organisation:
     """The organisation an identifier names, else the one of that registry id; 404 if none."""
     found = find_organisation(session, named)
-    if found is None and named.strip().isdigit():
+    if found is None and named.strip().isdigit() and int(named) <= LARGEST_ID:
         found = session.get(Organisation, int(named))
     if found is None:
         raise OrganisationNotFoundError(named)

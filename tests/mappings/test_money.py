@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mappings.amounts import minor_unit
 from mappings.money import CENT, rebased, split
 
 amounts = st.decimals(
@@ -62,3 +63,27 @@ def test_percentages_that_do_not_sum_to_100_are_rebased() -> None:
 def test_impossible_splits_are_refused(weights: list[Decimal]) -> None:
     with pytest.raises(ValueError, match=r"split|zero|negative"):
         split(Decimal(1), weights)
+
+
+# Any xs:decimal a publisher may write: up to 30 integer digits, up to 40 decimals.
+any_decimal = st.builds(
+    lambda digits, places, negative: Decimal(
+        f"{'-' if negative else ''}{digits // 10**places}.{digits % 10**places:0{places}d}"
+        if places else f"{'-' if negative else ''}{digits}"),
+    st.integers(min_value=0, max_value=10**70 - 1), st.integers(min_value=0, max_value=40),
+    st.booleans(),
+).filter(lambda amount: abs(amount) < Decimal(10) ** 30)
+
+
+@given(any_decimal, shares)
+def test_any_published_amount_splits_exactly_to_its_own_smallest_unit(
+    amount: Decimal, weights: list[Decimal]
+) -> None:
+    """A value with 29 or more decimals raised InvalidOperation (a 500 at push): the split
+    now keeps as many digits as the value needs, and the parts still sum to it exactly."""
+    quantum = minor_unit(amount)
+    parts = split(amount, weights, quantum=quantum)
+    with localcontext() as context:
+        context.prec = 200
+        assert sum(parts, Decimal(0)) == amount.quantize(quantum)
+        assert all(part.as_tuple().exponent >= quantum.as_tuple().exponent for part in parts)

@@ -24,6 +24,7 @@ from tests.support.publishing import (
     add_publisher,
     new_key,
     push,
+    set_first_transaction,
     set_identifier,
     variant,
 )
@@ -148,3 +149,24 @@ def test_a_missing_or_malformed_identifier_is_refused_with_what_to_do(
     assert first.outcome is Outcome.rejected
     assert code in {f.code for f in first.findings}
     assert second.outcome is Outcome.created
+
+
+@pytest.mark.parametrize("amount", [
+    "1000.12345678901234567890123456789",  # 29 decimals: a valid xs:decimal
+    "-123456789012345678901234567890.5",  # 30 digits: too large to convert, kept
+])
+def test_any_valid_decimal_is_stored_exactly_never_a_server_error(
+    engine_of_sqlite: Engine, tmp_path: Path, amount: str
+) -> None:
+    path = variant("real/usaid-ec.xml", tmp_path / "decimal.xml", keep=2,
+                   a1=set_first_transaction(amount, None))
+    pushed = _push_as_its_publishers(engine_of_sqlite, path)
+    assert pushed.counts.created == 2
+    api = Api(engine_of_sqlite)
+    key = new_key(engine_of_sqlite, "US-GOV-1", KeyScope.read)
+    identifier = pushed.activities[0].iati_identifier
+    view = api.request("GET", f"/api/v1/activities/{identifier}/budget-view", key=key)
+    assert view.status_code == 200
+    stored = api.request("GET", f"/api/v1/activities/{identifier}", key=key,
+                         params={"format": "xml"})
+    assert amount in stored.text

@@ -18,7 +18,13 @@ from iati.elements.activity import Activity as IatiActivity
 from iati.writer import activity_chunks
 from mappings.budget_items import income_budget_items
 from service.api.conditional import not_modified, tagged, weak
-from service.api.deps import EngineDep, PublishPrincipal, ReaderOrPublisher, SessionDep
+from service.api.deps import (
+    EngineDep,
+    PublishPrincipal,
+    ReaderOrPublisher,
+    SessionDep,
+    VersionPath,
+)
 from service.api.filters import FilterDep
 from service.api.routes.ledger import csv_response
 from service.api.routes.pushes import problem_responses
@@ -223,7 +229,7 @@ async def delete_activity(
     },
 )
 def get_activity_version(
-    iati_identifier: str, version: int, session: SessionDep, _: ReaderOrPublisher
+    iati_identifier: str, version: VersionPath, session: SessionDep, _: ReaderOrPublisher
 ) -> Response:
     """A past version of an activity, as the IATI XML that was pushed."""
     xml = activities.version_xml(session, iati_identifier, version)

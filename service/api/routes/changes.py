@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from service.api.conditional import tagged
 from service.api.deps import ReaderOrPublisher, SessionDep
 from service.api.routes.pushes import problem_responses
+from service.models.base import LARGEST_BIGINT
 from service.services.changes import ChangesPage, changes_since
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
@@ -23,8 +24,9 @@ router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 )
 def list_changes(
     request: Request, response: Response, session: SessionDep, _: ReaderOrPublisher,
-    since: Annotated[int, Query(ge=0, description="The `next` cursor of the previous page "
-                                "(0: from the beginning)")] = 0,
+    since: Annotated[int, Query(
+        ge=0, le=LARGEST_BIGINT,
+        description="The `next` cursor of the previous page (0: from the beginning)")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     reporting_org: Annotated[str | None, Query(description="reporting-org/@ref")] = None,
 ) -> ChangesPage | Response:

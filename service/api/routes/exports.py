@@ -19,7 +19,8 @@ router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
 
 def export_filter(
     activities: ActivityFilterDep,
-    year: Annotated[int | None, Query(description="Fiscal (calendar) year")] = None,
+    year: Annotated[
+        int | None, Query(ge=1900, le=2200, description="Fiscal (calendar) year")] = None,
     measure: Annotated[Measure | None, Query()] = None,
     classification: Annotated[Classification | None, Query()] = None,
     mapping_version: Annotated[str | None, Query(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from service.api.deps import AdminPrincipal, ReaderOrPublisher, SessionDep
 from service.api.routes.pushes import problem_responses
+from service.models.base import LARGEST_ID
 from service.services import organisations
 from service.services.merges import MergeCandidate, MergePublic, merge, merge_candidates, merges
 from service.services.organisations import OrganisationCreate, OrganisationPublic
@@ -42,7 +43,7 @@ def list_organisations(
     participating_role: Annotated[str | None, Query(
         description="Takes part in live activities in this OrganisationRole (1–4)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=LARGEST_ID)] = 0,
 ) -> RegistryPage:
     """The registry's live entries (merged ones left out), by name, with their activities
     counted: those they report, and those they take part in by role."""

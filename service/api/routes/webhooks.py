@@ -11,10 +11,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from service.api.deps import AdminPrincipal, EngineDep, SessionDep
+from service.api.deps import AdminPrincipal, EngineDep, RowIdPath, SessionDep
 from service.api.routes.pushes import problem_responses
 from service.config import get_settings
 from service.models import utcnow
+from service.models.base import LARGEST_BIGINT
 from service.services import webhooks
 from service.services.webhooks import (
     DeliveriesPage,
@@ -61,7 +62,7 @@ def list_webhooks(session: SessionDep, _: AdminPrincipal) -> list[WebhookPublic]
 @router.get(
     "/{webhook_id}", operation_id="get_webhook", responses=problem_responses(401, 403, 404)
 )
-def get_webhook(webhook_id: int, session: SessionDep, _: AdminPrincipal) -> WebhookPublic:
+def get_webhook(webhook_id: RowIdPath, session: SessionDep, _: AdminPrincipal) -> WebhookPublic:
     """One webhook."""
     return webhooks.public(webhooks.get_webhook(session, webhook_id))
 
@@ -70,7 +71,7 @@ def get_webhook(webhook_id: int, session: SessionDep, _: AdminPrincipal) -> Webh
     "/{webhook_id}", operation_id="delete_webhook", status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404),
 )
-def delete_webhook(webhook_id: int, session: SessionDep, _: AdminPrincipal) -> Response:
+def delete_webhook(webhook_id: RowIdPath, session: SessionDep, _: AdminPrincipal) -> Response:
     """Remove a webhook and its delivery log."""
     webhooks.remove_webhook(session, webhook_id)
     session.commit()
@@ -82,9 +83,9 @@ def delete_webhook(webhook_id: int, session: SessionDep, _: AdminPrincipal) -> R
     responses=problem_responses(401, 403, 404),
 )
 def list_deliveries(
-    webhook_id: int, session: SessionDep, _: AdminPrincipal,
-    before: Annotated[int | None, Query(ge=1, description="The `next` of the previous page")]
-    = None,
+    webhook_id: RowIdPath, session: SessionDep, _: AdminPrincipal,
+    before: Annotated[int | None, Query(
+        ge=1, le=LARGEST_BIGINT, description="The `next` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> DeliveriesPage:
     """The delivery log: every attempt, newest first, with its status or error."""
@@ -96,8 +97,9 @@ def list_deliveries(
     responses=problem_responses(400, 401, 403, 404),
 )
 def replay_webhook(
-    webhook_id: int, session: SessionDep, _: AdminPrincipal,
-    since: Annotated[int, Query(ge=0, description="Deliver again the changes after this seq")],
+    webhook_id: RowIdPath, session: SessionDep, _: AdminPrincipal,
+    since: Annotated[int, Query(
+        ge=0, le=LARGEST_BIGINT, description="Deliver again the changes after this seq")],
 ) -> WebhookPublic:
     """Rewind the webhook's cursor to `since`: the changes after it are delivered again,
     in order, from the next delivery pass."""
@@ -111,7 +113,7 @@ def replay_webhook(
     responses=problem_responses(401, 403, 404),
 )
 def ping_webhook(
-    webhook_id: int, engine: EngineDep, policy: PolicyDep, _: AdminPrincipal
+    webhook_id: RowIdPath, engine: EngineDep, policy: PolicyDep, _: AdminPrincipal
 ) -> DeliveryPublic:
     """Send a signed `ping` event now and answer with the attempt as logged (not retried)."""
     return webhooks.ping(engine, webhook_id, now=utcnow(), policy=policy)
