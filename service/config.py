@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_bytes: int = 2 * 1024**3
+    anonymous_validate_bytes: int = Field(
+        default=50 * 1024**2, ge=1,
+        description="The largest file `POST /api/v1/validate` takes without a key (with one,"
+        " `max_upload_bytes`): anyone may validate, within this.",
+    )
     push_background_bytes: int = Field(
         default=20 * 1024**2,
         description="Pushed files larger than this are processed in the background (202).",

@@ -7,12 +7,14 @@ members such as findings); nothing below the routes raises `HTTPException`.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from iati.errors import IatiInputError
 
@@ -63,6 +65,14 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+_HTTP_PROBLEMS = {
+    400: ("request.unreadable", "Send a body in the media type the operation documents "
+          "(JSON in UTF-8)."),
+    404: ("request.not-found", "The operations are listed at /docs."),
+    405: ("request.method-not-allowed", "The Allow header lists the methods this path takes."),
+}
+
+
 def install(app: FastAPI) -> None:
     """Register the exception handlers of the service on `app`."""
 
@@ -83,6 +93,16 @@ def install(app: FastAPI) -> None:
         return problem(422, "request.invalid", "Invalid request",
                        f"The request does not fit this operation: {said}{more}.", None,
                        errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        # The framework's own refusals (a body that is not the JSON it says, an unknown
+        # path, a method the path does not take), as problems like every other.
+        status = error.status_code
+        code, what = _HTTP_PROBLEMS.get(status, (f"http.{status}", ""))
+        detail = f"{error.detail}." if isinstance(error.detail, str) else HTTPStatus(status).phrase
+        return problem(status, code, HTTPStatus(status).phrase, f"{detail} {what}".strip(),
+                       dict(error.headers or {}) or None)
 
     @app.exception_handler(PoolTimeoutError)
     async def busy(request: Request, error: PoolTimeoutError) -> JSONResponse:

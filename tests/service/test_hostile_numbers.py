@@ -1,13 +1,16 @@
-"""Numbers beyond what the database columns hold get a problem (422 or 404), never a 500,
-on SQLite and on PostgreSQL."""
+"""Hostile or careless requests get a problem, never a 500, on SQLite and on PostgreSQL:
+numbers beyond what the database columns hold (422 or 404), bodies declared larger than
+the limit (413 before reading), bodies that are not the JSON they claim."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import Engine
 
+from service.config import get_settings
 from service.models import KeyScope
 from tests.support.publishing import Api, add_publisher, new_key
+from tests.support.samples import sample
 
 HUGE = "99999999999999999999"  # beyond 64 bits
 BEYOND_INT32 = "2147483648"
@@ -48,3 +51,47 @@ def test_an_organisation_named_by_a_huge_number_is_not_found(
 ) -> None:
     answer = Api(store).request("GET", f"/api/v1/organisations/{named}", key=keys["read"])
     assert answer.status_code == 404, answer.text
+
+
+def test_a_declared_body_over_the_limit_is_refused_before_it_is_read(
+    store: Engine, keys: dict[str, str]
+) -> None:
+    publish = new_key(store, "US-GOV-1", KeyScope.publish)
+    huge = {"Content-Length": "3000000000", "Content-Type": "application/xml"}
+    for path in ("/api/v1/activities", "/api/v1/validate"):
+        answer = Api(store).request("POST", path, key=publish, content=b"<x/>", headers=huge)
+        assert answer.status_code == 413, (path, answer.text)
+        assert answer.json()["code"] == "input.too-large"
+        assert "3,000,000,000" in answer.json()["detail"]
+
+
+def test_anonymous_validation_takes_smaller_files_than_a_keyed_one(
+    store: Engine, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IATI_EC_ANONYMOUS_VALIDATE_BYTES", "100")
+    get_settings.cache_clear()
+    try:
+        body = sample("real/usaid-ec.xml").read_bytes()[:5000]
+        anonymous = Api(store).request("POST", "/api/v1/validate", content=body)
+        assert anonymous.status_code == 413
+        keyed = Api(store).request(
+            "POST", "/api/v1/validate", key=new_key(store, "US-GOV-1", KeyScope.publish),
+            content=body)
+        assert keyed.status_code == 200  # a cut file: unreadable, but validated
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def test_a_body_that_is_not_utf8_json_is_a_problem_not_a_bare_detail(
+    store: Engine, keys: dict[str, str]
+) -> None:
+    answer = Api(store).request(
+        "POST", "/api/v1/webhooks", key=keys["admin"], content=b"\xff\xfe{\x00",
+        headers={"Content-Type": "application/json"})
+    assert answer.status_code in (400, 422)
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["code"]
+    unknown = Api(store).request("GET", "/api/v1/no-such-thing", key=keys["read"])
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "request.not-found"

@@ -138,7 +138,10 @@ def test_codelist_errors_are_stored_with_the_activity_not_refused(
 @pytest.mark.parametrize(
     ("identifier", "code"),
     [("", "push.no-identifier"), ("US-GOV-1-" + "9" * 600, "push.malformed-identifier"),
-     ("US-GOV-1-A\tB", "push.malformed-identifier")],
+     ("US-GOV-1-A\tB", "push.malformed-identifier"),
+     ("US-GOV-1-A\u200bB", "push.malformed-identifier"),  # a zero-width space
+     ("US-GOV-1-A\u202eB", "push.malformed-identifier"),  # a right-to-left override
+     ("US-GOV-1-" + "É" * 300, "push.malformed-identifier")],  # 600 bytes in UTF-8
 )
 def test_a_missing_or_malformed_identifier_is_refused_with_what_to_do(
     engine_of_sqlite: Engine, tmp_path: Path, identifier: str, code: str

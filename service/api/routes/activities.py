@@ -46,6 +46,7 @@ from service.services.push import (
     receive,
     start_push,
 )
+from service.services.push.intake import BodyTooLargeError
 from service.services.push.reading import model_of
 from service.services.push.records import push_document
 from service.services.query import FIELDS, ActivityPage, Sort, UnknownFieldError
@@ -329,7 +330,13 @@ def _wants_xml(format: str | None, accept: str) -> bool:
 
 
 async def receive_body(request: Request, limits: PushLimits) -> ReceivedFile:
-    """The request's file (raw body or multipart `file`), spooled to disk."""
+    """The request's file (raw body or multipart `file`), spooled to disk; refused before
+    any byte is read when its declared `Content-Length` is over the limit."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits.max_bytes:
+        raise BodyTooLargeError(
+            f"The body declares {int(declared):,} bytes, over the limit of "
+            f"{limits.max_bytes:,}; split the file into smaller ones.")
     return await receive(
         request.stream(), content_type=request.headers.get("content-type"),
         directory=limits.spool_directory, max_bytes=limits.max_bytes,

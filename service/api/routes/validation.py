@@ -3,6 +3,7 @@ with a publisher's key, what a push of it would do now."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ from service.api.routes.activities import (
     receive_body,
 )
 from service.api.routes.pushes import problem_responses
+from service.config import get_settings
 from service.models import PushMode, PushScope
 from service.services.push import PushOptions, ReceivedFile, rehearse_file
 
@@ -40,13 +42,17 @@ async def validate_file(
     mode: ModeQuery = PushMode.default, scope: ScopeQuery = PushScope.activities,
 ) -> dict[str, Any]:
     """Validate the IATI file in the body (raw or multipart `file`; spooled to disk, never
-    held whole).
+    held whole). Without a key the file may be up to `IATI_EC_ANONYMOUS_VALIDATE_BYTES`
+    (50 MB by default); with one, as large as a push.
 
     With a publish key, the answer also says under `push` what pushing the file now would
     do to each activity (`created`, `updated`, `unchanged`, `stale`, `rejected` with the
     findings why; with `scope=dataset`, `deleted`), decided by the push's own checks:
     nothing is stored. `mode` and `scope` are the push's.
     """
+    if principal is None:  # anyone may validate, within a smaller limit
+        anonymous = get_settings().anonymous_validate_bytes
+        limits = replace(limits, max_bytes=min(limits.max_bytes, anonymous))
     received = await receive_body(request, limits)
     today = datetime.now(UTC).date()
     try:

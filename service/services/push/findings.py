@@ -7,9 +7,9 @@ IATI Validator accepts. An activity is refused when, and only when,
    the whole push is refused with a coded error, and nothing is stored;
 2. it carries a critical finding: it fails the XSD (rule ``0.3.1``), so other tools could
    not read what would be stored;
-3. its identifier is missing, malformed (control characters, or longer than
-   `IDENTIFIER_LIMIT`), or already met earlier in the same file (rule ``1.1.2``: only the
-   first can be the activity);
+3. its identifier is missing, malformed (control or invisible format characters, or
+   longer than `IDENTIFIER_LIMIT` bytes), or already met earlier in the same file (rule
+   ``1.1.2``: only the first can be the activity);
 4. it is not the pusher's: its reporting-org is not one of the publisher's identifiers, or
    its identifier is another organisation's activity;
 5. it is older than the stored version (``stale``: not applied, the stored one kept).
@@ -25,7 +25,7 @@ the service did with it, so they carry the stage ``push``. Both are stored as JS
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
@@ -34,9 +34,9 @@ from iati.findings import DUPLICATE_IDENTIFIER, Finding, Severity
 
 PUSH_STAGE = "push"
 # Longer than any identifier a publisher uses (the longest in the IATI corpus are about
-# 150 characters), short enough for every database's index.
+# 150 characters), in UTF-8 bytes: short enough for every database's index (PostgreSQL's
+# B-tree takes about 2.7 KB a row).
 IDENTIFIER_LIMIT = 500
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class PushCode(StrEnum):
@@ -89,14 +89,21 @@ def identifier_refusal(identifier: str | None) -> dict[str, Any] | None:
             PushCode.no_identifier,
             "The activity has no iati-identifier: give it the one it is known by.",
         )
-    if len(identifier) > IDENTIFIER_LIMIT or _CONTROL.search(identifier):
+    if len(identifier.encode("utf-8")) > IDENTIFIER_LIMIT or _invisible(identifier):
         return push_finding(
             PushCode.malformed_identifier,
-            f"The iati-identifier is longer than {IDENTIFIER_LIMIT} characters or holds "
-            "control characters: publish the activity's real identifier.",
+            f"The iati-identifier is longer than {IDENTIFIER_LIMIT} bytes in UTF-8 or holds "
+            "control or invisible formatting characters (a zero-width space, a "
+            "right-to-left override): publish the activity's real identifier.",
             actual=identifier[:100],
         )
     return None
+
+
+def _invisible(identifier: str) -> bool:
+    """Whether `identifier` holds a control character or an invisible format character
+    (Unicode categories Cc and Cf), which make two identifiers that look the same differ."""
+    return any(unicodedata.category(char) in ("Cc", "Cf") for char in identifier)
 
 
 def reported(findings: Iterable[Finding]) -> list[dict[str, Any]]:
