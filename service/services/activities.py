@@ -137,9 +137,14 @@ def list_versions(session: Session, identifier: str) -> list[VersionPublic]:
     ]
 
 
-def version_xml(session: Session, identifier: str, version: int) -> str:
-    """The XML of version `version` exactly as it was received."""
+def version_xml(
+    session: Session, identifier: str, version: int, *, organisation_id: int | None = None
+) -> str:
+    """The XML of version `version` exactly as it was received; with `organisation_id`,
+    only of that organisation's activity (another's is not found)."""
     activity = _find(session, identifier)
+    if organisation_id is not None and activity.organisation_id != organisation_id:
+        raise ActivityNotFoundError(identifier)
     row = session.exec(
         select(ActivityVersion).where(
             ActivityVersion.activity_id == activity.id, ActivityVersion.version == version

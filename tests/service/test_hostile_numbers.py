@@ -4,12 +4,21 @@ the limit (413 before reading), bodies that are not the JSON they claim."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine
 
 from service.config import get_settings
 from service.models import KeyScope
-from tests.support.publishing import Api, add_publisher, new_key
+from tests.support.publishing import (
+    USAID_EC,
+    Api,
+    add_publisher,
+    identifier_of,
+    new_key,
+    variant,
+)
 from tests.support.samples import sample
 
 HUGE = "99999999999999999999"  # beyond 64 bits
@@ -95,3 +104,28 @@ def test_a_body_that_is_not_utf8_json_is_a_problem_not_a_bare_detail(
     unknown = Api(store).request("GET", "/api/v1/no-such-thing", key=keys["read"])
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "request.not-found"
+
+
+def test_a_publish_only_key_reads_its_own_raw_versions_only_and_no_merges(
+    store: Engine, keys: dict[str, str], tmp_path: Path
+) -> None:
+    """The raw XML of another organisation's versions, and the registry's merge log, are
+    for read keys; a publish-only key reads back what it published."""
+    add_publisher(store, "XM-USAID-COPY", name="Another donor")
+    mine = new_key(store, "US-GOV-1", KeyScope.publish)
+    api = Api(store)
+    pushed = api.request("POST", "/api/v1/activities", key=mine,
+                         content=variant(USAID_EC, tmp_path / "one.xml", keep=1).read_bytes())
+    assert pushed.json()["counts"]["created"] == 1
+    identifier = identifier_of(USAID_EC, 1)
+    own = api.request("GET", f"/api/v1/activities/{identifier}/versions/1", key=mine)
+    assert own.status_code == 200
+    assert identifier in own.text
+    theirs = new_key(store, "XM-USAID-COPY", KeyScope.publish)
+    refused = api.request("GET", f"/api/v1/activities/{identifier}/versions/1", key=theirs)
+    assert refused.status_code == 404
+    assert refused.json()["code"] == "activity.not-found"  # not even whether it exists
+    assert api.request("GET", f"/api/v1/activities/{identifier}/versions/1",
+                       key=keys["read"]).status_code == 200
+    assert api.request("GET", "/api/v1/organisations/merges", key=theirs).status_code == 403
+    assert api.request("GET", "/api/v1/organisations/merges", key=keys["read"]).status_code == 200

@@ -30,7 +30,7 @@ from service.api.routes.ledger import csv_response
 from service.api.routes.pushes import problem_responses
 from service.config import get_settings
 from service.db import session_scope
-from service.models import PushMode, PushScope
+from service.models import KeyScope, PushMode, PushScope
 from service.services import activities, query
 from service.services.activities import VersionPublic
 from service.services.activity_links import ActivityLinks, activity_links
@@ -230,10 +230,13 @@ async def delete_activity(
     },
 )
 def get_activity_version(
-    iati_identifier: str, version: VersionPath, session: SessionDep, _: ReaderOrPublisher
+    iati_identifier: str, version: VersionPath, session: SessionDep,
+    principal: ReaderOrPublisher,
 ) -> Response:
-    """A past version of an activity, as the IATI XML that was pushed."""
-    xml = activities.version_xml(session, iati_identifier, version)
+    """A past version of an activity, as the IATI XML that was pushed (a publish-only key
+    reads its own organisation's only)."""
+    own = None if principal.allows(KeyScope.read) else principal.organisation_id
+    xml = activities.version_xml(session, iati_identifier, version, organisation_id=own)
     return Response(xml.encode("utf-8"), media_type=XML)
 
 

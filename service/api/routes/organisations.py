@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
-from service.api.deps import AdminPrincipal, ReaderOrPublisher, SessionDep
+from service.api.deps import AdminPrincipal, ReaderOrPublisher, ReadPrincipal, SessionDep
 from service.api.routes.pushes import problem_responses
 from service.models.base import LARGEST_ID
 from service.services import organisations
@@ -83,7 +83,7 @@ def list_merge_candidates(session: SessionDep, _: ReaderOrPublisher) -> list[Mer
 
 
 @router.get("/merges", operation_id="list_merges", responses=problem_responses(401, 403))
-def list_merges(session: SessionDep, _: ReaderOrPublisher) -> list[MergePublic]:
+def list_merges(session: SessionDep, _: ReadPrincipal) -> list[MergePublic]:
     """Every recorded merge, the latest first: who, when, why, and what moved."""
     return merges(session)
 
