@@ -232,3 +232,22 @@ def test_the_multipart_parser_streams_the_file_part_across_any_chunking() -> Non
     with pytest.raises(NoFilePartError):
         truncated.close()
     assert multipart_boundary("application/xml") is None
+
+
+def test_many_small_parts_before_the_file_are_skipped_in_one_chunk_or_many() -> None:
+    """A body of 20,000 form fields and then the file: every field skipped, the file whole,
+    whether the body comes in one chunk (as an in-process client sends it) or in many."""
+    fields = b"".join(
+        b"--b\r\nContent-Disposition: form-data; name=\"f%d\"\r\n\r\nv\r\n" % number
+        for number in range(20_000)
+    )
+    content = sample(USAID_EC).read_bytes()[:4096]
+    body = (fields + b"--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n"
+            + content + b"\r\n--b--\r\n")
+    for size in (len(body), 65536, 13):
+        written: list[bytes] = []
+        parser = MultipartFile(b"b", written.append)
+        for start in range(0, len(body), size):
+            parser.feed(body[start:start + size])
+        parser.close()
+        assert b"".join(written) == content, size

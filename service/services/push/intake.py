@@ -128,7 +128,9 @@ class MultipartFile:
     """Streams the `file` part of a multipart/form-data body (RFC 7578) to `write`.
 
     Other parts are skipped. Only a small tail is held back between chunks: as much as
-    could be the start of the next delimiter.
+    could be the start of the next delimiter. The buffer is scanned from a position and
+    cut once per chunk, so a body of many small parts costs time in proportion to its
+    size, however it is chunked.
     """
 
     def __init__(self, boundary: bytes, write: Callable[[bytes], None]) -> None:
@@ -136,12 +138,14 @@ class MultipartFile:
         self._write = write
         # The body starts with "--boundary": a CRLF in front lets one delimiter match all.
         self._buffer = b"\r\n"
+        self._at = 0  # where the unread part of the buffer starts
         self._state = "preamble"
         self._in_file = False
         self.found = False
 
     def feed(self, chunk: bytes) -> None:
-        self._buffer += chunk
+        self._buffer = self._buffer[self._at:] + chunk
+        self._at = 0
         while self._step():
             pass
 
@@ -162,14 +166,15 @@ class MultipartFile:
         return False  # done: the epilogue is ignored
 
     def _scan_body(self) -> bool:
-        index = self._buffer.find(self._delimiter)
+        buffer, at = self._buffer, self._at
+        index = buffer.find(self._delimiter, at)
         if index < 0:
-            keep = len(self._delimiter) - 1
-            self._emit(self._buffer[: max(0, len(self._buffer) - keep)])
-            self._buffer = self._buffer[max(0, len(self._buffer) - keep):]
+            keep = max(at, len(buffer) - (len(self._delimiter) - 1))
+            self._emit(buffer[at:keep])
+            self._at = keep
             return False
-        self._emit(self._buffer[:index])
-        self._buffer = self._buffer[index + len(self._delimiter):]
+        self._emit(buffer[at:index])
+        self._at = index + len(self._delimiter)
         if self._in_file:
             self.found = True
         self._in_file = False
@@ -177,26 +182,28 @@ class MultipartFile:
         return True
 
     def _after_delimiter(self) -> bool:
-        if len(self._buffer) < 2:
+        buffer, at = self._buffer, self._at
+        if len(buffer) - at < 2:
             return False
-        if self._buffer.startswith(b"--"):
+        if buffer.startswith(b"--", at):
             self._state = "done"
             return False
-        end = self._buffer.find(b"\r\n")
+        end = buffer.find(b"\r\n", at)
         if end < 0:
             return False
-        self._buffer = self._buffer[end + 2:]  # transport padding, then CRLF
+        self._at = end + 2  # transport padding, then CRLF
         self._state = "headers"
         return True
 
     def _headers(self) -> bool:
-        end = self._buffer.find(b"\r\n\r\n")
+        buffer, at = self._buffer, self._at
+        end = buffer.find(b"\r\n\r\n", at)
         if end < 0:
-            if len(self._buffer) > 16 * 1024:
+            if len(buffer) - at > 16 * 1024:
                 raise NoFilePartError("A multipart part has headers longer than 16 KiB.")
             return False
-        headers = self._buffer[:end].decode("latin-1").split("\r\n")
-        self._buffer = self._buffer[end + 4:]
+        headers = buffer[at:end].decode("latin-1").split("\r\n")
+        self._at = end + 4
         self._in_file = not self.found and _field_name(headers) == FILE_FIELD
         self._state = "body"
         return True
