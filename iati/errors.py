@@ -7,7 +7,8 @@ class IatiInputError(Exception):
     """The input is not IATI XML that can be read: not XML, wrong root, too large, …
 
     `code` is stable (``input.not-xml``, ``input.not-iati``, ``input.dtd-forbidden``,
-    ``input.too-large``, ``input.unsupported-version``, ``input.empty``); `message` says what
+    ``input.too-large``, ``input.unsupported-version``, ``input.empty``,
+    ``input.too-many-attributes``); `message` says what
     was wrong and what to do next; `line` is where the reader stopped, when known.
     """
 

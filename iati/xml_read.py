@@ -8,6 +8,7 @@ from typing import Any
 
 from lxml import etree
 
+from iati.errors import IatiInputError
 from iati.xml import ChildSpec, Converter, Extension, IatiElement, Plan
 
 
@@ -26,6 +27,9 @@ OddityHandler = Callable[[Oddity], None]
 
 
 _SHARED_LIMIT = 2_048  # distinct value elements remembered per class: bounds memory
+# Attributes on one element: an IATI element has at most a dozen, and extensions add a few;
+# libxml2 hands many more to the reader at a cost that grows with their square.
+MAX_ATTRIBUTES = 256
 
 
 def read_element(element: etree._Element, plan: Plan, oddity: OddityHandler) -> IatiElement:
@@ -71,6 +75,13 @@ def _read(element: etree._Element, plan: Plan, oddity: OddityHandler) -> IatiEle
     values: dict[str, Any] = {}
     attrib = element.attrib
     if attrib:
+        if len(attrib) > MAX_ATTRIBUTES:
+            raise IatiInputError(
+                "input.too-many-attributes",
+                f"An element <{element.tag}> has {len(attrib):,} attributes, more than the "
+                f"{MAX_ATTRIBUTES} any IATI element can use; remove the attributes that are "
+                "not part of the standard.", line=element.sourceline,
+            )
         names = plan.attributes
         for key, raw in attrib.items():
             slot = names.get(key)
