@@ -78,7 +78,7 @@ def _read(element: etree._Element, plan: Plan, oddity: OddityHandler) -> IatiEle
         if len(attrib) > MAX_ATTRIBUTES:
             raise IatiInputError(
                 "input.too-many-attributes",
-                f"An element <{element.tag}> has {len(attrib):,} attributes, more than the "
+                f"An element <{element.tag!s}> has {len(attrib):,} attributes, more than the "
                 f"{MAX_ATTRIBUTES} any IATI element can use; remove the attributes that are "
                 "not part of the standard.", line=element.sourceline,
             )
