@@ -55,6 +55,7 @@ from iati.elements.geography import Location
 from mappings import boundaries
 from mappings.amounts import Finding
 from mappings.crosswalks import Resolution, Row, Status, crosswalk, unmapped
+from mappings.perimeter import gad_place  # the entity rules live with the perimeter
 from mappings.tables import Classification, Code, table
 
 ISO_CROSSWALK = "geo-iso3166-2"
@@ -138,8 +139,6 @@ def elsewhere(
     """(provinces, cantons) of an amount that no location places in Ecuador: the GADs
     among its `receivers` (names), shared equally, else the whole country (`NATIONAL`) for
     a national activity (activity-scope 4); None if neither says."""
-    from mappings.perimeter import gad_place  # the entity rules live with the perimeter
-
     placed = {name: code for name in receivers if (code := gad_place(name, on)) is not None}
     found = list(placed.items())
     if not found:

@@ -53,6 +53,7 @@ class _Marker:
     significance: str | None
     rows: tuple[Row, ...]
     via: Row | None = None
+    unread: str | None = None  # a publisher's own marker no row maps: its key, as a rule
 
     @property
     def rank(self) -> int | None:
@@ -97,7 +98,7 @@ def _marker(
             if row.target is not None and row.status is not Status.unmapped]
     if not rows:  # no row: counts for nothing, its key named where Ninguno is chosen
         key = "/".join((publisher or "-", vocabulary, code))
-        return _Marker(f"{PUBLISHER_CROSSWALK} {key}", significance, ())
+        return _Marker(code, significance, (), unread=f"crosswalk {own.name} {key} (no row)")
     row = rows[0]
     assert row.target is not None
     return _Marker(row.target, significance, walk.lookup(row.target, on=on), row)
@@ -167,9 +168,8 @@ def _ninguno(walk: Crosswalk, refused: Sequence[_Marker], on: date) -> Resolutio
     if row is None or row.target is None:
         return unmapped(f"{CROSSWALK} has no row for no marker", rule=f"crosswalk {CROSSWALK}")
     passed_over = [
-        resolved(walk, row).rule if row else (
-            f"crosswalk {marker.code} (no row)" if marker.code.startswith(PUBLISHER_CROSSWALK)
-            else f"crosswalk {CROSSWALK} {marker.code} (no row)")
+        resolved(walk, row).rule if row
+        else marker.unread or f"crosswalk {CROSSWALK} {marker.code} (no row)"
         for marker in refused
         for row in marker.rows or (None,)
     ]

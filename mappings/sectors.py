@@ -82,10 +82,11 @@ def as_dac(
             f"crosswalk {walk.name}", rule=rule, version=walk.version)
     mapped = [row for row in rows if row.target is not None and row.status is not Status.unmapped]
     total = sum((HUNDRED if row.share is None else row.share for row in mapped), Decimal(0))
-    if not mapped or total != HUNDRED:
-        reason = rows[0].rationale or "unmapped" if not mapped else (
-            f"the crosswalk rows' shares sum to {total}, not 100")
-        return unmapped(reason, rule=f"{rule} (unmapped)" if not mapped else rule,
+    if not mapped:  # the ministry's row says no DAC code fits
+        return unmapped(rows[0].rationale or "unmapped", rule=f"{rule} (unmapped)",
+                        version=walk.version)
+    if total != HUNDRED:
+        return unmapped(f"the crosswalk rows' shares sum to {total}, not 100", rule=rule,
                         version=walk.version)
     return tuple(
         DacSector(DAC_PURPOSE if len(row.target or "") == 5 else DAC_CATEGORY, row.target or "",

@@ -163,7 +163,7 @@ def _rehearser(org: str, today: date) -> Rehearse:
     from service.cli_import import publisher_named
     from service.config import get_settings
     from service.db import get_engine
-    from service.services.push import ReceivedFile, rehearse_file
+    from service.services.push import ReceivedFile, rehearsal_answer
 
     named = publisher_named(org)
     engine, max_bytes = get_engine(), get_settings().max_upload_bytes
@@ -171,14 +171,8 @@ def _rehearser(org: str, today: date) -> Rehearse:
     def rehearse(path: Path, report: ValidationReport) -> dict[str, Any] | None:
         if not report.readable:
             return None
-        try:
-            rehearsal = rehearse_file(
-                engine, publisher=named, received=ReceivedFile.of_path(path),
-                max_bytes=max_bytes, today=today,
-            )
-        except IatiInputError as error:
-            return {"refused": error.as_dict()}
-        return rehearsal.model_dump(mode="json")
+        return rehearsal_answer(engine, publisher=named, received=ReceivedFile.of_path(path),
+                                max_bytes=max_bytes, today=today)
 
     return rehearse
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -22,7 +21,7 @@ from mappings.perimeter import gad_place
 from mappings.rates import to_usd
 from mappings.sectors import investment_subsectors
 from mappings.tables import Classification
-from tests.support.samples import sample
+from tests.support.samples import CAF_LOANS, ecuador_activities, sample
 
 ECUADOR_FILES = (
     "real/usaid-ec.xml",
@@ -37,16 +36,6 @@ TRANSACTION_TYPES = {"2": Measure.commitment, "3": Measure.disbursement,
                      "4": Measure.expenditure}
 
 
-def _ecuador_activities(name: str) -> list[Activity]:
-    found = []
-    for record in read_activities(sample(name), unknown_version="assume-latest"):
-        activity: Activity = record.model
-        codes = {(c.code or "").strip() for c in activity.recipient_countries}
-        codes |= {(t.recipient_country.code or "").strip()
-                  for t in activity.transactions if t.recipient_country is not None}
-        if "EC" in codes:
-            found.append(activity)
-    return found
 
 
 def _own_totals(activity: Activity) -> dict[Measure, Decimal]:
@@ -78,7 +67,7 @@ def _only_ecuador(activity: Activity) -> bool:
 def test_every_ecuador_activity_maps_and_each_classification_adds_up_to_its_transactions(
     name: str,
 ) -> None:
-    activities = _ecuador_activities(name)
+    activities = ecuador_activities(sample(name))
     assert activities
     for activity in activities:
         view = budget_view(activity)
@@ -97,7 +86,7 @@ def test_every_ecuador_activity_maps_and_each_classification_adds_up_to_its_tran
 
 
 def test_each_figure_says_where_it_comes_from_and_unmapped_ones_say_why() -> None:
-    activity = _ecuador_activities("real/usaid-ec.xml")[0]
+    activity = ecuador_activities(sample("real/usaid-ec.xml"))[0]
     view = budget_view(activity)
     assert view.figures
     assert len(view.mapping_version) == 12
@@ -234,7 +223,7 @@ def test_every_classification_conserves_the_converted_amount(
 
 def test_a_region_given_beside_its_countries_does_not_halve_ecuadors_share() -> None:
     # AECID publishes Ecuador at 100 % and South America (489) at 100 %.
-    activity = _ecuador_activities("real/dportal-spain-aecid-p16.xml")[0]
+    activity = ecuador_activities(sample("real/dportal-spain-aecid-p16.xml"))[0]
     assert [(c.code, c.percentage) for c in activity.recipient_countries] == [("EC", 100)]
     assert [r.percentage for r in activity.recipient_regions] == [100]
     view = budget_view(activity)
@@ -242,7 +231,7 @@ def test_a_region_given_beside_its_countries_does_not_halve_ecuadors_share() -> 
     assert "mapping.regions-beside-countries" in {f.code for f in view.findings}
 
 
-CAF = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "caf-ecuador-loans.xml"
+CAF = CAF_LOANS
 # Each executor CAF names (participating-org role 4, no type, no ref), its perimeter.
 CAF_EXECUTORS = {
     "MINISTERIO DE SALUD PúBLICA": "central", "MINISTERIO DE EDUCACIóN Y CULTURA": "central",
@@ -313,7 +302,7 @@ def test_a_development_banks_loans_sit_in_the_perimeter_of_their_executor() -> N
 def test_grants_that_ngos_and_contractors_implement_are_off_budget_not_budget_income() -> None:
     """USAID's Ecuador grants go to NGOs, contractors and UN agencies: none is PGE income."""
     off_budget = total = Decimal(0)
-    for activity in _ecuador_activities("real/usaid-ec.xml"):
+    for activity in ecuador_activities(sample("real/usaid-ec.xml")):
         view = budget_view(activity)
         perimeters = {(f.location, f.measure, f.year): f for f in view.figures
                       if f.classification is Classification.perimeter}
@@ -371,7 +360,7 @@ def test_an_expenditure_stays_in_the_budget_of_who_spends_it_not_the_supplier_pa
 
 def test_a_national_activity_without_locations_is_placed_nacional_not_unmapped() -> None:
     """USAID's Ecuador file: 45 activities of activity-scope 4 publish no location."""
-    national = [a for a in _ecuador_activities("real/usaid-ec.xml")
+    national = [a for a in ecuador_activities(sample("real/usaid-ec.xml"))
                 if a.activity_scope is not None and a.activity_scope.code == "4"
                 and not a.locations]
     assert len(national) == 45

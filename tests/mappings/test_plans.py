@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 
 from iati.codelists import load_codelist
 from iati.elements.activity import Activity
-from iati.reader import read_activities, read_activity
+from iati.reader import read_activity
 from mappings.amounts import Measure, amounts_of
 from mappings.crosswalks import Status, crosswalk
 from mappings.engine import Figure, budget_view
@@ -30,25 +29,15 @@ from mappings.plans import (
 )
 from mappings.rates import to_usd
 from mappings.tables import Classification, table
-from tests.support.samples import sample
+from tests.support.samples import CAF_LOANS, ecuador_activities, sample
 
-CAF = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "caf-ecuador-loans.xml"
+CAF = CAF_LOANS
 FIRST_DAY = date(2017, 11, 28)  # PND 2017-2021 presented as binding: the first plan's day
 REAL_FILES = ("real/usaid-ec.xml", "real/dportal-iadb-p3.xml", "real/dportal-usaid-p68.xml",
               "real/dportal-spain-aecid-p16.xml", "real/dportal-eu-intpa-p80.xml")
 Key = tuple[str, Measure, int]
 
 
-def _ecuador(path: Path) -> list[Activity]:
-    found = []
-    for record in read_activities(path, unknown_version="assume-latest"):
-        activity: Activity = record.model
-        codes = {(c.code or "").strip() for c in activity.recipient_countries}
-        codes |= {(t.recipient_country.code or "").strip()
-                  for t in activity.transactions if t.recipient_country is not None}
-        if "EC" in codes:
-            found.append(activity)
-    return found
 
 
 @cache
@@ -56,7 +45,7 @@ def _mapped(name: str) -> tuple[tuple[str | None, list[Figure], dict[Key, date]]
     """Each Ecuador activity of a real file (`caf`: the CAF fixture), read and mapped once:
     its identifier, plan-objective figures (checked to add up) and amounts' dates."""
     found = []
-    for activity in _ecuador(CAF if name == "caf" else sample(name)):
+    for activity in ecuador_activities(CAF if name == "caf" else sample(name)):
         figures, days, whole = _objectives(activity)
         _conserved(figures, whole)
         found.append((activity.identifier, figures, days))
@@ -64,7 +53,7 @@ def _mapped(name: str) -> tuple[tuple[str | None, list[Figure], dict[Key, date]]
 
 
 def _one(name: str, identifier: str) -> Activity:
-    return next(a for a in _ecuador(sample(name)) if a.identifier == identifier)
+    return next(a for a in ecuador_activities(sample(name)) if a.identifier == identifier)
 
 
 def _objectives(activity: Activity) -> tuple[list[Figure], dict[Key, date], dict[Key, Decimal]]:
@@ -140,7 +129,7 @@ def test_real_files_reach_every_plan_and_the_days_before_them() -> None:
 
 def test_a_loan_dated_before_the_first_plan_is_unmapped_with_the_reason() -> None:
     """CAF's real 2011 loan to Ecuador: no plan of the tables was in force."""
-    activity = next(a for a in _ecuador(CAF) if any(
+    activity = next(a for a in ecuador_activities(CAF) if any(
         d < FIRST_DAY for d in (x.on for x in amounts_of(a).amounts)))
     figures, days, _ = _objectives(activity)
     early = [f for f in figures if days[f.location, f.measure, f.year] < FIRST_DAY]

@@ -17,6 +17,7 @@ from mappings.tables import Classification, table
 from service.models import KeyScope
 from service.services.budget.views import remap
 from tests.support.publishing import Api, add_publisher, new_key, push
+from tests.support.samples import CAF_LOANS
 
 CAF = "XM-DAC-46008"
 SECURITY = "15210"  # security system management and reform
@@ -157,7 +158,6 @@ def test_only_an_admin_key_decides(api: Api, keys: dict[str, str]) -> None:
     assert api.request("DELETE", KEY_PATH, key=keys["read"]).status_code == 403
 
 
-CAF_LOANS = Path(__file__).parents[1] / "fixtures" / "real" / "caf-ecuador-loans.xml"
 HEALTH = "/api/v1/mappings/crosswalks/publisher-sector/keys/XM-DAC-46008/99/8"
 
 

@@ -30,12 +30,11 @@ from tests.support.publishing import (
     set_first_transaction,
     variant,
 )
-from tests.support.samples import sample
+from tests.support.samples import CAF_LOANS, sample
 
 Loaded = tuple[Api, str, str]
 MINISTRY = Settings.model_fields["publisher_ref"].default
 CAF = "XM-DAC-46008"
-CAF_LOANS = Path(__file__).parents[1] / "fixtures" / "real" / "caf-ecuador-loans.xml"
 TODAY = date(2026, 11, 27)
 
 

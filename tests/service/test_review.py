@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from service.models import KeyScope
 from tests.support.publishing import Api, add_publisher, new_key, push
+from tests.support.samples import CAF_LOANS
 
 CAF = "XM-DAC-46008"
-CAF_LOANS = Path(__file__).parents[1] / "fixtures" / "real" / "caf-ecuador-loans.xml"
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from iati.findings import is_official
 from iati.validate import validate
 from tests.support.samples import SAMPLES, SHARED
 
@@ -139,7 +140,7 @@ def json_pairs(report: dict[str, Any]) -> Iterator[Pair]:
 def _rule_pairs(name: str, findings: Iterable[dict[str, Any]]) -> Iterator[Pair]:
     for finding in findings:
         code = finding["code"]
-        if re.fullmatch(r"\d+\.\d+\.\d+", code) and not _REGISTRY_RULES.fullmatch(code):
+        if is_official(code) and not _REGISTRY_RULES.fullmatch(code):
             yield name, code
 
 

@@ -8,12 +8,17 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from iati.elements.activity import Activity
+from iati.reader import read_activities
+
 # The reference data beside the checkout (../shared), or where IATI_EC_SHARED points.
 SHARED = Path(
     os.environ.get("IATI_EC_SHARED", Path(__file__).resolve().parents[2].parent / "shared")
 )
 SAMPLES = SHARED / "iati" / "samples"
 EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "examples"
+# CAF's 27 real loans to Ecuador (a lender's own sector codes, executors, no location).
+CAF_LOANS = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "caf-ecuador-loans.xml"
 # The tests parse as the service does: no DTD, no entities, no network.
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
@@ -24,6 +29,20 @@ def sample(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"reference sample {relative} not available")
     return path
+
+
+def ecuador_activities(path: Path) -> list[Activity]:
+    """The activities of `path` with Ecuador (EC) as a recipient country, of the activity
+    or of one of its transactions."""
+    found = []
+    for record in read_activities(path, unknown_version="assume-latest"):
+        activity: Activity = record.model
+        codes = {(c.code or "").strip() for c in activity.recipient_countries}
+        codes |= {(t.recipient_country.code or "").strip()
+                  for t in activity.transactions if t.recipient_country is not None}
+        if "EC" in codes:
+            found.append(activity)
+    return found
 
 
 def samples(folder: str) -> list[Path]:

@@ -8,12 +8,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from iati.errors import IatiInputError
 from iati.validate import validate
-from service.api.deps import EngineDep, MaybePublisher, Principal
+from service.api.deps import EngineDep, MaybePublisher
 from service.api.routes.activities import (
     IATI_FILE_BODY,
     LimitsDep,
@@ -25,7 +23,7 @@ from service.api.routes.activities import (
 from service.api.routes.pushes import problem_responses
 from service.config import get_settings
 from service.models import PushMode, PushScope
-from service.services.push import PushOptions, ReceivedFile, rehearse_file
+from service.services.push import PushOptions, rehearsal_answer
 
 router = APIRouter(prefix="/api/v1", tags=["validation"])
 
@@ -64,23 +62,10 @@ async def validate_file(
         answer = report.as_official() if official else report.as_dict()
         if principal is not None and report.readable:
             answer["push"] = await run_in_threadpool(
-                _rehearsal, engine, principal, received, PushOptions(mode, scope),
-                limits.max_bytes,
+                rehearsal_answer, engine, publisher=publisher_of(principal), received=received,
+                options=PushOptions(mode, scope), max_bytes=limits.max_bytes,
             )
     finally:
         received.discard()
     return answer
 
-
-def _rehearsal(
-    engine: Engine, principal: Principal, received: ReceivedFile, options: PushOptions,
-    max_bytes: int,
-) -> dict[str, Any]:
-    try:
-        rehearsal = rehearse_file(
-            engine, publisher=publisher_of(principal), received=received, options=options,
-            max_bytes=max_bytes,
-        )
-    except IatiInputError as error:  # e.g. an organisation file: validated, never pushed
-        return {"refused": error.as_dict()}
-    return rehearsal.model_dump(mode="json")

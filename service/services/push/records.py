@@ -95,12 +95,8 @@ class PushRehearsal(BaseModel):
             mode=mode, scope=scope, counts=counts,
             findings=[FindingPublic.model_validate(f) for f in findings],
             activities=[
-                ActivityOutcome(
-                    position=record.position, iati_identifier=record.identifier,
-                    outcome=record.outcome, version=record.version,
-                    findings=[FindingPublic.model_validate(f) for f in record.findings],
-                )
-                for record in records
+                _activity_outcome(r.position, r.identifier, r.outcome, r.version, r.findings)
+                for r in records
             ],
         )
 
@@ -209,13 +205,20 @@ def push_document(session: Session, push_id: str) -> PushPublic:
         counts=OutcomeCounts(**{o.value: getattr(push, o.value) for o in Outcome}),
         findings=[FindingPublic.model_validate(f) for f in push.findings],
         activities=[
-            ActivityOutcome(
-                position=row.position, iati_identifier=row.iati_identifier,
-                outcome=row.outcome, version=row.version,
-                findings=[FindingPublic.model_validate(f) for f in row.findings],
-            )
+            _activity_outcome(row.position, row.iati_identifier, row.outcome, row.version,
+                              row.findings)
             for row in outcomes
         ],
+    )
+
+
+def _activity_outcome(
+    position: int, identifier: str | None, outcome: Outcome, version: int | None,
+    findings: list[dict[str, Any]],
+) -> ActivityOutcome:
+    return ActivityOutcome(
+        position=position, iati_identifier=identifier, outcome=outcome, version=version,
+        findings=[FindingPublic.model_validate(f) for f in findings],
     )
 
 

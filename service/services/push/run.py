@@ -37,6 +37,7 @@ __all__ = [
     "UnreadableFileError",
     "process_push",
     "push_file",
+    "rehearsal_answer",
     "rehearse_file",
     "run_push",
     "start_push",
@@ -108,6 +109,20 @@ def rehearse_file(
     records = PushRun(engine, "", publisher, chosen, pushed, None).rehearse()
     findings = [finding.as_dict() for finding in pushed.file_findings]
     return PushRehearsal.of(records, findings, mode=chosen.mode, scope=chosen.scope)
+
+
+def rehearsal_answer(
+    engine: Engine, *, publisher: Publisher, received: ReceivedFile,
+    options: PushOptions | None = None, max_bytes: int, today: date | None = None,
+) -> dict[str, Any]:
+    """`rehearse_file`'s answer as JSON; ``{"refused": …}`` (the coded error) for a file a
+    push would refuse whole (an organisation file, an unsupported version)."""
+    try:
+        rehearsal = rehearse_file(engine, publisher=publisher, received=received,
+                                  options=options, max_bytes=max_bytes, today=today)
+    except IatiInputError as error:
+        return {"refused": error.as_dict()}
+    return rehearsal.model_dump(mode="json")
 
 
 def run_push(
