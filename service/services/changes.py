@@ -10,11 +10,13 @@ transaction ends (SQLite's writers take turns anyway), so changes become visible
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, Table, insert, select, update
 from sqlmodel import Session
 
+from service.errors import DomainError
 from service.models import ActivityChange, ChangeCounter, utcnow
 
 CHANGE: Table = ActivityChange.__table__  # type: ignore[attr-defined]
@@ -42,6 +44,22 @@ def log_change(
         "push_id": push_id, "changed_at": utcnow(),
     })
     return int(seq)
+
+
+class CursorAheadError(DomainError):
+    """A cursor beyond the feed's head: no page ever answered it, and following it would
+    skip every change made until the head reaches it."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "changes.cursor-ahead"
+    title: ClassVar[str] = "The cursor is ahead of the change feed"
+
+    def __init__(self, since: int, head: int) -> None:
+        super().__init__(
+            f"The feed's last change is {head}; `since` {since} was never a page's `next`. "
+            f"Follow the feed from 0, or from the `next` of the last page you read.",
+            since=since, head=head,
+        )
 
 
 class ChangePublic(BaseModel):
@@ -82,5 +100,13 @@ def changes_since(
         )
         for row in rows[:limit]
     ]
+    if not page and since > (head := _head(session)):
+        raise CursorAheadError(since, head)
     last = page[-1].seq if page else since
     return ChangesPage(changes=page, next=str(last), more=len(rows) > limit)
+
+
+def _head(session: Session) -> int:
+    """The last change's `seq` (0 before any)."""
+    value = session.connection().execute(select(COUNTER.c.value).where(COUNTER.c.id == 1))
+    return int(value.scalar() or 0)

@@ -194,3 +194,23 @@ def test_the_migration_logs_the_versions_already_stored(
     assert [(seq, identifier) for seq, identifier, _ in logged] == [tuple(v) for v in versions]
     assert {kind for *_, kind in logged} == {"created"}
     assert counter == versions[-1][0]
+
+
+def test_a_cursor_beyond_the_head_is_refused_not_answered_empty(
+    store: Engine, keys: tuple[str, str], tmp_path: Path
+) -> None:
+    api = Api(store)
+    two = variant(USAID_EC, tmp_path / "two.xml", keep=2)
+    api.request("POST", "/api/v1/activities", key=keys[0], content=two.read_bytes())
+    head = int(api.request("GET", "/api/v1/changes", key=keys[1]).json()["next"])
+    at_head = api.request("GET", "/api/v1/changes", key=keys[1], params={"since": head})
+    assert at_head.json() == {"changes": [], "next": str(head), "more": False}
+    ahead = api.request("GET", "/api/v1/changes", key=keys[1], params={"since": head + 1})
+    assert ahead.status_code == 400
+    assert ahead.headers["content-type"] == "application/problem+json"
+    problem = ahead.json()
+    assert (problem["code"], problem["since"], problem["head"]) == (
+        "changes.cursor-ahead", head + 1, head)
+    filtered = api.request("GET", "/api/v1/changes", key=keys[1],
+                           params={"since": head + 5, "reporting_org": "GB-1"})
+    assert filtered.json()["code"] == "changes.cursor-ahead"

@@ -20,13 +20,14 @@ router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
     operation_id="list_changes",
     response_model=ChangesPage,
     responses={304: {"description": "No change since the page named by If-None-Match"},
-               **problem_responses(401, 403)},
+               **problem_responses(400, 401, 403)},
 )
 def list_changes(
     request: Request, response: Response, session: SessionDep, _: ReaderOrPublisher,
     since: Annotated[int, Query(
         ge=0, le=LARGEST_BIGINT,
-        description="The `next` cursor of the previous page (0: from the beginning)")] = 0,
+        description="The `next` cursor of the previous page (0: from the beginning); "
+        "a cursor beyond the last change is refused (400 `changes.cursor-ahead`)")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     reporting_org: Annotated[str | None, Query(description="reporting-org/@ref")] = None,
 ) -> ChangesPage | Response:
