@@ -196,15 +196,17 @@ def get_session() -> Iterator[Session]:
 
 
 def migrations_directory() -> Path:
-    """The Alembic script directory (`migrations/`).
-
-    It lives beside the packages: in the source tree (and editable installs), and in the
-    container image as /app/migrations, the working directory.
-    """
-    for place in (Path(__file__).resolve().parents[1] / "migrations", Path.cwd() / "migrations"):
+    """The Alembic script directory: `service/migrations` in an installed package (the
+    build ships the repository's `migrations/` there), else `migrations/` beside the
+    packages in the source tree and editable installs. Never the working directory's."""
+    here = Path(__file__).resolve().parent
+    for place in (here / "migrations", here.parent / "migrations"):
         if (place / "env.py").is_file():
             return place
-    raise FileNotFoundError("migrations/ not found beside the service package or here")
+    raise FileNotFoundError(
+        f"The migrations are missing from this installation ({here}): reinstall iati-ec "
+        "from its wheel or source tree."
+    )
 
 
 def alembic_config(url: str) -> Config:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,12 +18,7 @@ from tests.support.publishing import (
     variant,
 )
 from tests.support.samples import sample
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.serving import serving
 
 
 def _cli(folder: Path, *arguments: str) -> str:
@@ -41,28 +31,8 @@ def _cli(folder: Path, *arguments: str) -> str:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """`iati-ec serve` on a new SQLite file in `tmp_path`; its base URL."""
-    port = _free_port()
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service", "serve", "--port", str(port)],
-        cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                assert time.monotonic() < deadline, "the server did not start in 30 s"
-                time.sleep(0.2)
+    with serving(tmp_path) as base:
         yield base
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=10)[0] or b""
-        print(output.decode("utf-8", "replace")[-20_000:])  # shown when a test fails
 
 
 def test_a_donor_gets_a_key_and_pushes_over_http(server: str, tmp_path: Path) -> None:
