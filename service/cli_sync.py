@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -13,13 +14,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from service.models import SyncSource
+from service.models import SyncSource, utcnow
 from service.services.sync import (
     FetchPolicy,
     Plan,
     SourceResult,
     SourcesFileError,
     SyncReport,
+    VanishedPublisher,
 )
 
 err = Console(stderr=True)
@@ -47,6 +49,7 @@ def sync(
         new_client,
         read_sources,
         stored_sources,
+        why_absent,
     )
 
     settings = get_settings()
@@ -71,16 +74,21 @@ def sync(
                              directory=settings.spool_directory)
         except SourcesFileError as error:
             _fail(error.message)
+        grace = settings.sync_gone_grace_days
+        syncer = Syncer(engine, client, policy, directory=settings.spool_directory,
+                        gone_grace=None if grace is None else timedelta(days=grace))
         if only is not None and not plan.targets:
-            _fail(f"{sources} names no registered publisher {only}")
+            if not dry_run:
+                syncer.vanished(plan)
+            _fail(why_absent(engine, plan))
         if dry_run:
             with session_scope(engine) as session:
                 urls = [d.url for target in plan.targets for d in target.datasets]
                 _print_plan(plan, stored_sources(session, urls))
             raise typer.Exit(1 if plan.listing_errors else 0)
         with _progress(sum(len(t.datasets) for t in plan.targets)) as advance:
-            report = Syncer(engine, client, policy, directory=settings.spool_directory,
-                            on_result=advance).run(plan)
+            syncer.on_result = advance
+            report = syncer.run(plan)
     _print_report(report)
     raise typer.Exit(1 if report.failed or report.rejected else 0)
 
@@ -132,11 +140,26 @@ def _print_report(report: SyncReport) -> None:
         out.print(f"listing failed: {error}", highlight=False, soft_wrap=True)
     for ref, why in report.held.items():
         out.print(f"{ref}: no activity deleted, because {why}", highlight=False, soft_wrap=True)
+    for vanished in report.vanished:
+        out.print(_vanished(vanished), highlight=False, soft_wrap=True)
     for note in report.notes:
         out.print(f"note: {note}", highlight=False, soft_wrap=True)
     failed = sum(1 for r in report.sources if r.error) + len(report.listing_errors)
     out.print(f"{len(report.sources)} sources: {failed} failed, "
               f"{report.rejected} activities rejected", highlight=False)
+
+
+def _vanished(vanished: VanishedPublisher) -> str:
+    publisher = vanished.publisher
+    said = (f"{publisher.name}: none of its {len(publisher.urls)} datasets is listed any "
+            f"longer (gone since {publisher.since:%Y-%m-%d}); ")
+    if vanished.retire_after is None:
+        return said + "its activities stay live (IATI_EC_SYNC_GONE_GRACE_DAYS retires them)"
+    if vanished.retired:
+        return said + f"{vanished.retired} of its activities deleted after the grace period"
+    if utcnow() >= vanished.retire_after:
+        return said + "the activities its datasets held are deleted"
+    return said + f"its activities will be deleted after {vanished.retire_after:%Y-%m-%d}"
 
 
 def _print_plan(plan: Plan, stored: dict[str, SyncSource]) -> None:

@@ -122,6 +122,11 @@ class Settings(BaseSettings):
         description="The longest wait between retries, a server's Retry-After included.",
     )
     sync_max_redirects: int = Field(default=5, ge=0, description="Redirects followed per request.")
+    sync_gone_grace_days: int | None = Field(
+        default=None, ge=0,
+        description="When none of a publisher's datasets is listed any longer, delete the"
+        " activities they held this many days after the last one left; unset: keep them.",
+    )
 
 
 @cache

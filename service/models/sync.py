@@ -12,17 +12,20 @@ from service.models.types import UtcDateTime, enum_column
 
 class SyncStatus(StrEnum):
     """What the last sync of a source did: `pushed` a changed file, found it `not-modified`
-    (HTTP 304) or `unchanged` (same SHA-256), or `failed` (download or push)."""
+    (HTTP 304) or `unchanged` (same SHA-256), `failed` (download or push), or found it
+    `gone` from the sources file and its listings."""
 
     pushed = "pushed"
     not_modified = "not-modified"
     unchanged = "unchanged"
     failed = "failed"
+    gone = "gone"
 
 
 class SyncSource(IdTable, table=True):
     """A publisher's dataset URL: its HTTP validators and fingerprint as last pushed, and
-    the outcome of the last sync.
+    the outcome of the last sync. For a `gone` source, `checked_at` is when a sync first
+    found it gone (later syncs leave it).
 
     `etag`, `last_modified` and `sha256` are those of the last file whose push completed,
     so that a file that failed is fetched and tried again on the next sync.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -164,28 +165,49 @@ def delete_activity(engine: Engine, *, identifier: str, publisher: Publisher) ->
 
     Deleting an activity already deleted changes nothing.
     """
+    delete_activities(engine, [identifier], publisher=publisher, strict=True)
+
+
+def delete_activities(
+    engine: Engine, identifiers: Iterable[str], *, publisher: Publisher, strict: bool = False
+) -> list[str]:
+    """Mark the publisher's live activities among `identifiers` deleted, in one transaction
+    and one push record; those deleted. Unless `strict`, an identifier that is unknown,
+    already deleted or another organisation's is passed over; with it, the first two raise
+    (`ActivityNotFoundError`, `NotYourActivityError`)."""
+    deleted: list[str] = []
     with session_scope(engine, write=True) as session:
-        activity = locked_activity(session, identifier)
-        if activity is None:
-            raise ActivityNotFoundError(identifier)
-        if activity.organisation_id != publisher.organisation_id:
-            raise NotYourActivityError(
-                f"{identifier} is published by another organisation; only it may delete it.",
-                iati_identifier=identifier,
+        push: Push | None = None
+        for identifier in sorted(set(identifiers)):
+            activity = locked_activity(session, identifier)
+            if activity is None:
+                if strict:
+                    raise ActivityNotFoundError(identifier)
+                continue
+            if activity.organisation_id != publisher.organisation_id:
+                if strict:
+                    raise NotYourActivityError(
+                        f"{identifier} is published by another organisation; only it may "
+                        "delete it.", iati_identifier=identifier,
+                    )
+                continue
+            if activity.deleted_at is not None:
+                continue
+            if push is None:
+                push = Push(
+                    organisation_id=publisher.organisation_id,
+                    api_key_id=publisher.api_key_id, status=PushStatus.completed,
+                    finished_at=utcnow(),
+                )
+                session.add(push)
+                session.flush()
+            version = tombstone(session, activity, push_id=push.id)
+            deleted.append(identifier)
+            record_outcome(
+                session, push.id, position=len(deleted), identifier=identifier,
+                outcome=Outcome.deleted, version=version, findings=[],
             )
-        if activity.deleted_at is not None:
-            return
-        push = Push(
-            organisation_id=publisher.organisation_id, api_key_id=publisher.api_key_id,
-            status=PushStatus.completed, finished_at=utcnow(),
-        )
-        session.add(push)
-        session.flush()
-        version = tombstone(session, activity, push_id=push.id)
-        record_outcome(
-            session, push.id, position=1, identifier=identifier, outcome=Outcome.deleted,
-            version=version, findings=[],
-        )
+    return deleted
 
 
 def _find(session: Session, identifier: str) -> Activity:

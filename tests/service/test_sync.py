@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -499,3 +500,72 @@ def test_the_readmes_sources_file_is_one(tmp_path: Path) -> None:
     assert [p.ref for p in declared.publishers] == [USAID]
     [listing] = declared.listings
     assert (listing.rows, listing.publishers) == (1000, {"usaid": USAID})
+
+
+def test_a_publisher_whose_sources_all_left_is_reported_and_kept_by_default(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    add_publisher(store, "GB-GOV-1", name="FCDO")
+    a = server.serve("/a.xml", usaid(tmp_path, "a.xml", [1, 2]))
+    bad = server.serve("/bad.xml", b"", statuses=[500] * 10)
+    run_sync(store, sources_file(tmp_path, publisher_toml(USAID, a, bad)))
+    assert source_row(store, bad).status is SyncStatus.failed
+    # Both sources leave the listing; another publisher's sync goes on.
+    fcdo = server.serve("/fcdo.xml", usaid(tmp_path, "f.xml", [3]))
+    later = run_sync(store, sources_file(tmp_path, publisher_toml("GB-GOV-1", fcdo)))
+    assert [(v.publisher.name, v.publisher.urls, v.retire_after, v.retired)
+            for v in later.vanished] == [("USAID", (a, bad), None, 0)]
+    assert {source_row(store, url).status for url in (a, bad)} == {SyncStatus.gone}
+    assert source_row(store, bad).consecutive_failures == 0
+    assert live(store) >= ids(1, 2)
+    api = Api(store)
+    admin = new_key(store, USAID, KeyScope.admin)
+    failing = api.request("GET", "/api/v1/sync/sources", key=admin, params={"status": "failed"})
+    assert failing.json() == []
+    since = source_row(store, a).checked_at
+    again = run_sync(store, sources_file(tmp_path, publisher_toml("GB-GOV-1", fcdo)))
+    assert [v.publisher.since for v in again.vanished] == [since]  # first found gone, kept
+
+
+def test_a_gone_publishers_activities_are_deleted_after_the_grace_period_and_come_back(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    add_publisher(store, "GB-GOV-1", name="FCDO")
+    a = server.serve("/a.xml", usaid(tmp_path, "a.xml", [1, 2]), etag='"a"')
+    run_sync(store, sources_file(tmp_path, publisher_toml(USAID, a)))
+    Api(store).request("POST", "/api/v1/activities", key=new_key(store, USAID, KeyScope.publish),
+                       content=usaid(tmp_path, "own.xml", [4]))  # pushed, not synced
+    fcdo = sources_file(tmp_path, publisher_toml("GB-GOV-1", server.base + "/none.xml"))
+
+    def sync_with_grace(days: int) -> SyncReport:
+        with new_client(POLICY, user_agent="iati-ec-test") as client:
+            plan = make_plan(store, fcdo, client=client, policy=POLICY)
+            return Syncer(store, client, POLICY, sleep=lambda _: None,
+                          gone_grace=timedelta(days=days)).run(plan)
+
+    waiting = sync_with_grace(30).vanished
+    assert [(v.retired, v.retire_after is not None) for v in waiting] == [(0, True)]
+    assert live(store) >= ids(1, 2, 4)
+    [due] = sync_with_grace(0).vanished
+    assert due.retired == 2
+    assert ids(1, 2).isdisjoint(live(store))
+    assert ids(4) <= live(store)  # not held by a gone source
+    # Listed again, unchanged on its server: pushed whole, its activities restored.
+    [back] = run_sync(store, sources_file(tmp_path, publisher_toml(USAID, a))).sources
+    assert back.status is SyncStatus.pushed
+    assert ids(1, 2) <= live(store)
+
+
+def test_a_failed_listing_marks_nothing_gone(
+    store: Engine, server: SourceServer, tmp_path: Path
+) -> None:
+    add_publisher(store, USAID)
+    a = server.serve("/a.xml", usaid(tmp_path, "a.xml", [1]))
+    run_sync(store, sources_file(tmp_path, publisher_toml(USAID, a)))
+    server.serve("/api/3/action/package_search", b"{}", statuses=[500] * 3)
+    report = run_sync(store, sources_file(tmp_path, f'[[ckan]]\nurl = "{server.base}"\n'))
+    assert report.listing_errors
+    assert not report.vanished
+    assert source_row(store, a).status is SyncStatus.pushed

@@ -91,8 +91,27 @@ def test_sync_exits_2_on_an_unusable_sources_file_or_publisher(
     other = _iati_ec(database, "sync", _sources(tmp_path, USAID, server.base + "/x"),
                      "--only", "GB-GOV-1")
     assert other.returncode == 2
-    assert "names no registered publisher GB-GOV-1" in other.stderr
+    assert "no organisation GB-GOV-1 is registered" in other.stderr
     assert not server.requests
+
+
+def test_only_a_registered_publisher_that_left_the_listing_says_so(
+    database: str, server: SourceServer, tmp_path: Path
+) -> None:
+    url = server.serve("/usaid.xml", variant(USAID_EC, tmp_path / "u.xml", keep=2).read_bytes())
+    assert _iati_ec(database, "sync", _sources(tmp_path, USAID, url)).returncode == 0
+    _iati_ec(database, "orgs", "add", "--ref", "GB-GOV-1", "--name", "FCDO", "--role", "donor")
+    others = _sources(tmp_path, "GB-GOV-1", server.base + "/fcdo.xml")
+    never = _iati_ec(database, "sync", others, "--only", "GB-GOV-1", "--dry-run")
+    assert never.returncode == 0, never.stdout + never.stderr  # it is named: a plan
+    left = _iati_ec(database, "sync", others, "--only", USAID)
+    assert left.returncode == 2
+    said = " ".join(left.stderr.split())
+    assert f"{USAID} is registered, but neither the sources file nor its listings name it" in said
+    assert "its 1 datasets, last pushed 20" in said
+    assert "have left them" in said
+    listed = _iati_ec(database, "sync", _sources(tmp_path, USAID, url))
+    assert listed.returncode == 0, listed.stdout + listed.stderr
 
 
 def test_a_dry_run_lists_the_datasets_and_downloads_nothing(

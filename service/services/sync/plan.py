@@ -8,8 +8,10 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from service.db import session_scope
+from service.models import SyncSource
 from service.services.organisations import find_organisation, refs_of
 from service.services.push import Publisher
 from service.services.sync.ckan import list_packages, publishers_of
@@ -45,6 +47,13 @@ class Plan:
     targets: list[Target] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     listing_errors: list[str] = field(default_factory=list)
+    only: str | None = None  # the one publisher synced, if `--only` named it
+    only_organisation: int | None = None  # its organisation, if registered
+
+    @property
+    def urls(self) -> set[str]:
+        """Every dataset URL the plan reads."""
+        return {dataset.url for target in self.targets for dataset in target.datasets}
 
 
 def make_plan(
@@ -56,7 +65,7 @@ def make_plan(
     A publisher named in the file must be registered (`UnknownPublisherError`); one that
     only a CKAN listing names is left out with a note when it is not.
     """
-    plan = Plan()
+    plan = Plan(only=only)
     listed, notes = publishers_of(sources.packages)
     plan.notes.extend(notes)
     for listing in sources.listings:
@@ -69,6 +78,9 @@ def make_plan(
         listed.extend(found)
         plan.notes.extend(notes)
     with session_scope(engine) as session:
+        if only is not None:
+            named = find_organisation(session, only)
+            plan.only_organisation = named.id if named is not None else None
         targets: dict[int, Target] = {}
         for declared, required in [(p, True) for p in sources.publishers] + [
             (p, False) for p in listed
@@ -89,6 +101,29 @@ def make_plan(
     plan.targets = list(targets.values())
     _check_unshared(plan.targets)
     return plan
+
+
+def why_absent(engine: Engine, plan: Plan) -> str:
+    """Why `plan.only` is not among the plan's publishers, and what to do."""
+    only = plan.only
+    if plan.only_organisation is None:
+        return (f"no organisation {only} is registered; register it with `iati-ec orgs add "
+                f"--ref {only} --name NAME --role donor`, or see `iati-ec orgs list`")
+    named = f"{only} is registered, but neither the sources file nor its listings name it now"
+    if plan.listing_errors:
+        return (f"{named}; a listing failed ({plan.listing_errors[0]}), so it may be missing "
+                "only from that answer: sync again later")
+    with session_scope(engine) as session:
+        known = session.exec(select(SyncSource).where(
+            SyncSource.organisation_id == plan.only_organisation
+        )).all()
+    if not known:
+        return (f"{named}; add it to the sources file ([[publisher]] org = \"{only}\" with its "
+                "datasets), or find why its packages are missing from the listing")
+    synced = max((s.changed_at for s in known if s.changed_at is not None), default=None)
+    when = f", last pushed {synced:%Y-%m-%d}" if synced is not None else ""
+    return (f"{named}: its {len(known)} datasets{when} have left them (its activities are "
+            "kept, unless IATI_EC_SYNC_GONE_GRACE_DAYS is set)")
 
 
 def _check_unshared(targets: list[Target]) -> None:

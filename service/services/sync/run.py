@@ -9,6 +9,11 @@ dataset to another is never deleted, and one dataset never deletes another's act
 Nothing is deleted for a publisher when any of its downloads or pushes failed, when a
 dataset's content is not known (never pushed completely), or when a CKAN listing failed
 (a dataset might be missing from the plan); nor when none of its datasets changed.
+
+Gone sources. A remembered source that the plan no longer names is marked `gone` (unless a
+listing failed). A publisher left with no source at all is reported; its activities stay
+live, unless a grace period is set: once it has passed since the last source left, the
+activities those sources held are deleted.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -24,15 +30,19 @@ from sqlalchemy import Engine
 
 from service.db import session_scope
 from service.errors import DomainError
-from service.models import PushScope, SyncSource, SyncStatus
-from service.services.push import PushOptions, PushPublic, push_file
+from service.models import PushScope, SyncSource, SyncStatus, utcnow
+from service.services.activities import delete_activities
+from service.services.push import Publisher, PushOptions, PushPublic, push_file
 from service.services.sync.fetch import Fetched, FetchError, FetchPolicy, Validators, fetch
 from service.services.sync.plan import Plan, Target
 from service.services.sync.sources import Dataset
 from service.services.sync.state import (
     Checked,
+    Vanished,
     forget_validators,
+    held_by,
     held_identifiers,
+    mark_gone,
     remember,
     retire_others,
     stored_sources,
@@ -57,6 +67,16 @@ class SourceResult:
         return self.push.counts.rejected if self.push else 0
 
 
+@dataclass(frozen=True, slots=True)
+class VanishedPublisher:
+    """A publisher whose sources have all gone, and what became of its activities: kept
+    until `retire_after` (None: kept for good), or `retired` now."""
+
+    publisher: Vanished
+    retire_after: datetime | None
+    retired: int = 0
+
+
 @dataclass(slots=True)
 class SyncReport:
     """Every source's result, notes on what was left out, and why deletions were held."""
@@ -65,6 +85,7 @@ class SyncReport:
     notes: list[str] = field(default_factory=list)
     listing_errors: list[str] = field(default_factory=list)
     held: dict[str, str] = field(default_factory=dict)  # publisher ref → why no deletions
+    vanished: list[VanishedPublisher] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -90,6 +111,7 @@ class Syncer:
     directory: Path | None = None
     on_result: Report | None = None
     sleep: Callable[[float], None] = time.sleep
+    gone_grace: timedelta | None = None  # None: a vanished publisher's activities stay
 
     def run(self, plan: Plan) -> SyncReport:
         """Sync every target of `plan`; a failing source never stops the others."""
@@ -97,7 +119,30 @@ class Syncer:
         for target in plan.targets:
             hold = "a CKAN listing failed" if plan.listing_errors else None
             report.sources.extend(self._publisher(target, hold, report))
+        report.vanished = self.vanished(plan)
         return report
+
+    def vanished(self, plan: Plan) -> list[VanishedPublisher]:
+        """Mark gone the sources `plan` no longer names (see the module's rule); the
+        publishers left with none, their activities deleted once the grace period is over."""
+        if plan.listing_errors or (plan.only is not None and plan.only_organisation is None):
+            return []  # a source may be missing only because its listing failed
+        found = mark_gone(self.engine, listed=plan.urls, organisation_id=plan.only_organisation)
+        now = utcnow()
+        answers: list[VanishedPublisher] = []
+        for publisher in found:
+            if self.gone_grace is None:
+                answers.append(VanishedPublisher(publisher, None))
+                continue
+            due = publisher.since + self.gone_grace
+            retired = 0
+            if now >= due:
+                retired = len(delete_activities(
+                    self.engine, held_by(self.engine, publisher.urls),
+                    publisher=Publisher(publisher.organisation_id, refs=frozenset()),
+                ))
+            answers.append(VanishedPublisher(publisher, due, retired))
+        return answers
 
     def _publisher(self, target: Target, hold: str | None, report: SyncReport
                    ) -> list[SourceResult]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -113,6 +114,60 @@ def retire_others(engine: Engine, organisation_id: int, urls: Iterable[str]) -> 
         )).all():
             source.etag = source.last_modified = source.sha256 = None
             session.add(source)
+
+
+@dataclass(frozen=True, slots=True)
+class Vanished:
+    """A publisher none of whose remembered sources the sources file or its listings name
+    any longer: `urls`, found gone by `since` (when the last of them left)."""
+
+    organisation_id: int
+    name: str
+    urls: tuple[str, ...]
+    since: datetime
+
+
+def mark_gone(engine: Engine, *, listed: set[str], organisation_id: int | None = None
+              ) -> list[Vanished]:
+    """Mark `gone` each remembered source (of `organisation_id` only, if given) that is not
+    in `listed`, and forget its failures; the publishers whose sources are all gone now.
+    A source found gone earlier keeps the time it was first found so."""
+    now = utcnow()
+    statement = select(SyncSource, Organisation.name).join(
+        Organisation, col(Organisation.id) == SyncSource.organisation_id
+    ).with_for_update(of=SyncSource)
+    if organisation_id is not None:
+        statement = statement.where(SyncSource.organisation_id == organisation_id)
+    sources: dict[int, list[SyncSource]] = defaultdict(list)
+    names: dict[int, str] = {}
+    with session_scope(engine, write=True) as session:
+        for source, name in session.exec(statement).all():
+            sources[source.organisation_id].append(source)
+            names[source.organisation_id] = name
+            if source.url in listed or source.status is SyncStatus.gone:
+                continue
+            source.status, source.checked_at = SyncStatus.gone, now
+            source.error, source.consecutive_failures = None, 0
+            session.add(source)
+        return [
+            Vanished(organisation, names[organisation], tuple(sorted(s.url for s in rows)),
+                     max(s.checked_at or now for s in rows))
+            for organisation, rows in sorted(sources.items())
+            if all(s.status is SyncStatus.gone for s in rows)
+        ]
+
+
+def held_by(engine: Engine, urls: Iterable[str]) -> set[str]:
+    """The activities the last complete pushes of `urls` held (a source whose last push is
+    not known to be complete adds none), and those sources' validators forgotten, so that
+    a source that comes back is pushed whole."""
+    held: set[str] = set()
+    with session_scope(engine, write=True) as session:
+        for source in stored_sources(session, urls).values():
+            held |= held_identifiers(session, source.push_id) or frozenset()
+            source.etag = source.last_modified = source.sha256 = None
+            session.add(source)
+    return held
 
 
 def held_identifiers(session: Session, push_id: str | None) -> frozenset[str] | None:
