@@ -8,7 +8,7 @@ money), and the share unmapped. Run it on two checkouts to compare them:
     python bench/coverage.py                       # this checkout's mappings
     python bench/coverage.py --root ../other-checkout --markdown before.md
 
-Files: the real samples in ../shared/iati/samples/real and tests/fixtures/real.
+Files: the real samples in ../shared/iati/samples/real and CAF's loans in service/demo.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ NOT_APPLICABLE = "n/a"
 
 def files(shared: Path) -> list[Path]:
     found = sorted((shared / "iati" / "samples" / "real").glob("*.xml"))
-    return found + sorted((HERE / "tests" / "fixtures" / "real").glob("*.xml"))
+    # The demo's other files are subsets of the samples: only CAF's is read from there.
+    return found + sorted((HERE / "service" / "demo").glob("caf-*.xml"))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The `iati-ec` command line: serve, validate, convert, import, sync, remap, admin commands."""
+"""The `iati-ec` command line: serve, validate, convert, import, sync, remap, demo, admin
+commands."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from iati.errors import IatiInputError
 from iati.validate import ValidationReport
 from service import convert as conversion
 from service.cli_db import db_app
+from service.cli_demo import demo, load_demo_if_empty
 from service.cli_import import import_file
 from service.cli_registry import keys_app, orgs_app
 from service.cli_remap import remap
@@ -45,6 +47,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.command(name="import")(import_file)
 app.command(name="remap")(remap)
 app.command(name="sync")(sync)
+app.command(name="demo")(demo)
 err = Console(stderr=True)
 PROGRESS_THRESHOLD = 5_000_000  # bytes; smaller files finish before a bar would help
 
@@ -60,6 +63,9 @@ class Format(StrEnum):
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Load the demo's real Ecuador activities first, if the store is empty."
+    )] = False,
 ) -> None:
     """Run the HTTP service (SQLite file by default; DATABASE_URL for PostgreSQL).
 
@@ -75,6 +81,8 @@ def serve(
     if settings.migrate_on_startup:
         upgrade_database(settings.database_url)
     mark_interrupted(get_engine())  # pushes left running by a process that is gone
+    if demo:
+        load_demo_if_empty()
     uvicorn.run(
         "service.app:create_app", factory=True,
         host=host or settings.host, port=port or settings.port,

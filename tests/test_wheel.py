@@ -51,6 +51,9 @@ def test_the_wheel_ships_the_migrations_and_the_package_data(wheel: Path) -> Non
     assert {"service/migrations/env.py", "service/migrations/script.py.mako"} <= names
     assert any(name.startswith("iati/resources/schema/") for name in names)
     assert any(name.startswith("mappings/data/") for name in names)
+    demo = {path.name for path in (ROOT / "service" / "demo").iterdir()}
+    assert {name.rsplit("/", 1)[-1] for name in names
+            if name.startswith("service/demo/")} == demo
     assert not any(name.startswith(("tests/", "migrations/")) for name in names)
 
 

@@ -18,7 +18,7 @@ SHARED = Path(
 SAMPLES = SHARED / "iati" / "samples"
 EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "examples"
 # CAF's 27 real loans to Ecuador (a lender's own sector codes, executors, no location).
-CAF_LOANS = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "caf-ecuador-loans.xml"
+CAF_LOANS = Path(__file__).resolve().parents[2] / "service" / "demo" / "caf-ecuador-loans.xml"
 # The tests parse as the service does: no DTD, no entities, no network.
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 

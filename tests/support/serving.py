@@ -29,26 +29,28 @@ def environment_without_database() -> dict[str, str]:
 @contextlib.contextmanager
 def serving(
     folder: Path, *, command: Sequence[str] = (sys.executable, "-m", "service"),
-    environment: dict[str, str] | None = None,
+    environment: dict[str, str] | None = None, arguments: Sequence[str] = (),
+    start_seconds: float = 30,
 ) -> Iterator[str]:
-    """`<command> serve` run in `folder` until the block ends; its base URL, once it answers
-    /health. Its output is printed when it stops, so that a failing test shows it."""
+    """`<command> serve <arguments>` run in `folder` until the block ends; its base URL,
+    once it answers /health. Its output is printed when it stops, so that a failing test
+    shows it."""
     port = free_port()
     process = subprocess.Popen(
-        [*command, "serve", "--port", str(port)], cwd=folder,
+        [*command, "serve", "--port", str(port), *arguments], cwd=folder,
         env=environment if environment is not None else environment_without_database(),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_seconds
         while True:
             try:
                 httpx.get(f"{base}/health", timeout=1)
                 break
             except httpx.TransportError:
                 assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                assert time.monotonic() < deadline, "the server did not start in 30 s"
+                assert time.monotonic() < deadline, f"no answer in {start_seconds} s"
                 time.sleep(0.2)
         yield base
     finally:
