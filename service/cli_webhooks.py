@@ -83,7 +83,9 @@ def add(
     ] = None,
     description: Annotated[str | None, typer.Option(help="What it is for.")] = None,
 ) -> None:
-    """Register a webhook; its signing secret is printed once, as the last word."""
+    """Register a webhook; its signing secret is printed once, as the last word. Its host
+    must resolve to public addresses, or be allowed by IATI_EC_WEBHOOK_ALLOWED_DESTINATIONS."""
+    destinations = webhooks.DeliveryPolicy.from_settings(get_settings()).destinations
     with _database() as session:
         owner = find_organisation(session, org)
         if owner is None or owner.id is None:
@@ -93,7 +95,8 @@ def add(
             description=description,
         )
         created = webhooks.create_webhook(
-            session, subscription=subscription, owner_id=owner.id, now=utcnow()
+            session, subscription=subscription, owner_id=owner.id, now=utcnow(),
+            destinations=destinations,
         )
     typer.echo(f"Webhook {created.id} for {url}; signing secret: {created.secret}")
 

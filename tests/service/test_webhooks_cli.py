@@ -1,5 +1,6 @@
 """`iati-ec webhooks`: add (secret printed once), deliver --once, list, remove, on its own
-SQLite file, with a real receiver; the commands run in the test's process."""
+SQLite file, with a real receiver on 127.0.0.1, which the settings must allow; the commands
+run in the test's process."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from tests.support.cli import Ran, iati_ec
 from tests.support.publishing import USAID, USAID_EC, variant
 from tests.support.webhook_receiver import Receiver
 
+ALLOWED = "IATI_EC_WEBHOOK_ALLOWED_DESTINATIONS"
+RECEIVERS = {ALLOWED: "127.0.0.1"}  # where the tests' receivers listen
 
-def _iati_ec(database: str, *arguments: str) -> Ran:
-    return iati_ec(*arguments, database=database)
+
+def _iati_ec(database: str, *arguments: str, environment: dict[str, str] | None = None) -> Ran:
+    return iati_ec(*arguments, database=database, environment=environment or RECEIVERS)
 
 
 def test_an_operator_adds_a_webhook_delivers_once_lists_and_removes_it(tmp_path: Path) -> None:
