@@ -1,4 +1,5 @@
-"""The `iati-ec webhooks` commands: deliver events (once, or until stopped), list, add, remove.
+"""The `iati-ec webhooks` commands: deliver events (once, or until stopped), list, add, ping,
+remove.
 
 Each command migrates the database of `DATABASE_URL` first; a domain error becomes a
 message and exit status 1.
@@ -18,12 +19,13 @@ from sqlmodel import Session
 from service.config import get_settings
 from service.db import get_engine, session_scope, upgrade_database
 from service.errors import DomainError
-from service.models import WebhookEvent, utcnow
+from service.models import DeliveryOutcome, WebhookEvent, utcnow
 from service.services import webhooks
 from service.services.organisations import find_organisation
 
 webhooks_app = typer.Typer(
-    name="webhooks", help="Webhooks: deliver events, list, add (secret shown once), remove.",
+    name="webhooks",
+    help="Webhooks: deliver events, list, add (secret shown once), ping, remove.",
     no_args_is_help=True, add_completion=False,
 )
 
@@ -83,7 +85,9 @@ def add(
     ] = None,
     description: Annotated[str | None, typer.Option(help="What it is for.")] = None,
 ) -> None:
-    """Register a webhook; its signing secret is printed once, as the last word."""
+    """Register a webhook; its signing secret is printed once, as the last word. Its host
+    must resolve to public addresses, or be allowed by IATI_EC_WEBHOOK_ALLOWED_DESTINATIONS."""
+    destinations = webhooks.DeliveryPolicy.from_settings(get_settings()).destinations
     with _database() as session:
         owner = find_organisation(session, org)
         if owner is None or owner.id is None:
@@ -93,9 +97,25 @@ def add(
             description=description,
         )
         created = webhooks.create_webhook(
-            session, subscription=subscription, owner_id=owner.id, now=utcnow()
+            session, subscription=subscription, owner_id=owner.id, now=utcnow(),
+            destinations=destinations,
         )
     typer.echo(f"Webhook {created.id} for {url}; signing secret: {created.secret}")
+
+
+@webhooks_app.command("ping")
+def ping(webhook_id: Annotated[int, typer.Argument(help="The id from `list`.")]) -> None:
+    """Send a signed `ping` event now; print the attempt as JSON, exit 1 unless delivered."""
+    settings = get_settings()
+    upgrade_database(settings.database_url)
+    policy = webhooks.DeliveryPolicy.from_settings(settings)
+    try:
+        attempt = webhooks.ping(get_engine(), webhook_id, now=utcnow(), policy=policy)
+    except DomainError as error:
+        typer.echo(f"error: {error.detail}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(attempt.model_dump_json(indent=2))
+    raise typer.Exit(0 if attempt.outcome == DeliveryOutcome.delivered else 1)
 
 
 @webhooks_app.command("remove")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
+from ipaddress import ip_network
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# A host name as a destination is written: letters (any script), digits, dots, hyphens.
+_HOST_NAME = re.compile(r"[\w-]+(\.[\w-]+)*\.?")
 
 
 class Settings(BaseSettings):
@@ -72,6 +78,12 @@ class Settings(BaseSettings):
     webhook_batch: int = Field(
         default=100, ge=1, description="Events delivered to one webhook per dispatcher pass."
     )
+    webhook_allowed_destinations: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Internal hosts webhooks may send events to, besides public addresses:"
+        " host names (whatever they resolve to), addresses and CIDR networks, separated by"
+        " commas (e.g. `sigef.mef.local, 10.20.0.0/16`). Empty: public addresses only.",
+    )
     publisher_ref: str = Field(
         default="EC-RUC-1760000820001",
         description="The IATI organisation identifier under which the service republishes"
@@ -127,6 +139,27 @@ class Settings(BaseSettings):
         description="When none of a publisher's datasets is listed any longer, delete the"
         " activities they held this many days after the last one left; unset: keep them.",
     )
+
+    @field_validator("webhook_allowed_destinations", mode="before")
+    @classmethod
+    def _destinations(cls, entries: object) -> object:
+        """Comma-separated in the environment; each a host name, an address or a network."""
+        if isinstance(entries, str):
+            entries = [entry.strip() for entry in entries.split(",") if entry.strip()]
+        if isinstance(entries, list):
+            for entry in entries:
+                if not _destination(str(entry)):
+                    raise ValueError(f"{entry!r} is not a host name, an address or a network"
+                                     " (CIDR); write e.g. sigef.mef.local or 10.20.0.0/16")
+        return entries
+
+
+def _destination(entry: str) -> bool:
+    try:
+        ip_network(entry.strip("[]"), strict=False)
+    except ValueError:
+        return _HOST_NAME.fullmatch(entry) is not None
+    return True
 
 
 @cache

@@ -17,10 +17,18 @@ from sqlalchemy import Engine
 
 from service.api.routes.webhooks import delivery_policy
 from service.app import create_app
+from service.config import get_settings
 from service.db import get_engine
 from service.models import KeyScope
 from service.services.push import Publisher
-from service.services.webhooks import DeliveryPolicy, deliver_due, signature_header
+from service.services.webhooks import (
+    NO_ANSWER,
+    DeliveryPolicy,
+    Destinations,
+    deliver_due,
+    signature_header,
+)
+from tests.support.dns import Dns
 from tests.support.publishing import (
     USAID,
     USAID_EC,
@@ -37,7 +45,13 @@ from tests.support.publishing import (
 from tests.support.webhook_receiver import Receiver
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-POLICY = DeliveryPolicy(timeout=2, retry_base=10, retry_cap=80, failing_after=3)
+# The receivers listen on 127.0.0.1, which webhooks reach only when it is allowed; the
+# subscribers' public names are answered without a network.
+DESTINATIONS = Destinations.allowing(
+    ["127.0.0.1"], resolve=Dns({"mef.gob.ec": ["190.152.42.17"], "x.example": ["8.8.8.8"]})
+)
+POLICY = DeliveryPolicy(timeout=2, retry_base=10, retry_cap=80, failing_after=3,
+                        destinations=DESTINATIONS)
 ALL = ["activity.created", "activity.updated", "activity.deleted", "activity.restored"]
 
 
@@ -204,7 +218,7 @@ def test_a_dead_url_is_logged_and_retried_with_growing_waits_then_marked_failing
     log = _log(api, admin, hook["id"])
     assert [d["attempt"] for d in log] == [4, 3, 2, 1]
     assert {d["outcome"] for d in log} == {"retrying"}
-    assert all(d["status_code"] is None and "ConnectError" in d["error"] for d in log)
+    assert all(d["status_code"] is None and d["error"] == NO_ANSWER for d in log)
 
 
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(
@@ -384,6 +398,17 @@ def test_the_log_is_paged_newest_first(
     assert seen == sorted((e["seq"] for e in receiver.events), reverse=True)
 
 
+@pytest.fixture
+def receivers_allowed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The service's own settings allow webhooks to the receivers on 127.0.0.1."""
+    monkeypatch.setenv("IATI_EC_WEBHOOK_ALLOWED_DESTINATIONS", "127.0.0.1")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("receivers_allowed")
 def test_the_service_delivers_from_a_thread_while_it_runs(
     store: Engine, admin: str, usaid: Publisher, receiver: Receiver, tmp_path: Path
 ) -> None:

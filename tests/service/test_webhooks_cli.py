@@ -1,18 +1,24 @@
-"""`iati-ec webhooks`: add (secret printed once), deliver --once, list, remove, on its own
-SQLite file, with a real receiver; the commands run in the test's process."""
+"""`iati-ec webhooks`: add (secret printed once), deliver --once, list, ping, remove, on its
+own SQLite file, with a real receiver on 127.0.0.1, which the settings must allow; the
+commands run in the test's process."""
 
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
+from service.services.webhooks import NO_ANSWER, NOT_ALLOWED
 from tests.support.cli import Ran, iati_ec
 from tests.support.publishing import USAID, USAID_EC, variant
 from tests.support.webhook_receiver import Receiver
 
+ALLOWED = "IATI_EC_WEBHOOK_ALLOWED_DESTINATIONS"
+RECEIVERS = {ALLOWED: "127.0.0.1"}  # where the tests' receivers listen
 
-def _iati_ec(database: str, *arguments: str) -> Ran:
-    return iati_ec(*arguments, database=database)
+
+def _iati_ec(database: str, *arguments: str, environment: dict[str, str] | None = None) -> Ran:
+    return iati_ec(*arguments, database=database, environment=environment or RECEIVERS)
 
 
 def test_an_operator_adds_a_webhook_delivers_once_lists_and_removes_it(tmp_path: Path) -> None:
@@ -43,3 +49,40 @@ def test_an_operator_adds_a_webhook_delivers_once_lists_and_removes_it(tmp_path:
     removed = _iati_ec(database, "webhooks", "remove", str(listed[0]["id"]))
     assert removed.returncode == 0, removed.stderr
     assert json.loads(_iati_ec(database, "webhooks", "list").stdout) == []
+
+
+def test_internal_hosts_need_the_setting_and_a_ping_says_only_whether_it_was_answered(
+    tmp_path: Path
+) -> None:
+    database = f"sqlite:///{tmp_path / 'webhooks.db'}"
+    _iati_ec(database, "orgs", "add", "--ref", USAID, "--name", "USAID", "--role", "donor")
+    public_only = {ALLOWED: ""}
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # nobody listens: connection refused
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}/hooks"
+        receiver = Receiver()
+        try:
+            for url in (receiver.url, f"http://2130706433:{receiver.port}/hooks", dead):
+                refused = _iati_ec(database, "webhooks", "add", url, "--org", USAID,
+                                   environment=public_only)
+                assert refused.returncode == 1, url
+                assert "does not resolve to public internet addresses" in refused.stderr
+                assert ALLOWED in refused.stderr
+            assert json.loads(_iati_ec(database, "webhooks", "list").stdout) == []
+
+            for url in (receiver.url, dead):
+                assert _iati_ec(database, "webhooks", "add", url, "--org", USAID).returncode == 0
+            answered = _iati_ec(database, "webhooks", "ping", "1")
+            unanswered = _iati_ec(database, "webhooks", "ping", "2")
+            now_refused = _iati_ec(database, "webhooks", "ping", "1", environment=public_only)
+        finally:
+            receiver.close()
+    assert answered.returncode == 0, answered.stderr
+    assert json.loads(answered.stdout)["outcome"] == "delivered"
+    assert unanswered.returncode == 1
+    assert json.loads(unanswered.stdout)["error"] == NO_ANSWER
+    assert now_refused.returncode == 1
+    assert json.loads(now_refused.stdout)["error"] == NOT_ALLOWED
+    assert [r.event["type"] for r in receiver.requests] == ["ping"]
+    missing = _iati_ec(database, "webhooks", "ping", "99")
+    assert (missing.returncode, missing.stderr.strip()) == (1, "error: No webhook has the id 99.")

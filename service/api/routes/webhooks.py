@@ -42,12 +42,16 @@ PolicyDep = Annotated[DeliveryPolicy, Depends(delivery_policy)]
     responses=problem_responses(400, 401, 403, 404, 422),
 )
 def create_webhook(
-    session: SessionDep, principal: AdminPrincipal, subscription: WebhookCreate
+    session: SessionDep, principal: AdminPrincipal, policy: PolicyDep,
+    subscription: WebhookCreate,
 ) -> WebhookCreated:
     """Register a webhook; its signing `secret` is in this answer only. Events start with
-    the changes made from now on (replay to go back)."""
+    the changes made from now on (replay to go back). A URL whose host resolves to an
+    address that is not public (loopback, private, link-local, …) is refused (422
+    `webhook.destination-not-allowed`) unless the operator allowed it."""
     created = webhooks.create_webhook(
-        session, subscription=subscription, owner_id=principal.organisation_id, now=utcnow()
+        session, subscription=subscription, owner_id=principal.organisation_id, now=utcnow(),
+        destinations=policy.destinations,
     )
     session.commit()
     return created
@@ -115,5 +119,6 @@ def replay_webhook(
 def ping_webhook(
     webhook_id: RowIdPath, engine: EngineDep, policy: PolicyDep, _: AdminPrincipal
 ) -> DeliveryPublic:
-    """Send a signed `ping` event now and answer with the attempt as logged (not retried)."""
+    """Send a signed `ping` event now and answer with the attempt as logged (not retried):
+    its status, or one `error` for every request that got no HTTP answer."""
     return webhooks.ping(engine, webhook_id, now=utcnow(), policy=policy)

@@ -1,6 +1,18 @@
 """Webhooks: subscribers receive the change feed as signed events, retried until delivered."""
 
-from service.services.webhooks.delivery import PING, DeliverySummary, deliver_due, ping
+from service.services.webhooks.delivery import (
+    NO_ANSWER,
+    NOT_ALLOWED,
+    PING,
+    DeliverySummary,
+    deliver_due,
+    ping,
+)
+from service.services.webhooks.destinations import (
+    DestinationNotAllowedError,
+    Destinations,
+    is_public,
+)
 from service.services.webhooks.dispatcher import Dispatcher
 from service.services.webhooks.policy import DeliveryPolicy
 from service.services.webhooks.registry import (
@@ -33,12 +45,16 @@ from service.services.webhooks.signing import (
 __all__ = [
     "DELIVERY_HEADER",
     "EVENT_HEADER",
+    "NOT_ALLOWED",
+    "NO_ANSWER",
     "PING",
     "SIGNATURE_HEADER",
     "DeliveriesPage",
     "DeliveryPolicy",
     "DeliveryPublic",
     "DeliverySummary",
+    "DestinationNotAllowedError",
+    "Destinations",
     "Dispatcher",
     "InvalidWebhookUrlError",
     "ReplayAheadError",
@@ -51,6 +67,7 @@ __all__ = [
     "deliver_due",
     "deliveries",
     "get_webhook",
+    "is_public",
     "list_webhooks",
     "ping",
     "public",

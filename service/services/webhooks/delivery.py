@@ -7,18 +7,23 @@ connection error is logged, ends the webhook's pass and schedules a retry of the
 change with back-off, so delivery is at least once and in order. Changes the filters
 leave out move the cursor without a request. Every attempt is a `webhook_delivery` row.
 The HTTP requests run outside any database transaction.
+
+Requests go only to the policy's `destinations`, through `PinnedTransport`: the host is
+resolved and checked at each connection, and the connection goes to the address checked.
+A request that got no HTTP answer is logged with one reason, whatever the cause (refused,
+timed out, unreachable, not resolved), so that the log cannot be used to probe a
+network; the service's own log says which.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from uuid import uuid4
 
 import httpx
@@ -28,6 +33,7 @@ from sqlalchemy import Engine, RowMapping, func, or_, select, update
 from service.db import session_scope
 from service.models import DeliveryOutcome, Webhook, WebhookDelivery
 from service.services.changes import CHANGE
+from service.services.webhooks.destinations import SETTING, DestinationNotAllowedError
 from service.services.webhooks.policy import DeliveryPolicy
 from service.services.webhooks.registry import DeliveryPublic, get_webhook
 from service.services.webhooks.signing import (
@@ -36,9 +42,19 @@ from service.services.webhooks.signing import (
     SIGNATURE_HEADER,
     signature_header,
 )
+from service.services.webhooks.transport import PinnedTransport
 
 WEBHOOK = Webhook.__table__  # type: ignore[attr-defined]
 PING = "ping"
+NO_ANSWER = (
+    "no HTTP answer: the URL could not be reached or did not answer in time (the reason is "
+    "in the service's log)"
+)
+NOT_ALLOWED = (
+    "not sent: the URL's host resolves to an address that is not public and is not an "
+    f"allowed destination ({SETTING})"
+)
+log = logging.getLogger(__name__)
 
 
 class DeliverySummary(BaseModel):
@@ -77,13 +93,12 @@ class _Attempt:
 
 
 def deliver_due(
-    engine: Engine, *, now: datetime, policy: DeliveryPolicy | None = None,
-    client: httpx.Client | None = None,
+    engine: Engine, *, now: datetime, policy: DeliveryPolicy | None = None
 ) -> DeliverySummary:
     """One delivery pass over the webhooks due at `now` (see the module's docstring)."""
     policy = policy or DeliveryPolicy()
     summary = DeliverySummary()
-    with _http(client, policy) as http:
+    with _http(policy) as http:
         for webhook_id in _due(engine, now):
             target = _claim(engine, webhook_id, now=now, policy=policy)
             if target is None:  # another dispatcher has it
@@ -97,8 +112,7 @@ def deliver_due(
 
 
 def ping(
-    engine: Engine, webhook_id: int, *, now: datetime, policy: DeliveryPolicy | None = None,
-    client: httpx.Client | None = None,
+    engine: Engine, webhook_id: int, *, now: datetime, policy: DeliveryPolicy | None = None
 ) -> DeliveryPublic:
     """Send a test event to the webhook now and log it; it is not retried."""
     policy = policy or DeliveryPolicy()
@@ -106,8 +120,9 @@ def ping(
         webhook = get_webhook(session, webhook_id)
         url, secret = webhook.url, webhook.secret
     body = _encode({"type": PING, "webhook": webhook_id, "sent_at": now.isoformat()})
-    with _http(client, policy) as http:
-        attempt = _send(http, url=url, secret=secret, event=PING, body=body, now=now)
+    with _http(policy) as http:
+        attempt = _send(http, webhook_id, url=url, secret=secret, event=PING, body=body,
+                        now=now)
     with session_scope(engine, write=True) as session:
         get_webhook(session, webhook_id)  # still there
         outcome = DeliveryOutcome.delivered if attempt.delivered else DeliveryOutcome.failed
@@ -118,14 +133,13 @@ def ping(
         return DeliveryPublic.model_validate(row, from_attributes=True)
 
 
-@contextmanager
-def _http(client: httpx.Client | None, policy: DeliveryPolicy) -> Iterator[httpx.Client]:
-    if client is not None:
-        yield client
-        return
-    # Redirects are not followed: a subscriber moves by registering its new URL.
-    with httpx.Client(timeout=policy.timeout, follow_redirects=False) as own:
-        yield own
+def _http(policy: DeliveryPolicy) -> httpx.Client:
+    # Redirects are not followed: a subscriber moves by registering its new URL (which is
+    # checked), and a redirect could lead anywhere.
+    return httpx.Client(
+        transport=PinnedTransport(policy.destinations), timeout=policy.timeout,
+        follow_redirects=False, trust_env=False,
+    )
 
 
 def _due(engine: Engine, now: datetime) -> list[int]:
@@ -190,8 +204,8 @@ def _deliver(
     for change in changes:
         event = f"activity.{change['kind']}"
         body = _encode(_event(change, event=event, public_url=policy.public_url))
-        attempt = _send(http, url=target.url, secret=target.secret, event=event, body=body,
-                        now=now)
+        attempt = _send(http, target.id, url=target.url, secret=target.secret, event=event,
+                        body=body, now=now)
         if attempt.delivered:
             summary.delivered += 1
         else:
@@ -219,7 +233,8 @@ def _encode(event: dict[str, Any]) -> bytes:
 
 
 def _send(
-    http: httpx.Client, *, url: str, secret: str, event: str, body: bytes, now: datetime
+    http: httpx.Client, webhook_id: int, *, url: str, secret: str, event: str, body: bytes,
+    now: datetime,
 ) -> _Attempt:
     delivery_id = str(uuid4())
     headers = {
@@ -234,9 +249,13 @@ def _send(
         # Streamed and closed unread: only the status counts, whatever the body's size.
         with http.stream("POST", url, content=body, headers=headers) as response:
             status = response.status_code
-    except httpx.HTTPError as error:
-        return _Attempt(delivery_id, None, f"{type(error).__name__}: {error}"[:500],
-                        _elapsed(started))
+    except DestinationNotAllowedError as refused:
+        log.warning("webhook %d: %s not sent: %s", webhook_id, event, refused.detail)
+        return _Attempt(delivery_id, None, NOT_ALLOWED, _elapsed(started))
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
+        log.info("webhook %d: %s to %s got no answer: %s: %s", webhook_id, event,
+                 urlsplit(url).hostname, type(error).__name__, error)
+        return _Attempt(delivery_id, None, NO_ANSWER, _elapsed(started))
     problem = None
     if response.is_redirect:
         problem = f"redirect to {response.headers.get('location', '?')} not followed"[:500]

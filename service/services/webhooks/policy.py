@@ -1,12 +1,14 @@
-"""How webhooks are delivered: time-outs, retries with exponential back-off, batch size."""
+"""How webhooks are delivered: where to, time-outs, retries with exponential back-off, batch
+size."""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from service.config import Settings
+from service.services.webhooks.destinations import Destinations
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +18,7 @@ class DeliveryPolicy:
     After the n-th failure in a row the next attempt waits ``retry_base * 2**(n-1)``
     seconds, at most `retry_cap`, plus up to `jitter` of that at random. From
     `failing_after` failures on the webhook is marked failing and waits `retry_cap`.
+    `destinations` are the hosts events may be sent to (public addresses by default).
     """
 
     timeout: float = 5.0
@@ -25,6 +28,7 @@ class DeliveryPolicy:
     failing_after: int = 5
     batch: int = 100
     public_url: str = ""
+    destinations: Destinations = field(default_factory=Destinations)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryPolicy:
@@ -36,6 +40,7 @@ class DeliveryPolicy:
             failing_after=settings.webhook_failing_after,
             batch=settings.webhook_batch,
             public_url=settings.public_url,
+            destinations=Destinations.allowing(settings.webhook_allowed_destinations),
         )
 
     def wait(self, failures: int) -> timedelta:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import ClassVar
 from urllib.parse import urlsplit
 
+import httpx
 from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -21,6 +22,7 @@ from service.models import (
     WebhookEvent,
 )
 from service.services.organisations import OrganisationNotFoundError, find_organisation
+from service.services.webhooks.destinations import Destinations
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 _SECRET_BYTES = 32  # 256 bits
@@ -127,8 +129,9 @@ class ReplayAheadError(DomainError):
         )
 
 
-def checked_url(url: str) -> str:
-    """`url` if events can be sent to it: http or https, with a host and no credentials."""
+def checked_url(url: str, destinations: Destinations) -> str:
+    """`url` if events can be sent to it: http or https, with a host and no credentials,
+    the host one of the `destinations` (`DestinationNotAllowedError`, 422, if not)."""
     url = url.strip()
     try:
         parts = urlsplit(url)
@@ -141,17 +144,25 @@ def checked_url(url: str) -> str:
         raise InvalidWebhookUrlError(url, "it names no host")
     if parts.username is not None or parts.password is not None:
         raise InvalidWebhookUrlError(url, "credentials in URLs are refused; use the signature")
+    # Before httpx reads it: an address it does not take (0177.0.0.1) is refused as such.
+    destinations.check(parts.hostname)
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as error:
+        raise InvalidWebhookUrlError(url, str(error)) from None
     return url
 
 
 def create_webhook(
-    session: Session, *, subscription: WebhookCreate, owner_id: int, now: datetime
+    session: Session, *, subscription: WebhookCreate, owner_id: int, now: datetime,
+    destinations: Destinations,
 ) -> WebhookCreated:
-    """Register `subscription` (for the organisation it names, else `owner_id`).
+    """Register `subscription` (for the organisation it names, else `owner_id`), if its URL
+    leads to one of the `destinations`.
 
     Delivery starts with the changes made after now: the cursor is the latest change.
     """
-    url = checked_url(subscription.url)
+    url = checked_url(subscription.url, destinations)  # looked up before any query
     if subscription.organisation is not None:
         organisation = find_organisation(session, subscription.organisation)
         if organisation is None or organisation.id is None:
