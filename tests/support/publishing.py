@@ -48,10 +48,13 @@ class InProcess:
 
 
 class Api(InProcess):
-    """The service's app in-process, on the test's database."""
+    """The service's app in-process (a new one, or `app` pointed here), on the test's
+    database."""
 
-    def __init__(self, engine: Engine, *, background_bytes: int = 20 * 1024**2) -> None:
-        super().__init__(create_app())
+    def __init__(
+        self, engine: Engine, *, background_bytes: int = 20 * 1024**2, app: FastAPI | None = None
+    ) -> None:
+        super().__init__(app or create_app())
         self.engine = engine
 
         def test_session() -> Iterator[Session]:
