@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from service.db import session_scope
 from service.models import KeyScope, utcnow
 from service.services.webhooks import WebhookCreate, create_webhook
+from service.services.webhooks.destinations import Destinations
 from tests.support.databases import Load
 from tests.support.publishing import Api, add_publisher, new_key
 from tests.support.samples import EXAMPLES
@@ -72,7 +73,8 @@ def _webhook(store: Engine, ref: str) -> int:
     with session_scope(store, write=True) as session:
         # Port 0, where nothing can listen: a ping fails at once, and never leaves the host.
         subscription = WebhookCreate(url="http://127.0.0.1:0/events", organisation=ref)
-        return create_webhook(session, subscription=subscription, owner_id=0, now=utcnow()).id
+        return create_webhook(session, subscription=subscription, owner_id=0, now=utcnow(),
+                              destinations=Destinations.allowing(["127.0.0.1"])).id
 
 
 def _build(store: Engine, _base: Any) -> Keyring:
