@@ -33,7 +33,7 @@ from service.api.routes import (
 from service.config import get_settings
 from service.db import get_engine
 from service.services.webhooks import DeliveryPolicy, Dispatcher
-from service.web import downloads, pages
+from service.web import apidocs, downloads, pages
 from service.web.warming import PageWarmer
 
 
@@ -80,10 +80,13 @@ def create_app(
         version=version("iati-ec"),
         description="IATI interoperability service for Ecuador's international cooperation.",
         lifespan=lifespan,
+        docs_url=None,  # apidocs serves /docs and /redoc from installed files, not a CDN
+        redoc_url=None,
     )
     # gzip for clients that accept it (Accept-Encoding), streamed answers included.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(health.router)
+    app.include_router(apidocs.router)
     app.include_router(validation.router)
     # The API's operations on the store; each may answer 503 when no connection comes free.
     for store in (organisations, activities, pushes, exports, ledger, aggregates, traceability,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from service.api.deps import AdminPrincipal, EngineDep, ReaderOrPublisher, SessionDep
 from service.api.filters import FilterDep
 from service.api.routes.pushes import problem_responses
+from service.api.routing import KeyFirstRoute
 from service.services.coordination.decisions import DecisionIn, PairDecisions, decide
 from service.services.coordination.duplicates import (
     DecisionState,
@@ -24,7 +25,9 @@ from service.services.coordination.overlaps import (
 )
 from service.services.coordination.scoring import THRESHOLD
 
-router = APIRouter(prefix="/api/v1/coordination", tags=["coordination"])
+# The key is checked before anything is said about a JSON body.
+router = APIRouter(prefix="/api/v1/coordination", tags=["coordination"],
+                   route_class=KeyFirstRoute)
 
 
 @router.get("/duplicates", operation_id="get_duplicates", responses=problem_responses(401, 403))

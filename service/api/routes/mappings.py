@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from mappings.tables import Classification
 from service.api.deps import AdminPrincipal, EngineDep, ReaderOrPublisher, SessionDep
 from service.api.routes.pushes import problem_responses
+from service.api.routing import KeyFirstRoute
 from service.services import mappings
 from service.services.budget.review import CoverageRow, ReviewGroup, coverage, review_list
 from service.services.mappings import (
@@ -18,7 +19,9 @@ from service.services.mappings import (
     OverrideIn,
 )
 
-router = APIRouter(prefix="/api/v1/mappings", tags=["mappings"])
+# The key is checked before anything is said about a JSON body.
+router = APIRouter(prefix="/api/v1/mappings", tags=["mappings"],
+                   route_class=KeyFirstRoute)
 
 
 def _key(key: str) -> tuple[str, ...]:

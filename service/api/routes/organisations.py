@@ -10,13 +10,16 @@ from pydantic import BaseModel, Field
 
 from service.api.deps import AdminPrincipal, ReaderOrPublisher, ReadPrincipal, SessionDep
 from service.api.routes.pushes import problem_responses
+from service.api.routing import KeyFirstRoute
 from service.models.base import LARGEST_ID
 from service.services import organisations
 from service.services.merges import MergeCandidate, MergePublic, merge, merge_candidates, merges
 from service.services.organisations import OrganisationCreate, OrganisationPublic
 from service.services.partners import OrganisationProfile, RegistryEntry, profile, search_registry
 
-router = APIRouter(prefix="/api/v1/organisations", tags=["organisations"])
+# The key is checked before anything is said about a JSON body.
+router = APIRouter(prefix="/api/v1/organisations", tags=["organisations"],
+                   route_class=KeyFirstRoute)
 
 
 class RegistryPage(BaseModel):

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from service.api.deps import AdminPrincipal, EngineDep, RowIdPath, SessionDep
 from service.api.routes.pushes import problem_responses
+from service.api.routing import KeyFirstRoute
 from service.config import get_settings
 from service.models import utcnow
 from service.models.base import LARGEST_BIGINT
@@ -26,7 +27,9 @@ from service.services.webhooks import (
     WebhookPublic,
 )
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+# The key is checked before anything is said about a JSON body.
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"],
+                   route_class=KeyFirstRoute)
 
 
 def delivery_policy() -> DeliveryPolicy:

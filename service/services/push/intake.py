@@ -1,7 +1,9 @@
 """Receive a pushed file: streamed to a temporary file while its SHA-256 and size are taken.
 
 The body is never held whole in memory. A ``multipart/form-data`` body is parsed as it
-streams and only its ``file`` part is kept; any other body is the file itself.
+streams and only its ``file`` part is kept; any other body is the file itself. Parsing,
+hashing and writing run in a worker thread, a batch of chunks at a time, so that the event
+loop goes on serving other requests while a large body, or one of many parts, arrives.
 """
 
 from __future__ import annotations
@@ -9,15 +11,19 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from starlette.concurrency import run_in_threadpool
 
 from service.errors import DomainError
 
 FILE_FIELD = "file"
 _CHUNK = 1 << 20
+_BATCH = 1 << 20  # bytes of body handed to the worker thread at a time (at least one chunk)
 
 
 class BodyTooLargeError(DomainError):
@@ -91,23 +97,49 @@ async def receive(
     directory: Path | None = None,
     max_bytes: int,
 ) -> ReceivedFile:
-    """Stream `chunks` (a request body) to a temporary file; the caller `discard`s it."""
+    """Stream `chunks` (a request body) to a temporary file; the caller `discard`s it.
+
+    The whole body, multipart framing and other fields included, may be `max_bytes` long
+    at most: a longer one is refused (413) as soon as it passes the limit.
+    """
     boundary = multipart_boundary(content_type)
-    sink = Spool(directory, max_bytes)
+    sink = await run_in_threadpool(Spool, directory, max_bytes)
     try:
-        if boundary is None:
-            async for chunk in chunks:
-                sink.write(chunk)
-        else:
-            parser = MultipartFile(boundary, sink.write)
-            async for chunk in chunks:
-                parser.feed(chunk)
+        parser = None if boundary is None else MultipartFile(boundary, sink.write)
+        take = sink.write if parser is None else parser.feed
+        async with aclosing(_batches(chunks, max_bytes)) as batches:
+            async for batch in batches:
+                await run_in_threadpool(take, batch)
+        if parser is not None:
             parser.close()
-        return sink.close()
+        return await run_in_threadpool(sink.close)
     except BaseException:
         sink.out.close()
         sink.path.unlink(missing_ok=True)
         raise
+
+
+async def _batches(
+    chunks: AsyncIterable[bytes], max_bytes: int
+) -> AsyncGenerator[bytes, None]:
+    """The body in pieces of about `_BATCH` bytes (a larger chunk whole), so that a body of
+    many small chunks costs few hand-overs to the worker thread; refused past `max_bytes`."""
+    held: list[bytes] = []
+    held_bytes = body_bytes = 0
+    async for chunk in chunks:
+        body_bytes += len(chunk)
+        if body_bytes > max_bytes:
+            raise BodyTooLargeError(
+                f"The body is larger than the limit of {max_bytes:,} bytes; "
+                "split the file into smaller ones."
+            )
+        held.append(chunk)
+        held_bytes += len(chunk)
+        if held_bytes >= _BATCH:
+            yield b"".join(held)
+            held, held_bytes = [], 0
+    if held:
+        yield b"".join(held)
 
 
 def multipart_boundary(content_type: str | None) -> bytes | None:
