@@ -215,6 +215,22 @@ def test_put_and_delete_at_an_older_path_name_the_whole_identifier(
     assert api.request("GET", activity_url(whole), key=key).status_code == 410
 
 
+def test_the_dashboard_points_at_the_canonical_addresses(
+    api: Api, key: str, base: str, tmp_path: Path
+) -> None:
+    wholes = _push_parts(api, key, base, tmp_path)
+    page = api.request("GET", f"/actividades/{wholes['versions']}")
+    assert page.status_code == 200
+    expected = [
+        activity_url(wholes["versions"], query=[("format", "xml")]).replace("&", "&amp;"),
+        activity_url(wholes["versions"], "links"),
+        activity_url(wholes["versions"], "versions/1"),
+    ]
+    for url in expected:
+        assert url in page.text
+    assert "/api/v1/activities/" not in page.text
+
+
 def test_an_address_escapes_every_reserved_character_of_an_identifier_but_the_slash() -> None:
     assert activity_url("XM-1/a b?c#d&e=f%g+h", "versions/2", query=[("format", "xml")]) == (
         "/api/v1/activity/versions/2?iati_identifier=XM-1/a%20b%3Fc%23d%26e%3Df%25g%2Bh"
