@@ -13,6 +13,8 @@ from starlette.middleware.gzip import GZipMiddleware
 from service import errors
 from service.api.routes import (
     activities,
+    activity,
+    activity_paths,
     aggregates,
     changes,
     coordination,
@@ -89,8 +91,9 @@ def create_app(
     app.include_router(apidocs.router)
     app.include_router(validation.router)
     # The API's operations on the store; each may answer 503 when no connection comes free.
-    for store in (organisations, activities, pushes, exports, ledger, aggregates, traceability,
-                  results, changes, mappings, webhooks, sync, publish, publishers):
+    for store in (organisations, activities, activity, activity_paths, pushes, exports, ledger,
+                  aggregates, traceability, results, changes, mappings, webhooks, sync, publish,
+                  publishers):
         app.include_router(store.router, responses=errors.BUSY_RESPONSE)
     app.include_router(pages.router)
     app.include_router(downloads.router)

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from mappings.amounts import Measure
 from mappings.tables import Classification, table
+from service.addresses import activity_url
 from service.api.deps import EngineDep, SessionDep
 from service.errors import DomainError
 from service.models.sync import SyncSource
@@ -85,7 +86,7 @@ def render(
         "day": lambda value: i18n.day(value, lang),
         "last_push": last_push, "last_sync": last_sync,
         "css": f"/static/app.css?v={asset_version('app.css')}",
-        "labels": labels, **context,
+        "labels": labels, "activity_url": activity_url, **context,
     })
     if asked in i18n.LANGUAGES:
         answer.set_cookie(i18n.COOKIE, asked, max_age=365 * 24 * 3600, samesite="lax")

@@ -1,40 +1,33 @@
-"""Activities over HTTP: push files, replace or delete one activity, read them back."""
+"""Activities over HTTP: push files and list the activities stored (one activity is in
+`service.api.routes.activity`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
-from email.utils import format_datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from iati.elements.activity import Activity as IatiActivity
 from iati.writer import activity_chunks
-from mappings.budget_items import income_budget_items
-from service.api.conditional import not_modified, tagged, weak
+from service.api.conditional import tagged
 from service.api.deps import (
     EngineDep,
     PublishPrincipal,
     ReaderOrPublisher,
     SessionDep,
-    VersionPath,
 )
 from service.api.filters import FilterDep
 from service.api.routes.ledger import csv_response
 from service.api.routes.pushes import problem_responses
 from service.config import get_settings
 from service.db import session_scope
-from service.models import KeyScope, PushMode, PushScope
-from service.services import activities, query
-from service.services.activities import VersionPublic
-from service.services.activity_links import ActivityLinks, activity_links
-from service.services.budget.views import BudgetViewPublic, income_totals, read_view
+from service.models import PushMode, PushScope
+from service.services import query
 from service.services.keys import Principal
 from service.services.push import (
     Publisher,
@@ -179,157 +172,6 @@ def _fields(asked: str | None) -> tuple[str, ...]:
             f"{', '.join(FIELDS)}.", fields=unknown,
         )
     return names
-
-
-@router.put(
-    "/{iati_identifier:path}",
-    operation_id="put_activity",
-    openapi_extra=IATI_FILE_BODY,
-    responses=problem_responses(401, 403, 413, 422),
-)
-async def put_activity(
-    iati_identifier: str, request: Request, principal: PublishPrincipal, engine: EngineDep,
-    limits: LimitsDep,
-) -> PushPublic:
-    """Create or replace one activity from an IATI file holding exactly that activity."""
-    received = await receive_body(request, limits)
-    options = PushOptions(only=iati_identifier)
-    try:
-        return await run_in_threadpool(
-            push_file, engine, publisher=publisher_of(principal), received=received,
-            options=options, max_bytes=limits.max_bytes,
-        )
-    finally:
-        received.discard()
-
-
-@router.delete(
-    "/{iati_identifier:path}",
-    operation_id="delete_activity",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(401, 403, 404),
-)
-async def delete_activity(
-    iati_identifier: str, principal: PublishPrincipal, engine: EngineDep
-) -> Response:
-    """Delete one of your activities: it keeps a tombstone and its versions."""
-    await run_in_threadpool(
-        activities.delete_activity, engine, identifier=iati_identifier,
-        publisher=publisher_of(principal),
-    )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.get(
-    "/{iati_identifier:path}/versions/{version}",
-    operation_id="get_activity_version",
-    response_class=Response,
-    responses={
-        200: {"content": {XML: {}}, "description": "The version's XML exactly as received"},
-        **problem_responses(401, 403, 404),
-    },
-)
-def get_activity_version(
-    iati_identifier: str, version: VersionPath, session: SessionDep,
-    principal: ReaderOrPublisher,
-) -> Response:
-    """A past version of an activity, as the IATI XML that was pushed (a publish-only key
-    reads its own organisation's only)."""
-    own = None if principal.allows(KeyScope.read) else principal.organisation_id
-    xml = activities.version_xml(session, iati_identifier, version, organisation_id=own)
-    return Response(xml.encode("utf-8"), media_type=XML)
-
-
-@router.get(
-    "/{iati_identifier:path}/budget-view",
-    operation_id="get_activity_budget_view",
-    responses=problem_responses(401, 403, 404, 410),
-)
-def get_activity_budget_view(
-    iati_identifier: str, session: SessionDep, _: ReaderOrPublisher,
-    mapping_version: Annotated[
-        str | None, Query(description="An earlier mapping version still kept (default: latest)")
-    ] = None,
-) -> BudgetViewPublic:
-    """The activity's money in Ecuador's budget and planning classifications: per year,
-    measure and classification, in US dollars, every figure with its rule, rate and the
-    versions of the tables it came from; unmapped figures say why."""
-    return read_view(session, iati_identifier, mapping_version)
-
-
-@router.get(
-    "/{iati_identifier:path}/links",
-    operation_id="get_activity_links",
-    responses=problem_responses(401, 403, 404, 410),
-)
-def get_activity_links(
-    iati_identifier: str, session: SessionDep, _: ReaderOrPublisher
-) -> ActivityLinks:
-    """The activity's links along the delivery chain and to its kin: the activities it
-    names (transactions' receiver and provider activities, related activities, other
-    identifiers), those that name it, and the money both sides report, paired by stage."""
-    return activity_links(session, iati_identifier)
-
-
-@router.get(
-    "/{iati_identifier:path}/versions",
-    operation_id="list_activity_versions",
-    responses=problem_responses(401, 403, 404),
-)
-def list_activity_versions(
-    iati_identifier: str, session: SessionDep, _: ReaderOrPublisher
-) -> list[VersionPublic]:
-    """Every version of an activity, oldest first, with what each changed."""
-    return activities.list_versions(session, iati_identifier)
-
-
-@router.get(
-    "/{iati_identifier:path}",
-    operation_id="get_activity",
-    response_model=IatiActivity,
-    responses={
-        200: {"content": {XML: {}}, "description": "The activity (JSON, or IATI 2.03 XML)"},
-        **problem_responses(401, 403, 404, 410),
-    },
-)
-def get_activity(
-    iati_identifier: str, request: Request, session: SessionDep, _: ReaderOrPublisher,
-    format: Annotated[
-        Literal["json", "xml"] | None, Query(description="Overrides the Accept header")
-    ] = None,
-    country_budget_items: Annotated[Literal["ecuador"] | None, Query(
-        description="XML only: country-budget-items (vocabulary 2) with the Ecuadorian "
-        "income ítems of the activity's budget view and their percentages"
-    )] = None,
-) -> Response:
-    """An activity as stored now: the model as JSON, or IATI 2.03 XML."""
-    stored = activities.stored_activity(session, iati_identifier)
-    as_xml = _wants_xml(format, request.headers.get("accept", ""))
-    variant = ("-xml" if as_xml else "") + ("-ec" if as_xml and country_budget_items else "")
-    tag = f'"{stored.content_hash}{variant}"'
-    headers = {
-        "ETag": weak(tag), "X-Activity-Version": str(stored.version),
-        "Last-Modified": format_datetime(stored.updated_at.astimezone(UTC), usegmt=True),
-        "Vary": "Accept",
-    }
-    if not_modified(request, etag=tag, modified=stored.updated_at):
-        return Response(status_code=304, headers=headers)
-    if as_xml:
-        items = None
-        if country_budget_items == "ecuador":
-            items = income_budget_items(income_totals(session, stored.activity_id))
-        xml = activities.activity_xml(stored, country_budget_items=items)
-        return Response(xml, media_type=XML, headers=headers)
-    return Response(
-        stored.model.model_dump_json(), media_type="application/json", headers=headers
-    )
-
-
-def _wants_xml(format: str | None, accept: str) -> bool:
-    if format is not None:
-        return format == "xml"
-    kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    return any(kind in (XML, "text/xml") for kind in kinds) and "application/json" not in kinds
 
 
 async def receive_body(request: Request, limits: PushLimits) -> ReceivedFile:

@@ -14,6 +14,8 @@ from service.services.push import PushPublic, visible_push
 router = APIRouter(prefix="/api/v1/pushes", tags=["pushes"])
 
 _PROBLEMS = {
+    300: "The path names two stored resources (`activity.ambiguous-path`): `choices` gives "
+         "the address of each",
     400: "The request cannot be answered as asked (the problem's code says why)",
     401: "No valid API key (`auth.invalid-key`)",
     403: "The key lacks the scope (`auth.insufficient-scope`) or the resource is another "

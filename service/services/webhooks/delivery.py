@@ -23,13 +23,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 from uuid import uuid4
 
 import httpx
 from pydantic import BaseModel
 from sqlalchemy import Engine, RowMapping, func, or_, select, update
 
+from service.addresses import activity_url
 from service.db import session_scope
 from service.models import DeliveryOutcome, Webhook, WebhookDelivery
 from service.services.changes import CHANGE
@@ -224,7 +225,7 @@ def _event(change: RowMapping, *, event: str, public_url: str) -> dict[str, Any]
         "iati_identifier": identifier, "reporting_org": change["reporting_org_ref"],
         "version": change["version"], "changed_at": change["changed_at"].isoformat(),
         "push_id": change["push_id"],
-        "url": f"{public_url.rstrip('/')}/api/v1/activities/{quote(identifier, safe='')}",
+        "url": f"{public_url.rstrip('/')}{activity_url(identifier)}",
     }
 
 
