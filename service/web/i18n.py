@@ -205,6 +205,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "class_disbursement_channel": ("Canal de desembolso", "Disbursement channel"),
     "organisation_search": ("Buscar organizaciones", "Search organisations"),
     "map_of": ("Mapa de las provincias del Ecuador:", "Map of Ecuador's provinces:"),
+    # Downloads for a spreadsheet set to Spanish.
+    "download_csv_es": ("CSV para hoja de cálculo en español (;)",
+                        "CSV for a spreadsheet set to Spanish (;)"),
 }
 
 

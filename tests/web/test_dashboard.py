@@ -18,6 +18,7 @@ from lxml import etree
 from playwright.sync_api import Browser, Page
 
 from iati.artefacts import schema_path
+from tests.support.spreadsheets import without_bom
 
 # One worker runs every browser test, so the dashboard is loaded and served once.
 pytestmark = pytest.mark.xdist_group("dashboard")
@@ -56,8 +57,8 @@ def _axe(page: Page) -> list[dict[str, Any]]:
 
 
 def _an_activity(dashboard: str) -> str:
-    rows = csv.DictReader(io.StringIO(httpx.get(
-        f"{dashboard}/descargas/actividades.csv", params={"province": ESMERALDAS}).text))
+    rows = csv.DictReader(io.StringIO(without_bom(httpx.get(
+        f"{dashboard}/descargas/actividades.csv", params={"province": ESMERALDAS}).text)))
     return next(rows)["iati_identifier"]
 
 
@@ -111,7 +112,7 @@ def _panel_csv(page: Page, panel: str) -> list[dict[str, str]]:
     with page.expect_download() as waiting:
         page.locator(f"section[aria-labelledby={panel}] a", has_text="Descargar CSV").click()
     text = Path(waiting.value.path()).read_text(encoding="utf-8")
-    return list(csv.DictReader(io.StringIO(text)))
+    return list(csv.DictReader(io.StringIO(without_bom(text))))
 
 
 def _submit(page: Page) -> None:
@@ -204,7 +205,7 @@ def test_filters_change_the_list_and_match_the_download(page: Page, dashboard: s
     with page.expect_download() as waiting:
         page.click("text=Descargar CSV")
     download = Path(waiting.value.path())
-    listed = list(csv.DictReader(io.StringIO(download.read_text(encoding="utf-8"))))
+    listed = list(csv.DictReader(io.StringIO(without_bom(download.read_text(encoding="utf-8")))))
     assert {row["iati_identifier"] for row in listed} == shown
     page.fill("#q", "zzzznothing")
     _submit(page)
@@ -271,3 +272,4 @@ def test_results_group_by_plan_objective_and_donor(page: Page, dashboard: str) -
     page.select_option("#group_by", "reporting_org")
     _submit(page)
     assert "44000" in page.locator("#result-summary").inner_text()
+
