@@ -16,6 +16,7 @@ from service.api.routes import (
     aggregates,
     changes,
     coordination,
+    debt,
     exports,
     health,
     ledger,
@@ -33,6 +34,7 @@ from service.api.routes import (
 from service.config import get_settings
 from service.db import get_engine
 from service.services.webhooks import DeliveryPolicy, Dispatcher
+from service.web import debt as debt_pages
 from service.web import downloads, pages
 from service.web.warming import PageWarmer
 
@@ -86,10 +88,14 @@ def create_app(
     app.include_router(health.router)
     app.include_router(validation.router)
     # The API's operations on the store; each may answer 503 when no connection comes free.
-    for store in (organisations, activities, pushes, exports, ledger, aggregates, traceability,
-                  results, changes, mappings, webhooks, sync, publish, publishers):
+    # The debt routes come before the activities', whose last one would take any path
+    # under /activities/ for an identifier.
+    for store in (organisations, debt, activities, pushes, exports, ledger, aggregates,
+                  traceability, results, changes, mappings, webhooks, sync, publish,
+                  publishers):
         app.include_router(store.router, responses=errors.BUSY_RESPONSE)
     app.include_router(pages.router)
+    app.include_router(debt_pages.router)
     app.include_router(downloads.router)
     app.include_router(coordination.router, responses=errors.BUSY_RESPONSE)
     errors.install(app)

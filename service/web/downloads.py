@@ -13,9 +13,12 @@ from iati.writer import activity_chunks
 from mappings.amounts import Measure
 from service.api.deps import EngineDep
 from service.api.filters import FilterDep
+from service.api.routes.debt import debt_service_csv
 from service.api.routes.ledger import csv_response
 from service.services import query
 from service.services.aggregates import GroupBy, aggregate
+from service.services.debt import DebtGroupBy
+from service.services.debt_summary import debt_summary
 from service.services.push.reading import model_of
 from service.services.spreadsheets import CsvVariant
 from service.services.streaming import streamed
@@ -63,3 +66,18 @@ def aggregates_csv(
                  for row in found.rows])
     return csv_response(columns, rows, "agregados.csv", format)
 
+
+@router.get("/deuda.csv")
+def debt_csv(
+    engine: EngineDep, chosen: FilterDep,
+    group_by: Annotated[list[DebtGroupBy], Query()] = [],  # noqa: B006
+    year_from: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    year_to: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    format: VariantQuery = CsvVariant.csv,
+) -> StreamingResponse:
+    with engine.connect() as connection:
+        found = debt_summary(
+            connection, chosen, group_by=group_by or [DebtGroupBy.lender, DebtGroupBy.year],
+            year_from=year_from, year_to=year_to,
+        )
+    return debt_service_csv(found, format, "deuda.csv")

@@ -11,6 +11,7 @@ import pytest
 
 from service.services.aggregates import GroupBy
 from service.services.budget.export import COLUMNS as EXPORT_COLUMNS
+from service.services.debt import DEBT_SERVICE_COLUMNS
 from service.services.ledger import BUDGET_COLUMNS, TRANSACTION_COLUMNS
 from service.services.query import FIELDS
 from service.services.results.listing import RESULT_COLUMNS
@@ -22,7 +23,7 @@ from tests.support.spreadsheets import BOM, spreadsheet_number, spreadsheet_rows
 
 AGGREGATE_COLUMNS = (*(group.value for group in GroupBy), "amount_usd", "activities")
 DOWNLOADS = (FIELDS, TRANSACTION_COLUMNS, BUDGET_COLUMNS, RESULT_COLUMNS, EXPORT_COLUMNS,
-             AGGREGATE_COLUMNS)
+             AGGREGATE_COLUMNS, DEBT_SERVICE_COLUMNS)
 
 
 @pytest.mark.parametrize("columns", DOWNLOADS)

@@ -18,12 +18,14 @@ from lxml import etree
 from playwright.sync_api import Browser, Page
 
 from iati.artefacts import schema_path
-from tests.support.spreadsheets import without_bom
+from tests.support.spreadsheets import spreadsheet_number, spreadsheet_rows, without_bom
 
 # One worker runs every browser test, so the dashboard is loaded and served once.
 pytestmark = pytest.mark.xdist_group("dashboard")
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 ESMERALDAS = "08"
+NETHERLANDS_LOAN = "NL-1-PPR-24706"  # loan terms and status
+WORLD_BANK_LOAN = "44000-P122640"  # interest and principal repayments
 
 
 @pytest.fixture
@@ -69,12 +71,13 @@ def _pages(dashboard: str) -> dict[str, str]:
         "organisations": "/organizaciones", "organisation": "/organizaciones/US-GOV-1",
         "quality": "/calidad", "publisher": "/calidad/US-GOV-1",
         "coordination": "/coordinacion", "results": "/resultados",
+        "debt": "/deuda", "loan": f"/deuda/{NETHERLANDS_LOAN}",
     }
 
 
 @pytest.mark.parametrize("name", ["overview", "activities", "activity", "organisations",
                                   "organisation", "quality", "publisher", "coordination",
-                                  "results"])
+                                  "results", "debt", "loan"])
 def test_each_page_loads_cleanly_and_passes_axe(
     page: Page, dashboard: str, artefacts: Path, name: str
 ) -> None:
@@ -273,3 +276,43 @@ def test_results_group_by_plan_objective_and_donor(page: Page, dashboard: str) -
     _submit(page)
     assert "44000" in page.locator("#result-summary").inner_text()
 
+
+def test_the_debt_pages_show_a_real_loans_terms_status_and_repayments(
+    page: Page, dashboard: str, artefacts: Path
+) -> None:
+    """From the debt page to two real loans: the Netherlands' terms and its status at the
+    end of 2014, the World Bank's repayments under their expenditure ítems; the Spanish
+    spreadsheet download has the page's figures."""
+    errors = _visit(page, dashboard + "/deuda")
+    lenders = page.locator("#debt-by-lender tbody th").all_inner_texts()
+    assert "Banco Mundial" in lenders
+    items = page.locator("#debt-by-item tbody th").all_inner_texts()
+    assert any(text.startswith("560301") for text in items)
+    assert any(text.startswith("960301") for text in items)
+    shown = [_shown(cell) for cell in page.locator(
+        "#debt-by-lender tbody td:nth-child(5)").all_inner_texts()]
+    with page.expect_download() as waiting:
+        page.locator("a[href*='deuda.csv?format=csv-es']").first.click()
+    rows = spreadsheet_rows(Path(waiting.value.path()).read_bytes(), "es")
+    assert [spreadsheet_number(row["Servicio de la deuda (USD)"], "es") for row in rows] == shown
+    assert "Países Bajos" in page.locator("#debt-balances").inner_text()
+
+    page.click(f"#debt-loans a[href='/deuda/{NETHERLANDS_LOAN}']")
+    terms = page.locator("#loan-terms").inner_text()
+    assert "4,00" in terms
+    assert "Cuotas iguales de principal" in terms
+    assert "Trimestral" in terms
+    assert "31 dic 2020" in terms
+    status = page.locator("#loan-status").inner_text()
+    assert "2014" in status
+    assert "1.500.000,00" in status
+
+    _visit(page, dashboard + f"/deuda/{WORLD_BANK_LOAN}")
+    listed = page.locator("#repayment-list tbody tr")
+    assert listed.count() > 20
+    text = page.locator("#repayment-list").inner_text()
+    assert "960301" in text
+    assert "560301" in text
+    assert "-1.020.000,00" in text
+    page.screenshot(path=str(artefacts / "loan-repayments.png"), full_page=True)
+    assert errors == []
