@@ -73,13 +73,14 @@ def _exact(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> list[tuple[A
 
 @pytest.mark.reads_only
 @pytest.mark.parametrize(("variant", "lang"), [("csv", "en"), ("csv-es", "es")])
-def test_transactions_and_budgets_open_with_the_apis_amounts(
+def test_transactions_budgets_and_results_open_with_the_apis_numbers(
     loaded: Loaded, variant: str, lang: str,
 ) -> None:
     api, key, _ = loaded
     for path, name, columns in (
         ("/api/v1/transactions", "transactions", ("value", "value_usd")),
         ("/api/v1/budgets", "budgets", ("value", "value_usd")),
+        ("/api/v1/results", "results", ("target", "actual", "progress_percent")),
     ):
         as_json = every_page(api, key, path, name, limit=1000)
         body = _download(api, key, path, variant)
