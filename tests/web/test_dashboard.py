@@ -315,4 +315,7 @@ def test_the_debt_pages_show_a_real_loans_terms_status_and_repayments(
     assert "560301" in text
     assert "-1.020.000,00" in text
     page.screenshot(path=str(artefacts / "loan-repayments.png"), full_page=True)
+    _visit(page, dashboard + f"/deuda/{NETHERLANDS_LOAN}?lang=en")
+    assert "Equal Principal Payments" in page.locator("#loan-terms").inner_text()
+    assert "Loan status at the end of 2014" in page.locator("main").inner_text()
     assert errors == []
