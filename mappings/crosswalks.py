@@ -201,6 +201,7 @@ TARGET_TABLES: Mapping[str, Classification] = MappingProxyType({
     "finance-type-fuente": Classification.fuente,
     "flow-type-fuente": Classification.fuente,
     "organisation-type-income-item": Classification.income_item,
+    "organisation-type-debt-service": Classification.expenditure_item,
     "policy-marker-orientacion": Classification.orientacion,
     "sector-investment-subsector": Classification.investment_subsector,
     "sector-plan-objective": Classification.plan_objective,

@@ -18,6 +18,7 @@ from service.api.routes import (
     aggregates,
     changes,
     coordination,
+    debt,
     exports,
     health,
     ledger,
@@ -36,6 +37,7 @@ from service.config import get_settings
 from service.db import get_engine
 from service.services.webhooks import DeliveryPolicy, Dispatcher
 from service.web import apidocs, downloads, pages
+from service.web import debt as debt_pages
 from service.web.warming import PageWarmer
 
 
@@ -91,11 +93,12 @@ def create_app(
     app.include_router(apidocs.router)
     app.include_router(validation.router)
     # The API's operations on the store; each may answer 503 when no connection comes free.
-    for store in (organisations, activities, activity, activity_paths, pushes, exports, ledger,
-                  aggregates, traceability, results, changes, mappings, webhooks, sync, publish,
-                  publishers):
+    for store in (organisations, activities, activity, activity_paths, debt, pushes, exports,
+                  ledger, aggregates, traceability, results, changes, mappings, webhooks, sync,
+                  publish, publishers):
         app.include_router(store.router, responses=errors.BUSY_RESPONSE)
     app.include_router(pages.router)
+    app.include_router(debt_pages.router)
     app.include_router(downloads.router)
     app.include_router(coordination.router, responses=errors.BUSY_RESPONSE)
     errors.install(app)

@@ -32,6 +32,7 @@ from iati.elements.results import Result as IatiResult
 from mappings.rates import in_cents, series_version
 from service import models as tables
 from service.links import activity_links
+from service.loans import loan_rows
 from service.models.types import as_utc
 from service.search import activity_text
 
@@ -65,6 +66,7 @@ class QueryRows:
         "locations": tables.Location,
         "budgets": tables.Budget,
         "planned_disbursements": tables.PlannedDisbursement,
+        "loans": tables.Loan,
         "results": tables.Result,
         "indicators": tables.Indicator,
         "indicator_periods": tables.IndicatorPeriod,
@@ -90,6 +92,7 @@ class QueryRows:
     locations: list[Row] = field(default_factory=list)
     budgets: list[Row] = field(default_factory=list)
     planned_disbursements: list[Row] = field(default_factory=list)
+    loans: list[Row] = field(default_factory=list)
     results: list[Row] = field(default_factory=list)
     indicators: list[Row] = field(default_factory=list)
     indicator_periods: list[Row] = field(default_factory=list)
@@ -131,6 +134,7 @@ class ActivityRows:
     locations: list[tables.Location] = field(default_factory=list)
     budgets: list[tables.Budget] = field(default_factory=list)
     planned_disbursements: list[tables.PlannedDisbursement] = field(default_factory=list)
+    loans: list[tables.Loan] = field(default_factory=list)
     results: list[tables.Result] = field(default_factory=list)
     indicators: list[tables.Indicator] = field(default_factory=list)
     indicator_periods: list[tables.IndicatorPeriod] = field(default_factory=list)
@@ -241,6 +245,7 @@ def query_rows(activity: IatiActivity) -> QueryRows:
     ]
     rows.locations = [_location(place) for place in activity.locations]
     _add_budgets(rows, activity)
+    rows.loans = loan_rows(activity)
     for position, result in enumerate(activity.results, start=1):
         _add_result(rows, result, position)
     rows.documents = [_document(link) for link in activity.document_links]

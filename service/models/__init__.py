@@ -15,7 +15,7 @@ from service.models.facets import (
     RecipientRegion,
     Sector,
 )
-from service.models.finance import Budget, PlannedDisbursement, Transaction
+from service.models.finance import Budget, Loan, PlannedDisbursement, Transaction
 from service.models.links import ActivityLink, LinkKind
 from service.models.mapping import MappingOverride
 from service.models.push import Outcome, Push, PushActivity, PushMode, PushScope, PushStatus
@@ -45,6 +45,7 @@ QUERY_TABLES: tuple[type[SQLModel], ...] = (
     Transaction,
     Budget,
     PlannedDisbursement,
+    Loan,
     ParticipatingOrg,
     Location,
     Document,
@@ -76,6 +77,7 @@ __all__ = [
     "JSONDocument",
     "KeyScope",
     "LinkKind",
+    "Loan",
     "Location",
     "MappingOverride",
     "Organisation",

@@ -77,3 +77,31 @@ class PlannedDisbursement(IdTable, table=True):
     value_date: dt.date | None = None
     provider_ref: str | None = Field(default=None, index=True)
     receiver_ref: str | None = Field(default=None, index=True)
+
+
+class Loan(IdTable, table=True):
+    """What an activity says of a loan: its terms and its status at the end of the latest
+    year reported (crs-add), and its lender's organisation type (the reporting
+    organisation's). One row per activity that gives terms, a status, or an interest or
+    principal repayment (TransactionType 5 or 6; those stay in `transaction`)."""
+
+    activity_id: int | None = parent("activity")
+    lender_type: str | None = None
+    # loan-terms: rate-1 and rate-2 in per cent, the LoanRepaymentType and
+    # LoanRepaymentPeriod codes, and its dates.
+    rate_1: Decimal | None = Field(default=None, sa_type=ExactDecimal)
+    rate_2: Decimal | None = Field(default=None, sa_type=ExactDecimal)
+    repayment_type: str | None = None
+    repayment_plan: str | None = None
+    commitment_date: dt.date | None = None
+    repayment_first_date: dt.date | None = None
+    repayment_final_date: dt.date | None = None
+    # loan-status: balances at the end of `status_year`, in `status_currency` (its own,
+    # else the activity's default), to be converted at `status_value_date`.
+    status_year: int | None = None
+    status_currency: str | None = None
+    status_value_date: dt.date | None = None
+    interest_received: Decimal | None = Field(default=None, sa_type=ExactDecimal)
+    principal_outstanding: Decimal | None = Field(default=None, sa_type=ExactDecimal)
+    principal_arrears: Decimal | None = Field(default=None, sa_type=ExactDecimal)
+    interest_arrears: Decimal | None = Field(default=None, sa_type=ExactDecimal)

@@ -1,19 +1,15 @@
 """Large answers written as they are read: rows fetched a batch at a time from a
-server-side cursor, sums past SQLite's 64 bits, CSV text in chunks of about 64 KiB."""
+server-side cursor, and sums past SQLite's 64 bits (CSV: `service.services.spreadsheets`)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Select, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
-
-CHUNK = 1 << 16
 
 
 def streamed(engine: Engine, statement: Select[Any], *, batch: int = 1000) -> Iterator[Any]:
@@ -55,31 +51,3 @@ def summed(
     for *found, value in in_batches(connection, select(*key, amount).where(*where)):
         sums[tuple(found)] += value
     return [(*found, total) for found, total in sums.items()]
-
-
-def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """One header row, then `rows` (None as an empty cell, booleans as ``true`` and
-    ``false``, decimals exact), in chunks of about `CHUNK`."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(value) for value in row])
-        if buffer.tell() > CHUNK:
-            yield _drain(buffer)
-    yield _drain(buffer)
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text

@@ -1,5 +1,6 @@
 """The dashboard's downloads: the API's CSV and IATI XML answers for the same queries,
-open to anyone who reads the public pages (the API itself asks for a key)."""
+open to anyone who reads the public pages (the API itself asks for a key). Each CSV takes
+`format=csv-es` for a spreadsheet set to Spanish."""
 
 from __future__ import annotations
 
@@ -12,21 +13,28 @@ from iati.writer import activity_chunks
 from mappings.amounts import Measure
 from service.api.deps import EngineDep
 from service.api.filters import FilterDep
+from service.api.routes.debt import debt_service_csv
 from service.api.routes.ledger import csv_response
 from service.services import query
 from service.services.aggregates import GroupBy, aggregate
+from service.services.debt import DebtGroupBy
+from service.services.debt_summary import debt_summary
 from service.services.push.reading import model_of
+from service.services.spreadsheets import CsvVariant
 from service.services.streaming import streamed
 from service.services.traceability import Basis
 
 router = APIRouter(prefix="/descargas", include_in_schema=False)
+VariantQuery = Annotated[CsvVariant, Query()]
 
 
 @router.get("/actividades.csv")
-def activities_csv(engine: EngineDep, chosen: FilterDep) -> StreamingResponse:
+def activities_csv(
+    engine: EngineDep, chosen: FilterDep, format: VariantQuery = CsvVariant.csv,
+) -> StreamingResponse:
     statement = query.activities_statement(chosen, dialect=engine.dialect.name)
     rows = (query.summary(row, query.FIELDS) for row in streamed(engine, statement))
-    return csv_response(query.FIELDS, rows, "actividades.csv")
+    return csv_response(query.FIELDS, rows, "actividades.csv", format)
 
 
 @router.get("/actividades.xml")
@@ -47,6 +55,7 @@ def aggregates_csv(
     year_from: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     year_to: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     basis: Annotated[Basis, Query()] = Basis.net,
+    format: VariantQuery = CsvVariant.csv,
 ) -> StreamingResponse:
     with engine.connect() as connection:
         found = aggregate(connection, chosen, group_by=group_by,
@@ -55,4 +64,20 @@ def aggregates_csv(
     columns = [*found.group_by, "amount_usd", "activities"]
     rows = iter([{**row.group, "amount_usd": row.amount_usd, "activities": row.activities}
                  for row in found.rows])
-    return csv_response(columns, rows, "agregados.csv")
+    return csv_response(columns, rows, "agregados.csv", format)
+
+
+@router.get("/deuda.csv")
+def debt_csv(
+    engine: EngineDep, chosen: FilterDep,
+    group_by: Annotated[list[DebtGroupBy], Query()] = [],  # noqa: B006
+    year_from: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    year_to: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    format: VariantQuery = CsvVariant.csv,
+) -> StreamingResponse:
+    with engine.connect() as connection:
+        found = debt_summary(
+            connection, chosen, group_by=group_by or [DebtGroupBy.lender, DebtGroupBy.year],
+            year_from=year_from, year_to=year_to,
+        )
+    return debt_service_csv(found, format, "deuda.csv")

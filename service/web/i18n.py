@@ -205,6 +205,62 @@ WORDS: dict[str, tuple[str, str]] = {
     "class_disbursement_channel": ("Canal de desembolso", "Disbursement channel"),
     "organisation_search": ("Buscar organizaciones", "Search organisations"),
     "map_of": ("Mapa de las provincias del Ecuador:", "Map of Ecuador's provinces:"),
+    # Downloads for a spreadsheet set to Spanish, and the debt view.
+    "download_csv_es": ("CSV para hoja de cálculo en español (;)",
+                        "CSV for a spreadsheet set to Spanish (;)"),
+    "debt": ("Deuda", "Debt"),
+    "debt_title": ("Préstamos y servicio de la deuda", "Loans and debt service"),
+    "debt_intro": ("Los préstamos que publican los prestamistas: sus condiciones, su estado al "
+                   "cierre del último año informado y los reembolsos de intereses y de "
+                   "principal (tipos de transacción 5 y 6), cada uno en su ítem de gasto del "
+                   "clasificador presupuestario (5603 intereses, 9603 amortización). Los montos "
+                   "conservan el signo con que los publica el prestamista.",
+                   "The loans lenders publish: their terms, their status at the end of the "
+                   "latest year reported, and the interest and principal repaid (transaction "
+                   "types 5 and 6), each under its expenditure item of the budget classifier "
+                   "(5603 interest, 9603 amortisation). Amounts keep the sign the lender "
+                   "publishes them with."),
+    "debt_by_lender": ("Servicio de la deuda por prestamista y año",
+                       "Debt service by lender and year"),
+    "debt_by_item": ("Servicio de la deuda por ítem de gasto", "Debt service by expenditure item"),
+    "lender": ("Prestamista", "Lender"),
+    "interest_usd": ("Intereses (USD)", "Interest (USD)"),
+    "principal_usd": ("Amortización (USD)", "Principal (USD)"),
+    "debt_service_usd": ("Servicio de la deuda (USD)", "Debt service (USD)"),
+    "without_rate": ("sin tipo de cambio, no sumadas", "without an exchange rate, not added"),
+    "balances": ("Estado de los préstamos al cierre de cada año",
+                 "Loan status at the end of each year"),
+    "balances_note": ("Saldos al cierre del año, en USD: no se suman entre años ni con los "
+                      "reembolsos.", "Balances at the end of the year, in USD: never added "
+                      "over years nor to the repayments."),
+    "principal_outstanding": ("Saldo de principal", "Principal outstanding"),
+    "principal_arrears": ("Atrasos de principal", "Principal arrears"),
+    "interest_arrears": ("Atrasos de intereses", "Interest arrears"),
+    "interest_received": ("Intereses recibidos", "Interest received"),
+    "loans": ("Préstamos", "Loans"),
+    "loan_terms": ("Condiciones del préstamo", "Loan terms"),
+    "rate_1": ("Tasa de interés 1 (%)", "Interest rate 1 (%)"),
+    "rate_2": ("Tasa de interés 2 (%)", "Interest rate 2 (%)"),
+    "repayment_type": ("Tipo de amortización", "Repayment type"),
+    "repayment_plan": ("Periodicidad de los pagos", "Repayment plan"),
+    "commitment_date": ("Fecha de compromiso", "Commitment date"),
+    "repayment_first_date": ("Primer pago", "First repayment"),
+    "repayment_final_date": ("Último pago", "Final repayment"),
+    "status_year": ("Año del estado", "Status year"),
+    "loan_status": ("Estado del préstamo al cierre de", "Loan status at the end of"),
+    "as_published": ("Publicado", "As published"),
+    "repayments": ("Reembolsos de intereses y de principal",
+                   "Interest and principal repayments"),
+    "repayment_totals": ("Totales por clase y moneda", "Totals by kind and currency"),
+    "kind_interest": ("Intereses", "Interest"),
+    "kind_principal": ("Principal", "Principal"),
+    "currency": ("Moneda", "Currency"),
+    "no_loans": ("Ninguna actividad publica condiciones, estado ni reembolsos de un préstamo.",
+                 "No activity publishes a loan's terms, status or repayments."),
+    "no_terms": ("Sin condiciones publicadas.", "No terms published."),
+    "no_status": ("Sin estado publicado.", "No status published."),
+    "no_repayments": ("Sin reembolsos publicados.", "No repayments published."),
+    "activity_page": ("Página de la actividad", "Activity page"),
 }
 
 

@@ -60,6 +60,10 @@ SPANISH = {
                         "9": "Venta de acciones", "10": "Garantía de crédito",
                         "11": "Compromiso recibido", "12": "Desembolso saliente a otra "
                         "actividad", "13": "Compromiso saliente a otra actividad"},
+    "LoanRepaymentType": {"1": "Cuotas iguales de principal", "2": "Anualidad (cuota fija)",
+                          "3": "Pago único al vencimiento", "5": "Otro"},
+    "LoanRepaymentPeriod": {"1": "Anual", "2": "Semestral", "4": "Trimestral",
+                            "12": "Mensual"},
 }
 
 
@@ -72,3 +76,8 @@ def code(codelist: str, value: str | None, lang: str) -> str:
         return SPANISH[codelist][value]
     item = load_codelist(codelist).get(value)
     return item.name if item is not None and item.name else value
+
+
+def expenditure_item(code: str | None) -> str | None:
+    row = table(Classification.expenditure_item).get(code) if code else None
+    return row.name_es if row is not None else None

@@ -22,7 +22,7 @@ from sqlmodel import Session, SQLModel
 from iati.elements.activity import Activity
 from tests.support import loads
 from tests.support.databases import Copy, Databases, Load
-from tests.support.loads import USAID_AND_EXAMPLES, Keys, Loaded
+from tests.support.loads import LOANS, USAID_AND_EXAMPLES, Keys, Loaded
 from tests.support.publishing import Api
 from tests.support.republished import REPUBLISHED, Published, PublishedKeys
 
@@ -165,6 +165,14 @@ def _rows(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
         found = connection.execute(select(*counts)).one()
     return {table.name: int(count) for table, count in zip(tables, found, strict=True)}
+
+
+@pytest.fixture(scope="session")
+def loans(databases: Databases) -> Iterator[tuple[Api, str]]:
+    """Real files with loans (see `tests.support.loads.LOANS`), pushed once per run and
+    shared: the API on them and a read key. Tests only read them."""
+    for made in _copy(databases, LOANS):
+        yield Api(made.engine), made.value
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from mappings.tables import Classification, table
 from service.services.aggregates import _shared
 from tests.support.loads import DONORS, example_identifiers
 from tests.support.publishing import USAID, Api
+from tests.support.spreadsheets import without_bom
 
 Loaded = tuple[Api, str, str]
 
@@ -26,7 +27,7 @@ Loaded = tuple[Api, str, str]
 def _figures(api: Api, key: str, **params: Any) -> list[dict[str, str]]:
     answer = api.request("GET", "/api/v1/exports/budget.csv", key=key, params=params)
     assert answer.status_code == 200, answer.text
-    return list(csv.DictReader(io.StringIO(answer.text)))
+    return list(csv.DictReader(io.StringIO(without_bom(answer.text))))
 
 
 def _aggregates(api: Api, key: str, **params: Any) -> dict[str, Any]:
@@ -185,7 +186,7 @@ def test_csv_and_bad_groupings(loaded: Loaded) -> None:
     found = _aggregates(api, key, group_by="year", measure="disbursement")
     answer = api.request("GET", "/api/v1/aggregates", key=key,
                          params={"group_by": "year", "measure": "disbursement", "format": "csv"})
-    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    rows = list(csv.DictReader(io.StringIO(without_bom(answer.text))))
     assert list(rows[0]) == ["year", "amount_usd", "activities"]
     assert [(int(r["year"]), Decimal(r["amount_usd"])) for r in rows] == [
         (r["group"]["year"], Decimal(r["amount_usd"])) for r in found["rows"]]

@@ -28,6 +28,7 @@ from tests.support.publishing import (
     set_first_transaction,
     variant,
 )
+from tests.support.spreadsheets import without_bom
 
 KEPT = 20  # activities of the real USAID Ecuador file pushed
 
@@ -180,7 +181,7 @@ def _csv(api: Api, key: str, **params: str) -> list[dict[str, str]]:
     answer = api.request("GET", "/api/v1/exports/budget.csv", key=key, params=params)
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/csv")
-    reader = csv.DictReader(io.StringIO(answer.text))
+    reader = csv.DictReader(io.StringIO(without_bom(answer.text)))
     assert tuple(reader.fieldnames or ()) == COLUMNS
     return list(reader)
 

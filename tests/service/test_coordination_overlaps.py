@@ -36,6 +36,7 @@ from service.services.query import ActivityFilter
 from tests.support.loads import DONORS
 from tests.support.publishing import PARSER, USAID, Api, new_key
 from tests.support.samples import EXAMPLES
+from tests.support.spreadsheets import without_bom
 
 UNICEF = "XM-DAC-41122"
 WFP = "XM-DAC-41140"
@@ -96,7 +97,7 @@ def _figures(
         "classification": classification, "reporting_org": reporting_org})
     assert answer.status_code == 200, answer.text
     found: dict[str, Decimal] = defaultdict(Decimal)
-    for row in csv.DictReader(io.StringIO(answer.text)):
+    for row in csv.DictReader(io.StringIO(without_bom(answer.text))):
         if row["iati_identifier"] == identifier and row["code"] == code:
             found[row["measure"]] += Decimal(row["amount_usd"])
     return dict(found)

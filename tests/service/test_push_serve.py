@@ -106,4 +106,4 @@ def test_an_analyst_reads_the_budget_view_and_exports_it_over_http(
             assert exported.status_code == 200
             lines = [line for line in exported.iter_lines() if line]
         assert len(lines) == 1 + len(view["figures"])
-        assert lines[0].startswith("iati_identifier,reporting_org,year,measure,")
+        assert lines[0].startswith("\ufeffiati_identifier,reporting_org,year,measure,")

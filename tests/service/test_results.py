@@ -39,6 +39,7 @@ from service.services.results.progress import IndicatorRows, PeriodRows, evaluat
 from tests.support.databases import Databases, Load
 from tests.support.publishing import Api, add_publisher, new_key
 from tests.support.samples import EXAMPLES, PARSER, sample
+from tests.support.spreadsheets import without_bom
 
 WORLD_BANK = "real/worldbank-sv.xml"  # El Salvador, IATI 2.03: 251 indicators, 7 activities
 OFFICIAL = "official/2.03/activity-standard-example-annotated.xml"  # every result element
@@ -406,7 +407,7 @@ def test_csv_gives_every_row_with_one_header(loaded: Loaded) -> None:
     answer = loaded.api.request("GET", "/api/v1/results", key=loaded.key,
                                 params={"format": "csv", "limit": 1})
     assert answer.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    rows = list(csv.DictReader(io.StringIO(without_bom(answer.text))))
     assert tuple(rows[0]) == RESULT_COLUMNS
     assert len(rows) == len(as_json)
     for row, shown in zip(rows, as_json, strict=True):

@@ -20,6 +20,7 @@ from service.models import ActivityLink, KeyScope
 from service.services import aggregates
 from tests.support.publishing import PARSER, Api, add_publisher, new_key
 from tests.support.samples import sample
+from tests.support.spreadsheets import without_bom
 
 CHAIN = Path(__file__).resolve().parents[1] / "fixtures" / "traceability"
 FUNDER, IMPLEMENTER = "ES-DIR3-EA0035768", "EC-RUC-1791822870001"
@@ -137,7 +138,7 @@ def _figures(chain: Chain, **params: Any) -> list[dict[str, str]]:
     answer = chain.api.request("GET", "/api/v1/exports/budget.csv", key=chain.read,
                                params={"classification": "fuente", **params})
     assert answer.status_code == 200, answer.text
-    return [row for row in csv.DictReader(io.StringIO(answer.text))
+    return [row for row in csv.DictReader(io.StringIO(without_bom(answer.text)))
             if row["measure"] in MEASURES]
 
 
@@ -174,7 +175,7 @@ def test_net_counts_the_disbursement_once_at_the_implementer(chain: Chain, pairs
                                  params={"measure": MEASURES, "format": "csv"})
     assert exported.headers["IATI-EC-Basis"] == "net"
     assert sum(Decimal(row["amount_usd"]) for row in csv.DictReader(
-        io.StringIO(exported.text))) == gross - twice
+        io.StringIO(without_bom(exported.text)))) == gross - twice
     # AECID's commitment is not reported back as an incoming commitment: counted in both.
     assert _total(chain, basis="net", measure="commitment") == _total(
         chain, basis="gross", measure="commitment")

@@ -72,3 +72,25 @@ def example_models() -> tuple[Activity, ...]:
 
 def example_identifiers() -> list[str | None]:
     return [model.identifier for model in example_models()]
+
+
+# Real files with loans: the Netherlands' with loan terms and a loan status (crs-add), the
+# World Bank's with interest and principal repayments (TransactionType 5 and 6).
+LOAN_FILES = {
+    "real/netherlands-mfa-example_203_file.xml": ("XM-DAC-7", "Ministerie van Buitenlandse Zaken"),
+    "real/worldbank-sv.xml": ("44000", "Banco Mundial"),
+}
+
+
+def _push_loans(store: Engine, _base: Any) -> str:
+    api = Api(store)
+    for file, (ref, name) in LOAN_FILES.items():
+        add_publisher(store, ref, name=name)
+        key = new_key(store, ref, KeyScope.publish)
+        answer = api.request("POST", "/api/v1/activities", key=key,
+                             content=sample(file).read_bytes())
+        assert answer.json()["counts"]["created"] == 13, answer.text
+    return new_key(store, "44000", KeyScope.read)
+
+
+LOANS: Load[str] = Load("loans", _push_loans)

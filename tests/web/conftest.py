@@ -1,5 +1,6 @@
 """A real dashboard to test in a real browser: iati-ec served by uvicorn (a real process) on
-a SQLite file loaded with the real USAID Ecuador file and the worked examples through
+a SQLite file loaded with real files (USAID Ecuador's, the World Bank's and the
+Netherlands' loans) and the worked examples through
 `iati-ec import` (run in the test's process), and Debian's chromium driven by Playwright.
 Without chromium the browser tests skip, except under CI=true, where they fail."""
 
@@ -28,7 +29,9 @@ PUBLISHERS = [
     ("ES-DAC-2", "AECID", EXAMPLES / "health-grant-esmeraldas.xml"),
     ("XI-IATI-IADB", "BID", EXAMPLES / "road-loan-development-bank.xml"),
     ("XM-DAC-41146", "ONU Mujeres", EXAMPLES / "gender-programme-policy-marker.xml"),
-    ("44000", "Banco Mundial", sample("real/worldbank-sv.xml")),  # results with indicators
+    ("44000", "Banco Mundial", sample("real/worldbank-sv.xml")),  # results, loan repayments
+    # A loan's terms and status (crs-add) for the debt pages.
+    ("XM-DAC-7", "Países Bajos", sample("real/netherlands-mfa-example_203_file.xml")),
 ]
 # The flags a headless chromium needs on a closed network, as root in a container.
 CHROMIUM_ARGS = [

@@ -18,11 +18,14 @@ from lxml import etree
 from playwright.sync_api import Browser, Page
 
 from iati.artefacts import schema_path
+from tests.support.spreadsheets import spreadsheet_number, spreadsheet_rows, without_bom
 
 # One worker runs every browser test, so the dashboard is loaded and served once.
 pytestmark = pytest.mark.xdist_group("dashboard")
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 ESMERALDAS = "08"
+NETHERLANDS_LOAN = "NL-1-PPR-24706"  # loan terms and status
+WORLD_BANK_LOAN = "44000-P122640"  # interest and principal repayments
 
 
 @pytest.fixture
@@ -56,8 +59,8 @@ def _axe(page: Page) -> list[dict[str, Any]]:
 
 
 def _an_activity(dashboard: str) -> str:
-    rows = csv.DictReader(io.StringIO(httpx.get(
-        f"{dashboard}/descargas/actividades.csv", params={"province": ESMERALDAS}).text))
+    rows = csv.DictReader(io.StringIO(without_bom(httpx.get(
+        f"{dashboard}/descargas/actividades.csv", params={"province": ESMERALDAS}).text)))
     return next(rows)["iati_identifier"]
 
 
@@ -68,12 +71,13 @@ def _pages(dashboard: str) -> dict[str, str]:
         "organisations": "/organizaciones", "organisation": "/organizaciones/US-GOV-1",
         "quality": "/calidad", "publisher": "/calidad/US-GOV-1",
         "coordination": "/coordinacion", "results": "/resultados",
+        "debt": "/deuda", "loan": f"/deuda/{NETHERLANDS_LOAN}",
     }
 
 
 @pytest.mark.parametrize("name", ["overview", "activities", "activity", "organisations",
                                   "organisation", "quality", "publisher", "coordination",
-                                  "results"])
+                                  "results", "debt", "loan"])
 def test_each_page_loads_cleanly_and_passes_axe(
     page: Page, dashboard: str, artefacts: Path, name: str
 ) -> None:
@@ -111,7 +115,7 @@ def _panel_csv(page: Page, panel: str) -> list[dict[str, str]]:
     with page.expect_download() as waiting:
         page.locator(f"section[aria-labelledby={panel}] a", has_text="Descargar CSV").click()
     text = Path(waiting.value.path()).read_text(encoding="utf-8")
-    return list(csv.DictReader(io.StringIO(text)))
+    return list(csv.DictReader(io.StringIO(without_bom(text))))
 
 
 def _submit(page: Page) -> None:
@@ -204,7 +208,7 @@ def test_filters_change_the_list_and_match_the_download(page: Page, dashboard: s
     with page.expect_download() as waiting:
         page.click("text=Descargar CSV")
     download = Path(waiting.value.path())
-    listed = list(csv.DictReader(io.StringIO(download.read_text(encoding="utf-8"))))
+    listed = list(csv.DictReader(io.StringIO(without_bom(download.read_text(encoding="utf-8")))))
     assert {row["iati_identifier"] for row in listed} == shown
     page.fill("#q", "zzzznothing")
     _submit(page)
@@ -271,3 +275,47 @@ def test_results_group_by_plan_objective_and_donor(page: Page, dashboard: str) -
     page.select_option("#group_by", "reporting_org")
     _submit(page)
     assert "44000" in page.locator("#result-summary").inner_text()
+
+
+def test_the_debt_pages_show_a_real_loans_terms_status_and_repayments(
+    page: Page, dashboard: str, artefacts: Path
+) -> None:
+    """From the debt page to two real loans: the Netherlands' terms and its status at the
+    end of 2014, the World Bank's repayments under their expenditure ítems; the Spanish
+    spreadsheet download has the page's figures."""
+    errors = _visit(page, dashboard + "/deuda")
+    lenders = page.locator("#debt-by-lender tbody th").all_inner_texts()
+    assert "Banco Mundial" in lenders
+    items = page.locator("#debt-by-item tbody th").all_inner_texts()
+    assert any(text.startswith("560301") for text in items)
+    assert any(text.startswith("960301") for text in items)
+    shown = [_shown(cell) for cell in page.locator(
+        "#debt-by-lender tbody td:nth-child(5)").all_inner_texts()]
+    with page.expect_download() as waiting:
+        page.locator("a[href*='deuda.csv?format=csv-es']").first.click()
+    rows = spreadsheet_rows(Path(waiting.value.path()).read_bytes(), "es")
+    assert [spreadsheet_number(row["Servicio de la deuda (USD)"], "es") for row in rows] == shown
+    assert "Países Bajos" in page.locator("#debt-balances").inner_text()
+
+    page.click(f"#debt-loans a[href='/deuda/{NETHERLANDS_LOAN}']")
+    terms = page.locator("#loan-terms").inner_text()
+    assert "4,00" in terms
+    assert "Cuotas iguales de principal" in terms
+    assert "Trimestral" in terms
+    assert "31 dic 2020" in terms
+    status = page.locator("#loan-status").inner_text()
+    assert "2014" in status
+    assert "1.500.000,00" in status
+
+    _visit(page, dashboard + f"/deuda/{WORLD_BANK_LOAN}")
+    listed = page.locator("#repayment-list tbody tr")
+    assert listed.count() > 20
+    text = page.locator("#repayment-list").inner_text()
+    assert "960301" in text
+    assert "560301" in text
+    assert "-1.020.000,00" in text
+    page.screenshot(path=str(artefacts / "loan-repayments.png"), full_page=True)
+    _visit(page, dashboard + f"/deuda/{NETHERLANDS_LOAN}?lang=en")
+    assert "Equal Principal Payments" in page.locator("#loan-terms").inner_text()
+    assert "Loan status at the end of 2014" in page.locator("main").inner_text()
+    assert errors == []

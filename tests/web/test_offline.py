@@ -32,6 +32,8 @@ PAGES = {
     "/calidad/{organisation:path}": ["/calidad/US-GOV-1"],
     "/coordinacion": ["/coordinacion"],
     "/resultados": ["/resultados"],
+    "/deuda": ["/deuda", "/deuda?lang=en"],
+    "/deuda/{identifier:path}": ["/deuda/NL-1-PPR-24706", "/deuda/NO-SUCH-LOAN"],
     "/docs": ["/docs"],
     "/redoc": ["/redoc"],
 }
@@ -59,7 +61,8 @@ def test_the_pages_checked_are_every_page_the_service_serves() -> None:
 
 
 def _an_activity(dashboard: str) -> str:
-    rows = csv.DictReader(io.StringIO(httpx.get(f"{dashboard}/descargas/actividades.csv").text))
+    download = httpx.get(f"{dashboard}/descargas/actividades.csv").content.decode("utf-8-sig")
+    rows = csv.DictReader(io.StringIO(download))
     return next(rows)["iati_identifier"]
 
 

@@ -22,7 +22,7 @@ from service.api.deps import (
     SessionDep,
 )
 from service.api.filters import FilterDep
-from service.api.routes.ledger import csv_response
+from service.api.routes.ledger import CSV_FORMATS, csv_response, csv_variant
 from service.api.routes.pushes import problem_responses
 from service.config import get_settings
 from service.db import session_scope
@@ -43,6 +43,7 @@ from service.services.push.intake import BodyTooLargeError
 from service.services.push.reading import model_of
 from service.services.push.records import push_document
 from service.services.query import FIELDS, ActivityPage, Sort, UnknownFieldError
+from service.services.spreadsheets import CsvVariant
 from service.services.streaming import streamed
 
 router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
@@ -114,6 +115,7 @@ async def push_activities(
 class ListFormat(StrEnum):
     json = "json"
     csv = "csv"  # every match, streamed: `limit` and `cursor` do not apply
+    csv_es = "csv-es"  # the same, for a spreadsheet set to Spanish
     xml = "xml"  # every match, streamed, as one IATI 2.03 activity file
 
 
@@ -123,7 +125,8 @@ class ListFormat(StrEnum):
     response_model=ActivityPage,
     responses={
         200: {"content": {"text/csv": {}, XML: {}},
-              "description": "A JSON page; with format=csv or xml, every match, streamed"},
+              "description": "A JSON page; with format=csv, csv-es or xml, every match, "
+                             "streamed"},
         **problem_responses(400, 401, 403),
     },
 )
@@ -131,8 +134,9 @@ def list_activities(
     request: Request, response: Response, session: SessionDep, engine: EngineDep,
     _: ReaderOrPublisher, chosen: FilterDep,
     format: Annotated[ListFormat, Query(
-        description="`json`: one page; `csv`: every match, one row each (the `fields`); "
-        "`xml`: every match as an IATI 2.03 activity file")] = ListFormat.json,
+        description="`json`: one page; the `fields` of every match, one row each, as "
+        f"{CSV_FORMATS}; `xml`: every match as an IATI 2.03 activity file",
+    )] = ListFormat.json,
     sort: Annotated[Sort, Query()] = Sort.stored,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(description="The previous page's next_cursor")] = None,
@@ -154,7 +158,7 @@ def list_activities(
             )
         shown = _fields(fields)
         return csv_response(shown, (query.summary(row, shown) for row in rows),
-                            "activities.csv")
+                            "activities.csv", csv_variant(format) or CsvVariant.csv)
     page = query.list_activities(
         session, chosen, sort=sort, limit=limit, cursor=cursor, fields=_fields(fields),
     )

@@ -10,7 +10,13 @@ from mappings.amounts import Measure
 from service.api.conditional import tagged
 from service.api.deps import EngineDep, ReaderOrPublisher
 from service.api.filters import FilterDep
-from service.api.routes.ledger import CSV_RESPONSE, PageFormat, csv_response
+from service.api.routes.ledger import (
+    CSV_FORMATS,
+    CSV_RESPONSE,
+    PageFormat,
+    csv_response,
+    csv_variant,
+)
 from service.api.routes.pushes import problem_responses
 from service.services.aggregates import IMPLEMENTING, Aggregates, GroupBy, aggregate
 from service.services.traceability import Basis
@@ -43,7 +49,7 @@ def aggregates(
         "funder's commitment or disbursement that its implementer reports receiving is left "
         "out); `gross`: every report counted")] = Basis.net,
     format: Annotated[PageFormat, Query(
-        description="`json`, or `csv`: one row per group, one header row")] = PageFormat.json,
+        description=f"`json`, or one row per group: {CSV_FORMATS}")] = PageFormat.json,
 ) -> Aggregates | Response:
     """The money of the live activities matching the filters, from their latest budget
     views, grouped; the total is the sum of the rows, to the cent. Net by default: money
@@ -54,11 +60,12 @@ def aggregates(
             year_from=year_from, year_to=year_to, participating_org_role=participating_org_role,
             basis=basis,
         )
-    if format is PageFormat.json:
+    variant = csv_variant(format)
+    if variant is None:
         return tagged(request, response, found)
     columns = [*found.group_by, "amount_usd", "activities"]
     rows = iter([{**row.group, "amount_usd": row.amount_usd, "activities": row.activities}
                  for row in found.rows])
-    answer = csv_response(columns, rows, "aggregates.csv")
+    answer = csv_response(columns, rows, "aggregates.csv", variant)
     answer.headers["IATI-EC-Basis"] = found.basis.value  # the CSV has no room to say it
     return answer

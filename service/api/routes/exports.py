@@ -13,6 +13,7 @@ from service.api.deps import EngineDep, ReaderOrPublisher
 from service.api.filters import FilterDep as ActivityFilterDep
 from service.api.routes.pushes import problem_responses
 from service.services.budget.export import ExportFilter, csv_lines, json_lines
+from service.services.spreadsheets import CsvVariant, filename
 
 router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
 
@@ -34,6 +35,10 @@ def export_filter(
 
 
 FilterDep = Annotated[ExportFilter, Depends(export_filter)]
+CSV_VARIANTS = (
+    "`csv`: comma-separated, decimal point (UTF-8 with a byte-order mark); `csv-es`: for a "
+    "spreadsheet set to Spanish (`;`, decimal comma, Spanish headers)"
+)
 
 
 @router.get(
@@ -44,13 +49,15 @@ FilterDep = Annotated[ExportFilter, Depends(export_filter)]
                **problem_responses(401, 403)},
 )
 def export_budget_csv(
-    engine: EngineDep, chosen: FilterDep, _: ReaderOrPublisher
+    engine: EngineDep, chosen: FilterDep, _: ReaderOrPublisher,
+    format: Annotated[CsvVariant, Query(description=CSV_VARIANTS)] = CsvVariant.csv,
 ) -> StreamingResponse:
     """Budget views as CSV: one row per figure (activity, year, measure, classification,
     code), with its rule, rate and versions; unmapped rows carry the reason."""
+    name = filename("budget.csv", format)
     return StreamingResponse(
-        csv_lines(engine, chosen), media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="budget.csv"'},
+        csv_lines(engine, chosen, format), media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

@@ -30,7 +30,8 @@ from service.services.ledger import (
     transaction_row,
     transactions_statement,
 )
-from service.services.streaming import csv_chunks, streamed
+from service.services.spreadsheets import CsvVariant, csv_chunks, filename
+from service.services.streaming import streamed
 
 router = APIRouter(prefix="/api/v1", tags=["transactions and budgets"])
 CSV = "text/csv; charset=utf-8"
@@ -39,14 +40,19 @@ CSV = "text/csv; charset=utf-8"
 class PageFormat(StrEnum):
     json = "json"
     csv = "csv"  # every match, streamed: `limit` and `cursor` do not apply
+    csv_es = "csv-es"  # the same, for a spreadsheet set to Spanish
 
 
-FormatQuery = Annotated[PageFormat, Query(
-    description="`json`: one page; `csv`: every match, streamed, one header row")]
+CSV_FORMATS = (
+    "`csv`: every match, streamed, one header row (UTF-8 with a byte-order mark); `csv-es`: "
+    "the same for a spreadsheet set to Spanish (`;`, decimal comma, Spanish headers)"
+)
+FormatQuery = Annotated[PageFormat, Query(description=f"`json`: one page; {CSV_FORMATS}")]
 LimitQuery = Annotated[int, Query(ge=1, le=1000)]
 CursorQuery = Annotated[str | None, Query(description="The previous page's next_cursor")]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}}, "description": "JSON page, or CSV with format=csv"},
+    200: {"content": {"text/csv": {}},
+          "description": "JSON page, or CSV with format=csv or csv-es"},
     304: {"description": "The page named by If-None-Match is unchanged"},
 }
 
@@ -88,10 +94,10 @@ def transactions(
     """Transactions of the live activities matching the activity filters — sectors,
     countries and regions the transaction's own, else its activity's — and their own
     filters; each with its value as given and in US dollars."""
-    if format is PageFormat.csv:
+    if (variant := csv_variant(format)) is not None:
         statement = transactions_statement(chosen, own, dialect=engine.dialect.name, sort=sort)
         rows = (transaction_row(row).model_dump() for row in streamed(engine, statement))
-        return csv_response(TRANSACTION_COLUMNS, rows, "transactions.csv")
+        return csv_response(TRANSACTION_COLUMNS, rows, "transactions.csv", variant)
     with engine.connect() as connection:
         page = list_transactions(connection, chosen, own, sort=sort, limit=limit, cursor=cursor)
     return tagged(request, response, page)
@@ -112,20 +118,30 @@ def budgets(
 ) -> BudgetPage | Response:
     """Budgets of the live activities matching the activity filters and their own; each
     with its value as given and in US dollars."""
-    if format is PageFormat.csv:
+    if (variant := csv_variant(format)) is not None:
         statement = budgets_statement(chosen, own, dialect=engine.dialect.name, sort=sort)
         rows = (budget_row(row).model_dump() for row in streamed(engine, statement))
-        return csv_response(BUDGET_COLUMNS, rows, "budgets.csv")
+        return csv_response(BUDGET_COLUMNS, rows, "budgets.csv", variant)
     with engine.connect() as connection:
         found = list_budgets(connection, chosen, own, sort=sort, limit=limit, cursor=cursor)
     return tagged(request, response, found)
 
 
+def csv_variant(format: StrEnum) -> CsvVariant | None:
+    """The CSV variant a `format` asks for (None: not a CSV)."""
+    try:
+        return CsvVariant(format.value)
+    except ValueError:
+        return None
+
+
 def csv_response(
-    columns: Sequence[str], rows: Iterator[dict[str, Any]], filename: str
+    columns: Sequence[str], rows: Iterator[dict[str, Any]], name: str,
+    variant: CsvVariant = CsvVariant.csv,
 ) -> StreamingResponse:
-    """`rows` as a streamed CSV download of `columns`."""
+    """`rows` as a streamed CSV download of `columns`, written as `variant` asks."""
     return StreamingResponse(
-        csv_chunks(columns, ([row[c] for c in columns] for row in rows)), media_type=CSV,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        csv_chunks(columns, ([row[c] for c in columns] for row in rows), variant),
+        media_type=CSV,
+        headers={"Content-Disposition": f'attachment; filename="{filename(name, variant)}"'},
     )

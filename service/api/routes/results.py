@@ -18,6 +18,7 @@ from service.api.routes.ledger import (
     LimitQuery,
     PageFormat,
     csv_response,
+    csv_variant,
 )
 from service.api.routes.pushes import problem_responses
 from service.services.results.listing import (
@@ -63,9 +64,9 @@ def results(
     results' own: baseline, target, actual, progress in per cent and data-quality
     findings, one row per period in stored order."""
     today = date.today()
-    if format is PageFormat.csv:
+    if (variant := csv_variant(format)) is not None:
         rows = (csv_row(row) for row in every_result(engine, chosen, own, today=today))
-        return csv_response(RESULT_COLUMNS, rows, "results.csv")
+        return csv_response(RESULT_COLUMNS, rows, "results.csv", variant)
     with engine.connect() as connection:
         page = list_results(connection, chosen, own, today=today, limit=limit, cursor=cursor)
     return tagged(request, response, page)

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, Select, func, select
 from service.models import Activity
 from service.services.budget.storage import FIGURE, VIEW
 from service.services.query import ActivityFilter, activity_conditions
-from service.services.streaming import csv_chunks
+from service.services.spreadsheets import CsvVariant, csv_chunks
 
 ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
 PAGE = 5000
@@ -92,9 +92,12 @@ def _paged(engine: Engine, statement: Select[Any]) -> Iterator[dict[str, Any]]:
         last = page[-1]["id"]
 
 
-def csv_lines(engine: Engine, chosen: ExportFilter) -> Iterator[str]:
-    """The CSV export: one header row, then one line per figure."""
-    return csv_chunks(COLUMNS, ([row[c] for c in COLUMNS] for row in rows(engine, chosen)))
+def csv_lines(
+    engine: Engine, chosen: ExportFilter, variant: CsvVariant = CsvVariant.csv
+) -> Iterator[str]:
+    """The CSV export: one header row, then one line per figure, as `variant` writes it."""
+    found = rows(engine, chosen)
+    return csv_chunks(COLUMNS, ([row[c] for c in COLUMNS] for row in found), variant)
 
 
 def json_lines(engine: Engine, chosen: ExportFilter) -> Iterator[str]:
