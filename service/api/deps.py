@@ -58,12 +58,12 @@ def require(scope: KeyScope, *alternatives: KeyScope) -> Callable[..., Principal
     return principal
 
 
-def optional_publisher(session: SessionDep, credentials: Credentials) -> Principal | None:
-    """The caller's `Principal` when a key is sent (it must be valid and allow publishing);
-    None for an anonymous request."""
+def optional_caller(session: SessionDep, credentials: Credentials) -> Principal | None:
+    """The caller's `Principal` when a key is sent (it must be valid, of any scope); None
+    for an anonymous request."""
     if credentials is None:
         return None
-    return require(KeyScope.publish)(session, credentials)
+    return require(*KeyScope)(session, credentials)
 
 
 # Numbers in paths and queries, bounded by the columns they are compared with: a larger one
@@ -73,7 +73,7 @@ VersionPath = Annotated[int, Path(ge=1, le=LARGEST_ID, description="A version nu
 CursorQuery = Annotated[int, Query(ge=0, le=LARGEST_BIGINT)]
 
 PublishPrincipal = Annotated[Principal, Depends(require(KeyScope.publish))]
-MaybePublisher = Annotated[Principal | None, Depends(optional_publisher)]
+MaybeCaller = Annotated[Principal | None, Depends(optional_caller)]
 ReadPrincipal = Annotated[Principal, Depends(require(KeyScope.read))]
 AdminPrincipal = Annotated[Principal, Depends(require(KeyScope.admin))]
 # Reading back what one has published: a read key, or the publisher's own publish key.
@@ -83,7 +83,7 @@ __all__ = [
     "AdminPrincipal",
     "CursorQuery",
     "EngineDep",
-    "MaybePublisher",
+    "MaybeCaller",
     "Principal",
     "PublishPrincipal",
     "ReadPrincipal",

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from iati.validate import validate
-from service.api.deps import EngineDep, MaybePublisher
+from service.api.deps import EngineDep, MaybeCaller
 from service.api.routes.activities import (
     IATI_FILE_BODY,
     LimitsDep,
@@ -22,7 +22,7 @@ from service.api.routes.activities import (
 )
 from service.api.routes.pushes import problem_responses
 from service.config import get_settings
-from service.models import PushMode, PushScope
+from service.models import KeyScope, PushMode, PushScope
 from service.services.push import PushOptions, rehearsal_answer
 
 router = APIRouter(prefix="/api/v1", tags=["validation"])
@@ -30,10 +30,10 @@ router = APIRouter(prefix="/api/v1", tags=["validation"])
 
 @router.post(
     "/validate", operation_id="validate_file", openapi_extra=IATI_FILE_BODY,
-    responses=problem_responses(401, 403, 413),
+    responses=problem_responses(401, 413),
 )
 async def validate_file(
-    request: Request, principal: MaybePublisher, engine: EngineDep, limits: LimitsDep,
+    request: Request, principal: MaybeCaller, engine: EngineDep, limits: LimitsDep,
     official: Annotated[
         bool, Query(description="Report in the official validator's shape")
     ] = False,
@@ -41,7 +41,7 @@ async def validate_file(
 ) -> dict[str, Any]:
     """Validate the IATI file in the body (raw or multipart `file`; spooled to disk, never
     held whole). Without a key the file may be up to `IATI_EC_ANONYMOUS_VALIDATE_BYTES`
-    (50 MB by default); with one, as large as a push.
+    (50 MB by default); with a key of any scope, as large as a push.
 
     With a publish key, the answer also says under `push` what pushing the file now would
     do to each activity (`created`, `updated`, `unchanged`, `stale`, `rejected` with the
@@ -60,7 +60,7 @@ async def validate_file(
             max_bytes=limits.max_bytes,
         )
         answer = report.as_official() if official else report.as_dict()
-        if principal is not None and report.readable:
+        if principal is not None and principal.allows(KeyScope.publish) and report.readable:
             answer["push"] = await run_in_threadpool(
                 rehearsal_answer, engine, publisher=publisher_of(principal), received=received,
                 options=PushOptions(mode, scope), max_bytes=limits.max_bytes,
