@@ -1,0 +1,65 @@
+"""Validation findings in Spanish for the Spanish pages: each message the validator writes
+(the official rulesets' messages, the codelist check's sentence, iati-ec's own catalogue)
+with its Spanish from `spanish/findings.csv`, an unofficial translation."""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import cache
+
+from service.web.explain import SPANISH
+from service.web.phrasebook import Phrasebook, Reading
+
+# The codelist stage's sentence (iati/validate/codelists.py): the rule's message, the value,
+# where it was, and the codelist.
+CODELIST = (r"(?P<rule>.+?) \"(?P<code>.*)\" is not a valid value for (?P<context>.+?) "
+            r"\(codelist (?P<codelist>[^)]+)\)\.")
+CONTEXT = re.compile(r"(?:attribute (?P<attribute>@\S+), in )?element (?P<element><[^>]+>)"
+                     r"(?: and linked (?P<linked>\S+) = (?P<value>.*))?")
+FIELD = re.compile(r"\\\{(actual|expected)(?:!r)?\\\}")
+
+
+def _codelist(reading: Reading) -> str:
+    where = CONTEXT.fullmatch(reading["context"])
+    if where is None:
+        context = reading["context"]
+    else:
+        context = f"el elemento {where['element']}"
+        if where["attribute"]:
+            context = f"el atributo {where['attribute']} del elemento {where['element']}"
+        if where["linked"]:
+            context += f" con {where['linked']} vinculado = {where['value']}"
+    return (f"«{reading['code']}» no es un valor válido para {context} "
+            f"(lista de códigos {reading['codelist']}).")
+
+
+def _pattern(template: str) -> str:
+    """A message template (`{actual}`, `{expected!r}` …) as a pattern capturing its fields."""
+    pattern = re.escape(template)
+    seen: set[str] = set()
+
+    def field(match: re.Match[str]) -> str:
+        name = match[1]
+        if name in seen:
+            return f"(?P={name})"
+        seen.add(name)
+        return f"(?P<{name}>.+?)"
+
+    return FIELD.sub(field, pattern)
+
+
+@cache
+def phrasebook() -> Phrasebook:
+    """Every known message, its Spanish from the translation file."""
+    with (SPANISH / "findings.csv").open(encoding="utf-8") as rows:
+        known = [(_pattern(row["message_en"]), row["message_es"]) for row in csv.DictReader(rows)]
+    return Phrasebook([*known, (CODELIST, _codelist)])
+
+
+def finding(message: str, lang: str) -> str:
+    """The finding's message as the page's language says it."""
+    return message if lang == "en" else phrasebook().say(message).text
+
+
+__all__ = ["finding", "phrasebook"]
