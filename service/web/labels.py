@@ -72,14 +72,17 @@ def sector(value: str | None, lang: str = "es") -> str | None:
 
 
 def published_sector(vocabulary: str | None, value: str | None, narrative: str | None,
-                     lang: str) -> str:
+                     lang: str) -> Markup:
     """A sector as an activity gives it: a DAC code with its name; a publisher's own code
-    with the name the publisher gave it, and its vocabulary."""
+    with the name the publisher gave it (as published), and its vocabulary."""
     given = (vocabulary or "1").strip()
     if given in DAC_VOCABULARIES:
-        return sector(value, lang) or "—"
-    named = f"{value}{DASH}{narrative}" if value and narrative else (value or narrative or "—")
-    return f"{named} ({code('SectorVocabulary', given, lang)})"
+        return Markup("{}").format(sector(value, lang) or "—")
+    vocabulary_name = code("SectorVocabulary", given, lang)
+    if narrative:
+        return Markup("{}{}{} ({})").format(value or "", DASH if value else "",
+                                            published(narrative), vocabulary_name)
+    return Markup("{} ({})").format(value or "—", vocabulary_name)
 
 
 def classified(classification: str, value: str | None, lang: str) -> str:

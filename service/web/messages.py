@@ -8,6 +8,7 @@ import csv
 import re
 from functools import cache
 
+from iati.findings import SCHEMA_INVALID
 from service.web.explain import SPANISH
 from service.web.phrasebook import Phrasebook, Reading
 
@@ -57,9 +58,14 @@ def phrasebook() -> Phrasebook:
     return Phrasebook([*known, (CODELIST, _codelist)])
 
 
-def finding(message: str, lang: str) -> str:
-    """The finding's message as the page's language says it."""
-    return message if lang == "en" else phrasebook().say(message).text
+def finding(code: str, message: str, lang: str) -> str:
+    """The finding's message as the page's language says it. A schema finding's message is
+    the XML parser's own (in English), said after what it is about."""
+    if lang == "en":
+        return message
+    if code == SCHEMA_INVALID:
+        return f"El archivo no cumple el esquema XML de IATI: {message}"
+    return phrasebook().say(message).text
 
 
 __all__ = ["finding", "phrasebook"]

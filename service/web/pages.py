@@ -85,7 +85,7 @@ def render(
         "num": lambda value, places=0: i18n.number(value, lang, places),
         "day": lambda value: i18n.day(value, lang),
         "named": lambda prefix, value: i18n.named(prefix, value, lang),
-        "finding": lambda message: messages.finding(message, lang),
+        "finding": lambda code, message: messages.finding(code, message, lang),
         "unofficial": lambda: unofficial(lang),
         "last_push": last_push, "last_sync": last_sync,
         "css": f"/static/app.css?v={asset_version('app.css')}",

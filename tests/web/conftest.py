@@ -1,6 +1,7 @@
 """A real dashboard to test in a real browser: iati-ec served by uvicorn (a real process) on
-a SQLite file loaded with the real USAID Ecuador file and the worked examples through
-`iati-ec import` (run in the test's process), and Debian's chromium driven by Playwright.
+a SQLite file loaded with a real bilateral donor's file (USAID Ecuador), a real lender's
+(CAF's loans to Ecuador) and the worked examples through `iati-ec import` (run in the
+test's process), and Debian's chromium driven by Playwright.
 Without chromium the browser tests skip, except under CI=true, where they fail."""
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.support.cli import iati_ec
-from tests.support.samples import sample
+from tests.support.samples import CAF_LOANS, sample
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "tests" / "fixtures" / "examples"
@@ -29,6 +30,8 @@ PUBLISHERS = [
     ("XI-IATI-IADB", "BID", EXAMPLES / "road-loan-development-bank.xml"),
     ("XM-DAC-41146", "ONU Mujeres", EXAMPLES / "gender-programme-policy-marker.xml"),
     ("44000", "Banco Mundial", sample("real/worldbank-sv.xml")),  # results with indicators
+    ("XM-DAC-46008", "CAF", CAF_LOANS),  # a lender's own sector codes and executors
+    ("XI-IATI-EC_INTPA", "Unión Europea", EXAMPLES / "ministry-four-spellings.xml"),
 ]
 # The flags a headless chromium needs on a closed network, as root in a container.
 CHROMIUM_ARGS = [
