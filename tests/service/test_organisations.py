@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from service.db import session_scope
 from service.models import Organisation, OrganisationRef, OrganisationRole
+from service.services.merges import merge_candidates
 from service.services.organisations import (
     DuplicateRefError,
     InvalidOrganisationError,
@@ -370,3 +371,19 @@ def test_outside_ecuador_a_name_is_not_taken_for_an_ecuadorian_entity(
     assert find_organisation(session, "EC-RUC-1760000900001") is None
     assert catalogue_entity(["PN-MIPPE"], panama.name) is None
     assert len(set(linked.values())) == 2
+
+
+def test_entries_registered_apart_are_candidates_as_one_entity(session: Session) -> None:
+    """Spellings linked apart (before pushes knew the catalogue) are put to the ministry
+    as one entity; nothing is merged without its decision."""
+    link_partners(session, participants=[
+        (None, None, "4", names(("MINISTERIO DE ECONOMíA Y FINANZAS", None))),
+        (None, None, "4", names(("Ministerio de Economía y Finanzas del Ecuador (MEF)", ES))),
+        ("PN-MIPPE", None, "4", names(("MINISTERIO DE ECONOMIA Y FINANZAS", EN))),
+    ])
+    [pair] = [c for c in merge_candidates(session)
+              if any(e.kind == "same-entity" for e in c.evidence)]
+    assert {pair.left.name, pair.right.name} == {
+        "MINISTERIO DE ECONOMíA Y FINANZAS", "Ministerio de Economía y Finanzas del Ecuador (MEF)"}
+    assert [e.value for e in pair.evidence if e.kind == "same-entity"] == [MEF]
+    assert "PN-MIPPE" not in pair.left.refs + pair.right.refs
