@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from mappings.tables import Classification, table
-from service.web.phrasebook import Phrasebook, Reading, Said
+from service.web.phrasebook import Phrasebook, Reading, Said, Spanish, spoken
 
 SPANISH = Path(__file__).parent / "spanish"
 DATE = r"\d{4}-\d{2}-\d{2}"
@@ -127,7 +127,7 @@ def _pnd(reading: Reading) -> str:
 
 RECEIVER = (r"(?P<role>receiver-org|implementing|accountable|provider-org \(spending\)) "
             r"(?P<label>[^;]+?): ")
-IDENTITIES: list[tuple[str, str]] = [
+IDENTITIES: list[tuple[str, Spanish]] = [
     (r"ref (?P<ref>\S+): the CRS channel of the recipient country's government",
      "ref {ref}: el canal CRS del gobierno del país receptor"),
     (r"RUC (?P<ruc>\d+) in the entities catalogue", "RUC {ruc} en el catálogo de entidades"),
@@ -147,25 +147,19 @@ IDENTITIES: list[tuple[str, str]] = [
     (r"a foundation's or association's name: a private non-profit",
      "nombre de fundación o asociación: una entidad privada sin fines de lucro"),
     (r"receiver unknown", "receptor desconocido"),
+    (r"type (?P<type>\S+): (?P<kind>" + "|".join(NOT_PUBLIC) + ")",
+     lambda r: f"tipo {r['type']}: {NOT_PUBLIC[r['kind']]}"),
 ]
 
 
-def _identities() -> list[tuple[str, object]]:
-    """Who a receiver is, alone (in "also: …") and after its role and name (in rules)."""
-    typed = (r"type (?P<type>\S+): (?P<kind>" + "|".join(NOT_PUBLIC) + ")",
-             lambda r: f"tipo {r['type']}: {NOT_PUBLIC[r['kind']]}")
-    plain: list[tuple[str, object]] = [*IDENTITIES, typed]
-    with_role: list[tuple[str, object]] = []
-    for pattern, spanish in plain:
-        def said(reading: Reading, spanish: object = spanish) -> str:
-            text = spanish(reading) if callable(spanish) else str(spanish).format(
-                **{k: v or "" for k, v in reading.match.groupdict().items()})
-            return f"{ROLES[reading['role']]} {reading['label']}: {text}"
-        with_role.append((RECEIVER + pattern, said))
-    return [*with_role, *plain]
+def _with_role(pattern: str, spanish: Spanish) -> tuple[str, Spanish]:
+    """An identity after the receiver's role and name, as a rule gives it ("implementing
+    X: name in the entities catalogue (…)"); alone, it is a reason's ("also: …")."""
+    said = spoken(spanish)
+    return RECEIVER + pattern, lambda r: f"{ROLES[r['role']]} {r['label']}: {said(r)}"
 
 
-PHRASES: list[tuple[str, object]] = [
+PHRASES: list[tuple[str, Spanish]] = [
     (r"crosswalk (?P<name>[a-z0-9-]+)(?: (?P<key>[^\s()]+))?(?: \((?P<status>verified|proposed"
      r"|unmapped|no row)\))?(?: → (?P<target>\S+) \((?P<target_status>\w+)\))?"
      r"(?: for tag (?P<tags>\d/[\d.]+(?:, \d/[\d.]+)*)(?:, 1 of (?P<candidates>\d+) candidates)?)?"
@@ -358,7 +352,8 @@ class BudgetPhrasebook(Phrasebook):
             return None
 
 
-BUDGET = BudgetPhrasebook([*PHRASES[:3], *_identities(), *PHRASES[3:]])  # type: ignore[list-item]
+BUDGET = BudgetPhrasebook([*(_with_role(pattern, spanish) for pattern, spanish in IDENTITIES),
+                           *IDENTITIES, *PHRASES])
 
 
 def rule(text: str) -> Said:

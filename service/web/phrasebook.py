@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 Render = Callable[["Reading"], str]
+Spanish = str | Render  # a template of the pattern's groups, or how to say a match
 JOIN = "; "
 
 
@@ -56,8 +57,8 @@ class Reading:
 class Phrasebook:
     """Ordered phrases: the first whose pattern matches a whole sentence says it."""
 
-    def __init__(self, phrases: Sequence[tuple[str, str | Render]]) -> None:
-        self.phrases = tuple(Phrase(re.compile(pattern + r"\Z", re.DOTALL), _render(spanish))
+    def __init__(self, phrases: Sequence[tuple[str, Spanish]]) -> None:
+        self.phrases = tuple(Phrase(re.compile(pattern + r"\Z", re.DOTALL), spoken(spanish))
                              for pattern, spanish in phrases)
 
     def say(self, text: str) -> Said:
@@ -89,7 +90,7 @@ class Phrasebook:
         return None
 
 
-def _render(spanish: str | Render) -> Render:
+def spoken(spanish: Spanish) -> Render:
     """A template's fields are the pattern's groups as written."""
     if callable(spanish):
         return spanish
@@ -97,4 +98,4 @@ def _render(spanish: str | Render) -> Render:
         **{name: value or "" for name, value in reading.match.groupdict().items()})
 
 
-__all__ = ["Phrasebook", "Reading", "Said"]
+__all__ = ["Phrasebook", "Reading", "Said", "Spanish", "spoken"]
