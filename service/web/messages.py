@@ -9,6 +9,7 @@ import re
 from functools import cache
 
 from iati.findings import SCHEMA_INVALID
+from iati.validate.codelists import CodelistRules
 from service.web.explain import SPANISH
 from service.web.phrasebook import Phrasebook, Reading
 
@@ -19,6 +20,8 @@ CODELIST = (r"(?P<rule>.+?) \"(?P<code>.*)\" is not a valid value for (?P<contex
 CONTEXT = re.compile(r"(?:attribute (?P<attribute>@\S+), in )?element (?P<element><[^>]+>)"
                      r"(?: and linked (?P<linked>\S+) = (?P<value>.*))?")
 FIELD = re.compile(r"\\\{(actual|expected)(?:!r)?\\\}")
+FIELD_TEXT = re.compile(r"\{(?:actual|expected)(?:!r)?\}")
+LATEST = "2.03"
 
 
 def _codelist(reading: Reading) -> str:
@@ -58,6 +61,33 @@ def phrasebook() -> Phrasebook:
     return Phrasebook([*known, (CODELIST, _codelist)])
 
 
+@cache
+def _rules() -> dict[str, tuple[str, str]]:
+    """Each finding code's message (English, Spanish): the first the translation file
+    gives it, else, for a codelist rule, what it checks."""
+    found = {SCHEMA_INVALID: ("The file does not follow the IATI XML schema.",
+                              "El archivo no cumple el esquema XML de IATI.")}
+    for check in CodelistRules.load(LATEST).checks():
+        rules = [check.rule] if check.rule else (
+            list(check.condition.rules.values()) if check.condition else [])
+        for rule in rules:
+            found.setdefault(rule.id, (rule.message, f"Un valor que no es un código de la "
+                                                     f"lista {rule.codelist} de IATI."))
+    with (SPANISH / "findings.csv").open(encoding="utf-8") as rows:
+        for row in csv.DictReader(rows):
+            found.setdefault(row["code"], (row["message_en"], row["message_es"]))
+    return found
+
+
+def rule_message(code: str, lang: str) -> str | None:
+    """What a finding code is about, in the page's language (None: not known); fields of
+    a message's template (`{actual}`) are left as "…"."""
+    known = _rules().get(code)
+    if known is None:
+        return None
+    return FIELD_TEXT.sub("…", known[0] if lang == "en" else known[1])
+
+
 def finding(code: str, message: str, lang: str) -> str:
     """The finding's message as the page's language says it. A schema finding's message is
     the XML parser's own (in English), said after what it is about."""
@@ -68,4 +98,4 @@ def finding(code: str, message: str, lang: str) -> str:
     return phrasebook().say(message).text
 
 
-__all__ = ["finding", "phrasebook"]
+__all__ = ["finding", "phrasebook", "rule_message"]

@@ -86,6 +86,7 @@ def render(
         "day": lambda value: i18n.day(value, lang),
         "named": lambda prefix, value: i18n.named(prefix, value, lang),
         "finding": lambda code, message: messages.finding(code, message, lang),
+        "rule_message": lambda code: messages.rule_message(code, lang),
         "unofficial": lambda: unofficial(lang),
         "last_push": last_push, "last_sync": last_sync,
         "css": f"/static/app.css?v={asset_version('app.css')}",

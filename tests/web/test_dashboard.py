@@ -339,8 +339,10 @@ def test_codes_carry_their_names_and_unsettled_figures_say_why(
         assert (why == "—") == (status in settled), cells
     _visit(page, dashboard + "/actividades/XM-DAC-46008-cfa011196")
     assert "8 — Salud" in page.locator("#sectors").inner_text()
-    english = dashboard + f"/actividades/{CAF_LOAN}?lang=en"
-    _visit(page, english)
+    _visit(page, dashboard + "/calidad/XM-DAC-46008")
+    assert "102.1.1 — Cuando se usa un vocabulario de sectores que no es el del CAD" in (
+        page.locator("main").inner_text())
+    _visit(page, dashboard + f"/actividades/{CAF_LOAN}?lang=en")
     assert "202 — External loans" in page.locator("#budget-view").inner_text()
 
 
