@@ -49,10 +49,11 @@ from mappings.crosswalks import Resolution, Status, unmapped
 from mappings.money import HUNDRED
 from mappings.tables import Classification, Code, file_version, table
 
-__all__ = ["Receiver", "catalogue", "normalised", "perimeter"]
+__all__ = ["Entity", "Receiver", "catalogue", "entity", "normalised", "perimeter"]
 
 CATALOGUE = Path(__file__).resolve().parent / "data" / "catalogues" / "ec-entities.csv"
 OFF_BUDGET, GAD = "off-budget", "gad"
+INTERNATIONAL_KIND = "international"  # a catalogue kind: not an Ecuadorian entity
 RUC = re.compile(r"^(?:EC-RUC-)?((?:0[1-9]|1\d|2[0-4]|30)[0-69]\d{10})$")  # bare too
 # International identifiers' prefixes; another country's register is recognised by the
 # OrganisationRegistrationAgency codelist (US-EIN-…, GB-COH-…).
@@ -127,6 +128,9 @@ class Entity:
     status: Status
     rationale: str
     source: str
+    # The entity's official name, when `name` is another name for it (an acronym, a
+    # shorter or former name): a row of its own.
+    official_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +139,7 @@ class Catalogue:
     by_name: dict[str, tuple[Entity, ...]]
     by_ruc: dict[str, tuple[Entity, ...]]
     version: str
+    by_official: dict[str, Entity]  # the rows whose name is an entity's official name
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +167,17 @@ def catalogue() -> Catalogue:
         Entity(name=row["name"].strip(), perimeter=row["perimeter"].strip(),
                kind=row["kind"].strip(), ruc=(row.get("ruc") or "").strip() or None,
                status=Status(row["status"].strip()), rationale=row["rationale"].strip(),
-               source=row["source"].strip())
+               source=row["source"].strip(),
+               official_name=(row.get("official_name") or "").strip() or None)
         for row in csv.DictReader(io.StringIO(content.decode("utf-8")))
     )
+    named = {e.name for e in entities}
+    aliases = {e.name for e in entities if e.official_name}
+    wrong = sorted(e.name for e in entities
+                   if e.official_name and (e.official_name not in named
+                                           or e.official_name in aliases))
+    if wrong:
+        raise ValueError(f"{CATALOGUE.name}: official names that are no row's own: {wrong}")
     perimeters = {code.code for code in table(Classification.perimeter)}
     unknown = sorted({e.perimeter for e in entities} - perimeters)
     if unknown:
@@ -176,7 +189,8 @@ def catalogue() -> Catalogue:
         if entity.ruc:
             by_ruc.setdefault(entity.ruc, []).append(entity)
     return Catalogue(entities, {k: tuple(v) for k, v in by_name.items()},
-                     {k: tuple(v) for k, v in by_ruc.items()}, file_version(content))
+                     {k: tuple(v) for k, v in by_ruc.items()}, file_version(content),
+                     {e.name: e for e in entities if not e.official_name})
 
 
 def perimeter(receivers: Sequence[Receiver], *, on: date) -> Resolution:
@@ -204,6 +218,31 @@ def perimeter(receivers: Sequence[Receiver], *, on: date) -> Resolution:
     rules = "; ".join(dict.fromkeys(f"{r.role} {r.label}: {i.rule}" for r, i in found))
     return Resolution(code=code, share=HUNDRED, rule=rules, status=status, version=version,
                       reason=f"also: {'; '.join(others)}" if others else None)
+
+
+def entity(ref: str | None, name: str | None) -> Entity | None:
+    """The Ecuadorian entity of the catalogue an organisation is, read as `perimeter` reads
+    a receiver: by its RUC, by an Ecuadorian ref's acronym, else — when it has no ref or an
+    Ecuadorian one — by its name. International organisations are not Ecuadorian entities.
+    A row naming the entity otherwise (`official_name`) stands for the entity's own row, and
+    rows sharing a RUC are one entity, named by the first."""
+    given = _ref(Receiver(ref, None, None, ""))
+    match = RUC.match(given)
+    if match is not None:
+        listed = catalogue().by_ruc.get(match.group(1), ())
+    elif given.startswith("EC-"):
+        listed = catalogue().by_name.get(normalised(given[3:]), ())
+    else:
+        listed = ()
+    if not listed and name and (not given or given.startswith("EC-")) and (
+            normalised(name) not in NO_NAME):
+        listed = _listed(name)
+    found = next((row for row in listed if row.kind != INTERNATIONAL_KIND), None)
+    if found is not None and found.official_name:
+        found = catalogue().by_official[found.official_name]
+    if found is None or found.ruc is None:
+        return found
+    return catalogue().by_ruc[found.ruc][0]
 
 
 def _identity(receiver: Receiver, on: date) -> _Identity:
@@ -251,18 +290,30 @@ def _by_ref(receiver: Receiver) -> _Identity | None:
 def _by_name(receiver: Receiver, on: date) -> _Identity | None:
     if not receiver.name or normalised(receiver.name) in NO_NAME:
         return None
-    forms = list(dict.fromkeys(form for part in [receiver.name, *re.split(
-        r"\s[-–]\s", receiver.name)] for form in _forms(normalised(part))))
-    for name in forms:
-        listed = catalogue().by_name.get(name, ())
-        if listed:
-            return _chosen(listed, f"name in the entities catalogue ({listed[0].name})",
-                           Status.proposed)
-    for name in forms:
+    listed = _listed(receiver.name)
+    if listed:
+        return _chosen(listed, f"name in the entities catalogue ({listed[0].name})",
+                       Status.proposed)
+    for name in _name_forms(receiver.name):
         gad = _gad(name, on)
         if gad is not None:
             return _Identity(GAD, Status.proposed, gad)
     return None
+
+
+def _name_forms(name: str) -> list[str]:
+    """The normalised forms a name is looked up by: whole, and each part of "A - B"."""
+    return list(dict.fromkeys(form for part in [name, *re.split(r"\s[-–]\s", name)]
+                              for form in _forms(normalised(part))))
+
+
+def _listed(name: str) -> tuple[Entity, ...]:
+    """The catalogue rows of the first form of `name` the catalogue knows (none: empty)."""
+    for form in _name_forms(name):
+        listed = catalogue().by_name.get(form, ())
+        if listed:
+            return listed
+    return ()
 
 
 def _forms(name: str) -> list[str]:

@@ -5,7 +5,11 @@ A pair is a candidate when the two entries share evidence that a person can chec
 - `same-name`: a name of each is the same once accents, case, punctuation and spacing are
   set aside ("Fundación ESQUEL" and "fundacion esquel");
 - `same-ruc`: the same Ecuadorian RUC (13 digits ending in 001) appears in an identifier
-  or a name of each ("EC-RUC-1790012345001" and "… RUC 1790012345001").
+  or a name of each ("EC-RUC-1790012345001" and "… RUC 1790012345001");
+- `same-entity`: an Ecuadorian identifier or a name of each is one entity of the catalogue
+  of Ecuadorian entities ("MINISTERIO DE ECONOMIA Y FINANZAS" and "MEF"), names read only
+  for entries without a foreign identifier. Pushes link such spellings to one entry
+  (`link_partners`); this finds the entries registered apart before they did.
 
 Merging moves the merged entry's identifiers, names and roles, and its mentions in
 activities (participating-orgs), to the entry it is merged into; the merged entry stays,
@@ -27,6 +31,7 @@ from pydantic import BaseModel
 from sqlalchemy import Table, exists, or_, select, update
 from sqlmodel import Session
 
+from mappings.perimeter import entity
 from service.errors import DomainError
 from service.models import (
     Activity,
@@ -54,7 +59,7 @@ class MergeError(DomainError):
 
 
 class Evidence(BaseModel):
-    kind: str  # same-name | same-ruc
+    kind: str  # same-name | same-ruc | same-entity
     value: str
     left: str  # where each entry shows it: a name or an identifier
     right: str
@@ -94,7 +99,8 @@ def folded(text: str) -> str:
 
 
 def merge_candidates(session: Session) -> list[MergeCandidate]:
-    """Every pair of live entries sharing a folded name or a RUC, with the evidence."""
+    """Every pair of live entries sharing a folded name, a RUC or a catalogue entity, with
+    the evidence."""
     entries = _entries(session)
     keyed: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
     for entry_id, (name, names, refs) in entries.items():
@@ -104,6 +110,8 @@ def merge_candidates(session: Session) -> list[MergeCandidate]:
         for source in dict.fromkeys([*refs, name, *names]):
             for ruc in RUC.findall(source):
                 keyed["same-ruc", ruc].append((entry_id, source))
+        for source, found in _entities(name, names, refs):
+            keyed["same-entity", found].append((entry_id, source))
     pairs: dict[tuple[int, int], list[Evidence]] = defaultdict(list)
     for (kind, value), seen in sorted(keyed.items()):
         first_by_entry = dict(reversed(seen))
@@ -209,6 +217,15 @@ def _entries(session: Session) -> dict[int, tuple[str, list[str], list[str]]]:
         row.id: (row.name, [str(n.get("text") or "") for n in row.names or []], refs[row.id])
         for row in rows
     }
+
+
+def _entities(name: str, names: list[str], refs: list[str]) -> list[tuple[str, str]]:
+    """(where the entry shows it, official name) of each catalogue entity it is."""
+    ecuadorian = [ref for ref in refs if ref.strip().upper().startswith("EC-")]
+    sources = [(ref, entity(ref, None)) for ref in ecuadorian]
+    if len(ecuadorian) == len(refs):
+        sources += [(text, entity(None, text)) for text in dict.fromkeys([name, *names])]
+    return [(source, found.name) for source, found in sources if found is not None]
 
 
 def _summary(entry_id: int, entry: tuple[str, list[str], list[str]]) -> EntrySummary:

@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from mappings.perimeter import Entity, entity
 from service.errors import DomainError
 from service.models import Organisation, OrganisationRef, OrganisationRole
 from service.models.base import LARGEST_ID
@@ -197,6 +198,7 @@ def public(organisation: Organisation, refs: list[str]) -> OrganisationPublic:
 
 Participant = tuple[str | None, str | None, str | None, list[dict[str, Any]]]
 FUNDING = "1"  # IATI OrganisationRole code of the funding organisation
+ECUADOR_RUC = "EC-RUC-"  # OrganisationRegistrationAgency: Ecuador's tax register
 _NAME_LOCK = b"iati-ec organisation name\0"
 
 
@@ -209,6 +211,7 @@ class _Partner:
     type: str | None = None
     roles: set[OrganisationRole] = field(default_factory=set)
     keys: set[str] = field(default_factory=set)
+    entity: Entity | None = None  # the Ecuadorian entity of the catalogue it is, if known
 
 
 def normalised(name: str) -> str:
@@ -224,13 +227,23 @@ def partner_key(ref: str | None, narratives: list[dict[str, Any]]) -> str | None
     return names[0]["text"] if names else None
 
 
-def link_partners(session: Session, *, participants: Iterable[Participant]) -> dict[str, int]:
+def link_partners(
+    session: Session, *, participants: Iterable[Participant], in_ecuador: bool = False,
+) -> dict[str, int]:
     """Register or link each participating-org `(ref, type, role code, narratives)`.
 
     An organisation found by any of its identifiers gains the names it did not have yet
     (names are kept as published, never replaced). An unknown identifier registers a new
     organisation: a donor if it funds (role 1), else an implementing partner. Without an
     identifier the organisation is matched by normalised name, else registered without one.
+
+    In an activity for Ecuador (`in_ecuador`), a participant the catalogue of Ecuadorian
+    entities knows (by its RUC, its Ecuadorian ref or its name, as the budget perimeter
+    reads a receiver: `mappings.perimeter.entity`) is that entity: it is linked to the
+    registry's entry of the entity — found by the entity's RUC (`EC-RUC-…`) or its official
+    name — whatever its spelling, or registers it under the catalogue's official name, with
+    the names as published kept as its variants.
+
     Returns `partner_key` → organisation id. Idempotent; safe under concurrent pushes on
     PostgreSQL and, in a write session (`new_session(write=True)`), on SQLite.
     """
@@ -238,7 +251,14 @@ def link_partners(session: Session, *, participants: Iterable[Participant]) -> d
     by_ref = _by_refs(session, [p.ref for p in partners if p.ref])
     linked: dict[str, int] = {}
     for partner in partners:
-        found = by_ref.get(partner.ref) if partner.ref else _by_name(session, partner)
+        partner.entity = _entity_of(partner) if in_ecuador else None
+        found = by_ref.get(partner.ref) if partner.ref else None
+        if found is None and partner.entity is not None:
+            found = _by_entity(session, partner.entity)
+            if found is not None and partner.ref:
+                _add_ref(session, found, partner.ref)
+        if found is None and not partner.ref:
+            found = _by_name(session, partner)
         if found is None:
             found = _register_partner(session, partner)
         else:
@@ -246,6 +266,38 @@ def link_partners(session: Session, *, participants: Iterable[Participant]) -> d
         assert found.id is not None
         linked.update(dict.fromkeys(partner.keys, found.id))
     return linked
+
+
+def entity_ref(found: Entity) -> str | None:
+    """The IATI identifier of an Ecuadorian entity with a RUC (agency EC-RUC)."""
+    return f"{ECUADOR_RUC}{found.ruc}" if found.ruc else None
+
+
+def _entity_of(partner: _Partner) -> Entity | None:
+    names: list[str | None] = [str(name["text"]) for name in partner.names] or [None]
+    return next((found for name in names if (found := entity(partner.ref, name))), None)
+
+
+def _by_entity(session: Session, found: Entity) -> Organisation | None:
+    """The registry's entry of a catalogue entity: the one holding its RUC, else the one
+    bearing its official name."""
+    ref = entity_ref(found)
+    if ref is not None and (holder := find_organisation(session, ref)) is not None:
+        return holder
+    statement = select(Organisation).where(
+        Organisation.name == found.name, col(Organisation.merged_into_id).is_(None))
+    return session.exec(statement.order_by(col(Organisation.id))).first()
+
+
+def _add_ref(session: Session, organisation: Organisation, ref: str) -> None:
+    """Give `organisation` the identifier `ref` too, unless another one took it meanwhile."""
+    assert organisation.id is not None
+    try:
+        with session.begin_nested():
+            session.add(OrganisationRef(organisation_id=organisation.id, ref=ref))
+            session.flush()
+    except IntegrityError:
+        pass  # a concurrent push registered it: that entry keeps it
 
 
 def _published(narratives: list[dict[str, Any]]) -> list[dict[str, str | None]]:
@@ -318,19 +370,22 @@ def _scan_names(session: Session, partner: _Partner) -> Organisation | None:
 
 def _register_partner(session: Session, partner: _Partner) -> Organisation:
     first = str(partner.names[0]["text"]) if partner.names else None
+    official = partner.entity.name if partner.entity is not None else None
     organisation = Organisation(
-        name=first or str(partner.ref),
+        name=official or first or str(partner.ref),
         type=partner.type,
         roles=[role.value for role in OrganisationRole if role in partner.roles],
         names=list(partner.names),
     )
-    if partner.ref is None:
+    refs = list(dict.fromkeys(ref for ref in (
+        partner.ref, entity_ref(partner.entity) if partner.entity else None) if ref))
+    if not refs:
         return _register_unidentified(session, organisation, partner)
     try:
-        add_with_refs(session, organisation, [partner.ref])
+        add_with_refs(session, organisation, refs)
     except IntegrityError:
-        # A concurrent push registered the identifier first: link to its organisation.
-        found = find_organisation(session, partner.ref)
+        # A concurrent push registered an identifier first: link to its organisation.
+        found = next((o for ref in refs if (o := find_organisation(session, ref))), None)
         if found is None:
             raise
         _add_names(session, found, partner)
@@ -348,7 +403,8 @@ def _register_unidentified(
         digest = hashlib.blake2b(_NAME_LOCK + normalised(organisation.name).encode(), digest_size=8)
         lock = int.from_bytes(digest.digest(), "big", signed=True)
         session.exec(select(func.pg_advisory_xact_lock(lock)))
-        if (found := _scan_names(session, partner)) is not None:
+        found = _by_entity(session, partner.entity) if partner.entity else None
+        if found is not None or (found := _scan_names(session, partner)) is not None:
             _add_names(session, found, partner)
             return found
     session.add(organisation)

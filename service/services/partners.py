@@ -39,6 +39,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from mappings.money import CENT
+from mappings.perimeter import entity
 from service.services import involvement
 from service.services.budget.storage import CURRENT
 from service.services.memo import remembered
@@ -93,8 +94,30 @@ class ProvincePresence(BaseModel):
     activities: int
 
 
+class CatalogueEntity(BaseModel):
+    """The Ecuadorian entity an entry is, in the catalogue of Ecuadorian entities
+    (`mappings/data/catalogues/ec-entities.csv`): its official name, kind, budget
+    perimeter, RUC, and the row's status and sources. The entry's `names` are the
+    spellings publishers gave it."""
+
+    name: str
+    kind: str
+    perimeter: str
+    ruc: str | None
+    status: str
+    source: str
+
+
+class LinkedEntry(BaseModel):
+    """The registry entry a participating-org of an activity is linked to."""
+
+    id: int
+    name: str
+
+
 class OrganisationProfile(BaseModel):
     organisation: RegistryEntry
+    catalogue_entity: CatalogueEntity | None = None
     merged_into_id: int | None
     activities: list[ActivityLink]
     activities_total: int
@@ -171,6 +194,33 @@ def profile(connection: Connection, entry_id: int) -> OrganisationProfile | None
     return remembered(connection, key, lambda: _profile(connection, entry))
 
 
+def participant_entries(connection: Connection, activity_id: int) -> list[LinkedEntry | None]:
+    """The entry each participating-org of the activity is linked to, in their order."""
+    statement = (
+        select(PARTICIPANT.c.organisation_id, ORGANISATION.c.name)
+        .outerjoin(ORGANISATION, ORGANISATION.c.id == PARTICIPANT.c.organisation_id)
+        .where(PARTICIPANT.c.activity_id == activity_id)
+        .order_by(PARTICIPANT.c.position, PARTICIPANT.c.id)
+    )
+    return [LinkedEntry(id=entry, name=name) if entry is not None else None
+            for entry, name in connection.execute(statement)]
+
+
+def catalogue_entity(refs: Iterable[str], name: str) -> CatalogueEntity | None:
+    """The catalogue's entity an entry is: by an Ecuadorian identifier of its own, else —
+    an entry with no foreign identifier — when its name is an entity's official name."""
+    given = list(refs)
+    ecuadorian = [ref for ref in given if ref.strip().upper().startswith("EC-")]
+    found = next((e for ref in ecuadorian if (e := entity(ref, None))), None)
+    if found is None and len(ecuadorian) == len(given):
+        named = entity(None, name)
+        found = named if named is not None and named.name == name else None
+    if found is None:
+        return None
+    return CatalogueEntity(name=found.name, kind=found.kind, perimeter=found.perimeter,
+                           ruc=found.ruc, status=found.status.value, source=found.source)
+
+
 def _profile(connection: Connection, entry: _Entry) -> OrganisationProfile:
     kept = involvement.current(connection)
     found = involvement.index(kept)
@@ -188,6 +238,7 @@ def _profile(connection: Connection, entry: _Entry) -> OrganisationProfile:
     mine = reported | taking_part
     return OrganisationProfile(
         organisation=_public(entry, (tally.reported, dict(tally.roles))),
+        catalogue_entity=catalogue_entity(entry.refs, entry.name),
         merged_into_id=entry.merged_into_id,
         activities=_activities(connection, kept, entry.id, mine),
         activities_total=len(mine),

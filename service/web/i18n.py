@@ -200,7 +200,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "class_orientacion": ("Orientación del gasto", "Spending orientation"),
     "class_province": ("Provincia", "Province"),
     "class_canton": ("Cantón", "Canton"),
-    "class_instrument": ("Instrumento", "Instrument"),
+    "class_instrument": ("Modalidad", "Instrument"),
     "class_perimeter": ("Perímetro presupuestario", "Budget perimeter"),
     "class_disbursement_channel": ("Canal de desembolso", "Disbursement channel"),
     "organisation_search": ("Buscar organizaciones", "Search organisations"),
@@ -248,7 +248,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "repayment_final_date": ("Último pago", "Final repayment"),
     "status_year": ("Año del estado", "Status year"),
     "loan_status": ("Estado del préstamo al cierre de", "Loan status at the end of"),
-    "as_published": ("Publicado", "As published"),
+    "amount_as_published": ("Publicado", "As published"),
     "repayments": ("Reembolsos de intereses y de principal",
                    "Interest and principal repayments"),
     "repayment_totals": ("Totales por clase y moneda", "Totals by kind and currency"),
@@ -261,6 +261,52 @@ WORDS: dict[str, tuple[str, str]] = {
     "no_status": ("Sin estado publicado.", "No status published."),
     "no_repayments": ("Sin reembolsos publicados.", "No repayments published."),
     "activity_page": ("Página de la actividad", "Activity page"),
+    "status_published": ("Publicado por el cooperante", "Published by the provider"),
+    "class_sector": ("Sector CAD", "DAC sector"),
+    "why": ("Motivo y qué lo resolvería", "Why, and what would settle it"),
+    "unofficial": ("traducción no oficial", "unofficial translation"),
+    "severity_critical": ("Crítica", "Critical"),
+    "severity_error": ("Error", "Error"),
+    "severity_warning": ("Advertencia", "Warning"),
+    "severity_info": ("Información", "Information"),
+    "official_name": ("Nombre oficial (catálogo de entidades del Ecuador)",
+                      "Official name (catalogue of Ecuador's entities)"),
+    "published_names": ("Nombres publicados (variantes)", "Names as published (variants)"),
+    "as_published": ("publicado como", "published as"),
+    "perimeter": ("Perímetro presupuestario", "Budget perimeter"),
+    "link_transaction_outgoing": ("Transacción hacia", "Transaction to"),
+    "link_transaction_incoming": ("Transacción desde", "Transaction from"),
+    "link_related_activity": ("Actividad relacionada", "Related activity"),
+    "link_other_identifier": ("Otro identificador", "Other identifier"),
+    "dup_same-identifier": ("Mismo identificador", "Same identifier"),
+    "dup_cross-reference": ("Referencia cruzada", "Cross-reference"),
+    "dup_similar": ("Parecidas", "Similar"),
+    "ev_title": ("Título", "Title"),
+    "ev_participating-orgs": ("Organizaciones participantes", "Participating organisations"),
+    "ev_dates": ("Fechas", "Dates"),
+    "ev_amounts": ("Montos", "Amounts"),
+    "ev_sectors-countries": ("Sectores y países", "Sectors and countries"),
+    "ev_other-identifier": ("Otro identificador", "Other identifier"),
+    "ev_refused-push": ("Envío rechazado", "Refused push"),
+    "decision_pending": ("Pendiente", "Pending"),
+    "decision_confirmed": ("Confirmado", "Confirmed"),
+    "decision_dismissed": ("Descartado", "Dismissed"),
+    "overlap_sector-province": ("Mismo sector y provincia", "Same sector and province"),
+    "overlap_implementing-partner": ("Mismo socio ejecutor", "Same implementing partner"),
+    "completeness_sector": ("Sector", "Sector"),
+    "completeness_location": ("Ubicación", "Location"),
+    "completeness_recipient_country_or_region": ("País o región receptora",
+                                                 "Recipient country or region"),
+    "completeness_transactions": ("Transacciones", "Transactions"),
+    "completeness_budget": ("Presupuesto o desembolso previsto",
+                            "Budget or planned disbursement"),
+    "completeness_results": ("Resultados", "Results"),
+    "completeness_ecuador_province": ("Provincia del Ecuador en la vista presupuestaria",
+                                      "Ecuadorian province in the budget view"),
+    "how_reporting-org": ("Organización que reporta", "Reporting organisation"),
+    "how_participating-org role 1": ("Organización participante financiadora",
+                                     "Funding participating organisation"),
+    "how_provider-org": ("Proveedor del dinero recibido", "Provider of money received"),
 }
 
 
@@ -296,3 +342,11 @@ def day(value: date | datetime | None, lang: str) -> str:
     if value is None:
         return "—"
     return f"{value.day} {MONTHS[lang][value.month - 1]} {value.year}"
+
+
+def named(prefix: str, value: str | None, lang: str) -> str:
+    """The word for `value` among the words of `prefix` ("severity_", "dup_"…); the value
+    itself where there is none, "—" for none."""
+    if value is None:
+        return "—"
+    return word(prefix + value, lang) if prefix + value in WORDS else value

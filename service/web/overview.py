@@ -101,7 +101,8 @@ def panels(
     groupings: list[tuple[str, GroupBy, Callable[[str | None], str | None], str]] = [
         ("by_donor", GroupBy.reporting_org, organisation, "donor"),
         ("by_partner", GroupBy.participating_org, organisation, "partner"),
-        ("by_sector", GroupBy.sector_category, labels.sector, "sector"),
+        ("by_sector", GroupBy.sector_category, lambda code: labels.sector(code, lang),
+         "sector"),
         ("by_province", GroupBy.province, labels.province, "province"),
         ("by_objective", GroupBy.plan_objective, labels.plan_objective, "objective"),
     ]

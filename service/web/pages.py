@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -29,7 +30,7 @@ from service.services.coordination.duplicates import duplicates
 from service.services.coordination.overlaps import SectorLevel, overlaps
 from service.services.coordination.scoring import THRESHOLD
 from service.services.organisations import named_organisation
-from service.services.partners import profile, search_registry
+from service.services.partners import participant_entries, profile, search_registry
 from service.services.quality import (
     PUSH,
     find_publisher,
@@ -40,7 +41,7 @@ from service.services.query import list_activities
 from service.services.results.listing import ResultFilter, activity_results
 from service.services.results.summary import ResultGroupBy, summarise_results
 from service.services.traceability import Basis
-from service.web import i18n, labels, overview
+from service.web import budget_rows, i18n, labels, messages, overview
 from service.web.filters import PageFilters
 
 SYNC = SyncSource.__table__  # type: ignore[attr-defined]
@@ -72,7 +73,7 @@ def render(
 ) -> HTMLResponse:
     """`template` in the asked language, with the page's common parts."""
     asked = request.query_params.get("lang")
-    lang = i18n.pick(asked or request.cookies.get(i18n.COOKIE))
+    lang = language(request)
     connection = session.connection()
     last_push = connection.execute(select(func.max(PUSH.c.finished_at))).scalar_one()
     last_sync = connection.execute(select(func.max(SYNC.c.checked_at))).scalar_one()
@@ -84,6 +85,10 @@ def render(
         "money": lambda value: i18n.money(value, lang),
         "num": lambda value, places=0: i18n.number(value, lang, places),
         "day": lambda value: i18n.day(value, lang),
+        "named": lambda prefix, value: i18n.named(prefix, value, lang),
+        "finding": lambda code, message: messages.finding(code, message, lang),
+        "rule_message": lambda code: messages.rule_message(code, lang),
+        "unofficial": lambda: unofficial(lang),
         "last_push": last_push, "last_sync": last_sync,
         "css": f"/static/app.css?v={asset_version('app.css')}",
         "labels": labels, "activity_url": activity_url, **context,
@@ -91,6 +96,21 @@ def render(
     if asked in i18n.LANGUAGES:
         answer.set_cookie(i18n.COOKIE, asked, max_age=365 * 24 * 3600, samesite="lax")
     return answer
+
+
+def language(request: Request) -> str:
+    """The page's language: asked in the query, else remembered, else Spanish."""
+    asked = request.query_params.get("lang")
+    return i18n.pick(asked or request.cookies.get(i18n.COOKIE))
+
+
+def unofficial(lang: str) -> Markup:
+    """The mark on a name that is an unofficial translation, pointing at the footer's note."""
+    if lang == "en":
+        return Markup("")
+    said = i18n.word("unofficial", lang)
+    return Markup('<sup><a class="note" href="#traduccion-no-oficial" title="{}" '
+                  'aria-label="{}">*</a></sup>').format(said, said)
 
 
 def problem_page(request: Request, session: Session, error: DomainError) -> HTMLResponse:
@@ -106,7 +126,7 @@ def overview_page(
     filters = PageFilters.of(request.query_params)
     connection = session.connection()
     years, years_query = overview.by_year(connection, filters, basis)
-    lang = i18n.pick(request.query_params.get("lang") or request.cookies.get(i18n.COOKIE))
+    lang = language(request)
     return render(
         request, session, "overview.html", filters=filters, measure=measure,
         measures=overview.MEASURES, years=years, years_query=years_query, basis=basis,
@@ -139,10 +159,24 @@ def activity_page(identifier: str, request: Request, session: SessionDep) -> HTM
     except DomainError as error:
         return problem_page(request, session, error)
     connection = session.connection()
+    assert row.id is not None
+    reporting = stored.model.reporting_org
     return render(request, session, "activity.html", activity=stored.model, stored=stored,
                   view=view, versions=versions, findings=row.findings,
+                  budget=budget_rows.rows(view.figures, language(request)),
+                  participants=participant_entries(connection, row.id),
+                  organisation_names=labels.organisations(
+                      connection, {reporting.ref} if reporting and reporting.ref else set()),
+                  link_codelists=LINK_CODELISTS,
                   links=activity_links(session, identifier),
                   results=activity_results(connection, identifier, today=_today()))
+
+
+# The codelist of a link's type, by the link's kind.
+LINK_CODELISTS = {"transaction_outgoing": "TransactionType",
+                  "transaction_incoming": "TransactionType",
+                  "related_activity": "RelatedActivityType",
+                  "other_identifier": "OtherIdentifierType"}
 
 
 @router.get("/coordinacion", response_class=HTMLResponse)
@@ -186,8 +220,11 @@ def organisation_page(organisation: str, request: Request, session: SessionDep) 
     except DomainError as error:
         return problem_page(request, session, error)
     assert entry.id is not None
-    return render(request, session, "organisation.html",
-                  profile=profile(session.connection(), entry.id))
+    connection = session.connection()
+    found = profile(connection, entry.id)
+    refs = {funder.ref for funder in found.funders if funder.ref} if found else set()
+    return render(request, session, "organisation.html", profile=found,
+                  organisation_names=labels.organisations(connection, refs))
 
 
 @router.get("/calidad", response_class=HTMLResponse)

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from mappings.crosswalks import Status
-from mappings.perimeter import Receiver, catalogue, normalised, perimeter
+from mappings.perimeter import Receiver, catalogue, entity, normalised, perimeter
 from mappings.tables import Classification, table
 
 DAY = date(2024, 6, 1)
@@ -134,12 +134,12 @@ def test_the_catalogue_names_only_perimeters_of_the_table_and_explains_every_row
     entities = catalogue().entities
     assert len(entities) > 50
     perimeters = {code.code for code in table(Classification.perimeter)}
-    for entity in entities:
-        assert entity.perimeter in perimeters, entity
-        assert entity.rationale, entity
-        assert entity.source, entity
-        assert entity.status in (Status.verified, Status.proposed), entity
-        assert entity.ruc is None or (len(entity.ruc) == 13 and entity.ruc.isdigit()), entity
+    for row in entities:
+        assert row.perimeter in perimeters, row
+        assert row.rationale, row
+        assert row.source, row
+        assert row.status in (Status.verified, Status.proposed), row
+        assert row.ruc is None or (len(row.ruc) == 13 and row.ruc.isdigit()), row
 
 
 def test_a_ruc_in_the_catalogue_is_verified_and_a_name_that_contradicts_it_is_named() -> None:
@@ -152,3 +152,42 @@ def test_a_ruc_in_the_catalogue_is_verified_and_a_name_that_contradicts_it_is_na
     assert clash.reason is not None
     assert "off-budget" in clash.reason
     assert "Banco Pichincha" in clash.reason
+
+
+MINISTRY = "Ministerio de Economía y Finanzas"
+
+
+@pytest.mark.parametrize(("ref", "name"), [
+    (None, "MINISTERIO DE ECONOMíA Y FINANZAS"),  # CAF's, entities as published
+    (None, "MINISTERIO DE ECONOMIA Y FINANZAS"),
+    (None, "Ministerio de Economía y Finanzas del Ecuador (MEF)"),
+    (None, "MEF"),  # an acronym row, with the entity's official name
+    ("EC-RUC-1760000900001", None),
+    ("1760000900001", "Finance"),
+])
+def test_every_spelling_of_an_entity_is_the_one_entity_of_its_official_name(
+    ref: str | None, name: str | None,
+) -> None:
+    found = entity(ref, name)
+    assert found is not None
+    assert (found.name, found.ruc, found.perimeter) == (MINISTRY, "1760000900001", "central")
+
+
+@pytest.mark.parametrize(("ref", "name"), [
+    ("PN-MIPPE", "MINISTERIO DE ECONOMIA Y FINANZAS"),  # Panama's, in the IDB's file
+    (None, "PNUD"),  # an international organisation, not an Ecuadorian entity
+    (None, "Fundación Esquel"),
+])
+def test_a_foreign_ref_or_an_international_name_is_no_ecuadorian_entity(
+    ref: str | None, name: str,
+) -> None:
+    assert entity(ref, name) is None
+
+
+def test_former_and_short_names_give_the_current_official_name() -> None:
+    assert entity(None, "BANCO DEL ESTADO").name == "Banco de Desarrollo del Ecuador B.P."  # type: ignore[union-attr]
+    assert entity("EC-MSP", None).name == "Ministerio de Salud Pública"  # type: ignore[union-attr]
+    assert entity(None, "MUNICIPALIDAD DE QUITO").name == (  # type: ignore[union-attr]
+        "Gobierno Autónomo Descentralizado del Distrito Metropolitano de Quito")
+    official = {e.name for e in catalogue().entities if not e.official_name}
+    assert all(e.official_name in official for e in catalogue().entities if e.official_name)

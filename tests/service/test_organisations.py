@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from service.db import session_scope
 from service.models import Organisation, OrganisationRef, OrganisationRole
+from service.services.merges import merge_candidates
 from service.services.organisations import (
     DuplicateRefError,
     InvalidOrganisationError,
@@ -28,6 +29,7 @@ from service.services.organisations import (
     partner_key,
     register_organisation,
 )
+from service.services.partners import catalogue_entity, profile
 
 ES, EN = "es", "en"
 
@@ -321,3 +323,67 @@ def test_concurrent_pushes_lose_no_published_name(
         partner = find_organisation(session, ref)
         assert partner is not None
         assert partner.names == names(("WFP", None), ("PMA", ES), ("PAM", "fr"))
+
+
+# Ecuadorian entities: one entry, whatever the spelling -----------------------------------
+
+MEF = "Ministerio de Economía y Finanzas"
+SPELLINGS = ["MINISTERIO DE ECONOMíA Y FINANZAS", MEF, "MINISTERIO DE ECONOMIA Y FINANZAS"]
+
+
+def test_an_entity_of_the_catalogue_is_one_entry_under_its_official_name(
+    session: Session,
+) -> None:
+    """In activities for Ecuador, four spellings of the ministry (one with its RUC) link to
+    one entry, named as the catalogue names it, the spellings kept as published."""
+    linked = link_partners(session, in_ecuador=True, participants=[
+        *((None, None, "4", names((spelt, None))) for spelt in SPELLINGS),
+        ("EC-RUC-1760000900001", "10", "4",
+         names(("Ministerio de Economía y Finanzas del Ecuador (MEF)", ES))),
+    ])
+    assert len(set(linked.values())) == 1
+    ministry = session.get(Organisation, next(iter(linked.values())))
+    assert ministry is not None
+    assert ministry.name == MEF
+    assert {n["text"] for n in ministry.names} == {
+        *SPELLINGS, "Ministerio de Economía y Finanzas del Ecuador (MEF)"}
+    assert find_organisation(session, "EC-RUC-1760000900001") == ministry
+    again = link_partners(session, in_ecuador=True,
+                          participants=[(None, None, "4", names(("MEF", None)))])
+    assert set(again.values()) == {ministry.id}
+    found = profile(session.connection(), ministry.id)  # type: ignore[arg-type]
+    assert found is not None
+    assert found.catalogue_entity is not None
+    assert (found.catalogue_entity.name, found.catalogue_entity.ruc) == (MEF, "1760000900001")
+
+
+def test_outside_ecuador_a_name_is_not_taken_for_an_ecuadorian_entity(
+    session: Session,
+) -> None:
+    """Panama's ministry of the same name, in an activity for Panama, stays its own."""
+    linked = link_partners(session, participants=[
+        ("PN-MIPPE", None, "4", names(("MINISTERIO DE ECONOMIA Y FINANZAS", EN))),
+        (None, None, "4", names(("Ministerio de Economía y Finanzas", None))),
+    ])
+    panama = find_organisation(session, "PN-MIPPE")
+    assert panama is not None
+    assert panama.name == "MINISTERIO DE ECONOMIA Y FINANZAS"
+    assert find_organisation(session, "EC-RUC-1760000900001") is None
+    assert catalogue_entity(["PN-MIPPE"], panama.name) is None
+    assert len(set(linked.values())) == 2
+
+
+def test_entries_registered_apart_are_candidates_as_one_entity(session: Session) -> None:
+    """Spellings linked apart (before pushes knew the catalogue) are put to the ministry
+    as one entity; nothing is merged without its decision."""
+    link_partners(session, participants=[
+        (None, None, "4", names(("MINISTERIO DE ECONOMíA Y FINANZAS", None))),
+        (None, None, "4", names(("Ministerio de Economía y Finanzas del Ecuador (MEF)", ES))),
+        ("PN-MIPPE", None, "4", names(("MINISTERIO DE ECONOMIA Y FINANZAS", EN))),
+    ])
+    [pair] = [c for c in merge_candidates(session)
+              if any(e.kind == "same-entity" for e in c.evidence)]
+    assert {pair.left.name, pair.right.name} == {
+        "MINISTERIO DE ECONOMíA Y FINANZAS", "Ministerio de Economía y Finanzas del Ecuador (MEF)"}
+    assert [e.value for e in pair.evidence if e.kind == "same-entity"] == [MEF]
+    assert "PN-MIPPE" not in pair.left.refs + pair.right.refs

@@ -63,7 +63,7 @@ def test_the_publishers_quality_page_shows_its_coverage_in_spanish(
     assert page.status_code == 200
     text = page.text
     assert "Cobertura de la vista presupuestaria" in text
-    assert "Instrumento" in text  # each classification by its Spanish name
+    assert "Modalidad" in text  # each classification by its Spanish name (as the overview)
     assert "Objetivo del Plan Nacional" in text
     english = api.request("GET", f"/calidad/{CAF}", params={"lang": "en"})
     assert "Budget view coverage" in english.text

@@ -1,7 +1,8 @@
 """A real dashboard to test in a real browser: iati-ec served by uvicorn (a real process) on
-a SQLite file loaded with real files (USAID Ecuador's, the World Bank's and the
-Netherlands' loans) and the worked examples through
-`iati-ec import` (run in the test's process), and Debian's chromium driven by Playwright.
+a SQLite file loaded with real files (USAID Ecuador's as a bilateral donor's, CAF's loans
+to Ecuador as a lender's, the World Bank's and the Netherlands' loans) and the worked
+examples through `iati-ec import` (run in the test's process), and Debian's chromium
+driven by Playwright.
 Without chromium the browser tests skip, except under CI=true, where they fail."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.support.cli import iati_ec
-from tests.support.samples import sample
+from tests.support.samples import CAF_LOANS, sample
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "tests" / "fixtures" / "examples"
@@ -32,6 +33,8 @@ PUBLISHERS = [
     ("44000", "Banco Mundial", sample("real/worldbank-sv.xml")),  # results, loan repayments
     # A loan's terms and status (crs-add) for the debt pages.
     ("XM-DAC-7", "Países Bajos", sample("real/netherlands-mfa-example_203_file.xml")),
+    ("XM-DAC-46008", "CAF", CAF_LOANS),  # a lender's own sector codes and executors
+    ("XI-IATI-EC_INTPA", "Unión Europea", EXAMPLES / "ministry-four-spellings.xml"),
 ]
 # The flags a headless chromium needs on a closed network, as root in a container.
 CHROMIUM_ARGS = [

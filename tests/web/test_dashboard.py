@@ -1,6 +1,8 @@
 """The public dashboard in a real browser: every page loads without console errors and
 passes axe-core's WCAG 2.1 A/AA rules, filters change the results, downloads are valid
-files, the language switch works and is remembered; a screenshot of each page is saved."""
+files, the language switch works and is remembered, the Spanish pages say everything in
+Spanish (codes with their names, and why each figure is not settled), one entity is one
+entry whatever its spelling; a screenshot of each page is saved."""
 
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-
 ESMERALDAS = "08"
 NETHERLANDS_LOAN = "NL-1-PPR-24706"  # loan terms and status
 WORLD_BANK_LOAN = "44000-P122640"  # interest and principal repayments
+CAF_LOAN = "XM-DAC-46008-cfa012677"  # CAF's loan to the Ministry of Economy and Finance
+MINISTRY = "EC-RUC-1760000900001"  # its RUC, as the entities catalogue gives it
 
 
 @pytest.fixture
@@ -68,16 +72,18 @@ def _pages(dashboard: str) -> dict[str, str]:
     return {
         "overview": "/", "activities": "/actividades",
         "activity": f"/actividades/{_an_activity(dashboard)}",
+        "loan": f"/actividades/{CAF_LOAN}",
         "organisations": "/organizaciones", "organisation": "/organizaciones/US-GOV-1",
+        "ministry": f"/organizaciones/{MINISTRY}",
         "quality": "/calidad", "publisher": "/calidad/US-GOV-1",
         "coordination": "/coordinacion", "results": "/resultados",
-        "debt": "/deuda", "loan": f"/deuda/{NETHERLANDS_LOAN}",
+        "debt": "/deuda", "loan-debt": f"/deuda/{NETHERLANDS_LOAN}",
     }
 
 
-@pytest.mark.parametrize("name", ["overview", "activities", "activity", "organisations",
-                                  "organisation", "quality", "publisher", "coordination",
-                                  "results", "debt", "loan"])
+@pytest.mark.parametrize("name", ["overview", "activities", "activity", "loan",
+                                  "organisations", "organisation", "ministry", "quality",
+                                  "publisher", "coordination", "results", "debt", "loan-debt"])
 def test_each_page_loads_cleanly_and_passes_axe(
     page: Page, dashboard: str, artefacts: Path, name: str
 ) -> None:
@@ -319,3 +325,90 @@ def test_the_debt_pages_show_a_real_loans_terms_status_and_repayments(
     assert "Equal Principal Payments" in page.locator("#loan-terms").inner_text()
     assert "Loan status at the end of 2014" in page.locator("main").inner_text()
     assert errors == []
+
+
+# What a ministry official found in English on the Spanish pages, and more of its kind:
+# codelist and status words, the view's classification keys, DAC sector names, and the
+# validator's and the mapping engine's sentences.
+ENGLISH = (
+    "Actual start", "Actual end", "Planned", "income_item", "investment_subsector",
+    "plan_objective", "disbursement_channel", "proposed", "unmapped", "not applicable",
+    "Not applicable", "off-budget", "Emergency Response", "Health, General", "Basic Health",
+    "Government & Civil Society", "Banking & Financial", "Transport & Storage",
+    "Water Supply", "Administrative Costs", "Implementing", "Funding", "Outgoing",
+    "Commitment", "Disbursement", "crosswalk", "entities catalogue", "name in the",
+    "no location published", "receiver unknown", "should also be used", "must start with",
+    "is not a valid value", "Budget Period", "warning", "pending", "sectors-countries",
+)
+
+
+def _spanish_text(page: Page) -> str:
+    """The page's own words: without what publishers wrote (marked `.published`, or in
+    another language), identifiers and API paths (`code`), and the charts, which repeat
+    the tables."""
+    return str(page.evaluate(
+        "() => { const copy = document.body.cloneNode(true);"
+        " copy.querySelectorAll('.published, code, svg, [lang]:not([lang=es])')"
+        ".forEach(n => n.remove()); return copy.innerText; }"
+    ))
+
+
+def test_the_spanish_pages_say_everything_in_spanish(page: Page, dashboard: str) -> None:
+    """Every page, with a real lender's and a real bilateral donor's files loaded: no
+    English word of the list, publishers' own texts aside."""
+    pages = _pages(dashboard)
+    more = ["/calidad/XM-DAC-46008", "/resultados?group_by=sector",
+            "/actividades/US-GOV-1-518-13-MIT-LAC", "/organizaciones?q=ministerio"]
+    found: dict[str, list[str]] = {}
+    for url in [*pages.values(), *more]:
+        _visit(page, dashboard + url)
+        assert page.locator("html").get_attribute("lang") == "es"
+        text = _spanish_text(page)
+        if hits := [word for word in ENGLISH if word in text]:
+            found[url] = hits
+    assert found == {}
+
+
+def test_codes_carry_their_names_and_unsettled_figures_say_why(
+    page: Page, dashboard: str,
+) -> None:
+    _visit(page, dashboard + f"/actividades/{CAF_LOAN}")
+    view = page.locator("#budget-view")
+    codes = view.locator("tbody tr td:nth-child(4)").all_inner_texts()
+    assert "360301 — De Organismos Multilaterales" in codes
+    assert "202 — Préstamos Externos" in codes
+    assert any(code.startswith("151 — Gobierno y sociedad civil, general") for code in codes)
+    assert "1 — Administración pública" in page.locator("#sectors").inner_text()
+    settled = ("Verificado", "Publicado por el cooperante")
+    for row in view.locator("tbody tr").all():
+        cells = row.locator("td").all_inner_texts()
+        status, why = cells[6], cells[7]
+        assert status in (*settled, "Propuesto", "Sin asignar", "No aplica")
+        assert (why == "—") == (status in settled), cells
+    _visit(page, dashboard + "/actividades/XM-DAC-46008-cfa011196")
+    assert "8 — Salud" in page.locator("#sectors").inner_text()
+    _visit(page, dashboard + "/calidad/XM-DAC-46008")
+    assert "102.1.1 — Cuando se usa un vocabulario de sectores que no es el del CAD" in (
+        page.locator("main").inner_text())
+    _visit(page, dashboard + f"/actividades/{CAF_LOAN}?lang=en")
+    assert "202 — External loans" in page.locator("#budget-view").inner_text()
+
+
+def test_one_ministry_under_four_spellings_is_one_entry(page: Page, dashboard: str) -> None:
+    """CAF's, and the European Union's three spellings of the Ministry of Economy and
+    Finance: one entry, under the catalogue's official name, the spellings as variants."""
+    _visit(page, dashboard + "/organizaciones?q=ministerio de econom")
+    names = page.locator("#organisation-list tbody td:first-child a").all_inner_texts()
+    assert names == ["Ministerio de Economía y Finanzas"]
+    _visit(page, dashboard + f"/organizaciones/{MINISTRY}")
+    assert page.locator("main h1").inner_text() == "Ministerio de Economía y Finanzas"
+    variants = set(page.locator("#variants li").all_inner_texts())
+    assert variants == {"MINISTERIO DE ECONOMíA Y FINANZAS", "MINISTERIO DE ECONOMIA Y FINANZAS",
+                        "Ministerio de Economía y Finanzas del Ecuador (MEF)"}
+    facts = page.locator("#organisation-facts").inner_text()
+    assert "1760000900001" in facts
+    assert "Presupuesto General del Estado" in facts
+    _visit(page, dashboard + f"/actividades/{CAF_LOAN}")
+    shown = page.locator("#participants tbody td:first-child").inner_text()
+    assert shown.startswith("Ministerio de Economía y Finanzas")
+    assert "MINISTERIO DE ECONOMíA Y FINANZAS" in shown  # as published, beside it

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
@@ -176,27 +177,59 @@ def _percent(part: Decimal, whole: Decimal) -> Decimal:
     return Decimal(0) if not whole else (part * 100 / whole).quantize(Decimal("0.1"))
 
 
-def _fix(classification: str, cause: str, rules: set[str]) -> str:
-    """What would map this money: a table to load, a key to decide, or what to ask for."""
+class Fix(StrEnum):
+    """What would map a group of unmapped money (the review list's `fix`, by kind)."""
+
+    load_plan = "load-plan"
+    ask_locations = "ask-locations"
+    add_receiver = "add-receiver"
+    ask_publisher = "ask-publisher"
+    override_unmapped_row = "override-unmapped-row"
+    decide_rows = "decide-rows"
+    review_table = "review-table"
+
+
+FIXES = {
+    Fix.load_plan: "Load the national development plan in force on these dates "
+    "(mappings/data/classifications/plan-objectives.csv, with its crosswalk rows).",
+    Fix.ask_locations: "Ask the publisher for its locations in Ecuador (administrative codes, "
+    "names or coordinates), or for receivers that the entity catalogue places.",
+    Fix.add_receiver: "Add the receiver to the entity catalogue "
+    "(mappings/data/catalogues/ec-entities.csv), or ask the publisher for a "
+    "receiver-org with its identifier.",
+    Fix.ask_publisher: "Ask the publisher: {cause}",
+    Fix.override_unmapped_row: "A crosswalk row leaves this money unmapped on purpose (its "
+    "rationale is the cause); override the row to map it.",
+    Fix.decide_rows: "Decide the crosswalk rows: put an override on each key listed.",
+    Fix.review_table: "Review the {classification} table and its crosswalks.",
+}
+
+
+def fix_of(classification: str, cause: str, rules: Iterable[str]) -> Fix:
+    """Which kind of fix would map this money: a table to load, a key to decide, or what
+    to ask the publisher for."""
     if "national development plan" in cause:
-        return ("Load the national development plan in force on these dates "
-                "(mappings/data/classifications/plan-objectives.csv, with its crosswalk rows).")
+        return Fix.load_plan
     if classification in (Classification.province.value, Classification.canton.value):
-        return ("Ask the publisher for its locations in Ecuador (administrative codes, names or "
-                "coordinates), or for receivers that the entity catalogue places.")
+        return Fix.ask_locations
     if cause.startswith("receiver"):
-        return ("Add the receiver to the entity catalogue "
-                "(mappings/data/catalogues/ec-entities.csv), or ask the publisher for a "
-                "receiver-org with its identifier.")
+        return Fix.add_receiver
     if "should publish" in cause:
-        return f"Ask the publisher: {cause}"
+        return Fix.ask_publisher
     keys = [match for rule in rules for match in _CROSSWALK.findall(rule)]
     if keys and all(status == "unmapped" for _, _, status in keys):
-        return ("A crosswalk row leaves this money unmapped on purpose (its rationale is the "
-                "cause); override the row to map it.")
-    if keys:
-        return "Decide the crosswalk rows: put an override on each key listed."
-    return f"Review the {classification} table and its crosswalks."
+        return Fix.override_unmapped_row
+    return Fix.decide_rows if keys else Fix.review_table
+
+
+def _fix(classification: str, cause: str, rules: set[str]) -> str:
+    return FIXES[fix_of(classification, cause, rules)].format(
+        cause=cause, classification=classification)
+
+
+def override_paths(rules: Iterable[str]) -> list[str]:
+    """The crosswalk keys `rules` name, as the override API's paths (the first 20)."""
+    return _overrides(set(rules))
 
 
 def _overrides(rules: set[str]) -> list[str]:
