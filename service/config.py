@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         description="The largest file `POST /api/v1/validate` takes without a key (with one,"
         " `max_upload_bytes`): anyone may validate, within this.",
     )
+    anonymous_validate_concurrency: int = Field(
+        default=2, ge=1,
+        description="How many anonymous validations one service process runs at once; one"
+        " more is answered 429 (`validate.busy`). Keyed validations are not counted.",
+    )
     push_background_bytes: int = Field(
         default=20 * 1024**2,
         description="Pushed files larger than this are processed in the background (202).",

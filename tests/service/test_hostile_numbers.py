@@ -1,11 +1,15 @@
 """Hostile or careless requests get a problem, never a 500, on SQLite and on PostgreSQL:
 numbers beyond what the database columns hold (422 or 404), bodies declared larger than
-the limit (413 before reading), unknown paths (JSON bodies: `test_json_bodies`)."""
+the limit (413 before reading), anonymous validations beyond their number (429), unknown
+paths (JSON bodies: `test_json_bodies`)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import Engine
 
@@ -121,3 +125,47 @@ def test_a_publish_only_key_reads_its_own_raw_versions_only_and_no_merges(
                        key=keys["read"]).status_code == 200
     assert api.request("GET", "/api/v1/organisations/merges", key=theirs).status_code == 403
     assert api.request("GET", "/api/v1/organisations/merges", key=keys["read"]).status_code == 200
+
+
+def test_anonymous_validations_run_a_few_at_a_time_and_keyed_ones_are_not_counted(
+    store: Engine, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IATI_EC_ANONYMOUS_VALIDATE_CONCURRENCY", "1")
+    get_settings.cache_clear()
+    api = Api(store)
+    body = sample("real/usaid-bo.xml").read_bytes()
+    reader = new_key(store, "US-GOV-1", KeyScope.read)
+
+    async def scenario() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+        sent = asyncio.Event()
+        more = asyncio.Event()
+
+        async def trickle() -> AsyncIterator[bytes]:  # holds its slot until told to finish
+            yield body[:1000]
+            sent.set()
+            await more.wait()
+            yield body[1000:]
+
+        transport = httpx.ASGITransport(app=api.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://iati-ec") as http:
+            slow = asyncio.create_task(http.post("/api/v1/validate", content=trickle(),
+                                                 timeout=120))
+            await sent.wait()
+            refused = await http.post("/api/v1/validate", content=body, timeout=120)
+            keyed = await http.post("/api/v1/validate", content=body, timeout=120,
+                                    headers={"Authorization": f"Bearer {reader}"})
+            more.set()
+            return await slow, refused, keyed
+
+    try:
+        slow, refused, keyed = asyncio.run(scenario())
+        assert (refused.status_code, refused.json()["code"]) == (429, "validate.busy")
+        assert int(refused.headers["retry-after"]) > 0
+        assert keyed.status_code == 200
+        assert slow.status_code == 200
+        assert slow.json()["valid"] is True
+        after = api.request("POST", "/api/v1/validate", content=body)
+        assert after.status_code == 200  # the slot was given back
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -25,6 +25,8 @@ _PROBLEMS = {
     410: "Deleted (the problem carries the tombstone)",
     413: "The file is over the size limit (`input.too-large`)",
     422: "The request or the file does not fit the operation (the problem's code says why)",
+    429: "Too many such requests at once (`validate.busy`): send it again after `Retry-After` "
+         "seconds",
 }
 
 
