@@ -3,7 +3,9 @@ commands."""
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -66,6 +68,9 @@ def serve(
     demo: Annotated[bool, typer.Option(
         "--demo", help="Load the demo's real Ecuador activities first, if the store is empty."
     )] = False,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Worker processes answering requests (their metrics are added up)."
+    )] = 1,
 ) -> None:
     """Run the HTTP service (SQLite file by default; DATABASE_URL for PostgreSQL).
 
@@ -83,10 +88,28 @@ def serve(
     mark_interrupted(get_engine())  # pushes left running by a process that is gone
     if demo:
         load_demo_if_empty()
-    uvicorn.run(
-        "service.app:create_app", factory=True,
-        host=host or settings.host, port=port or settings.port,
-    )
+    with _metrics_folder(workers):
+        uvicorn.run(
+            "service.app:create_app", factory=True, workers=workers,
+            host=host or settings.host, port=port or settings.port,
+        )
+
+
+@contextmanager
+def _metrics_folder(workers: int) -> Iterator[None]:
+    """With several workers and no `PROMETHEUS_MULTIPROC_DIR`, a new folder named by it
+    while they run, so that each one's metrics are added up (see service.metrics)."""
+    from service.metrics import MULTIPROCESS
+
+    if workers == 1 or os.environ.get(MULTIPROCESS):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="iati-ec-metrics-") as folder:
+        os.environ[MULTIPROCESS] = folder
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS]
 
 
 @app.command()

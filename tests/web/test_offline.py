@@ -39,7 +39,7 @@ PAGES = {
 }
 # Routes that answer data or assets, not pages.
 NOT_PAGES = ("/api/", "/iati/", "/descargas/", "/static/", "/docs-assets/", "/health",
-             "/openapi.json")
+             "/metrics", "/openapi.json")
 # Where a page names something the browser fetches by itself, not on a click.
 FETCHED = ["//script/@src", "//link[not(@rel='alternate' or @rel='canonical')]/@href",
            "//img/@src", "//img/@srcset", "//source/@src", "//source/@srcset",

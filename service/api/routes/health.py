@@ -1,12 +1,18 @@
-"""Liveness: is the service up, which version is it, and when did it warm its pages."""
+"""Liveness (is the service up, which version is it, when did it warm its pages) and
+metrics for Prometheus."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from importlib.metadata import version
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from service.api.deps import EngineDep
+from service.errors import BUSY_RESPONSE
+from service.metrics import CONTENT_TYPE, exposition
 
 router = APIRouter(tags=["health"])
 
@@ -29,3 +35,16 @@ def get_health(request: Request) -> Health:
     warmer = getattr(request.app.state, "page_warmer", None)
     return Health(status="ok", version=version("iati-ec"),
                   pages_warmed_at=warmer.warmed_at if warmer is not None else None)
+
+
+@router.get(
+    "/metrics", operation_id="get_metrics", response_class=Response,
+    responses={200: {"description": "Prometheus's text format", "content": {CONTENT_TYPE: {}}},
+               **BUSY_RESPONSE},
+)
+async def get_metrics(engine: EngineDep) -> Response:
+    """Metrics in Prometheus's text format: HTTP requests and their durations by route (of
+    every worker process), activities, pushes and their outcomes, webhook deliveries, sync
+    sources, the change feed's head and the database's size."""
+    body = await run_in_threadpool(exposition, engine)
+    return Response(body, media_type=CONTENT_TYPE)
