@@ -35,6 +35,7 @@ from service.api.routes import (
 )
 from service.config import get_settings
 from service.db import get_engine
+from service.logs import RequestIds
 from service.metrics import RequestMetrics
 from service.services.webhooks import DeliveryPolicy, Dispatcher
 from service.web import apidocs, downloads, pages
@@ -90,7 +91,8 @@ def create_app(
     )
     # gzip for clients that accept it (Accept-Encoding), streamed answers included.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(RequestMetrics)  # outermost: every answer counted, errors included
+    app.add_middleware(RequestMetrics)  # every answer counted, errors included
+    app.add_middleware(RequestIds)  # outermost: every log line of a request carries its id
     app.include_router(health.router)
     app.include_router(apidocs.router)
     app.include_router(validation.router)

@@ -80,6 +80,7 @@ def serve(
 
     from service.config import get_settings
     from service.db import get_engine, upgrade_database
+    from service.logs import logging_config
     from service.services.push import mark_interrupted
 
     settings = get_settings()
@@ -92,6 +93,7 @@ def serve(
         uvicorn.run(
             "service.app:create_app", factory=True, workers=workers,
             host=host or settings.host, port=port or settings.port,
+            log_config=logging_config(settings.log_format), access_log=False,
         )
 
 

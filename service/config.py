@@ -6,7 +6,7 @@ import re
 from functools import cache
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     )
     migrate_on_startup: bool = Field(
         default=True, description="Apply database migrations when the service starts."
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="How `serve` writes its logs to standard error: JSON"
+        " lines (one per event, with the request's id) or plain text.",
     )
     host: str = "127.0.0.1"
     port: int = 8000

@@ -64,6 +64,8 @@ class Push(SQLModel, table=True):
     mode: PushMode = Field(default=PushMode.default, sa_type=enum_column(PushMode))
     scope: PushScope = Field(default=PushScope.activities, sa_type=enum_column(PushScope))
     sha256: str | None = Field(default=None, sa_type=sa.String(64), index=True)
+    # The id of the HTTP request that made the push (its X-Request-ID), for its log lines.
+    request_id: str | None = Field(default=None, sa_type=sa.String(64), index=True)
     size_bytes: int | None = Field(default=None, sa_type=sa.BigInteger)
     bytes_read: int = Field(default=0, sa_type=sa.BigInteger)
     activities_seen: int = 0

@@ -16,6 +16,7 @@ from iati.elements.classification import CountryBudgetItems
 from iati.writer import to_bytes
 from service.db import session_scope
 from service.errors import DomainError
+from service.logs import current_request_id
 from service.models import Activity, ActivityVersion, Outcome, Push, PushStatus, utcnow
 from service.services.push.changes import ChangeSummary
 from service.services.push.reading import model_of
@@ -197,7 +198,7 @@ def delete_activities(
                 push = Push(
                     organisation_id=publisher.organisation_id,
                     api_key_id=publisher.api_key_id, status=PushStatus.completed,
-                    finished_at=utcnow(),
+                    finished_at=utcnow(), request_id=current_request_id(),
                 )
                 session.add(push)
                 session.flush()

@@ -65,6 +65,9 @@ class PushPublic(BaseModel):
     organisation_id: int
     received_at: datetime
     finished_at: datetime | None
+    request_id: str | None = Field(
+        default=None, description="The X-Request-ID of the request that made it (null from "
+        "the command line), as in the service's log lines")
     sha256: str | None
     size: int | None = Field(description="Bytes in the file")
     bytes_read: int = Field(description="Bytes processed so far (progress while running)")
@@ -200,7 +203,8 @@ def push_document(session: Session, push_id: str) -> PushPublic:
     return PushPublic(
         id=push.id, status=push.status, mode=push.mode, scope=push.scope,
         organisation_id=push.organisation_id, received_at=push.received_at,
-        finished_at=push.finished_at, sha256=push.sha256, size=push.size_bytes,
+        finished_at=push.finished_at, request_id=push.request_id, sha256=push.sha256,
+        size=push.size_bytes,
         bytes_read=push.bytes_read, activities_seen=push.activities_seen,
         counts=OutcomeCounts(**{o.value: getattr(push, o.value) for o in Outcome}),
         findings=[FindingPublic.model_validate(f) for f in push.findings],

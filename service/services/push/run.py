@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from iati.errors import IatiInputError
 from service.db import session_scope
 from service.errors import DomainError
+from service.logs import current_request_id
 from service.models import Push, PushStatus
 from service.services.push.findings import PushCode
 from service.services.push.intake import ReceivedFile
@@ -74,7 +75,7 @@ def start_push(
     push = Push(
         organisation_id=publisher.organisation_id, api_key_id=publisher.api_key_id,
         mode=options.mode, scope=options.scope, sha256=received.sha256,
-        size_bytes=received.size,
+        size_bytes=received.size, request_id=current_request_id(),
     )
     with session_scope(engine, write=True) as session:
         session.add(push)
