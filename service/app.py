@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from service import errors
+from service.api.methods import ResourceMethods
 from service.api.routes import (
     activities,
     aggregates,
@@ -83,6 +84,8 @@ def create_app(
     )
     # gzip for clients that accept it (Accept-Encoding), streamed answers included.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # 405 with every method of the resource a path names in Allow (see service.api.methods).
+    app.add_middleware(ResourceMethods, routes=app.router.routes)
     app.include_router(health.router)
     app.include_router(validation.router)
     # The API's operations on the store; each may answer 503 when no connection comes free.

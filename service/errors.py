@@ -7,6 +7,7 @@ members such as findings); nothing below the routes raises `HTTPException`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -71,6 +72,13 @@ _HTTP_PROBLEMS = {
     404: ("request.not-found", "The operations are listed at /docs."),
     405: ("request.method-not-allowed", "The Allow header lists the methods this path takes."),
 }
+
+
+def method_not_allowed(allowed: Iterable[str]) -> JSONResponse:
+    """405: the resource does not take the request's method; `Allow` lists those it does."""
+    code, what = _HTTP_PROBLEMS[405]
+    return problem(405, code, HTTPStatus(405).phrase, f"{HTTPStatus(405).phrase}. {what}",
+                   {"Allow": ", ".join(sorted(allowed))})
 
 
 def install(app: FastAPI) -> None:

@@ -130,3 +130,22 @@ def test_every_operation_on_the_store_declares_the_busy_problem() -> None:
         assert busy is not None, (method, path)
         assert "application/problem+json" in busy["content"]
         assert "Retry-After" in busy["headers"]
+
+
+@pytest.mark.parametrize(("method", "url", "allowed"), [
+    ("OPTIONS", "/api/v1/webhooks", "GET, POST"),
+    ("OPTIONS", "/api/v1/webhooks/1", "DELETE, GET"),
+    ("OPTIONS", "/api/v1/mappings/crosswalks/a/keys/1/15210", "DELETE, GET, PUT"),
+    ("PATCH", "/api/v1/organisations/merges", "GET, POST"),
+    # a `:path` identifier does not swallow its sub-resources' paths
+    ("PUT", "/api/v1/activities/US-GOV-1-X/links", "GET"),
+    ("DELETE", "/api/v1/activities/US-GOV-1-X/versions/2", "GET"),
+    ("POST", "/health", "GET"),
+])
+def test_a_method_the_resource_does_not_take_is_a_405_listing_those_it_does(
+    client: Client, method: str, url: str, allowed: str
+) -> None:
+    answer = client.request(method, url)
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == allowed
+    assert answer.json()["code"] == "request.method-not-allowed"
