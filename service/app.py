@@ -12,6 +12,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from service import errors
 from service.api.methods import ResourceMethods
+from service.api.nul import RefuseNul
 from service.api.routes import (
     activities,
     aggregates,
@@ -86,6 +87,7 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     # 405 with every method of the resource a path names in Allow (see service.api.methods).
     app.add_middleware(ResourceMethods, routes=app.router.routes)
+    app.add_middleware(RefuseNul)  # U+0000 anywhere is refused (see service.api.nul)
     app.include_router(health.router)
     app.include_router(validation.router)
     # The API's operations on the store; each may answer 503 when no connection comes free.

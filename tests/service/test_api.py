@@ -149,3 +149,17 @@ def test_a_method_the_resource_does_not_take_is_a_405_listing_those_it_does(
     assert answer.status_code == 405
     assert answer.headers["allow"] == allowed
     assert answer.json()["code"] == "request.method-not-allowed"
+
+
+@pytest.mark.parametrize(("method", "url", "body"), [
+    ("GET", "/api/v1/activities?activity_status=%00", None),
+    ("GET", "/api/v1/activities/US-GOV-1%00", None),
+    ("POST", "/api/v1/organisations", {"refs": ["XM-1"], "name": "A\u0000", "roles": ["donor"]}),
+])
+def test_nul_is_refused_anywhere_before_it_reaches_a_database(
+    client: Client, method: str, url: str, body: dict[str, Any] | None
+) -> None:
+    """PostgreSQL cannot hold U+0000 (a 500 there), and no IATI value has it."""
+    answer = client.request(method, url, json=body)
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "request.nul-character"
