@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from service import errors
+from service.api import openapi
 from service.api.methods import ResourceMethods
 from service.api.nul import RefuseNul
 from service.api.routes import (
@@ -98,6 +99,7 @@ def create_app(
     app.include_router(downloads.router)
     app.include_router(coordination.router, responses=errors.BUSY_RESPONSE)
     errors.install(app)
+    openapi.install(app)
     return app
 
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -30,6 +31,31 @@ BUSY_RESPONSE: dict[int | str, dict[str, Any]] = {503: {
                                 "schema": {"type": "integer"}}},
 }}
 log = logging.getLogger(__name__)
+
+
+class Misfit(BaseModel):
+    """One part of a request that does not fit the operation."""
+
+    location: str = Field(description="Where, e.g. `query/limit` or `body/rows/0/share`")
+    message: str
+    type: str = Field(description="The kind of misfit, e.g. `int_parsing`, `missing`")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document: every error answer of iati-ec. Members beyond these
+    depend on the `code` (e.g. `findings`, `iati_identifier`, a deleted activity's
+    tombstone)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="A URI naming the kind of problem (from `code`)")
+    title: str
+    status: int = Field(description="The HTTP status")
+    detail: str = Field(description="What happened here and what to do about it")
+    code: str = Field(description="iati-ec's stable code, e.g. `request.invalid`")
+    errors: list[Misfit] = Field(
+        default_factory=list, description="`request.invalid`: each part that does not fit"
+    )
 
 
 class DomainError(Exception):

@@ -132,6 +132,36 @@ def test_every_operation_on_the_store_declares_the_busy_problem() -> None:
         assert "Retry-After" in busy["headers"]
 
 
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(path, method, operation) for path, item in document["paths"].items()
+            for method, operation in item.items()]
+
+
+def test_every_problem_is_documented_as_problem_json_with_its_schema() -> None:
+    """FastAPI documents its 422 as `application/json` (`HTTPValidationError`); the app
+    answers every refusal as an RFC 9457 problem, and the document says so."""
+    document = json.loads(openapi_document())
+    assert "HTTPValidationError" not in json.dumps(document)
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for path, method, operation in _operations(document):
+        assert "422" in operation["responses"], (method, path)  # U+0000 anywhere, at least
+        for status, answer in operation["responses"].items():
+            if status.startswith(("4", "5")):
+                assert answer["content"] == {"application/problem+json": problem}, (
+                    method, path, status)
+
+
+def test_an_invalid_request_is_answered_as_documented(client: Client) -> None:
+    answer = client.post("/api/v1/validate", params={"official": "maybe"}, content=b"<x/>")
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["code"] == "request.invalid"
+    assert problem["errors"] == [{"location": "query/official", "type": "bool_parsing",
+                                  "message": "Input should be a valid boolean, unable to "
+                                             "interpret input"}]
+
+
 @pytest.mark.parametrize(("method", "url", "allowed"), [
     ("OPTIONS", "/api/v1/webhooks", "GET, POST"),
     ("OPTIONS", "/api/v1/webhooks/1", "DELETE, GET"),
@@ -149,6 +179,38 @@ def test_a_method_the_resource_does_not_take_is_a_405_listing_those_it_does(
     assert answer.status_code == 405
     assert answer.headers["allow"] == allowed
     assert answer.json()["code"] == "request.method-not-allowed"
+
+
+def test_validation_takes_anonymous_callers_and_an_empty_body_and_says_so(
+    client: Client,
+) -> None:
+    operation = json.loads(openapi_document())["paths"]["/api/v1/validate"]["post"]
+    assert {} in operation["security"]  # a key is optional
+    assert operation["requestBody"]["required"] is False
+    answer = client.post("/api/v1/validate")
+    assert answer.status_code == 200
+    assert answer.json()["fatal"]["code"] == "input.empty"
+
+
+def test_a_multipart_body_without_its_file_is_a_documented_400(client: Client) -> None:
+    answer = client.post("/api/v1/validate", files={"other": ("a.xml", b"<x/>")})
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "push.no-file"
+    paths = json.loads(openapi_document())["paths"]
+    for path, method in (("/api/v1/validate", "post"), ("/api/v1/activities", "post"),
+                         ("/api/v1/activities/{iati_identifier}", "put")):
+        assert {"400", "413"} <= set(paths[path][method]["responses"]), (method, path)
+
+
+def test_the_activity_filters_refusals_are_documented_wherever_they_apply() -> None:
+    """A search without a word is a 400 (`query.bad-search`) on every operation that takes
+    the activity filters, the exports and coordination reports as much as the lists."""
+    paths = json.loads(openapi_document())["paths"]
+    for path in ("/api/v1/exports/budget.csv", "/api/v1/coordination/duplicates",
+                 "/api/v1/coordination/overlaps", "/api/v1/activities"):
+        operation = paths[path]["get"]
+        assert "q" in {parameter["name"] for parameter in operation["parameters"]}
+        assert "400" in operation["responses"], path
 
 
 @pytest.mark.parametrize(("method", "url", "body"), [

@@ -30,6 +30,7 @@ from service.api.routes.ledger import csv_response
 from service.api.routes.pushes import problem_responses
 from service.config import get_settings
 from service.db import session_scope
+from service.errors import PROBLEM
 from service.models import KeyScope, PushMode, PushScope
 from service.services import activities, query
 from service.services.activities import VersionPublic
@@ -66,6 +67,13 @@ IATI_FILE_BODY: dict[str, Any] = {
                 },
             },
         },
+    },
+    # What receiving the file may answer, whatever the operation then does with it.
+    "responses": {
+        "400": {"description": "A multipart body without a `file` part (`push.no-file`)",
+                "content": {PROBLEM: {}}},
+        "413": {"description": "The file is over the size limit (`input.too-large`)",
+                "content": {PROBLEM: {}}},
     },
 }
 

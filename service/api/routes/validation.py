@@ -26,10 +26,15 @@ from service.models import PushMode, PushScope
 from service.services.push import PushOptions, rehearsal_answer
 
 router = APIRouter(prefix="/api/v1", tags=["validation"])
+# The body may be empty: validating nothing answers a report whose fatal finding says so
+# (`input.empty`), as for any other file that cannot be read.
+FILE_TO_VALIDATE = {
+    **IATI_FILE_BODY, "requestBody": {**IATI_FILE_BODY["requestBody"], "required": False},
+}
 
 
 @router.post(
-    "/validate", operation_id="validate_file", openapi_extra=IATI_FILE_BODY,
+    "/validate", operation_id="validate_file", openapi_extra=FILE_TO_VALIDATE,
     responses=problem_responses(401, 403, 413),
 )
 async def validate_file(
