@@ -225,3 +225,16 @@ def test_nul_is_refused_anywhere_before_it_reaches_a_database(
     answer = client.request(method, url, json=body)
     assert answer.status_code == 422
     assert answer.json()["code"] == "request.nul-character"
+
+
+def test_an_organisation_needs_a_name_and_refs_that_are_not_blank() -> None:
+    from pydantic import ValidationError
+
+    from service.services.organisations import OrganisationCreate
+
+    for blank in ({"refs": [" "], "name": "CAF"}, {"refs": ["XM-DAC-46008"], "name": "\t"}):
+        with pytest.raises(ValidationError):
+            OrganisationCreate.model_validate({**blank, "roles": ["donor"]})
+    schema = json.loads(openapi_document())["components"]["schemas"]["OrganisationCreate"]
+    assert schema["properties"]["name"]["pattern"] == r"\S"
+    assert schema["properties"]["refs"]["items"]["pattern"] == r"\S"
