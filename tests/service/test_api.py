@@ -132,15 +132,23 @@ def test_every_operation_on_the_store_declares_the_busy_problem() -> None:
         assert "Retry-After" in busy["headers"]
 
 
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    """The app's OpenAPI document, generated once for the module's tests."""
+    answer: dict[str, Any] = json.loads(openapi_document())
+    return answer
+
+
 def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [(path, method, operation) for path, item in document["paths"].items()
             for method, operation in item.items()]
 
 
-def test_every_problem_is_documented_as_problem_json_with_its_schema() -> None:
+def test_every_problem_is_documented_as_problem_json_with_its_schema(
+    document: dict[str, Any],
+) -> None:
     """FastAPI documents its 422 as `application/json` (`HTTPValidationError`); the app
     answers every refusal as an RFC 9457 problem, and the document says so."""
-    document = json.loads(openapi_document())
     assert "HTTPValidationError" not in json.dumps(document)
     problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
     for path, method, operation in _operations(document):
@@ -182,9 +190,9 @@ def test_a_method_the_resource_does_not_take_is_a_405_listing_those_it_does(
 
 
 def test_validation_takes_anonymous_callers_and_an_empty_body_and_says_so(
-    client: Client,
+    client: Client, document: dict[str, Any]
 ) -> None:
-    operation = json.loads(openapi_document())["paths"]["/api/v1/validate"]["post"]
+    operation = document["paths"]["/api/v1/validate"]["post"]
     assert {} in operation["security"]  # a key is optional
     assert operation["requestBody"]["required"] is False
     answer = client.post("/api/v1/validate")
@@ -192,20 +200,24 @@ def test_validation_takes_anonymous_callers_and_an_empty_body_and_says_so(
     assert answer.json()["fatal"]["code"] == "input.empty"
 
 
-def test_a_multipart_body_without_its_file_is_a_documented_400(client: Client) -> None:
+def test_a_multipart_body_without_its_file_is_a_documented_400(
+    client: Client, document: dict[str, Any]
+) -> None:
     answer = client.post("/api/v1/validate", files={"other": ("a.xml", b"<x/>")})
     assert answer.status_code == 400
     assert answer.json()["code"] == "push.no-file"
-    paths = json.loads(openapi_document())["paths"]
+    paths = document["paths"]
     for path, method in (("/api/v1/validate", "post"), ("/api/v1/activities", "post"),
                          ("/api/v1/activities/{iati_identifier}", "put")):
         assert {"400", "413"} <= set(paths[path][method]["responses"]), (method, path)
 
 
-def test_the_activity_filters_refusals_are_documented_wherever_they_apply() -> None:
+def test_the_activity_filters_refusals_are_documented_wherever_they_apply(
+    document: dict[str, Any],
+) -> None:
     """A search without a word is a 400 (`query.bad-search`) on every operation that takes
     the activity filters, the exports and coordination reports as much as the lists."""
-    paths = json.loads(openapi_document())["paths"]
+    paths = document["paths"]
     for path in ("/api/v1/exports/budget.csv", "/api/v1/coordination/duplicates",
                  "/api/v1/coordination/overlaps", "/api/v1/activities"):
         operation = paths[path]["get"]
@@ -227,7 +239,9 @@ def test_nul_is_refused_anywhere_before_it_reaches_a_database(
     assert answer.json()["code"] == "request.nul-character"
 
 
-def test_an_organisation_needs_a_name_and_refs_that_are_not_blank() -> None:
+def test_an_organisation_needs_a_name_and_refs_that_are_not_blank(
+    document: dict[str, Any],
+) -> None:
     from pydantic import ValidationError
 
     from service.services.organisations import OrganisationCreate
@@ -235,6 +249,6 @@ def test_an_organisation_needs_a_name_and_refs_that_are_not_blank() -> None:
     for blank in ({"refs": [" "], "name": "CAF"}, {"refs": ["XM-DAC-46008"], "name": "\t"}):
         with pytest.raises(ValidationError):
             OrganisationCreate.model_validate({**blank, "roles": ["donor"]})
-    schema = json.loads(openapi_document())["components"]["schemas"]["OrganisationCreate"]
+    schema = document["components"]["schemas"]["OrganisationCreate"]
     assert schema["properties"]["name"]["pattern"] == r"\S"
     assert schema["properties"]["refs"]["items"]["pattern"] == r"\S"
