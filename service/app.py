@@ -11,6 +11,9 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from service import errors
+from service.api import openapi
+from service.api.methods import ResourceMethods
+from service.api.nul import RefuseNul
 from service.api.routes import (
     activities,
     activity,
@@ -91,6 +94,9 @@ def create_app(
     )
     # gzip for clients that accept it (Accept-Encoding), streamed answers included.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # 405 with every method of the resource a path names in Allow (see service.api.methods).
+    app.add_middleware(ResourceMethods, routes=app.router.routes)
+    app.add_middleware(RefuseNul)  # U+0000 anywhere is refused (see service.api.nul)
     app.add_middleware(RequestMetrics)  # every answer counted, errors included
     app.add_middleware(RequestIds)  # outermost: every log line of a request carries its id
     app.include_router(health.router)
@@ -106,6 +112,7 @@ def create_app(
     app.include_router(downloads.router)
     app.include_router(coordination.router, responses=errors.BUSY_RESPONSE)
     errors.install(app)
+    openapi.install(app)
     return app
 
 

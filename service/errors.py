@@ -7,12 +7,14 @@ members such as findings); nothing below the routes raises `HTTPException`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -29,6 +31,31 @@ BUSY_RESPONSE: dict[int | str, dict[str, Any]] = {503: {
                                 "schema": {"type": "integer"}}},
 }}
 log = logging.getLogger(__name__)
+
+
+class Misfit(BaseModel):
+    """One part of a request that does not fit the operation."""
+
+    location: str = Field(description="Where, e.g. `query/limit` or `body/rows/0/share`")
+    message: str
+    type: str = Field(description="The kind of misfit, e.g. `int_parsing`, `missing`")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document: every error answer of iati-ec. Members beyond these
+    depend on the `code` (e.g. `findings`, `iati_identifier`, a deleted activity's
+    tombstone)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="A URI naming the kind of problem (from `code`)")
+    title: str
+    status: int = Field(description="The HTTP status")
+    detail: str = Field(description="What happened here and what to do about it")
+    code: str = Field(description="iati-ec's stable code, e.g. `request.invalid`")
+    errors: list[Misfit] = Field(
+        default_factory=list, description="`request.invalid`: each part that does not fit"
+    )
 
 
 class DomainError(Exception):
@@ -71,6 +98,15 @@ _HTTP_PROBLEMS = {
     404: ("request.not-found", "The operations are listed at /docs."),
     405: ("request.method-not-allowed", "The Allow header lists the methods this path takes."),
 }
+
+
+def method_not_allowed(allowed: Iterable[str], *, hint: str | None = None) -> JSONResponse:
+    """405: the resource does not take the request's method; `Allow` lists those it does
+    (and `hint` says what to do instead, where there is more to say)."""
+    code, what = _HTTP_PROBLEMS[405]
+    detail = f"{HTTPStatus(405).phrase}. {what}" + (f" {hint}" if hint else "")
+    return problem(405, code, HTTPStatus(405).phrase, detail,
+                   {"Allow": ", ".join(sorted(allowed))})
 
 
 def install(app: FastAPI) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import date, datetime
 from functools import cache
 from typing import Annotated
 
 from fastapi import Depends, Path, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -72,6 +75,22 @@ RowIdPath = Annotated[int, Path(ge=1, le=LARGEST_ID, description="A row's id")]
 VersionPath = Annotated[int, Path(ge=1, le=LARGEST_ID, description="A version number")]
 CursorQuery = Annotated[int, Query(ge=0, le=LARGEST_BIGINT)]
 
+
+
+def _iso_text(given: object) -> object:
+    """`given` if it is text starting with a date (ISO 8601): pydantic would also read a
+    number (`0.5`, `20000101`) as a Unix time, which the document (`format: date`,
+    `date-time`) does not offer and no caller means."""
+    if isinstance(given, str) and not _ISO_DATE.match(given):
+        raise ValueError("give an ISO 8601 date, YYYY-MM-DD (a time may follow)")
+    return given
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Dates and times in queries, as ISO 8601 text only.
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
+
 PublishPrincipal = Annotated[Principal, Depends(require(KeyScope.publish))]
 MaybeCaller = Annotated[Principal | None, Depends(optional_caller)]
 ReadPrincipal = Annotated[Principal, Depends(require(KeyScope.read))]
@@ -83,6 +102,8 @@ __all__ = [
     "AdminPrincipal",
     "CursorQuery",
     "EngineDep",
+    "IsoDate",
+    "IsoDateTime",
     "MaybeCaller",
     "Principal",
     "PublishPrincipal",

@@ -3,12 +3,12 @@ exports): one set of parameters, one `ActivityFilter`."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
 
 from mappings.tables import Classification
+from service.api.deps import IsoDate, IsoDateTime
 from service.search import MAX_LENGTH
 from service.services.query import ActivityFilter
 
@@ -29,18 +29,19 @@ def activity_filter(
     recipient_region: Codes = [],  # noqa: B006
     activity_status: Codes = [],  # noqa: B006
     humanitarian: Annotated[bool | None, Query()] = None,
-    updated_since: Annotated[datetime | None, Query(
+    updated_since: Annotated[IsoDateTime | None, Query(
         description="Stored (created, changed or deleted) at or after this time")] = None,
-    start_from: Annotated[date | None, Query(description="Starts on or after (actual, "
+    start_from: Annotated[IsoDate | None, Query(description="Starts on or after (actual, "
                                                "else planned start)")] = None,
-    start_to: Annotated[date | None, Query(description="Starts on or before")] = None,
-    end_from: Annotated[date | None, Query(description="Ends on or after (actual, else "
+    start_to: Annotated[IsoDate | None, Query(description="Starts on or before")] = None,
+    end_from: Annotated[IsoDate | None, Query(description="Ends on or after (actual, else "
                                              "planned end)")] = None,
-    end_to: Annotated[date | None, Query(description="Ends on or before")] = None,
-    active_from: Annotated[date | None, Query(
+    end_to: Annotated[IsoDate | None, Query(description="Ends on or before")] = None,
+    active_from: Annotated[IsoDate | None, Query(
         description="Runs on some day from this date (with active_to: overlaps the period)"
     )] = None,
-    active_to: Annotated[date | None, Query(description="Runs on some day up to this date")] = None,
+    active_to: Annotated[IsoDate | None, Query(
+        description="Runs on some day up to this date")] = None,
     province: Annotated[list[str], Query(description="INEC province code (budget view)")] = [],  # noqa: B006
     canton: Annotated[list[str], Query(description="INEC canton code")] = [],  # noqa: B006
     plan_objective: Annotated[list[str], Query(

@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from service.api.nul import NulCharacterError, holds_nul
 from service.errors import PROBLEM, DomainError
 
 JSON_BODY_BYTES = 1 << 20  # the largest JSON body of any operation is a few kilobytes
@@ -84,13 +85,19 @@ class _KeyFirstRequest(Request):
             return self._unreadable(
                 error.start, f"The body is not UTF-8: byte 0x{body[error.start]:02x} at byte "
                 f"{error.start} does not begin a character")
+        if "\x00" in text:
+            return self._nul()
         try:
-            return json.loads(text)
+            found = json.loads(text)
         except json.JSONDecodeError as error:
             return self._unreadable(error.pos, f"The body is not JSON: {error.msg}")
         except (ValueError, RecursionError):  # digits past Python's limit, deep nesting
             return self._unreadable(0, "The body is JSON nested too deeply or with a number "
                                        "of too many digits")
+        return self._nul() if holds_nul(found) else found
+
+    def _nul(self) -> None:
+        self.refusal = NulCharacterError()
 
     async def _bounded_body(self) -> bytes:
         declared = self.headers.get("content-length", "")

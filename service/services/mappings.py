@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 from sqlalchemy import Connection, select
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
@@ -58,6 +59,25 @@ class OverrideRejectedError(DomainError):
     title: ClassVar[str] = "Override rejected"
 
 
+# A row's share of its key, in per cent, above 0 and at most 100: a JSON number, or a
+# decimal as the answers write it ("40.00"); text in any other form is refused, so that the
+# OpenAPI document can state exactly what is taken.
+SHARE_TEXT = r"^(?:0*[1-9][0-9]?(?:\.[0-9]+)?|0+\.[0-9]*[1-9][0-9]*|0*100(?:\.0+)?)$"
+
+
+def _share_text(given: object) -> object:
+    if isinstance(given, str) and not re.fullmatch(SHARE_TEXT, given):
+        raise ValueError("a share is a number above 0 and at most 100, or its decimal text")
+    return given
+
+
+Share = Annotated[
+    Decimal, BeforeValidator(_share_text), Field(gt=0, le=100),
+    WithJsonSchema({"anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+                              {"type": "string", "pattern": SHARE_TEXT}]}, mode="validation"),
+]
+
+
 class RowIn(BaseModel):
     """One row of a key, as the ministry decides it."""
 
@@ -65,7 +85,7 @@ class RowIn(BaseModel):
     status: Status
     rationale: str | None = None
     source: str | None = None
-    share: Decimal | None = Field(default=None, gt=0, le=100)
+    share: Share | None = None
     valid_from: str | None = Field(default=None, description="ISO date")
     valid_to: str | None = Field(default=None, description="ISO date")
 

@@ -7,7 +7,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func
@@ -30,8 +30,10 @@ class OrganisationName(BaseModel):
 class OrganisationCreate(BaseModel):
     """An organisation to register: its IATI identifiers, name, type and roles."""
 
-    refs: list[str] = Field(min_length=1, examples=[["XM-DAC-46008"]])
-    name: str = Field(min_length=1, examples=["CAF"])
+    # Not blank: each holds a character other than white space.
+    refs: list[Annotated[str, Field(pattern=r"\S")]] = Field(
+        min_length=1, examples=[["XM-DAC-46008"]])
+    name: str = Field(pattern=r"\S", examples=["CAF"])
     type: str | None = Field(default=None, description="IATI OrganisationType code")
     roles: list[OrganisationRole] = Field(min_length=1)
 

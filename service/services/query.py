@@ -57,6 +57,9 @@ FIELDS = (
     "iati_identifier", "reporting_org", "title", "activity_status", "humanitarian",
     "start_date", "end_date", "last_updated_datetime", "version", "updated_at",
 )
+# A list's `fields`: some of FIELDS, comma-separated, spaces around each allowed.
+_FIELD = "(?:" + "|".join(FIELDS) + ")"
+FIELDS_PATTERN = f"^ *{_FIELD} *(?:, *{_FIELD} *)*$"
 
 
 class Sort(StrEnum):

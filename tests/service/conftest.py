@@ -22,7 +22,7 @@ from sqlmodel import Session, SQLModel
 from iati.elements.activity import Activity
 from tests.support import loads
 from tests.support.databases import Copy, Databases, Load
-from tests.support.loads import LOANS, USAID_AND_EXAMPLES, Keys, Loaded
+from tests.support.loads import FEW_USAID, LOANS, USAID_AND_EXAMPLES, FewKeys, Keys, Loaded
 from tests.support.publishing import Api
 from tests.support.republished import REPUBLISHED, Published, PublishedKeys
 
@@ -147,6 +147,13 @@ def loaded(request: pytest.FixtureRequest, databases: Databases) -> Iterator[Loa
         return
     for made in _copy(databases, USAID_AND_EXAMPLES):
         yield _loaded(made)
+
+
+@pytest.fixture
+def few_usaid(databases: Databases) -> Iterator[Copy[FewKeys]]:
+    """Four of USAID's real activities in Ecuador, the fourth deleted, in a database of the
+    test's own; USAID's key that publishes and reads, and the ministry's admin key."""
+    yield from _copy(databases, FEW_USAID)
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ from tests.support.publishing import (
 
 PARTS = ("links", "versions", "versions/3", "budget-view")
 OLD = "/api/v1/activities"
+NEW = "/api/v1/activity"
 
 
 @pytest.fixture
@@ -152,7 +153,7 @@ def test_the_older_paths_answer_the_activity_whose_identifier_ends_so(
         _deprecated_for(xml, activity_url(whole, query=[("format", "xml")]))
     odd = api.request("GET", f"{OLD}/{base}/versions/first", key=key)
     assert odd.status_code == 422  # as before: not a version number, nor a stored activity
-    first = api.request("PUT", f"{OLD}/{base}/versions/first", key=key,
+    first = api.request("PUT", NEW, key=key, params={"iati_identifier": f"{base}/versions/first"},
                         content=_one(f"{base}/versions/first", tmp_path))
     assert _outcomes(first) == [("created", 1)]
     odd = api.request("GET", f"{OLD}/{base}/versions/first", key=key)
@@ -197,20 +198,28 @@ def test_a_path_naming_two_stored_activities_answers_300_with_both_addresses(
             assert "iati-identifier" not in chosen.text  # a part, not an activity
 
 
-def test_put_and_delete_at_an_older_path_name_the_whole_identifier(
+def test_put_and_delete_at_an_older_path_ending_in_a_part_are_405_saying_where_to_go(
     api: Api, key: str, base: str, tmp_path: Path
 ) -> None:
-    """No part takes PUT or DELETE: the whole path is the identifier, and a file holding
-    another activity is refused as for any PUT."""
+    """A part takes GET only: `PUT …/{id}/links` never creates `{id}/links` by surprise;
+    the canonical address takes it, and a file holding another activity is refused as
+    for any PUT."""
     whole = f"{base}/links"
-    created = api.request("PUT", f"{OLD}/{whole}", key=key, content=_one(whole, tmp_path))
+    refused = api.request("PUT", f"{OLD}/{whole}", key=key, content=_one(whole, tmp_path))
+    assert (refused.status_code, refused.headers["allow"]) == (405, "GET, HEAD")
+    assert "/api/v1/activity?iati_identifier=" in refused.json()["detail"]
+    created = api.request("PUT", NEW, key=key, params={"iati_identifier": whole},
+                          content=_one(whole, tmp_path))
     assert _outcomes(created) == [("created", 1)]
     assert _identifier(api.request("GET", f"{OLD}/{whole}", key=key)) == whole
-    other = api.request("PUT", f"{OLD}/{whole}", key=key, content=_one(base, tmp_path))
+    other = api.request("PUT", NEW, key=key, params={"iati_identifier": whole},
+                        content=_one(base, tmp_path))
     assert _outcomes(other) == [("rejected", None)]
     assert other.json()["activities"][0]["findings"][-1]["code"] == "push.identifier-mismatch"
     assert api.request("GET", activity_url(base), key=key).status_code == 404
-    assert api.request("DELETE", f"{OLD}/{whole}", key=key).status_code == 204
+    assert api.request("DELETE", f"{OLD}/{whole}", key=key).status_code == 405
+    assert api.request("DELETE", NEW, key=key, params={"iati_identifier": whole}).status_code \
+        == 204
     assert api.request("GET", f"{OLD}/{whole}", key=key).status_code == 410
     assert api.request("GET", activity_url(whole), key=key).status_code == 410
 

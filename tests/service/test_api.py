@@ -196,3 +196,135 @@ def test_a_multipart_body_longer_than_the_limit_is_refused_whatever_its_parts(
     assert answer.status_code == 413
     assert answer.json()["code"] == "input.too-large"
     assert "100,000" in answer.json()["detail"]
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    """The app's OpenAPI document, generated once for the module's tests."""
+    answer: dict[str, Any] = json.loads(openapi_document())
+    return answer
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(path, method, operation) for path, item in document["paths"].items()
+            for method, operation in item.items()]
+
+
+def test_every_problem_is_documented_as_problem_json_with_its_schema(
+    document: dict[str, Any],
+) -> None:
+    """FastAPI documents its 422 as `application/json` (`HTTPValidationError`); the app
+    answers every refusal as an RFC 9457 problem, and the document says so."""
+    assert "HTTPValidationError" not in json.dumps(document)
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for path, method, operation in _operations(document):
+        assert "422" in operation["responses"], (method, path)  # U+0000 anywhere, at least
+        for status, answer in operation["responses"].items():
+            if status.startswith(("4", "5")):
+                assert answer["content"] == {"application/problem+json": problem}, (
+                    method, path, status)
+
+
+def test_an_invalid_request_is_answered_as_documented(client: Client) -> None:
+    answer = client.post("/api/v1/validate", params={"official": "maybe"}, content=b"<x/>")
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["code"] == "request.invalid"
+    assert problem["errors"] == [{"location": "query/official", "type": "bool_parsing",
+                                  "message": "Input should be a valid boolean, unable to "
+                                             "interpret input"}]
+
+
+@pytest.mark.parametrize(("method", "url", "allowed"), [
+    ("OPTIONS", "/api/v1/webhooks", "GET, HEAD, POST"),
+    ("OPTIONS", "/api/v1/webhooks/1", "DELETE, GET, HEAD"),
+    ("OPTIONS", "/api/v1/mappings/crosswalks/a/keys/1/15210", "DELETE, GET, HEAD, PUT"),
+    ("PATCH", "/api/v1/organisations/merges", "GET, HEAD, POST"),
+    # a `:path` identifier does not swallow its sub-resources' paths
+    ("PUT", "/api/v1/activities/US-GOV-1-X/links", "GET, HEAD"),
+    ("DELETE", "/api/v1/activities/US-GOV-1-X/versions/2", "GET, HEAD"),
+    ("POST", "/health", "GET, HEAD"),
+])
+def test_a_method_the_resource_does_not_take_is_a_405_listing_those_it_does(
+    client: Client, method: str, url: str, allowed: str
+) -> None:
+    answer = client.request(method, url)
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == allowed
+    assert answer.json()["code"] == "request.method-not-allowed"
+
+
+def test_validation_takes_anonymous_callers_and_an_empty_body_and_says_so(
+    client: Client, document: dict[str, Any]
+) -> None:
+    operation = document["paths"]["/api/v1/validate"]["post"]
+    assert {} in operation["security"]  # a key is optional
+    assert operation["requestBody"]["required"] is False
+    answer = client.post("/api/v1/validate")
+    assert answer.status_code == 200
+    assert answer.json()["fatal"]["code"] == "input.empty"
+
+
+def test_a_multipart_body_without_its_file_is_a_documented_400(
+    client: Client, document: dict[str, Any]
+) -> None:
+    answer = client.post("/api/v1/validate", files={"other": ("a.xml", b"<x/>")})
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "push.no-file"
+    paths = document["paths"]
+    for path, method in (("/api/v1/validate", "post"), ("/api/v1/activities", "post"),
+                         ("/api/v1/activities/{iati_identifier}", "put")):
+        assert {"400", "413"} <= set(paths[path][method]["responses"]), (method, path)
+
+
+def test_the_activity_filters_refusals_are_documented_wherever_they_apply(
+    document: dict[str, Any],
+) -> None:
+    """A search without a word is a 400 (`query.bad-search`) on every operation that takes
+    the activity filters, the exports and coordination reports as much as the lists."""
+    paths = document["paths"]
+    for path in ("/api/v1/exports/budget.csv", "/api/v1/coordination/duplicates",
+                 "/api/v1/coordination/overlaps", "/api/v1/activities"):
+        operation = paths[path]["get"]
+        assert "q" in {parameter["name"] for parameter in operation["parameters"]}
+        assert "400" in operation["responses"], path
+
+
+@pytest.mark.parametrize(("method", "url", "body"), [
+    ("GET", "/api/v1/activities?activity_status=%00", None),
+    ("GET", "/api/v1/activities/US-GOV-1%00", None),
+])
+def test_nul_is_refused_anywhere_before_it_reaches_a_database(
+    client: Client, method: str, url: str, body: dict[str, Any] | None
+) -> None:
+    """PostgreSQL cannot hold U+0000 (a 500 there), and no IATI value has it."""
+    answer = client.request(method, url, json=body)
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "request.nul-character"
+
+
+def test_an_organisation_needs_a_name_and_refs_that_are_not_blank(
+    document: dict[str, Any],
+) -> None:
+    from pydantic import ValidationError
+
+    from service.services.organisations import OrganisationCreate
+
+    for blank in ({"refs": [" "], "name": "CAF"}, {"refs": ["XM-DAC-46008"], "name": "\t"}):
+        with pytest.raises(ValidationError):
+            OrganisationCreate.model_validate({**blank, "roles": ["donor"]})
+    schema = document["components"]["schemas"]["OrganisationCreate"]
+    assert schema["properties"]["name"]["pattern"] == r"\S"
+    assert schema["properties"]["refs"]["items"]["pattern"] == r"\S"
+
+
+@pytest.mark.parametrize("path", ["/health", "/api/v1/activities", "/docs", "/openapi.json"])
+def test_head_is_answered_wherever_get_is_with_the_headers_only(
+    client: Client, path: str
+) -> None:
+    got = client.get(path)
+    head = client.request("HEAD", path)
+    assert head.status_code == got.status_code
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]

@@ -150,6 +150,23 @@ def test_a_bad_override_is_refused_with_a_problem_and_changes_nothing(
     assert summary["mapping_version"] == mapping_version()
 
 
+def test_a_share_is_taken_as_a_number_or_as_the_decimal_text_the_answers_give(
+    api: Api, keys: dict[str, str]
+) -> None:
+    """As the OpenAPI document states: a number above 0 and at most 100, or its decimal
+    text; text in any other form (which pydantic alone would read) is refused."""
+    row = {"target": _another_subsector(), "status": "verified", "source": "Acuerdo 123"}
+    for share in (100, "100.00"):
+        answer = api.request("PUT", KEY_PATH, key=keys["admin"],
+                             json={"rows": [{**row, "share": share}]})
+        assert answer.status_code == 200, answer.text
+    for share in (" 100", "1e2", "0", 0, "100.01"):
+        answer = api.request("PUT", KEY_PATH, key=keys["admin"],
+                             json={"rows": [{**row, "share": share}]})
+        assert answer.status_code == 422, share
+        assert answer.json()["errors"][0]["location"] == "body/rows/0/share"
+
+
 def test_only_an_admin_key_decides(api: Api, keys: dict[str, str]) -> None:
     body = _override(_another_subsector())
     assert api.request("PUT", KEY_PATH, json=body).status_code == 401

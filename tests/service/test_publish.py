@@ -71,6 +71,12 @@ def test_the_index_lists_every_publisher_with_working_urls(
     assert "content-encoding" not in plain.headers
     assert plain.headers["etag"] == answer.headers["etag"]
     assert plain.content == answer.content  # httpx has unzipped the first
+    for url in ("/iati/datasets.json", resource["url"].removeprefix("http://iati-ec")):
+        head = api.request("HEAD", url, headers={"Accept-Encoding": "identity"})
+        whole = api.request("GET", url, headers={"Accept-Encoding": "identity"})
+        assert (head.status_code, head.content) == (200, b"")  # as the GET, headers only
+        assert head.headers.get("etag") == whole.headers.get("etag")
+        assert head.headers.get("content-length") == whole.headers.get("content-length")
     document = etree.fromstring(answer.content)
     etree.XMLSchema(etree.parse(str(schema_path("2.03", "activities")))).assertValid(document)
     identifiers = [a.findtext("iati-identifier") for a in document.findall("iati-activity")]

@@ -152,15 +152,37 @@ def test_fields_select_what_comes_back_and_bad_requests_are_problems(
     page = api.request("GET", "/api/v1/activities", key=key,
                        params={"fields": "iati_identifier,version", "limit": 2}).json()
     assert [set(row) for row in page["activities"]] == [{"iati_identifier", "version"}] * 2
-    unknown = api.request("GET", "/api/v1/activities", key=key, params={"fields": "budget"})
-    assert unknown.status_code == 400
-    assert unknown.json()["code"] == "query.unknown-field"
+    spaced = api.request("GET", "/api/v1/activities", key=key,
+                         params={"fields": " iati_identifier , version", "limit": 2}).json()
+    assert spaced["activities"] == page["activities"]
+    # What the document's pattern for `fields` refuses, the list refuses: an unknown field,
+    # an empty one, none.
+    for refused in ("budget", "iati_identifier,,version", ""):
+        unknown = api.request("GET", "/api/v1/activities", key=key, params={"fields": refused})
+        assert unknown.status_code == 400, refused
+        assert unknown.json()["code"] == "query.unknown-field"
     cursor = page["next_cursor"]
     wrong = api.request("GET", "/api/v1/activities", key=key,
                         params={"cursor": cursor, "sort": "-updated_at"})
     assert wrong.status_code == 400
     assert wrong.json()["code"] == "query.bad-cursor"
     assert api.request("GET", "/api/v1/activities").status_code == 401
+
+
+@pytest.mark.reads_only
+def test_dates_in_queries_are_iso_text_never_a_number_read_as_a_unix_time(
+    loaded: tuple[Api, str, str],
+) -> None:
+    api, key, _ = loaded
+    for name, number in (("updated_since", "0.5"), ("start_from", "0"),
+                         ("updated_since", "20000101")):
+        answer = api.request("GET", "/api/v1/activities", key=key, params={name: number})
+        assert answer.status_code == 422, (name, number)
+        assert answer.json()["errors"][0]["location"] == f"query/{name}"
+    for name, text in (("updated_since", "2000-01-01"), ("updated_since", "2000-01-01T10:00Z"),
+                       ("start_from", "2000-01-01")):
+        answer = api.request("GET", "/api/v1/activities", key=key, params={name: text})
+        assert answer.status_code == 200, (name, text)
 
 
 def _effective(activity: Activity) -> tuple[date | None, date | None]:

@@ -4,6 +4,7 @@ retries with back-off, the delivery log, replay, filters, ping, and who may mana
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from service.services.webhooks import (
     deliver_due,
     signature_header,
 )
+from service.services.webhooks.registry import WEBHOOK_URL
 from tests.support.dns import Dns
 from tests.support.publishing import (
     USAID,
@@ -356,6 +358,13 @@ def test_a_url_events_cannot_be_sent_to_is_a_400_problem(
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["code"] == "webhook.invalid-url"
     assert reason in answer.json()["detail"]
+    assert not re.fullmatch(WEBHOOK_URL, url)  # and the OpenAPI document says so
+
+
+def test_the_documented_form_of_a_url_takes_ports_paths_and_queries() -> None:
+    for url in ("https://mef.gob.ec/hooks", "http://10.0.0.5:65535/in?token=x#f",
+                "https://hooks.example.org"):
+        assert re.fullmatch(WEBHOOK_URL, url), url
 
 
 def test_other_bad_input_gets_problems_never_a_500(api: Api, admin: str) -> None:

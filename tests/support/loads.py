@@ -1,9 +1,12 @@
 """The contents most service tests start from: the real USAID Ecuador file and the three
-worked examples, each pushed over HTTP by its own donor."""
+worked examples, each pushed over HTTP by its own donor; and a few of USAID's activities
+alone, for tests that send many requests."""
 
 from __future__ import annotations
 
+import tempfile
 from functools import cache
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
@@ -12,9 +15,18 @@ from iati.elements.activity import Activity
 from iati.reader import read_activities
 from service.models import KeyScope
 from tests.support.databases import Load
-from tests.support.publishing import USAID, USAID_EC, Api, add_publisher, new_key
+from tests.support.publishing import (
+    USAID,
+    USAID_EC,
+    Api,
+    add_publisher,
+    identifier_of,
+    new_key,
+    variant,
+)
 from tests.support.samples import EXAMPLES, sample
 
+MINISTRY = "EC-GOB-MREMH"  # the ministry's organisation, which holds admin keys
 DONORS = {
     "health-grant-esmeraldas.xml": "ES-DAC-2",
     "road-loan-development-bank.xml": "XI-IATI-IADB",
@@ -55,6 +67,34 @@ def _push_usaid_and_examples(store: Engine, _base: Any) -> Keys:
 
 
 USAID_AND_EXAMPLES: Load[Keys] = Load("usaid-and-examples", _push_usaid_and_examples)
+
+
+class FewKeys(NamedTuple):
+    """USAID's key that publishes and reads, the ministry's admin key, and the identifier
+    of USAID's deleted activity."""
+
+    donor: str
+    admin: str
+    deleted: str
+
+
+def _push_few_usaid(store: Engine, _base: Any) -> FewKeys:
+    """USAID's first four activities in Ecuador pushed, the fourth then deleted."""
+    api = Api(store)
+    add_publisher(store, USAID)
+    donor = new_key(store, USAID, KeyScope.publish, KeyScope.read)
+    with tempfile.TemporaryDirectory() as folder:
+        few = variant(USAID_EC, Path(folder) / "few.xml", keep=4)
+        answer = api.request("POST", "/api/v1/activities", key=donor, content=few.read_bytes())
+    assert answer.json()["counts"]["created"] == 4, answer.text
+    deleted = identifier_of(USAID_EC, 4)
+    answer = api.request("DELETE", f"/api/v1/activities/{deleted}", key=donor)
+    assert answer.status_code == 204, answer.text
+    add_publisher(store, MINISTRY, name="Ministerio de Relaciones Exteriores")
+    return FewKeys(donor, new_key(store, MINISTRY, KeyScope.admin), deleted)
+
+
+FEW_USAID: Load[FewKeys] = Load("few-usaid", _push_few_usaid)
 
 
 @cache

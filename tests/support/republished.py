@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from service.models import KeyScope
 from tests.support.databases import Load
-from tests.support.loads import USAID_AND_EXAMPLES, Keys
+from tests.support.loads import MINISTRY, USAID_AND_EXAMPLES, Keys
 from tests.support.publishing import USAID_EC, Api, add_publisher, new_key
 from tests.support.samples import PARSER, sample
 
@@ -25,7 +25,6 @@ ORIGINAL = "US-GOV-1-518-A-00-07-00023"
 PARTNER = "XI-DUNS-071031280"
 COPY = f"{PARTNER}-ESTA-ECUADOR"
 SECOND = "XM-DAC-41114"  # UNDP, which pushes USAID's identifier as its own
-MINISTRY = "EC-GOB-MREMH"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -26,6 +27,7 @@ from service.api.routes.ledger import CSV_FORMATS, csv_response, csv_variant
 from service.api.routes.pushes import problem_responses
 from service.config import get_settings
 from service.db import session_scope
+from service.errors import PROBLEM
 from service.models import PushMode, PushScope
 from service.services import query
 from service.services.keys import Principal
@@ -42,7 +44,13 @@ from service.services.push import (
 from service.services.push.intake import BodyTooLargeError
 from service.services.push.reading import model_of
 from service.services.push.records import push_document
-from service.services.query import FIELDS, ActivityPage, Sort, UnknownFieldError
+from service.services.query import (
+    FIELDS,
+    FIELDS_PATTERN,
+    ActivityPage,
+    Sort,
+    UnknownFieldError,
+)
 from service.services.spreadsheets import CsvVariant
 from service.services.streaming import streamed
 
@@ -60,6 +68,13 @@ IATI_FILE_BODY: dict[str, Any] = {
                 },
             },
         },
+    },
+    # What receiving the file may answer, whatever the operation then does with it.
+    "responses": {
+        "400": {"description": "A multipart body without a `file` part (`push.no-file`)",
+                "content": {PROBLEM: {}}},
+        "413": {"description": "The file is over the size limit (`input.too-large`)",
+                "content": {PROBLEM: {}}},
     },
 }
 
@@ -141,7 +156,8 @@ def list_activities(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(description="The previous page's next_cursor")] = None,
     fields: Annotated[str | None, Query(
-        description=f"Comma-separated, among: {', '.join(FIELDS)}")] = None,
+        description=f"Comma-separated, among: {', '.join(FIELDS)}",
+        json_schema_extra={"pattern": FIELDS_PATTERN})] = None,
 ) -> ActivityPage | Response:
     """Live activities matching every filter given (the values of one filter are
     alternatives), one keyset page at a time — or all of them, streamed as CSV or XML."""
@@ -168,12 +184,12 @@ def list_activities(
 def _fields(asked: str | None) -> tuple[str, ...]:
     if asked is None:
         return FIELDS
-    names = tuple(name.strip() for name in asked.split(",") if name.strip())
+    names = tuple(name.strip(" ") for name in asked.split(","))
     unknown = [name for name in names if name not in FIELDS]
-    if unknown or not names:
+    if not re.fullmatch(FIELDS_PATTERN, asked):
         raise UnknownFieldError(
-            f"Unknown field(s) {', '.join(unknown) or '(none given)'}; the fields are "
-            f"{', '.join(FIELDS)}.", fields=unknown,
+            f"Unknown field(s) {', '.join(map(repr, unknown))}; give some of these, "
+            f"comma-separated: {', '.join(FIELDS)}.", fields=unknown,
         )
     return names
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from service.api.conditional import tagged
-from service.api.deps import EngineDep, ReaderOrPublisher
+from service.api.deps import EngineDep, IsoDate, ReaderOrPublisher
 from service.api.filters import FilterDep
 from service.api.routes.pushes import problem_responses
 from service.services.ledger import (
@@ -59,8 +58,8 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 def transaction_filter(
     transaction_type: Annotated[list[str], Query(description="TransactionType code")] = [],  # noqa: B006
-    date_from: Annotated[date | None, Query(description="transaction-date on or after")] = None,
-    date_to: Annotated[date | None, Query(description="transaction-date on or before")] = None,
+    date_from: Annotated[IsoDate | None, Query(description="transaction-date on or after")] = None,
+    date_to: Annotated[IsoDate | None, Query(description="transaction-date on or before")] = None,
     provider_org: Annotated[list[str], Query(description="provider-org/@ref")] = [],  # noqa: B006
     receiver_org: Annotated[list[str], Query(description="receiver-org/@ref")] = [],  # noqa: B006
 ) -> TransactionFilter:
@@ -70,9 +69,9 @@ def transaction_filter(
 def budget_filter(
     budget_type: Annotated[list[str], Query(description="BudgetType code")] = [],  # noqa: B006
     budget_status: Annotated[list[str], Query(description="BudgetStatus code")] = [],  # noqa: B006
-    period_from: Annotated[date | None, Query(
+    period_from: Annotated[IsoDate | None, Query(
         description="The period ends on or after this date")] = None,
-    period_to: Annotated[date | None, Query(
+    period_to: Annotated[IsoDate | None, Query(
         description="The period starts on or before this date")] = None,
 ) -> BudgetFilter:
     return BudgetFilter(budget_type, budget_status, period_from, period_to)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.api.deps import EngineDep, ReaderOrPublisher
+from service.api.deps import EngineDep, IsoDate, ReaderOrPublisher
 from service.api.routes.pushes import problem_responses
 from service.services.quality import (
     PublisherHeadline,
@@ -18,7 +18,7 @@ from service.services.quality import (
 )
 
 router = APIRouter(prefix="/api/v1/publishers", tags=["data quality"])
-SinceQuery = Annotated[date | None, Query(
+SinceQuery = Annotated[IsoDate | None, Query(
     description="Count only the pushes received on or after this date")]
 
 

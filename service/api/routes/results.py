@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from service.api.conditional import tagged
-from service.api.deps import EngineDep, ReaderOrPublisher
+from service.api.deps import EngineDep, IsoDate, ReaderOrPublisher
 from service.api.filters import FilterDep
 from service.api.routes.ledger import (
     CSV_RESPONSE,
@@ -40,9 +40,9 @@ def result_filter(
     measure: Annotated[list[str], Query(
         description="IndicatorMeasure code (1 unit, 2 percentage, 3 nominal, 4 ordinal, "
         "5 qualitative)")] = [],  # noqa: B006
-    period_from: Annotated[date | None, Query(
+    period_from: Annotated[IsoDate | None, Query(
         description="The period ends on or after this date")] = None,
-    period_to: Annotated[date | None, Query(
+    period_to: Annotated[IsoDate | None, Query(
         description="The period starts on or before this date")] = None,
 ) -> ResultFilter:
     return ResultFilter(tuple(result_type), tuple(measure), period_from, period_to)

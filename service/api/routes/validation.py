@@ -33,6 +33,11 @@ from service.models import KeyScope, PushMode, PushScope
 from service.services.push import PushOptions, rehearsal_answer
 
 router = APIRouter(prefix="/api/v1", tags=["validation"])
+# The body may be empty: validating nothing answers a report whose fatal finding says so
+# (`input.empty`), as for any other file that cannot be read.
+FILE_TO_VALIDATE = {
+    **IATI_FILE_BODY, "requestBody": {**IATI_FILE_BODY["requestBody"], "required": False},
+}
 
 
 class ValidationBusyError(DomainError):
@@ -70,7 +75,7 @@ def _anonymous_slot() -> Iterator[None]:
 
 
 @router.post(
-    "/validate", operation_id="validate_file", openapi_extra=IATI_FILE_BODY,
+    "/validate", operation_id="validate_file", openapi_extra=FILE_TO_VALIDATE,
     responses=problem_responses(401, 413, 429),
 )
 async def validate_file(

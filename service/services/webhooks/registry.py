@@ -28,10 +28,22 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 _SECRET_BYTES = 32  # 256 bits
 
 
+# The form of a URL events can be sent to, as the OpenAPI document states it: http(s), a
+# host name, a port that is one, no credentials (`checked_url` refuses the others, 400).
+WEBHOOK_URL = (
+    r"^https?://[A-Za-z0-9.-]+"
+    r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?"
+    r"(?:[/?#][!-~]*)?$"
+)
+
+
 class WebhookCreate(BaseModel):
     """A subscription: where to send which events, optionally of one reporting organisation."""
 
-    url: str = Field(max_length=2048, description="http(s) URL that receives the events")
+    url: str = Field(
+        max_length=2048, description="http(s) URL that receives the events",
+        json_schema_extra={"pattern": WEBHOOK_URL},
+    )
     events: list[WebhookEvent] = Field(
         default_factory=lambda: list(WebhookEvent), min_length=1,
         description="The events to send (all by default)",
