@@ -75,6 +75,9 @@ def test_with_the_key_a_body_not_utf8_json_is_a_422_and_one_over_a_mebibyte_a_41
         answer = api.request(method, path, key=admin, content=body, headers=JSON)
         assert answer.status_code == 422, (body[:12], answer.text)
         assert answer.json()["errors"][0]["type"] == "json_invalid"
+    for nul in (b'{"name": "A\\u0000"}', b'{"name": "A\x00"}'):  # escaped, and as is
+        answer = api.request(method, path, key=admin, content=nul, headers=JSON)
+        assert (answer.status_code, answer.json()["code"]) == (422, "request.nul-character")
     declared = {**JSON, "Content-Length": "3000000000"}
     answer = api.request(method, path, key=admin, content=b"{}", headers=declared)
     assert answer.status_code == 413, answer.text
