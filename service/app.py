@@ -21,6 +21,7 @@ from service.api.routes import (
     ledger,
     mappings,
     organisations,
+    ownership,
     publish,
     publishers,
     pushes,
@@ -86,8 +87,9 @@ def create_app(
     app.include_router(health.router)
     app.include_router(validation.router)
     # The API's operations on the store; each may answer 503 when no connection comes free.
-    for store in (organisations, activities, pushes, exports, ledger, aggregates, traceability,
-                  results, changes, mappings, webhooks, sync, publish, publishers):
+    # `ownership` before `activities`, whose /{iati_identifier:path} would take its paths.
+    for store in (ownership, organisations, activities, pushes, exports, ledger, aggregates,
+                  traceability, results, changes, mappings, webhooks, sync, publish, publishers):
         app.include_router(store.router, responses=errors.BUSY_RESPONSE)
     app.include_router(pages.router)
     app.include_router(downloads.router)

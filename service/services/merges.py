@@ -7,11 +7,12 @@ A pair is a candidate when the two entries share evidence that a person can chec
 - `same-ruc`: the same Ecuadorian RUC (13 digits ending in 001) appears in an identifier
   or a name of each ("EC-RUC-1790012345001" and "… RUC 1790012345001").
 
-Merging moves the merged entry's identifiers, names and roles, and its mentions in
-activities (participating-orgs), to the entry it is merged into; the merged entry stays,
-empty, pointing at it (`merged_into_id`), and the decision records who, when, why, the
-evidence and what moved. An entry that publishes (owns activities, pushes, keys or
-webhooks) can be merged into, never away, so that no key changes hands silently.
+Merging moves the merged entry's identifiers, the identifier prefixes it owns, names and
+roles, and its mentions in activities (participating-orgs), to the entry it is merged
+into; the merged entry stays, empty, pointing at it (`merged_into_id`), and the decision
+records who, when, why, the evidence and what moved. An entry that publishes (owns
+activities, pushes, keys or webhooks) can be merged into, never away, so that no key
+changes hands silently.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from service.errors import DomainError
 from service.models import (
     Activity,
     ApiKey,
+    IdentifierPrefix,
     Organisation,
     OrganisationMerge,
     OrganisationRef,
@@ -44,6 +46,7 @@ ORGANISATION: Table = Organisation.__table__  # type: ignore[attr-defined]
 ORG_REF: Table = OrganisationRef.__table__  # type: ignore[attr-defined]
 MERGE: Table = OrganisationMerge.__table__  # type: ignore[attr-defined]
 PARTICIPANT: Table = ParticipatingOrg.__table__  # type: ignore[attr-defined]
+PREFIX: Table = IdentifierPrefix.__table__  # type: ignore[attr-defined]
 RUC = re.compile(r"(?<!\d)(\d{10}001)(?!\d)")
 
 
@@ -141,8 +144,9 @@ def merge(
         decided_by=", ".join(sorted(principal.refs)) or f"organisation {principal.organisation_id}",
     )
     session.add(record)
-    connection.execute(update(ORG_REF).where(ORG_REF.c.organisation_id == merged.id)
-                    .values(organisation_id=into.id))
+    for table in (ORG_REF, PREFIX):  # its identifiers, and the prefixes it owns
+        connection.execute(update(table).where(table.c.organisation_id == merged.id)
+                           .values(organisation_id=into.id))
     connection.execute(update(PARTICIPANT).where(PARTICIPANT.c.organisation_id == merged.id)
                     .values(organisation_id=into.id))
     known = {(n.get("text"), n.get("lang")) for n in into.names}

@@ -41,6 +41,7 @@ from service.services.push import (
     PushOptions,
     PushPublic,
     ReceivedFile,
+    checked_identifier,
     push_file,
     push_in_background,
     receive,
@@ -192,8 +193,8 @@ async def put_activity(
     limits: LimitsDep,
 ) -> PushPublic:
     """Create or replace one activity from an IATI file holding exactly that activity."""
+    options = PushOptions(only=checked_identifier(iati_identifier))
     received = await receive_body(request, limits)
-    options = PushOptions(only=iati_identifier)
     try:
         return await run_in_threadpool(
             push_file, engine, publisher=publisher_of(principal), received=received,
