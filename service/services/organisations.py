@@ -228,8 +228,10 @@ def normalised(name: str) -> str:
 
 
 def partner_key(ref: str | None, narratives: list[dict[str, Any]]) -> str | None:
-    """The key `link_partners` reports a participant under: its ref, else its first name."""
-    if ref and ref.strip():
+    """The key `link_partners` reports a participant under: its ref, else its first name.
+
+    A ref longer than any identifier (`IDENTIFIER_LIMIT`) is none: it is not registered."""
+    if ref and ref.strip() and within_limit(ref.strip()):
         return ref.strip()
     names = _published(narratives)
     return names[0]["text"] if names else None
@@ -281,6 +283,7 @@ def _gather(participants: Iterable[Participant]) -> list[_Partner]:
         if key is None:
             continue
         ref = (ref or "").strip() or None
+        ref = ref if ref is not None and within_limit(ref) else None
         group_key = (ref is None, ref or normalised(key))
         group = groups.setdefault(group_key, _Partner(ref=ref, names=[]))
         group.names += [name for name in names if name not in group.names]

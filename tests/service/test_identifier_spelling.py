@@ -4,11 +4,13 @@ pushes and requests over HTTP, on both databases."""
 
 from __future__ import annotations
 
+import secrets
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 from sqlalchemy import Engine, text
 
 from service.db import downgrade_database, upgrade_database
@@ -146,6 +148,32 @@ def test_one_limit_in_utf8_bytes_on_every_path_never_a_server_error(
     [pushed] = outcomes(api, dutch, file_of(tmp_path, mib))
     assert [f["code"] for f in pushed["findings"] if f["stage"] == "push"] == [
         "push.malformed-identifier"]
+
+
+def test_refs_and_codes_longer_than_any_identifier_are_stored_never_a_server_error(
+    api: Api, dutch: str, tmp_path: Path
+) -> None:
+    """Random, so that PostgreSQL cannot compress them into its index: 4 KB each in a
+    participating-org ref, a receiver's ref and activity id, and the status code."""
+    long = {name: "XM-" + secrets.token_urlsafe(3000) for name in
+            ("participant", "receiver", "receiver_activity", "status")}
+
+    def hostile(activity: etree._Element) -> None:
+        activity.find("participating-org").set("ref", long["participant"])  # type: ignore[union-attr]
+        receiver = activity.find("transaction/receiver-org")
+        assert receiver is not None
+        receiver.set("ref", long["receiver"])
+        receiver.set("receiver-activity-id", long["receiver_activity"])
+        activity.find("activity-status").set("code", long["status"])  # type: ignore[union-attr]
+
+    body = variant(USAID_EC, tmp_path / "long.xml", keep=1, a1=combined(
+        set_identifier(f"{DUTCH}-LONG"), set_reporting_org(DUTCH), hostile)).read_bytes()
+    [stored] = outcomes(api, dutch, body)
+    assert stored["outcome"] == "created"
+    kept = api.request("GET", f"{PUSH}/{DUTCH}-LONG", key=dutch, params={"format": "xml"})
+    assert all(value in kept.text for value in long.values())  # as published
+    assert api.request("GET", "/api/v1/organisations", key=dutch,
+                       params={"q": long["participant"][:40]}).json()["total"] == 0
 
 
 def test_the_upgrade_keys_stored_identifiers_and_sets_apart_spellings_of_one(

@@ -38,7 +38,8 @@ from tests.support.webhook_receiver import Receiver
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 POLICY = DeliveryPolicy(timeout=2, retry_base=10, retry_cap=80, failing_after=3)
-ALL = ["activity.created", "activity.updated", "activity.deleted", "activity.restored"]
+ALL = ["activity.created", "activity.updated", "activity.deleted", "activity.restored",
+       "activity.transferred"]
 
 
 

@@ -42,7 +42,7 @@ from service.services.push.ownership import (
 )
 from service.services.push.partners import PartnerLinks
 from service.services.push.reading import Incoming
-from service.services.push.rows import delete_rows, insert_rows
+from service.services.push.rows import delete_rows, indexable, indexed_text, insert_rows
 
 ACTIVITY: Table = Activity.__table__  # type: ignore[attr-defined]
 VERSION: Table = ActivityVersion.__table__  # type: ignore[attr-defined]
@@ -56,6 +56,7 @@ _DOCUMENT = select(ACTIVITY.c.document).where(ACTIVITY.c.id == bindparam("activi
 _INSERT_ACTIVITY = insert(ACTIVITY).returning(ACTIVITY.c.id)
 _UPDATE_ACTIVITY = update(ACTIVITY).where(ACTIVITY.c.id == bindparam("stored"))
 _INSERT_VERSION = insert(VERSION)
+_ACTIVITY_INDEXED = indexed_text(ACTIVITY)
 
 
 @dataclass(slots=True)
@@ -300,6 +301,7 @@ def _write_activity(
         "document": incoming.document, "findings": findings, "deleted_at": None,
         "last_push_id": push_id, "updated_at": now, "organisation_id": organisation_id,
     }
+    indexable(values, _ACTIVITY_INDEXED)  # its identifier is within the limit (screened)
     if stored is None:
         values.update(version=1, created_at=now)
         return int(connection.execute(_INSERT_ACTIVITY, values).scalar_one()), 1
