@@ -9,11 +9,12 @@
 3. When the owner of an identifier's prefix pushes it while another organisation holds it
    (stored it before the prefix was registered, or deleted it since), the push takes it
    over: the activity, with its versions, becomes the owner's, and a transfer of kind
-   ``prefix`` is recorded. A tombstone is always taken over. A live activity whose
-   stored version names the pushing owner as its previous reporting organisation
-   (``other-identifier`` of type ``B1``) is not: that says the owner handed it over, and
-   the ministry decides (``push.held-by-another-organisation``) by a transfer, which
-   registers the identifier itself for the organisation it gives it to (rule 1).
+   ``prefix`` is recorded. A tombstone is always taken over.
+4. Not a live activity whose stored version names the pushing owner as its previous
+   reporting organisation (``other-identifier`` of type ``B1``): that says the owner
+   handed it over, and the ministry decides (``push.held-by-another-organisation``) by a
+   transfer, which registers the identifier itself for the organisation it gives it to
+   (rule 1, the longest prefix there can be).
 
 A ``B1`` other-identifier a publisher writes itself is evidence, never proof: it is quoted
 in the refusals and the ministry can cite it in a transfer, but it moves nothing.
@@ -23,7 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Table, bindparam, insert, select
 
@@ -87,6 +89,44 @@ class Holder:
     organisation_id: int
     name: str
     previous_reporting_orgs: tuple[str, ...]
+
+
+class Stored(Protocol):
+    """What the rules read of a stored activity (`storage.StoredState` has it)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def organisation_id(self) -> int: ...
+    @property
+    def deleted_at(self) -> datetime | None: ...
+
+
+def ownership_refusal(
+    connection: Connection, identifier: str, previous: Iterable[str], *,
+    stored: Stored | None, publisher: Publisher, claim: Claim | None,
+) -> dict[str, Any] | None:
+    """The refusal of `publisher`'s push of `identifier` as another organisation's, by the
+    rules above; None if it may be stored (taking it over, if another holds it).
+
+    `previous` are the refs of the pushed activity's ``B1`` other-identifiers, `stored` the
+    activity stored under the identifier, `claim` the registered prefix covering it."""
+    mine = publisher.organisation_id
+    if claim is not None and claim.organisation_id != mine:  # rule 1
+        return claimed_by_another(
+            identifier, claim, publisher=publisher,
+            previous=names_owner(previous, claim, [claim.prefix]), stored=stored is not None,
+            holds=stored is not None and stored.organisation_id == mine,
+        )
+    if stored is None or stored.organisation_id == mine:
+        return None
+    if claim is None:  # rule 2
+        return not_yours(identifier)
+    if claim.source is PrefixSource.transfer or stored.deleted_at is not None:
+        return None  # rule 3: the ministry gave it; a tombstone never locks the owner out
+    held = holder(connection, stored.id, stored.organisation_id)
+    named = names_owner(held.previous_reporting_orgs, claim, publisher.refs)
+    return held_by_another(identifier, held, named) if named else None  # rule 4, else 3
 
 
 def claims(connection: Connection, keys: Iterable[str]) -> dict[str, Claim]:

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlmodel import Session
 
 from service.identifiers import identifier_key, within_limit
-from service.models import Activity, ActivityVersion, Outcome, PrefixSource, utcnow
+from service.models import Activity, ActivityVersion, Outcome, utcnow
 from service.models.types import as_utc
 from service.projection import activity_columns, query_rows
 from service.services.budget.storage import drop_views, replace_views
@@ -33,11 +33,8 @@ from service.services.push.ownership import (
     Claim,
     Publisher,
     claim_of,
-    claimed_by_another,
-    held_by_another,
     holder,
-    names_owner,
-    not_yours,
+    ownership_refusal,
     record_takeover,
 )
 from service.services.push.partners import PartnerLinks
@@ -161,7 +158,10 @@ def verdict(
     stale, unchanged); None if it is to be stored (taking it over, if another holds it).
 
     `claim` is the registered prefix covering its identifier, if any (see `ownership`)."""
-    refusal = _ownership_refusal(connection, stored, incoming, publisher=publisher, claim=claim)
+    refusal = ownership_refusal(
+        connection, incoming.identifier or "", incoming.previous_reporting_orgs,
+        stored=stored, publisher=publisher, claim=claim,
+    )
     if refusal is not None:
         return Applied(Outcome.rejected, None, [*incoming.kept, refusal])
     if stored is None or stored.organisation_id != publisher.organisation_id:
@@ -177,31 +177,6 @@ def verdict(
         if _older(incoming, stored):
             return Applied(Outcome.stale, stored.version, [*kept, _stale(incoming, stored)])
     return None
-
-
-def _ownership_refusal(
-    connection: Connection, stored: StoredState | None, incoming: Incoming, *,
-    publisher: Publisher, claim: Claim | None,
-) -> dict[str, Any] | None:
-    """The refusal of `incoming` as another organisation's, if it is (`ownership`'s rules)."""
-    identifier = incoming.identifier
-    assert identifier
-    mine = publisher.organisation_id
-    if claim is not None and claim.organisation_id != mine:
-        previous = names_owner(incoming.previous_reporting_orgs, claim, [claim.prefix])
-        return claimed_by_another(
-            identifier, claim, publisher=publisher, previous=previous, stored=stored is not None,
-            holds=stored is not None and stored.organisation_id == mine,
-        )
-    if stored is None or stored.organisation_id == mine:
-        return None
-    if claim is None:
-        return not_yours(identifier)
-    if claim.source is PrefixSource.transfer or stored.deleted_at is not None:
-        return None  # the ministry gave it; a tombstone never locks the owner out
-    held = holder(connection, stored.id, stored.organisation_id)
-    named = names_owner(held.previous_reporting_orgs, claim, publisher.refs)
-    return held_by_another(identifier, held, named) if named else None
 
 
 @dataclass(frozen=True, slots=True)
