@@ -27,6 +27,7 @@ from service.api.routes import (
     ledger,
     mappings,
     organisations,
+    ownership,
     publish,
     publishers,
     pushes,
@@ -103,9 +104,9 @@ def create_app(
     app.include_router(apidocs.router)
     app.include_router(validation.router)
     # The API's operations on the store; each may answer 503 when no connection comes free.
-    for store in (organisations, activities, activity, activity_paths, debt, pushes, exports,
-                  ledger, aggregates, traceability, results, changes, mappings, webhooks, sync,
-                  publish, publishers):
+    for store in (ownership, organisations, activities, activity, activity_paths, debt, pushes,
+                  exports, ledger, aggregates, traceability, results, changes, mappings,
+                  webhooks, sync, publish, publishers):
         app.include_router(store.router, responses=errors.BUSY_RESPONSE)
     app.include_router(pages.router)
     app.include_router(debt_pages.router)

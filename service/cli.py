@@ -30,7 +30,7 @@ from service import convert as conversion
 from service.cli_db import db_app
 from service.cli_demo import demo, load_demo_if_empty
 from service.cli_import import import_file
-from service.cli_registry import keys_app, orgs_app
+from service.cli_registry import identifiers_app, keys_app, orgs_app
 from service.cli_remap import remap
 from service.cli_sync import sync
 from service.cli_webhooks import webhooks_app
@@ -45,6 +45,7 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(keys_app, name="keys")
+app.add_typer(identifiers_app, name="identifiers")
 app.add_typer(webhooks_app, name="webhooks")
 app.command(name="import")(import_file)
 app.command(name="remap")(remap)

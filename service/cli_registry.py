@@ -1,4 +1,5 @@
-"""The `iati-ec orgs` and `iati-ec keys` commands: the registry of organisations and API keys.
+"""The `iati-ec orgs`, `keys` and `identifiers` commands: the registry of organisations, their
+API keys, the identifier prefixes they own and the transfers of activities between them.
 
 Each command migrates the database of `DATABASE_URL` first, works in one transaction and
 turns a domain error into a message saying what to do next (exit status 1).
@@ -27,6 +28,8 @@ from service.errors import DomainError
 from service.models import KeyScope, OrganisationRole
 from service.services import keys as key_service
 from service.services import organisations as registry
+from service.services import prefixes as prefix_service
+from service.services import transfers as transfer_service
 
 orgs_app = typer.Typer(
     name="orgs", help="Organisations: register donors and partners, list them.",
@@ -34,6 +37,10 @@ orgs_app = typer.Typer(
 )
 keys_app = typer.Typer(
     name="keys", help="API keys: create (shown once), list, revoke.",
+    no_args_is_help=True, add_completion=False,
+)
+identifiers_app = typer.Typer(
+    name="identifiers", help="Who owns which activity identifiers: prefixes and transfers.",
     no_args_is_help=True, add_completion=False,
 )
 err = Console(stderr=True)
@@ -50,6 +57,8 @@ def _hint(error: DomainError) -> str:
         return "see `iati-ec orgs list`; an identifier belongs to one organisation only"
     if isinstance(error, key_service.KeyNotFoundError):
         return "see `iati-ec keys list` for the key ids"
+    if isinstance(error, prefix_service.PrefixTakenError | prefix_service.PrefixNotFoundError):
+        return "see `iati-ec identifiers prefixes`"
     return "see `iati-ec --help`"
 
 
@@ -99,7 +108,8 @@ def add_organisation(
     """Register an organisation: iati-ec orgs add --ref XM-DAC-46008 --name CAF --role donor."""
     with _registry() as session:
         organisation = registry.register_organisation(
-            session, refs=refs, name=name, type=kind, roles=roles
+            session, refs=refs, name=name, type=kind, roles=roles,
+            decider=prefix_service.COMMAND_LINE,
         )
         shown = ", ".join(role.value for role in roles)
         typer.echo(f"Registered {organisation.name} ({', '.join(refs)}) as {shown}:"
@@ -177,3 +187,97 @@ def revoke_key(key_id: Annotated[str, typer.Argument(help="The key's id (`keys l
     with _registry() as session:
         key = key_service.revoke_key(session, key_id=key_id)
     typer.echo(f"Revoked key {key.key_id} (since {_when(key.revoked_at)}).")
+
+
+Reason = Annotated[str, typer.Option(help="Why: the evidence checked, a source.")]
+
+
+@identifiers_app.command("prefixes")
+def list_prefixes(
+    org: Annotated[str | None, typer.Option("--org", help="Only this organisation's.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """List the registered identifier prefixes and the organisation owning each."""
+    with _registry() as session:
+        owner = None if org is None else registry.named_organisation(session, org).id
+        found = prefix_service.prefixes(session, organisation_id=owner)
+    if as_json:
+        _dump([p.model_dump(mode="json") for p in found])
+        return
+    table = Table("prefix", "organisation", "source", "registered", "by", "reason",
+                  box=box.SIMPLE_HEAD)
+    for prefix in found:
+        table.add_row(prefix.prefix, prefix.organisation, prefix.source.value,
+                      _when(prefix.registered_at), prefix.registered_by, prefix.reason or "—")
+    _out().print(table)
+
+
+@identifiers_app.command("add-prefix")
+def add_prefix(
+    prefix: Annotated[str, typer.Argument(help="How the identifiers begin: XM-DAC-41114-EC.")],
+    org: Annotated[str, typer.Option("--org", help="Identifier of the organisation.")],
+    reason: Reason,
+) -> None:
+    """Register a prefix of activity identifiers that only this organisation may push."""
+    with _registry() as session:
+        made = prefix_service.register_prefix(
+            session, organisation=registry.named_organisation(session, org), prefix=prefix,
+            reason=reason.strip(), decider=prefix_service.COMMAND_LINE,
+        )
+    typer.echo(f"Registered {made.prefix} for {made.organisation}.")
+
+
+@identifiers_app.command("remove-prefix")
+def remove_prefix(
+    prefix: Annotated[str, typer.Argument(help="A registered prefix.")],
+    org: Annotated[str, typer.Option("--org", help="Identifier of its organisation.")],
+) -> None:
+    """Remove an organisation's registered prefix."""
+    with _registry() as session:
+        removed = prefix_service.remove_prefix(
+            session, organisation=registry.named_organisation(session, org), prefix=prefix
+        )
+    typer.echo(f"Removed {removed.prefix} from {removed.organisation}.")
+
+
+@identifiers_app.command("transfer")
+def transfer(
+    identifier: Annotated[str, typer.Argument(help="The activity's iati-identifier.")],
+    to: Annotated[str, typer.Option("--to", help="Identifier of the organisation it goes to.")],
+    reason: Reason,
+    evidence_push: Annotated[str | None, typer.Option(
+        help="Id of a push whose outcome for the activity is evidence.")] = None,
+) -> None:
+    """Transfer a stored activity, live or deleted, with its versions, to an organisation."""
+    with _registry() as session:
+        made = transfer_service.transfer_activity(
+            session, identifier=identifier, to=registry.named_organisation(session, to),
+            reason=reason.strip(), evidence_push=evidence_push,
+            decider=prefix_service.COMMAND_LINE,
+        )
+    typer.echo(f"Transferred {made.iati_identifier} from {made.from_organisation.name} to "
+               f"{made.to_organisation.name} (transfer {made.id}).")
+
+
+@identifiers_app.command("transfers")
+def list_transfers(
+    identifier: Annotated[str, typer.Argument(help="The activity's iati-identifier.")],
+    as_json: AsJson = False,
+) -> None:
+    """List the transfers of an activity between organisations, oldest first."""
+    with _registry() as session:
+        found = transfer_service.transfers(session, identifier)
+    if as_json:
+        _dump([t.model_dump(mode="json") for t in found])
+        return
+    table = Table("when", "kind", "from", "to", "version", "by", "reason", box=box.SIMPLE_HEAD)
+    for made in found:
+        table.add_row(_when(made.decided_at), made.kind.value, made.from_organisation.name,
+                      made.to_organisation.name, str(made.version), made.decided_by,
+                      made.reason)
+    _out().print(table)
+
+
+def _dump(rows: list[dict[str, object]]) -> None:
+    json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")

@@ -31,6 +31,7 @@ from iati.elements.results import Indicator as IatiIndicator
 from iati.elements.results import Result as IatiResult
 from mappings.rates import in_cents, series_version
 from service import models as tables
+from service.identifiers import identifier_key
 from service.links import activity_links
 from service.loans import loan_rows
 from service.models.types import as_utc
@@ -156,6 +157,7 @@ class ActivityColumns(TypedDict):
     """The columns of `activity` that come from the model (the rest is the push's)."""
 
     iati_identifier: str | None
+    identifier_key: str | None
     reporting_org_ref: str | None
     last_updated_datetime: datetime | None
     title: str | None
@@ -177,6 +179,7 @@ def activity_columns(activity: IatiActivity) -> ActivityColumns:
     dates = activity_dates(activity)
     return ActivityColumns(
         iati_identifier=activity.identifier,
+        identifier_key=identifier_key(activity.identifier) if activity.identifier else None,
         reporting_org_ref=activity.reporting_org.ref if activity.reporting_org else None,
         last_updated_datetime=None if moment is None else as_utc(moment),
         title=_text(activity.title),

@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from service.models.activity import Activity, ActivityVersion
+from service.models.activity import Activity, ActivityTransfer, ActivityVersion, TransferKind
 from service.models.budget import BudgetFigure, BudgetView, CurrentFigure
 from service.models.changes import ActivityChange, ChangeCounter
 from service.models.coordination import DuplicateDecision, DuplicateVerdict
@@ -21,11 +21,13 @@ from service.models.mapping import MappingOverride
 from service.models.push import Outcome, Push, PushActivity, PushMode, PushScope, PushStatus
 from service.models.registry import (
     ApiKey,
+    IdentifierPrefix,
     KeyScope,
     Organisation,
     OrganisationMerge,
     OrganisationRef,
     OrganisationRole,
+    PrefixSource,
 )
 from service.models.results import Indicator, IndicatorPeriod, Result
 from service.models.sync import SyncSource, SyncStatus
@@ -60,6 +62,7 @@ __all__ = [
     "ActivityChange",
     "ActivityLink",
     "ActivityText",
+    "ActivityTransfer",
     "ActivityVersion",
     "ApiKey",
     "Budget",
@@ -72,6 +75,7 @@ __all__ = [
     "DuplicateDecision",
     "DuplicateVerdict",
     "ExactDecimal",
+    "IdentifierPrefix",
     "Indicator",
     "IndicatorPeriod",
     "JSONDocument",
@@ -87,6 +91,7 @@ __all__ = [
     "Outcome",
     "ParticipatingOrg",
     "PlannedDisbursement",
+    "PrefixSource",
     "Push",
     "PushActivity",
     "PushMode",
@@ -99,6 +104,7 @@ __all__ = [
     "SyncSource",
     "SyncStatus",
     "Transaction",
+    "TransferKind",
     "UtcDateTime",
     "Webhook",
     "WebhookDelivery",

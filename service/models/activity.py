@@ -1,14 +1,16 @@
-"""Activities as stored: the current state of each, and every version as received."""
+"""Activities as stored: the current state of each, every version as received, and every
+change of the organisation that owns one."""
 
 import datetime as dt
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field
 
 from service.models.base import IdTable, created_at, parent, updated_at
-from service.models.types import JSONDocument, UtcDateTime
+from service.models.types import JSONDocument, UtcDateTime, enum_column
 
 
 class Activity(IdTable, table=True):
@@ -23,7 +25,10 @@ class Activity(IdTable, table=True):
     # indexed only where set: on every live row, the index would only mislead the planner.
     # The dates are indexed together, so that the activities running in a period are
     # found from the index alone; so are each organisation's last changes (quality).
+    # `identifier_key` is unique where set: the rows an upgrade found to share one (see
+    # revision 0020) have none.
     __table_args__ = (
+        sa.Index("ix_activity_identifier_key", "identifier_key", unique=True),
         sa.Index("ix_activity_updated_at", "updated_at"),
         sa.Index("ix_activity_organisation_updated", "organisation_id", "updated_at"),
         sa.Index("ix_activity_dates", "start_date", "end_date"),
@@ -32,7 +37,9 @@ class Activity(IdTable, table=True):
                  postgresql_where=sa.text("deleted_at IS NOT NULL")),
     )
 
-    iati_identifier: str = Field(unique=True)
+    iati_identifier: str = Field(index=True)  # as published
+    # The identifier as compared (Unicode NFC, `service.identifiers.identifier_key`).
+    identifier_key: str | None = None
     organisation_id: int = parent("organisation", ondelete="RESTRICT")
     reporting_org_ref: str | None = Field(default=None, index=True)
     version: int = 1
@@ -95,3 +102,35 @@ class ActivityVersion(IdTable, table=True):
     summary: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument, nullable=False)
     deleted: bool = False
     created_at: datetime = created_at()
+
+
+class TransferKind(StrEnum):
+    """Who moved an activity to another organisation."""
+
+    ministry = "ministry"  # an admin's decision
+    prefix = "prefix"  # a push by the owner of the identifier's prefix (see the push policy)
+
+
+class ActivityTransfer(IdTable, table=True):
+    """An activity, live or deleted, moved with its history from one organisation to
+    another: who decided, when, why, and on what evidence."""
+
+    __tablename__ = "activity_transfer"
+
+    activity_id: int = parent("activity", ondelete="RESTRICT")
+    iati_identifier: str
+    from_organisation_id: int = parent("organisation", ondelete="RESTRICT")
+    to_organisation_id: int = parent("organisation", ondelete="RESTRICT")
+    version: int  # the activity's version when it changed hands
+    kind: TransferKind = Field(sa_type=enum_column(TransferKind))
+    reason: str = Field(sa_type=sa.Text)
+    evidence: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSONDocument, nullable=False
+    )
+    push_id: str | None = Field(
+        default=None, foreign_key="push.id", ondelete="SET NULL", sa_type=sa.String(36),
+        index=True,
+    )
+    decided_by_key_id: int | None = parent("api_key", nullable=True, ondelete="SET NULL")
+    decided_by: str
+    decided_at: datetime = created_at()

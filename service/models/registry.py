@@ -1,4 +1,5 @@
-"""The registry of organisations, their IATI identifiers and their API keys."""
+"""The registry of organisations, their IATI identifiers, the identifier prefixes they own
+and their API keys."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field
 
 from service.models.base import IdTable, created_at, parent, updated_at
-from service.models.types import JSONDocument, UtcDateTime
+from service.models.types import JSONDocument, UtcDateTime, enum_column
 
 
 class OrganisationRole(StrEnum):
@@ -76,6 +77,31 @@ class OrganisationRef(IdTable, table=True):
 
     organisation_id: int = parent("organisation")
     ref: str = Field(unique=True)
+
+
+class PrefixSource(StrEnum):
+    """How an organisation came to own an identifier prefix."""
+
+    ref = "ref"  # one of its identifiers, when the ministry registered it or gave it a key
+    ministry = "ministry"  # registered for it by an admin
+    transfer = "transfer"  # one activity identifier, given to it by a transfer
+
+
+class IdentifierPrefix(IdTable, table=True):
+    """A prefix of activity identifiers that one organisation alone may publish under: it
+    owns the identifier equal to it and those continuing it after a hyphen, unless a longer
+    registered prefix covers them (see `service.services.ownership`)."""
+
+    __tablename__ = "identifier_prefix"
+
+    organisation_id: int = parent("organisation")
+    prefix: str  # as registered
+    prefix_key: str = Field(unique=True)  # as compared (Unicode NFC)
+    source: PrefixSource = Field(sa_type=enum_column(PrefixSource))
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    registered_by_key_id: int | None = parent("api_key", nullable=True, ondelete="SET NULL")
+    registered_by: str
+    registered_at: datetime = created_at()
 
 
 class ApiKey(IdTable, table=True):

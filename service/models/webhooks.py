@@ -22,6 +22,7 @@ class WebhookEvent(StrEnum):
     updated = "activity.updated"
     deleted = "activity.deleted"
     restored = "activity.restored"
+    transferred = "activity.transferred"  # an admin moved it to another organisation
 
     @property
     def kind(self) -> str:

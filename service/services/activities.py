@@ -16,6 +16,7 @@ from iati.elements.classification import CountryBudgetItems
 from iati.writer import to_bytes
 from service.db import session_scope
 from service.errors import DomainError
+from service.identifiers import identifier_key, shown, within_limit
 from service.logs import current_request_id
 from service.models import Activity, ActivityVersion, Outcome, Push, PushStatus, utcnow
 from service.services.push.changes import ChangeSummary
@@ -33,7 +34,8 @@ class ActivityNotFoundError(DomainError):
     title: ClassVar[str] = "Unknown activity"
 
     def __init__(self, identifier: str) -> None:
-        super().__init__(f"No activity {identifier} is stored.", iati_identifier=identifier)
+        super().__init__(f"No activity {shown(identifier)} is stored.",
+                         iati_identifier=shown(identifier))
 
 
 class ActivityDeletedError(DomainError):
@@ -93,7 +95,7 @@ class VersionPublic(BaseModel):
 
 def live_activity(session: Session, identifier: str) -> Activity:
     """The stored row of activity `identifier`; 404 if unknown, 410 if deleted."""
-    activity = _find(session, identifier)
+    activity = find_activity(session, identifier)
     if activity.deleted_at is not None:
         raise ActivityDeletedError(activity)
     return activity
@@ -123,7 +125,7 @@ def activity_xml(
 
 def list_versions(session: Session, identifier: str) -> list[VersionPublic]:
     """Every version of the activity (deleted ones too), oldest first."""
-    activity = _find(session, identifier)
+    activity = find_activity(session, identifier)
     rows = session.exec(
         select(ActivityVersion)
         .where(ActivityVersion.activity_id == activity.id)
@@ -144,7 +146,7 @@ def version_xml(
 ) -> str:
     """The XML of version `version` exactly as it was received; with `organisation_id`,
     only of that organisation's activity (another's is not found)."""
-    activity = _find(session, identifier)
+    activity = find_activity(session, identifier)
     if organisation_id is not None and activity.organisation_id != organisation_id:
         raise ActivityNotFoundError(identifier)
     row = session.exec(
@@ -179,7 +181,7 @@ def delete_activities(
     deleted: list[str] = []
     with session_scope(engine, write=True) as session:
         push: Push | None = None
-        for identifier in sorted(set(identifiers)):
+        for identifier in dict.fromkeys(identifiers):
             activity = locked_activity(session, identifier)
             if activity is None:
                 if strict:
@@ -188,8 +190,8 @@ def delete_activities(
             if activity.organisation_id != publisher.organisation_id:
                 if strict:
                     raise NotYourActivityError(
-                        f"{identifier} is published by another organisation; only it may "
-                        "delete it.", iati_identifier=identifier,
+                        f"{activity.iati_identifier} is published by another organisation; "
+                        "only it may delete it.", iati_identifier=activity.iati_identifier,
                     )
                 continue
             if activity.deleted_at is not None:
@@ -203,18 +205,22 @@ def delete_activities(
                 session.add(push)
                 session.flush()
             version = tombstone(session, activity, push_id=push.id)
-            deleted.append(identifier)
+            deleted.append(activity.iati_identifier)
             record_outcome(
-                session, push.id, position=len(deleted), identifier=identifier,
+                session, push.id, position=len(deleted), identifier=activity.iati_identifier,
                 outcome=Outcome.deleted, version=version, findings=[],
             )
     return deleted
 
 
-def _find(session: Session, identifier: str) -> Activity:
-    activity = session.exec(
-        select(Activity).where(Activity.iati_identifier == identifier)
-    ).first()
+def find_activity(session: Session, identifier: str) -> Activity:
+    """The stored activity `identifier`, in any spelling (compared in Unicode NFC); 404 if
+    none, without asking the database about an identifier too long to be stored."""
+    activity = None
+    if within_limit(identifier):
+        activity = session.exec(
+            select(Activity).where(Activity.identifier_key == identifier_key(identifier))
+        ).first()
     if activity is None:
         raise ActivityNotFoundError(identifier)
     return activity

@@ -30,6 +30,7 @@ from service.services.organisations import (
     find_organisation,
     refs_of,
 )
+from service.services.prefixes import Decider, vouch
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +138,13 @@ def create_key(
     """A new key of the organisation identified by `organisation_ref`, and its plaintext.
 
     The plaintext exists only in the return value: show it once, it cannot be recovered.
+    Giving a key vouches for the organisation: its identifiers become the prefixes of the
+    activity identifiers it owns, those no other organisation has (see `prefixes.vouch`).
     """
     organisation = find_organisation(session, organisation_ref)
     if organisation is None or organisation.id is None:
         raise OrganisationNotFoundError(organisation_ref.strip())
+    vouch(session, organisation, decider=Decider("key creation"), strict=False)
     allowed = [scope.value for scope in KeyScope if scope in set(scopes)]
     if not allowed:
         raise NoScopeError("Give the key at least one scope: publish, read or admin.")

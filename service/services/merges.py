@@ -11,11 +11,12 @@ A pair is a candidate when the two entries share evidence that a person can chec
   for entries without a foreign identifier. Pushes link such spellings to one entry
   (`link_partners`); this finds the entries registered apart before they did.
 
-Merging moves the merged entry's identifiers, names and roles, and its mentions in
-activities (participating-orgs), to the entry it is merged into; the merged entry stays,
-empty, pointing at it (`merged_into_id`), and the decision records who, when, why, the
-evidence and what moved. An entry that publishes (owns activities, pushes, keys or
-webhooks) can be merged into, never away, so that no key changes hands silently.
+Merging moves the merged entry's identifiers, the identifier prefixes it owns, names and
+roles, and its mentions in activities (participating-orgs), to the entry it is merged
+into; the merged entry stays, empty, pointing at it (`merged_into_id`), and the decision
+records who, when, why, the evidence and what moved. An entry that publishes (owns
+activities, pushes, keys or webhooks) can be merged into, never away, so that no key
+changes hands silently.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from service.errors import DomainError
 from service.models import (
     Activity,
     ApiKey,
+    IdentifierPrefix,
     Organisation,
     OrganisationMerge,
     OrganisationRef,
@@ -49,6 +51,7 @@ ORGANISATION: Table = Organisation.__table__  # type: ignore[attr-defined]
 ORG_REF: Table = OrganisationRef.__table__  # type: ignore[attr-defined]
 MERGE: Table = OrganisationMerge.__table__  # type: ignore[attr-defined]
 PARTICIPANT: Table = ParticipatingOrg.__table__  # type: ignore[attr-defined]
+PREFIX: Table = IdentifierPrefix.__table__  # type: ignore[attr-defined]
 RUC = re.compile(r"(?<!\d)(\d{10}001)(?!\d)")
 
 
@@ -149,8 +152,9 @@ def merge(
         decided_by=", ".join(sorted(principal.refs)) or f"organisation {principal.organisation_id}",
     )
     session.add(record)
-    connection.execute(update(ORG_REF).where(ORG_REF.c.organisation_id == merged.id)
-                    .values(organisation_id=into.id))
+    for table in (ORG_REF, PREFIX):  # its identifiers, and the prefixes it owns
+        connection.execute(update(table).where(table.c.organisation_id == merged.id)
+                           .values(organisation_id=into.id))
     connection.execute(update(PARTICIPANT).where(PARTICIPANT.c.organisation_id == merged.id)
                     .values(organisation_id=into.id))
     known = {(n.get("text"), n.get("lang")) for n in into.names}

@@ -16,8 +16,10 @@ from sqlmodel import Session, col, select
 
 from mappings.perimeter import Entity, entity
 from service.errors import DomainError
+from service.identifiers import shown, within_limit
 from service.models import Organisation, OrganisationRef, OrganisationRole
 from service.models.base import LARGEST_ID
+from service.services.prefixes import Decider, vouch
 
 
 class OrganisationName(BaseModel):
@@ -57,8 +59,8 @@ class OrganisationNotFoundError(DomainError):
     title: ClassVar[str] = "Unknown organisation"
 
     def __init__(self, ref: str) -> None:
-        super().__init__(f"No organisation has the identifier {ref}.", ref=ref)
-        self.ref = ref
+        super().__init__(f"No organisation has the identifier {shown(ref)}.", ref=shown(ref))
+        self.ref = shown(ref)
 
 
 class DuplicateRefError(DomainError):
@@ -92,20 +94,26 @@ def register_organisation(
     name: str,
     type: str | None = None,
     roles: list[OrganisationRole],
+    decider: Decider | None = None,
 ) -> Organisation:
-    """A new organisation with its identifiers; `DuplicateRefError` if one is taken."""
+    """A new organisation with its identifiers, each a prefix of the activity identifiers it
+    owns (see `service.services.prefixes`); `DuplicateRefError` if one identifies another
+    organisation, `PrefixTakenError` if one is another's prefix."""
     wanted = list(dict.fromkeys(ref.strip() for ref in refs))
-    shown = name.strip()
-    if not shown or any(not ref for ref in wanted):
+    display = name.strip()
+    if not display or any(not ref for ref in wanted):
         raise InvalidOrganisationError("Give a name, and identifiers that are not blank.")
+    if not all(within_limit(ref) for ref in wanted):
+        raise InvalidOrganisationError("An organisation identifier takes 500 bytes of UTF-8 "
+                                       "at most.")
     for ref in wanted:
         if (owner := find_organisation(session, ref)) is not None:
             raise DuplicateRefError(ref, owner)
     organisation = Organisation(
-        name=shown,
+        name=display,
         type=(type or "").strip() or None,
         roles=list(dict.fromkeys(OrganisationRole(role).value for role in roles)),
-        names=[{"text": shown, "lang": None}],
+        names=[{"text": display, "lang": None}],
     )
     try:
         add_with_refs(session, organisation, wanted)
@@ -115,6 +123,7 @@ def register_organisation(
             if (owner := find_organisation(session, ref)) is not None:
                 raise DuplicateRefError(ref, owner) from None
         raise
+    vouch(session, organisation, decider=decider or Decider("registration"), strict=True)
     return organisation
 
 
@@ -134,6 +143,8 @@ def add_with_refs(session: Session, organisation: Organisation, refs: list[str])
 
 def find_organisation(session: Session, ref: str) -> Organisation | None:
     """The organisation identified by `ref` (any of its identifiers), if registered."""
+    if not within_limit(ref.strip()):
+        return None  # longer than any identifier: not asked of the database
     statement = (
         select(Organisation)
         .join(OrganisationRef, col(OrganisationRef.organisation_id) == col(Organisation.id))
@@ -222,8 +233,10 @@ def normalised(name: str) -> str:
 
 
 def partner_key(ref: str | None, narratives: list[dict[str, Any]]) -> str | None:
-    """The key `link_partners` reports a participant under: its ref, else its first name."""
-    if ref and ref.strip():
+    """The key `link_partners` reports a participant under: its ref, else its first name.
+
+    A ref longer than any identifier (`IDENTIFIER_LIMIT`) is none: it is not registered."""
+    if ref and ref.strip() and within_limit(ref.strip()):
         return ref.strip()
     names = _published(narratives)
     return names[0]["text"] if names else None
@@ -324,6 +337,7 @@ def _gather(participants: Iterable[Participant]) -> list[_Partner]:
         if key is None:
             continue
         ref = (ref or "").strip() or None
+        ref = ref if ref is not None and within_limit(ref) else None
         group_key = (ref is None, ref or normalised(key))
         group = groups.setdefault(group_key, _Partner(ref=ref, names=[]))
         group.names += [name for name in names if name not in group.names]

@@ -162,6 +162,28 @@ def set_identifier(identifier: str) -> Edit:
     return edit
 
 
+def add_other_identifier(ref: str, kind: str) -> Edit:
+    """An edit: an other-identifier of type `kind` (``B1``: the previous reporting
+    organisation) with `ref`, where the schema puts it (before activity-status)."""
+
+    def edit(activity: etree._Element) -> None:
+        status = activity.find("activity-status")
+        assert status is not None
+        status.addprevious(etree.Element("other-identifier", ref=ref, type=kind))
+
+    return edit
+
+
+def combined(*edits: Edit) -> Edit:
+    """One edit making each of `edits` in turn."""
+
+    def edit(activity: etree._Element) -> None:
+        for each in edits:
+            each(activity)
+
+    return edit
+
+
 def every_page(api: Api, key: str, path: str = "/api/v1/activities", name: str = "activities",
                **params: Any) -> list[dict[str, Any]]:
     """The rows of every page of a keyset-paged list, following `next_cursor`."""

@@ -40,7 +40,7 @@ from service.services.activities import VersionPublic
 from service.services.activity_links import ActivityLinks, activity_links
 from service.services.budget.views import BudgetViewPublic, income_totals, read_view
 from service.services.keys import Principal
-from service.services.push import PushOptions, PushPublic, push_file
+from service.services.push import PushOptions, PushPublic, checked_identifier, push_file
 
 router = APIRouter(prefix="/api/v1/activity", tags=["activities"])
 
@@ -128,11 +128,12 @@ async def replace_activity(
 ) -> PushPublic:
     """Create or replace activity `identifier` from the request's file, which must hold
     exactly that activity."""
+    options = PushOptions(only=checked_identifier(identifier))
     received = await receive_body(request, limits)
     try:
         return await run_in_threadpool(
             push_file, engine, publisher=publisher_of(principal), received=received,
-            options=PushOptions(only=identifier), max_bytes=limits.max_bytes,
+            options=options, max_bytes=limits.max_bytes,
         )
     finally:
         received.discard()

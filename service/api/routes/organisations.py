@@ -16,6 +16,7 @@ from service.services import organisations
 from service.services.merges import MergeCandidate, MergePublic, merge, merge_candidates, merges
 from service.services.organisations import OrganisationCreate, OrganisationPublic
 from service.services.partners import OrganisationProfile, RegistryEntry, profile, search_registry
+from service.services.prefixes import Decider
 
 # The key is checked before anything is said about a JSON body.
 router = APIRouter(prefix="/api/v1/organisations", tags=["organisations"],
@@ -62,12 +63,13 @@ def list_organisations(
     responses=problem_responses(401, 403, 409),
 )
 def create_organisation(
-    session: SessionDep, _: AdminPrincipal, organisation: OrganisationCreate
+    session: SessionDep, principal: AdminPrincipal, organisation: OrganisationCreate
 ) -> OrganisationPublic:
-    """Register an organisation with its IATI identifiers, name, type and roles."""
+    """Register an organisation with its IATI identifiers, name, type and roles; each
+    identifier is a prefix of the activity identifiers it owns."""
     created = organisations.register_organisation(
         session, refs=organisation.refs, name=organisation.name, type=organisation.type,
-        roles=organisation.roles,
+        roles=organisation.roles, decider=Decider.of(principal),
     )
     session.commit()
     assert created.id is not None

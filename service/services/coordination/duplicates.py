@@ -2,7 +2,8 @@
 
 Two kinds of pair. `same-identifier`: one identifier reported by two organisations. The
 activity table holds each identifier once, so the second organisation's push is refused
-(`push.not-your-activity`); that recorded refusal is the evidence, and the pair scores 1.
+(`push.not-your-activity`, or `push.identifier-of-another-organisation` when the identifier
+is under the first's prefix); that recorded refusal is the evidence, and the pair scores 1.
 `similar` (or `cross-reference`, when one lists the other's identifier as an
 other-identifier): two identifiers, within a file, across files or across publishers,
 scored by `service.services.coordination.scoring`.
@@ -243,6 +244,10 @@ def refused_pairs(
                                         kind=Kind.same_identifier, evidence=[proof])
 
 
+_REFUSED_AS_ANOTHERS = (PushCode.not_your_activity.value,
+                        PushCode.identifier_of_another_organisation.value)
+
+
 def _refusals(
     connection: Connection, live: Collection[int]
 ) -> list[tuple[int, str, Refusal]]:
@@ -270,7 +275,7 @@ def _refusals(
     found: dict[tuple[str, int, int], Refusal] = {}
     for activity, identifier, findings, push_id, received_at, organisation_id, name in (
             connection.execute(statement)):
-        refused = [f for f in findings or [] if f.get("code") == PushCode.not_your_activity.value]
+        refused = [f for f in findings or [] if f.get("code") in _REFUSED_AS_ANOTHERS]
         if activity not in live or not refused:
             continue
         key = (identifier, organisation_id, activity)

@@ -15,10 +15,12 @@ from service.services.push.records import (
     visible_push,
 )
 from service.services.push.run import (
+    MalformedIdentifierError,
     NotOneActivityError,
     Publisher,
     PushOptions,
     UnreadableFileError,
+    checked_identifier,
     push_file,
     rehearsal_answer,
     rehearse_file,
@@ -32,6 +34,7 @@ __all__ = [
     "ChangeSummary",
     "FieldChange",
     "FindingPublic",
+    "MalformedIdentifierError",
     "NotOneActivityError",
     "OutcomeCounts",
     "Publisher",
@@ -41,6 +44,7 @@ __all__ = [
     "PushRehearsal",
     "ReceivedFile",
     "UnreadableFileError",
+    "checked_identifier",
     "mark_interrupted",
     "push_document",
     "push_file",

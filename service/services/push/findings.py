@@ -9,9 +9,10 @@ IATI Validator accepts. An activity is refused when, and only when,
    not read what would be stored;
 3. its identifier is missing, malformed (control or invisible format characters, or
    longer than `IDENTIFIER_LIMIT` bytes), or already met earlier in the same file (rule
-   ``1.1.2``: only the first can be the activity);
+   ``1.1.2``: only the first can be the activity; identifiers are compared in Unicode NFC,
+   so another spelling of one met earlier is refused too);
 4. it is not the pusher's: its reporting-org is not one of the publisher's identifiers, or
-   its identifier is another organisation's activity;
+   its identifier is another organisation's (`service.services.push.ownership` says whose);
 5. it is older than the stored version (``stale``: not applied, the stored one kept).
 
 Every other finding (codelist and ruleset errors and warnings, iati-ec's own reading
@@ -25,24 +26,24 @@ the service did with it, so they carry the stage ``push``. Both are stored as JS
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
 from iati.findings import DUPLICATE_IDENTIFIER, Finding, Severity
+from service.identifiers import IDENTIFIER_LIMIT, invisible, within_limit
 
 PUSH_STAGE = "push"
-# Longer than any identifier a publisher uses (the longest in the IATI corpus are about
-# 150 characters), in UTF-8 bytes: short enough for every database's index (PostgreSQL's
-# B-tree takes about 2.7 KB a row).
-IDENTIFIER_LIMIT = 500
 
 
 class PushCode(StrEnum):
     """The finding codes of the push service."""
 
     not_your_activity = "push.not-your-activity"
+    identifier_of_another_organisation = "push.identifier-of-another-organisation"
+    held_by_another_organisation = "push.held-by-another-organisation"
+    taken_over = "push.taken-over"
+    identifier_repeated = "push.identifier-repeated"
     atomic_abort = "push.atomic-abort"
     stale = "push.stale"
     no_identifier = "push.no-identifier"
@@ -53,6 +54,10 @@ class PushCode(StrEnum):
 
 _SEVERITY = {
     PushCode.not_your_activity: Severity.ERROR,
+    PushCode.identifier_of_another_organisation: Severity.ERROR,
+    PushCode.held_by_another_organisation: Severity.ERROR,
+    PushCode.taken_over: Severity.INFO,
+    PushCode.identifier_repeated: Severity.ERROR,
     PushCode.atomic_abort: Severity.ERROR,
     PushCode.stale: Severity.WARNING,
     PushCode.no_identifier: Severity.ERROR,
@@ -89,7 +94,7 @@ def identifier_refusal(identifier: str | None) -> dict[str, Any] | None:
             PushCode.no_identifier,
             "The activity has no iati-identifier: give it the one it is known by.",
         )
-    if len(identifier.encode("utf-8")) > IDENTIFIER_LIMIT or _invisible(identifier):
+    if not within_limit(identifier) or invisible(identifier):
         return push_finding(
             PushCode.malformed_identifier,
             f"The iati-identifier is longer than {IDENTIFIER_LIMIT} bytes in UTF-8 or holds "
@@ -100,10 +105,16 @@ def identifier_refusal(identifier: str | None) -> dict[str, Any] | None:
     return None
 
 
-def _invisible(identifier: str) -> bool:
-    """Whether `identifier` holds a control character or an invisible format character
-    (Unicode categories Cc and Cf), which make two identifiers that look the same differ."""
-    return any(unicodedata.category(char) in ("Cc", "Cf") for char in identifier)
+def repeated_identifier(identifier: str, earlier: str) -> dict[str, Any]:
+    """The refusal of an activity whose identifier is another spelling of one met earlier
+    in the same file (point 3)."""
+    return push_finding(
+        PushCode.identifier_repeated,
+        f"An activity earlier in this file has the identifier {earlier}, which is the same "
+        "once both are written in Unicode NFC: only the first can be the activity. Spell "
+        "the identifier one way.",
+        activity=identifier, actual=identifier,
+    )
 
 
 def reported(findings: Iterable[Finding]) -> list[dict[str, Any]]:

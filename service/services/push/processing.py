@@ -22,13 +22,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from service.db import for_writing, session_scope
+from service.identifiers import identifier_key, within_limit
 from service.models import Activity, Outcome, PushMode, PushScope, PushStatus
 from service.services.push.findings import (
     PushCode,
     identifier_refusal,
     push_finding,
     rejects,
+    repeated_identifier,
 )
+from service.services.push.ownership import Publisher, claims
 from service.services.push.partners import PartnerLinks
 from service.services.push.reading import Incoming, PushedFile
 from service.services.push.records import (
@@ -48,15 +51,7 @@ from service.services.push.storage import (
 
 Progress = Callable[[int], None]
 _ATTEMPTS = 3  # an insert racing another push's insert of the same activity is retried
-
-
-@dataclass(frozen=True, slots=True)
-class Publisher:
-    """Who pushes: the organisation, its IATI identifiers, and the key used (if any)."""
-
-    organisation_id: int
-    refs: frozenset[str]
-    api_key_id: int | None = None
+__all__ = ["Progress", "Publisher", "PushOptions", "PushRun"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +78,7 @@ class PushRun:
     options: PushOptions
     pushed: PushedFile
     progress: Progress | None
-    seen: set[str] = field(default_factory=set)
+    seen: dict[str, str] = field(default_factory=dict)  # each identifier key: its spelling
     outcomes: list[tuple[Incoming, Applied]] = field(default_factory=list)
     deletions: int = 0
     partners: PartnerLinks = field(default_factory=PartnerLinks)
@@ -121,18 +116,19 @@ class PushRun:
         self._check_window(window)
         screened = [(incoming, self._screen(incoming)) for incoming in window]
         # Each candidate's stored form and hash are made before the window's locks are taken.
-        wanted = [incoming.identifier for incoming, refused in screened
+        wanted = [_key(incoming) for incoming, refused in screened
                   if refused is None and incoming.content_hash and incoming.identifier]
         to_store: list[Incoming] = []
         with self._transaction() as session:
-            states = locked_states(session.connection(), wanted)
+            connection = session.connection()
+            states = locked_states(connection, wanted)
+            claimed = claims(connection, wanted)
             settled: list[OutcomeRecord] = []
             for incoming, applied in screened:
                 if applied is None:
-                    stored = states.get(incoming.identifier or "")
-                    applied = verdict(
-                        stored, incoming, organisation_id=self.publisher.organisation_id
-                    )
+                    key = _key(incoming)
+                    applied = verdict(connection, states.get(key), incoming,
+                                      publisher=self.publisher, claim=claimed.get(key))
                 if applied is None:
                     to_store.append(incoming)
                 else:
@@ -146,19 +142,18 @@ class PushRun:
                     with self._transaction() as session:
                         self._record(session, incoming, refused)
                     continue
-            self._apply(incoming, absent=incoming.identifier not in states)
+            self._apply(incoming, absent=_key(incoming) not in states)
 
     def _check_window(self, window: list[Incoming]) -> None:
         """Check each activity of `window`, but those whose XML is their stored version's
         (same received hash): those are assumed unchanged, unread (the locks confirm it)."""
+        keys = {incoming.position: identifier_key(incoming.raw_identifier) for incoming in window
+                if incoming.raw_identifier and within_limit(incoming.raw_identifier)}
         with self._transaction() as session:
-            known = unlocked_hashes(
-                session.connection(),
-                [incoming.raw_identifier for incoming in window if incoming.raw_identifier],
-                organisation_id=self.publisher.organisation_id,
-            )
+            known = unlocked_hashes(session.connection(), sorted(set(keys.values())),
+                                    organisation_id=self.publisher.organisation_id)
         for incoming in window:
-            hint = known.get(incoming.raw_identifier or "")
+            hint = known.get(keys.get(incoming.position, ""))
             if hint is None or hint.received_hash != incoming.received_hash:
                 incoming.check()
             else:
@@ -227,15 +222,16 @@ class PushRun:
         self, session: Session, window: list[Incoming]
     ) -> list[tuple[OutcomeRecord, list[dict[str, Any]]]]:
         screened = [(incoming, self._screen(incoming)) for incoming in window]
-        wanted = [incoming.identifier for incoming, refused in screened
+        wanted = [_key(incoming) for incoming, refused in screened
                   if refused is None and incoming.identifier]
-        states = locked_states(session.connection(), wanted, lock=False)
+        connection = session.connection()
+        states = locked_states(connection, wanted, lock=False)
+        claimed = claims(connection, wanted)
         decided = []
         for incoming, refused in screened:
-            stored = states.get(incoming.identifier or "")
-            applied = refused or verdict(
-                stored, incoming, organisation_id=self.publisher.organisation_id
-            )
+            stored = states.get(_key(incoming)) if refused is None else None
+            applied = refused or verdict(connection, stored, incoming, publisher=self.publisher,
+                                         claim=claimed.get(_key(incoming)))
             if applied is None:
                 new = stored is None or stored.deleted_at is not None
                 applied = Applied(
@@ -306,9 +302,6 @@ class PushRun:
 
     def _screen(self, incoming: Incoming) -> Applied | None:
         """The rejection of `incoming` decided before the store is consulted, if any."""
-        identifier = incoming.identifier
-        if identifier:
-            self.seen.add(identifier)
         kept = incoming.kept
         refusal = self._refusal(incoming)
         if refusal is not None:
@@ -322,7 +315,11 @@ class PushRun:
         refused = identifier_refusal(identifier)
         if refused is not None or not identifier:
             return refused
-        if only is not None and (incoming.position > 1 or identifier != only):
+        key = identifier_key(identifier)
+        earlier = self.seen.setdefault(key, identifier)
+        if earlier != identifier:
+            return repeated_identifier(identifier, earlier)
+        if only is not None and (incoming.position > 1 or key != identifier_key(only)):
             return push_finding(
                 PushCode.identifier_mismatch if incoming.position == 1
                 else PushCode.not_one_activity,
@@ -342,9 +339,8 @@ class PushRun:
 
     def _store(self, session: Session, incoming: Incoming, *, absent: bool = False) -> Applied:
         return store(
-            session, incoming, organisation_id=self.publisher.organisation_id,
-            push_id=self.push_id, iati_version=self.pushed.version, partners=self.partners,
-            absent=absent,
+            session, incoming, publisher=self.publisher, push_id=self.push_id,
+            iati_version=self.pushed.version, partners=self.partners, absent=absent,
         )
 
     def _record(self, session: Session, incoming: Incoming, applied: Applied) -> None:
@@ -362,8 +358,11 @@ class PushRun:
         return [key for key, _, _ in self._absent_rows(session)]
 
     def _absent_rows(self, session: Session | None = None) -> list[tuple[int, str, int]]:
-        """The id, identifier and version of each activity `_absent` names."""
-        statement = select(Activity.id, Activity.iati_identifier, Activity.version).where(
+        """The id, identifier and version of each activity `_absent` names (one without a
+        key, set apart by revision 0020, is never in the file)."""
+        statement = select(
+            Activity.id, Activity.iati_identifier, Activity.identifier_key, Activity.version
+        ).where(
             Activity.organisation_id == self.publisher.organisation_id,
             col(Activity.deleted_at).is_(None),
         ).order_by(col(Activity.iati_identifier))
@@ -372,9 +371,9 @@ class PushRun:
         else:
             with session_scope(self.engine) as reading:
                 rows = reading.exec(statement).all()
-        kept = self.seen | self.options.keep
-        return [(key, identifier, version) for key, identifier, version in rows
-                if identifier not in kept and key]
+        kept = self.seen.keys() | {identifier_key(named) for named in self.options.keep}
+        return [(row_id, identifier, version) for row_id, identifier, key, version in rows
+                if key not in kept and row_id]
 
     def _delete(self, session: Session, activity_id: int) -> None:
         locked = session.exec(
@@ -401,6 +400,11 @@ def _aborted(record: OutcomeRecord) -> OutcomeRecord:
     return OutcomeRecord(
         record.position, record.identifier, Outcome.rejected, None, [*record.findings, abort]
     )
+
+
+def _key(incoming: Incoming) -> str:
+    """The key of `incoming`'s identifier (one that passed the screening)."""
+    return identifier_key(incoming.identifier or "")
 
 
 def _outcome(incoming: Incoming, applied: Applied) -> OutcomeRecord:

@@ -44,7 +44,8 @@ WINDOW_BYTES = 4 << 20
 class Incoming:
     """One activity of a pushed file, to be compared with the store.
 
-    It arrives unread: its identifier, reporting-org/@ref and received hash come straight
+    It arrives unread: its identifier, reporting-org/@ref, the refs of its ``B1``
+    other-identifiers (previous reporting organisations) and received hash come straight
     from the XML. `check` reads it into a model and validates it; until its window is
     released it may instead be `assume_unchanged`, which reads nothing.
     """
@@ -54,6 +55,7 @@ class Incoming:
     received_hash: str
     raw_identifier: str | None
     raw_reporting_org_ref: str | None
+    previous_reporting_orgs: tuple[str, ...]
     _element: etree._Element | None
     _pushed: PushedFile | None
     _model: IatiActivity | None = None
@@ -249,6 +251,10 @@ def _arrived(element: etree._Element, position: int, pushed: PushedFile) -> Inco
         received_hash=hashlib.sha256(xml.encode("utf-8")).hexdigest(),
         raw_identifier=_stripped(element.findtext("iati-identifier")),
         raw_reporting_org_ref=None if ref is None else _stripped(ref.get("ref")),
+        previous_reporting_orgs=tuple(
+            named for other in element.iterfind("other-identifier[@type='B1']")
+            if (named := (other.get("ref") or "").strip())
+        ),
         _element=element,
         _pushed=pushed,
     )

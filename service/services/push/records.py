@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from service.db import session_scope
 from service.errors import DomainError
+from service.identifiers import shown, within_limit
 from service.models import Outcome, Push, PushActivity, PushMode, PushScope, PushStatus, utcnow
 
 _PUSHES: Table = Push.__table__  # type: ignore[attr-defined]
@@ -137,14 +138,20 @@ def record_outcomes(
     session: Session, push_id: str, records: list[OutcomeRecord], *,
     bytes_read: int | None = None,
 ) -> None:
-    """Add these outcomes to the push and count them, in one INSERT and one UPDATE."""
+    """Add these outcomes to the push and count them, in one INSERT and one UPDATE.
+
+    An identifier longer than any activity may have (refused, `IDENTIFIER_LIMIT`) is
+    recorded cut short, as its refusal quotes it: the column is indexed.
+    """
     if not records:
         return
     connection = session.connection()
     connection.execute(_INSERT_OUTCOMES, [
         {
             "push_id": push_id, "position": record.position,
-            "iati_identifier": record.identifier, "outcome": record.outcome,
+            "iati_identifier": record.identifier if record.identifier is None
+            or within_limit(record.identifier) else shown(record.identifier),
+            "outcome": record.outcome,
             "version": record.version, "findings": record.findings,
         }
         for record in records

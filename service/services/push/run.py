@@ -17,9 +17,10 @@ from sqlalchemy import Engine
 from iati.errors import IatiInputError
 from service.db import session_scope
 from service.errors import DomainError
+from service.identifiers import shown
 from service.logs import current_request_id
 from service.models import Push, PushStatus
-from service.services.push.findings import PushCode
+from service.services.push.findings import PushCode, identifier_refusal
 from service.services.push.intake import ReceivedFile
 from service.services.push.processing import Progress, Publisher, PushOptions, PushRun
 from service.services.push.reading import PushedFile
@@ -32,10 +33,12 @@ from service.services.push.records import (
 
 # Publisher and PushOptions are the callers' to build: exported here, beside the calls.
 __all__ = [
+    "MalformedIdentifierError",
     "NotOneActivityError",
     "Publisher",
     "PushOptions",
     "UnreadableFileError",
+    "checked_identifier",
     "process_push",
     "push_file",
     "rehearsal_answer",
@@ -66,6 +69,23 @@ class NotOneActivityError(DomainError):
     status: ClassVar[int] = 422
     code: ClassVar[str] = PushCode.not_one_activity.value
     title: ClassVar[str] = "The file must hold exactly this activity"
+
+
+class MalformedIdentifierError(DomainError):
+    """An identifier in a request's path that no activity can have (see `identifier_refusal`)."""
+
+    status: ClassVar[int] = 422
+    code: ClassVar[str] = PushCode.malformed_identifier.value
+    title: ClassVar[str] = "Malformed identifier"
+
+
+def checked_identifier(identifier: str) -> str:
+    """`identifier`, named by a request that stores it (PUT); `MalformedIdentifierError` if
+    no activity may have it, before the body is read or the database asked."""
+    refusal = identifier_refusal(identifier)
+    if refusal is not None:
+        raise MalformedIdentifierError(refusal["message"], iati_identifier=shown(identifier))
+    return identifier
 
 
 def start_push(

@@ -1,6 +1,8 @@
 """Store one pushed activity, or its tombstone, inside the caller's transaction.
 
-The activity's row is locked first (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
+Activities are found by their identifier's key (its Unicode NFC form, see
+`service.identifiers`): another spelling of a stored identifier is that activity. The
+activity's row is locked first (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
 write sessions already hold the database's write lock), so two pushes of the same
 activity take turns and the second compares with what the first stored. That first
 query reads only what decides the outcome, so an unchanged or stale activity costs no
@@ -19,6 +21,7 @@ import sqlmodel
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlmodel import Session
 
+from service.identifiers import identifier_key, within_limit
 from service.models import Activity, ActivityVersion, Outcome, utcnow
 from service.models.types import as_utc
 from service.projection import activity_columns, query_rows
@@ -26,9 +29,17 @@ from service.services.budget.storage import drop_views, replace_views
 from service.services.changes import log_change
 from service.services.push.changes import ChangeKind, summarise
 from service.services.push.findings import PushCode, push_finding
+from service.services.push.ownership import (
+    Claim,
+    Publisher,
+    claim_of,
+    holder,
+    ownership_refusal,
+    record_takeover,
+)
 from service.services.push.partners import PartnerLinks
 from service.services.push.reading import Incoming
-from service.services.push.rows import delete_rows, insert_rows
+from service.services.push.rows import delete_rows, indexable, indexed_text, insert_rows
 
 ACTIVITY: Table = Activity.__table__  # type: ignore[attr-defined]
 VERSION: Table = ActivityVersion.__table__  # type: ignore[attr-defined]
@@ -37,13 +48,12 @@ _STATE = (  # the columns of `StoredState`, in its order
     ACTIVITY.c.last_updated_datetime, ACTIVITY.c.deleted_at,
 )
 # Built once, so that SQLAlchemy compiles each once per process.
-_LOCK = (
-    select(*_STATE).where(ACTIVITY.c.iati_identifier == bindparam("identifier")).with_for_update()
-)
+_LOCK = select(*_STATE).where(ACTIVITY.c.identifier_key == bindparam("key")).with_for_update()
 _DOCUMENT = select(ACTIVITY.c.document).where(ACTIVITY.c.id == bindparam("activity"))
 _INSERT_ACTIVITY = insert(ACTIVITY).returning(ACTIVITY.c.id)
 _UPDATE_ACTIVITY = update(ACTIVITY).where(ACTIVITY.c.id == bindparam("stored"))
 _INSERT_VERSION = insert(VERSION)
+_ACTIVITY_INDEXED = indexed_text(ACTIVITY)
 
 
 @dataclass(slots=True)
@@ -68,10 +78,13 @@ class StoredState:
 
 
 def locked_activity(session: Session, identifier: str) -> Activity | None:
-    """The stored activity `identifier`, locked until the transaction ends."""
+    """The stored activity `identifier` (any spelling), locked until the transaction ends;
+    None for an identifier too long to be stored."""
+    if not within_limit(identifier):
+        return None
     statement = (
         sqlmodel.select(Activity)
-        .where(Activity.iati_identifier == identifier)
+        .where(Activity.identifier_key == identifier_key(identifier))
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -79,28 +92,40 @@ def locked_activity(session: Session, identifier: str) -> Activity | None:
 
 
 def store(
-    session: Session, incoming: Incoming, *, organisation_id: int, push_id: str,
+    session: Session, incoming: Incoming, *, publisher: Publisher, push_id: str,
     iati_version: str | None, partners: PartnerLinks, absent: bool = False,
 ) -> Applied:
     """Create, update or leave the stored activity as `incoming` says (not committed).
 
     With `absent` (the activity was not stored a moment ago) it is inserted without being
     looked up: if a concurrent push has inserted it since, its unique identifier raises
-    `IntegrityError`, and the caller tries again without `absent`.
+    `IntegrityError`, and the caller tries again without `absent`. The prefixes are read
+    after the row is locked, so a transfer committed meanwhile is seen.
     """
     assert incoming.identifier
     connection = session.connection()
-    stored = None if absent else _locked(connection, incoming.identifier)
-    settled = verdict(stored, incoming, organisation_id=organisation_id)
+    key = identifier_key(incoming.identifier)
+    stored = None if absent else _locked(connection, key)
+    claim = claim_of(connection, key)
+    settled = verdict(connection, stored, incoming, publisher=publisher, claim=claim)
     if settled is not None:
         return settled
     kind = _kind(stored)
     before = _document(connection, stored.id) if stored and kind is ChangeKind.updated else None
     kept = incoming.kept
+    notices: list[dict[str, Any]] = []
+    taken = stored is not None and stored.organisation_id != publisher.organisation_id
+    held = holder(connection, stored.id, stored.organisation_id) if stored and taken else None
     activity_id, version = _write_activity(
-        connection, stored, incoming, kept, organisation_id=organisation_id, push_id=push_id,
-        iati_version=iati_version,
+        connection, stored, incoming, kept, organisation_id=publisher.organisation_id,
+        push_id=push_id, iati_version=iati_version,
     )
+    if held is not None:
+        assert claim is not None
+        notices.append(record_takeover(
+            connection, activity_id=activity_id, identifier=incoming.identifier,
+            version=version, held=held, claim=claim, publisher=publisher, push_id=push_id,
+        ))
     connection.execute(_INSERT_VERSION, {
         "activity_id": activity_id, "version": version, "push_id": push_id,
         "content_hash": incoming.content_hash, "received_xml": incoming.received_xml,
@@ -122,25 +147,26 @@ def store(
         push_id=push_id,
     )
     outcome = Outcome.updated if kind is ChangeKind.updated else Outcome.created
-    return Applied(outcome, version, kept)
+    return Applied(outcome, version, [*kept, *notices])
 
 
 def verdict(
-    stored: StoredState | None, incoming: Incoming, *, organisation_id: int
+    connection: Connection, stored: StoredState | None, incoming: Incoming, *,
+    publisher: Publisher, claim: Claim | None,
 ) -> Applied | None:
     """The outcome of `incoming` if it writes nothing (rejected as another organisation's,
-    stale, unchanged); None if it is to be stored."""
-    if stored is None:
+    stale, unchanged); None if it is to be stored (taking it over, if another holds it).
+
+    `claim` is the registered prefix covering its identifier, if any (see `ownership`)."""
+    refusal = ownership_refusal(
+        connection, incoming.identifier or "", incoming.previous_reporting_orgs,
+        stored=stored, publisher=publisher, claim=claim,
+    )
+    if refusal is not None:
+        return Applied(Outcome.rejected, None, [*incoming.kept, refusal])
+    if stored is None or stored.organisation_id != publisher.organisation_id:
         return None
     kept = incoming.kept
-    if stored.organisation_id != organisation_id:
-        refusal = push_finding(
-            PushCode.not_your_activity,
-            f"{incoming.identifier} is published by another organisation; only it may "
-            "change it.",
-            activity=incoming.identifier,
-        )
-        return Applied(Outcome.rejected, None, [*kept, refusal])
     if stored.deleted_at is None:
         # The same content has the same last-updated-datetime: the hash decides first,
         # so that an activity assumed unchanged is never read.
@@ -163,17 +189,17 @@ class StoredHashes:
 
 
 def unlocked_hashes(
-    connection: Connection, identifiers: list[str], *, organisation_id: int
+    connection: Connection, keys: list[str], *, organisation_id: int
 ) -> dict[str, StoredHashes]:
-    """The hashes and findings of each live activity of `identifiers` that
+    """The hashes and findings of each live activity of `keys` (identifier keys) that
     `organisation_id` publishes, read without locks: a hint, checked again under them."""
-    if not identifiers:
+    if not keys:
         return {}
     columns = ACTIVITY.c
     statement = select(
-        columns.iati_identifier, columns.received_hash, columns.content_hash, columns.findings
+        columns.identifier_key, columns.received_hash, columns.content_hash, columns.findings
     ).where(
-        columns.iati_identifier.in_(identifiers),
+        columns.identifier_key.in_(keys),
         columns.organisation_id == organisation_id,
         columns.deleted_at.is_(None),
     )
@@ -181,21 +207,21 @@ def unlocked_hashes(
 
 
 def locked_states(
-    connection: Connection, identifiers: list[str], *, lock: bool = True
+    connection: Connection, keys: list[str], *, lock: bool = True
 ) -> dict[str, StoredState]:
-    """The state of each stored activity of `identifiers`, locked until the transaction
-    ends (unless `lock` is false: a rehearsal only reads).
+    """The state of each stored activity of `keys` (identifier keys), locked until the
+    transaction ends (unless `lock` is false: a rehearsal only reads).
 
-    Rows are locked in identifier order, as every push locks several, so that two pushes
-    never wait for each other's rows crosswise.
+    Rows are locked in key order, as every push locks several, so that two pushes never
+    wait for each other's rows crosswise.
     """
-    if not identifiers:
+    if not keys:
         return {}
     columns = ACTIVITY.c
     statement = (
-        select(columns.iati_identifier, *_STATE)
-        .where(columns.iati_identifier.in_(identifiers))
-        .order_by(columns.iati_identifier)
+        select(columns.identifier_key, *_STATE)
+        .where(columns.identifier_key.in_(keys))
+        .order_by(columns.identifier_key)
     )
     if lock:
         statement = statement.with_for_update()
@@ -224,8 +250,8 @@ def tombstone(session: Session, activity: Activity, *, push_id: str | None) -> i
     return activity.version
 
 
-def _locked(connection: Connection, identifier: str) -> StoredState | None:
-    found = connection.execute(_LOCK, {"identifier": identifier}).first()
+def _locked(connection: Connection, key: str) -> StoredState | None:
+    found = connection.execute(_LOCK, {"key": key}).first()
     return None if found is None else StoredState(*found)
 
 
@@ -248,10 +274,11 @@ def _write_activity(
         "content_hash": incoming.content_hash, "received_hash": incoming.received_hash,
         "iati_version": iati_version,
         "document": incoming.document, "findings": findings, "deleted_at": None,
-        "last_push_id": push_id, "updated_at": now,
+        "last_push_id": push_id, "updated_at": now, "organisation_id": organisation_id,
     }
+    indexable(values, _ACTIVITY_INDEXED)  # its identifier is within the limit (screened)
     if stored is None:
-        values.update(organisation_id=organisation_id, version=1, created_at=now)
+        values.update(version=1, created_at=now)
         return int(connection.execute(_INSERT_ACTIVITY, values).scalar_one()), 1
     version = stored.version + 1
     connection.execute(_UPDATE_ACTIVITY, {**values, "version": version, "stored": stored.id})
