@@ -30,6 +30,7 @@ from service.models import Transaction
 from service.search import fold
 from service.services.budget.storage import CURRENT
 from service.services.following import Follower, Kept, chunks, matching
+from service.services.placeholders import placeholder_name, placeholder_ref
 from service.services.push.storage import ACTIVITY
 from service.services.query import COUNTRY, PARTICIPANT, SECTOR, ActivityFilter
 from service.services.streaming import in_batches
@@ -146,7 +147,9 @@ def _add_organisations(
         PARTICIPANT.c.activity_id, PARTICIPANT.c.ref, PARTICIPANT.c.name, PARTICIPANT.c.role
     ).where(PARTICIPANT.c.activity_id.in_(_matching(conditions)))
     for activity, ref, name, role in in_batches(connection, statement):
-        key = org_key(ref, name)
+        if placeholder_name(name) and (not ref or placeholder_ref(ref, [name or ""])):
+            continue  # "Unspecified Vendors", "nan": no evidence of who
+        key = org_key(None if placeholder_ref(ref, [name or ""]) else ref, name)
         if key is None or activity not in found:
             continue
         found[activity].organisations.add(key)
