@@ -46,6 +46,7 @@ from service.models import (
     Webhook,
 )
 from service.services.keys import Principal
+from service.services.placeholders import placeholder_name
 
 ORGANISATION: Table = Organisation.__table__  # type: ignore[attr-defined]
 ORG_REF: Table = OrganisationRef.__table__  # type: ignore[attr-defined]
@@ -108,7 +109,7 @@ def merge_candidates(session: Session) -> list[MergeCandidate]:
     keyed: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
     for entry_id, (name, names, refs) in entries.items():
         for text in dict.fromkeys([name, *names]):
-            if folded(text):
+            if folded(text) and not placeholder_name(text):  # "nan" names no one
                 keyed["same-name", folded(text)].append((entry_id, text))
         for source in dict.fromkeys([*refs, name, *names]):
             for ruc in RUC.findall(source):

@@ -17,8 +17,9 @@ from sqlmodel import Session, col, select
 from mappings.perimeter import Entity, entity
 from service.errors import DomainError
 from service.identifiers import shown, within_limit
-from service.models import Organisation, OrganisationRef, OrganisationRole
+from service.models import Organisation, OrganisationRef, OrganisationRole, ParticipatingOrg
 from service.models.base import LARGEST_ID
+from service.services.placeholders import placeholder_name, placeholder_ref
 from service.services.prefixes import Decider, vouch
 
 
@@ -259,10 +260,18 @@ def link_partners(
     name — whatever its spelling, or registers it under the catalogue's official name, with
     the names as published kept as its variants.
 
+    A placeholder (`service.services.placeholders`) never keys an entry: a participant
+    under a placeholder ref is linked by its name, and one named only by a placeholder
+    ("nan", "Unspecified Vendors") is linked to no entry.
+
     Returns `partner_key` → organisation id. Idempotent; safe under concurrent pushes on
     PostgreSQL and, in a write session (`new_session(write=True)`), on SQLite.
     """
-    partners = _gather(participants)
+    given = list(participants)
+    placeholders = _placeholder_refs(session, given)
+    # A placeholder ref is kept by the participant's name; a placeholder name alone, never.
+    partners = _gather([(None if ref and ref.strip() in placeholders else ref, kind, role, names)
+                        for ref, kind, role, names in given])
     by_ref = _by_refs(session, [p.ref for p in partners if p.ref])
     linked: dict[str, int] = {}
     for partner in partners:
@@ -280,7 +289,27 @@ def link_partners(
             _add_names(session, found, partner)
         assert found.id is not None
         linked.update(dict.fromkeys(partner.keys, found.id))
+    for ref, _kind, _role, names in given:
+        named = partner_key(None, names)
+        if ref and ref.strip() in placeholders and named in linked:
+            linked[ref.strip()] = linked[named]
     return linked
+
+
+def _placeholder_refs(session: Session, participants: list[Participant]) -> set[str]:
+    """The refs among `participants` that are placeholders (`service.services.placeholders`),
+    on the names given with them here and in the activities already stored."""
+    names: dict[str, set[str]] = defaultdict(set)
+    for ref, _kind, _role, narratives in participants:
+        if ref and ref.strip():
+            names[ref.strip()].update(name["text"] or "" for name in _published(narratives))
+    if not names:
+        return set()
+    stored = select(ParticipatingOrg.ref, ParticipatingOrg.name).distinct().where(
+        col(ParticipatingOrg.ref).in_(list(names)))
+    for ref, name in session.exec(stored):
+        names[(ref or "").strip()].add(name or "")
+    return {ref for ref, given in names.items() if placeholder_ref(ref, given)}
 
 
 def entity_ref(found: Entity) -> str | None:
@@ -334,8 +363,9 @@ def _gather(participants: Iterable[Participant]) -> list[_Partner]:
     groups: dict[tuple[bool, str], _Partner] = {}
     for ref, kind, role, narratives in participants:
         key, names = partner_key(ref, narratives), _published(narratives)
-        if key is None:
-            continue
+        if key is None or (not (ref or "").strip() and all(
+                placeholder_name(name["text"]) for name in names)):
+            continue  # "nan", "Unspecified Vendors": no partner to register
         ref = (ref or "").strip() or None
         ref = ref if ref is not None and within_limit(ref) else None
         group_key = (ref is None, ref or normalised(key))

@@ -46,6 +46,7 @@ from service.services.memo import remembered
 from service.services.merges import ORG_REF, ORGANISATION, folded
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, live
+from service.services.ruc import RucCheck, ruc_checks
 
 ACTIVITY_LIST_CAP = 500
 INCOMING, DISBURSEMENT, EXPENDITURE = ("1", "11"), "3", "4"
@@ -118,6 +119,7 @@ class LinkedEntry(BaseModel):
 class OrganisationProfile(BaseModel):
     organisation: RegistryEntry
     catalogue_entity: CatalogueEntity | None = None
+    ruc_checks: list[RucCheck] = []  # its EC-RUC refs' and catalogue RUC's check digits
     merged_into_id: int | None
     activities: list[ActivityLink]
     activities_total: int
@@ -236,9 +238,11 @@ def _profile(connection: Connection, entry: _Entry) -> OrganisationProfile:
     received = _total(flow for flow in paid if flow.receiver in names.sides)
     provided = _total(flow for flow in paid if flow.provider in names.sides)
     mine = reported | taking_part
+    catalogued = catalogue_entity(entry.refs, entry.name)
     return OrganisationProfile(
         organisation=_public(entry, (tally.reported, dict(tally.roles))),
-        catalogue_entity=catalogue_entity(entry.refs, entry.name),
+        catalogue_entity=catalogued,
+        ruc_checks=ruc_checks(entry.refs, catalogued.ruc if catalogued else None),
         merged_into_id=entry.merged_into_id,
         activities=_activities(connection, kept, entry.id, mine),
         activities_total=len(mine),

@@ -22,6 +22,7 @@ from sqlmodel import Session, SQLModel
 from iati.elements.activity import Activity
 from tests.support import loads
 from tests.support.databases import Copy, Databases, Load
+from tests.support.evaluation import EVALUATION
 from tests.support.loads import FEW_USAID, LOANS, USAID_AND_EXAMPLES, FewKeys, Keys, Loaded
 from tests.support.publishing import Api
 from tests.support.republished import REPUBLISHED, Published, PublishedKeys
@@ -201,3 +202,12 @@ def published(databases: Databases) -> Iterator[Published]:
     for made in _copy(databases, REPUBLISHED):
         keys: PublishedKeys = made.value
         yield Published(Api(made.engine), keys.read, keys.admin)
+
+
+@pytest.fixture(scope="session")
+def evaluation(databases: Databases) -> Iterator[tuple[Api, str]]:
+    """The duplicate report's labelled evaluation corpus (`tests.support.evaluation`),
+    pushed once per run and shared: the API on it and a read key. Tests only read it."""
+    for made in _copy(databases, EVALUATION):
+        keys: Keys = made.value
+        yield Api(made.engine), keys.read

@@ -6,13 +6,25 @@ import random
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from service.services.coordination.duplicates import MAX_BLOCK, Blocking, blocking, candidates
 from service.services.coordination.features import Everything, Facts, org_key, title_tokens
+from service.services.coordination.markers import (
+    all_markers,
+    markers,
+    numbered_apart,
+    successive,
+)
 from service.services.coordination.scoring import (
+    DISTINCT_CAP,
+    MIN_KNOWN,
+    THRESHOLD,
     WEIGHTS,
     Commonness,
     amount_similarity,
     date_overlap,
+    delivery_chain,
     evidence,
     score,
     title_similarity,
@@ -50,11 +62,13 @@ def test_dates_and_amounts() -> None:
     b = _facts(2, "t", start=date(2024, 7, 1), end=date(2025, 6, 30))
     assert date_overlap(a, a) == 1.0
     assert round(date_overlap(a, b), 2) == 0.34  # 184 common days of 547
-    assert date_overlap(a, _facts(3, "t")) == 0.0
+    assert date_overlap(a, _facts(3, "t")) is None  # unknown, not disagreement
+    only_start = _facts(4, "t", start=date(2024, 4, 1))
+    assert round(date_overlap(a, only_start) or 0, 2) == 0.75  # 91 days apart of a year
     similarity, measure, one, other = amount_similarity(
-        {"budget": Decimal(100), "commitment": Decimal(90)}, {"commitment": Decimal(100)})
+        {"3": 10_000, "2": 9_000}, {"2": 10_000})
     assert (similarity, measure, one, other) == (0.9, "commitment", Decimal(90), Decimal(100))
-    assert amount_similarity({"budget": Decimal(5)}, {"disbursement": Decimal(5)})[0] == 0.0
+    assert amount_similarity({"4": 500}, {"3": 500})[0] is None
 
 
 def test_a_common_title_counts_for_less() -> None:
@@ -62,13 +76,18 @@ def test_a_common_title_counts_for_less() -> None:
     pair = [_facts(20, "Galápagos marine reserve", "A"),
             _facts(21, "Galapagos Marine Reserve", "A")]
     common = Commonness.of([*twins, *pair])
-    rare = {e.component: e for e in evidence(*pair, {}, {}, common)}
-    assert rare["title"].contribution == WEIGHTS["title"]
+    rare = {e.component: e for e in evidence(*pair, common)}
+    # Only titles and organisations are known: their weights are scaled up to the whole.
+    known = WEIGHTS["title"] + WEIGHTS["participating-orgs"]
+    assert rare["title"].contribution == round(WEIGHTS["title"] / max(known, MIN_KNOWN), 3)
+    assert rare["dates"].similarity is None
+    assert rare["dates"].missing == ["a", "b"]
     assert rare["title"].shared_by == 2
-    many = {e.component: e for e in evidence(twins[0], twins[1], {}, {}, common)}
+    many = {e.component: e for e in evidence(twins[0], twins[1], common)}
     assert many["title"].similarity == 1.0
     assert many["title"].shared_by == 10
-    assert many["title"].contribution == round(WEIGHTS["title"] * 2 / 10, 3)
+    assert many["title"].contribution == round(
+        WEIGHTS["title"] * 2 / 10 / max(known, MIN_KNOWN), 3)
     assert score(list(many.values())) < score(list(rare.values()))
 
 
@@ -111,3 +130,83 @@ def test_the_blocking_index_follows_changes_as_if_made_afresh() -> None:
     assert updated.candidates == fresh.candidates != before.candidates
     assert updated.common == fresh.common != before.common
     assert len(fresh.candidates) > 10
+
+
+def _flows(facts: Facts, *flows: tuple[str, date, int]) -> Facts:
+    facts.flows = set(flows)
+    for kind, _, cents in flows:
+        facts.totals[kind] = facts.totals.get(kind, 0) + cents
+    return facts
+
+
+PAID = (("2", date(2021, 3, 1), 50_000_00), ("3", date(2021, 6, 30), 20_000_00))
+
+
+def test_an_exact_re_report_scores_above_0_9_even_under_a_common_title() -> None:
+    """Copied word for word by a second publisher, outside Ecuador (no budget view):
+    missing nothing, disagreeing on nothing; a title twenty grants share does not hide it,
+    since the transactions identify the activity."""
+    grants = [_facts(i, "Civic Participation", "US-GOV-1", start=date(2021, 1, 1),
+                     end=date(2021, 12, 31)) for i in range(20)]
+    original = _flows(grants[0], *PAID)
+    copy = _flows(_facts(99, "Civic Participation", "US-GOV-1", start=date(2021, 1, 1),
+                         end=date(2021, 12, 31)), *PAID)
+    copy.reporting_org, copy.identifier = "XM-DAC-41114", "XM-DAC-41114-COPY"
+    for one in (original, copy):
+        one.sectors, one.countries = {"15150"}, {"MX"}
+    found = evidence(original, copy, Commonness.of([*grants, copy]))
+    assert score(found) >= 0.9
+    assert {e.component: e.missing for e in found if e.missing} == {}
+
+
+def test_missing_evidence_is_unknown_and_the_rest_weighs_more() -> None:
+    """No title, no dates, no money on one side: a score from what both have, no error."""
+    bare = _facts(1, "", "XM-DAC-41114")
+    bare.titles, bare.sectors = [], {"15150"}
+    full = _flows(_facts(2, "Gobernanza local", "XM-DAC-41114", start=date(2021, 1, 1)), *PAID)
+    full.sectors = {"15150"}
+    found = {e.component: e for e in evidence(bare, full, Commonness.of([bare, full]))}
+    assert {name for name, e in found.items() if e.similarity is None} == {
+        "title", "dates", "amounts", "transactions"}
+    assert found["title"].missing == ["a"]
+    assert 0 < score(list(found.values())) <= 1
+
+
+def test_successive_phases_and_numbered_awards_are_distinct_operations() -> None:
+    assert markers("Programa Progresar II relacionado con el Cambio de la Matriz") == {"2"}
+    assert markers("Programa de Infraestructura Logística Fase I") == {"1"}
+    assert markers("Segundo financiamiento adicional, 2do tramo") == {"2", "additional"}
+    assert markers("Ecuador COVID-19 Assistance") == frozenset()
+    assert successive(markers("Progresar I"), markers("Progresar II"))
+    assert successive(markers("Fase III"), markers("Fase IV"))
+    assert successive(frozenset(), markers("Ruta Viva Fase II"))
+    assert not successive(frozenset(), markers("Cuenca se Transforma Fase I"))
+    assert all_markers([], "XI-DUNS-935132840-R-AID-518-A-07") == frozenset()  # XI: an agency
+    assert numbered_apart("US-GOV-1-518-SDAA-G-00-14-00031-00",
+                          "US-GOV-1-518-SDAA-G-00-14-00036-00")
+    assert not numbered_apart("XI-IATI-IADB-EC-L1269", "XI-IATI-IADB-UR-L1171")
+    assert numbered_apart("GB-CHC-1-R-AID-518-A-10-00004", "US-GOV-1-AID-518-A-11-00004",
+                          own_a="R-AID-518-A-10-00004", own_b="AID-518-A-11-00004")
+    one = _flows(_facts(1, "Programa Progresar I", "XM-DAC-46008", start=date(2015, 1, 1),
+                        end=date(2020, 1, 1)), *PAID)
+    two = _flows(_facts(2, "Programa Progresar II", "XM-DAC-46008", start=date(2015, 1, 1),
+                        end=date(2020, 1, 1)), *PAID)
+    found = evidence(one, two, Commonness.of([one, two]))
+    assert score(found) == DISTINCT_CAP < THRESHOLD
+    assert [e.a for e in found if e.component == "sequence"] == [["1"]]
+    assert sum(e.contribution for e in found) == pytest.approx(score(found))
+
+
+def test_a_funder_and_its_implementer_are_a_link_of_the_chain() -> None:
+    funder = _flows(_facts(1, "Hilando liderazgos", "ES-DIR3-EA0035768"), *PAID)
+    funder.identifier = "ES-DIR3-EA0035768-Z03"
+    funder.funding_activities = {"EC-RUC-1791822870001-Z03"}
+    implementer = _flows(_facts(2, "Hilando liderazgos", "EC-RUC-1791822870001"),
+                         ("1", date(2021, 7, 15), 20_000_00))
+    implementer.identifier = "EC-RUC-1791822870001-Z03"
+    implementer.funded_by_activities = {"ES-DIR3-EA0035768-Z03"}
+    chained = delivery_chain(funder, implementer)
+    assert chained is not None
+    assert chained.b == {"implementer": implementer.identifier, "netted": True,
+                         "named": "activity"}
+    assert delivery_chain(funder, _flows(_facts(3, "copy", "XX"), *PAID)) is None

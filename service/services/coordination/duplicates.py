@@ -30,19 +30,18 @@ from sqlalchemy.engine import Connection
 
 from service.models import Organisation, OrganisationRef, Outcome, Push, PushActivity
 from service.services.coordination.decisions import DecisionPublic, Pair, active_decisions
-from service.services.coordination.features import (
-    Everything,
-    Facts,
-    kept_facts,
-    money,
-)
+from service.services.coordination.features import Everything, Facts, kept_facts
+from service.services.coordination.markers import suffixes
 from service.services.coordination.scoring import (
+    OWN_PART,
     THRESHOLD,
     WEIGHTS,
     Commonness,
     Evidence,
     cross_reference,
+    delivery_chain,
     evidence,
+    own_part,
     score,
 )
 from service.services.following import derived, matching, refiled
@@ -53,6 +52,7 @@ from service.services.query import ActivityFilter
 
 MAX_BLOCK = 50
 MIN_SHARED_KEYS = 2
+FLOW_KEYS = 3  # an activity is filed under its largest transactions
 PUSH = Push.__table__  # type: ignore[attr-defined]
 PUSH_ACTIVITY = PushActivity.__table__  # type: ignore[attr-defined]
 ORGANISATION = Organisation.__table__  # type: ignore[attr-defined]
@@ -63,6 +63,7 @@ class Kind(StrEnum):
     same_identifier = "same-identifier"
     cross_reference = "cross-reference"
     similar = "similar"
+    chain = "chain"  # funder and implementer on the delivery chain: not a duplicate
 
 
 class DecisionState(StrEnum):
@@ -127,7 +128,9 @@ def _duplicates(
             pair.decision, pair.decided = DecisionState(found.verdict.value), found
         if (decision is None or pair.decision is decision) and (kind is None or pair.kind is kind):
             shown.append(pair)
-    shown.sort(key=lambda p: (-p.score, p.a.iati_identifier, p.b.iati_identifier))
+    # Duplicates first, the best first; then the links of the delivery chain.
+    shown.sort(key=lambda p: (p.kind is Kind.chain, -p.score, p.a.iati_identifier,
+                              p.b.iati_identifier))
     return DuplicateReport(threshold=min_score, weights=WEIGHTS, total=len(shown),
                            pairs=shown[:limit])
 
@@ -161,7 +164,15 @@ class Blocking:
 
 def _keys(facts: Facts) -> set[str]:
     keys = {f"t:{w}" for w in facts.tokens()} | {f"o:{o}" for o in facts.organisations}
-    return keys | {f"x:{i}" for i in (facts.identifier, *facts.other_identifiers)}
+    named = (facts.identifier, *facts.other_identifiers, *facts.funded_by_activities,
+             *facts.funding_activities)
+    # Its largest transactions: a copy reports them too, whatever its title.
+    largest = sorted(facts.flows, key=lambda flow: (-abs(flow[2]), flow[0], str(flow[1])))
+    keys |= {f"m:{kind}:{day}:{cents}" for kind, day, cents in largest[:FLOW_KEYS]}
+    # Its own part, and the ends of its identifier that may be another's own part.
+    own = own_part(facts)
+    ends = suffixes(facts.identifier, shortest=OWN_PART) | ({own} if own else set())
+    return keys | {f"x:{i}" for i in named} | {f"x:{end}" for end in ends}
 
 
 def blocking(everything: Everything) -> Blocking:
@@ -192,21 +203,20 @@ def similar_pairs(
 ) -> Iterable[tuple[set[int], DuplicatePair]]:
     """The scored candidate pairs at or above `min_score`, with their activities' ids."""
     index = blocking(everything)
-    found = index.candidates
-    amounts = money(connection, {i for pair in found for i in pair})
     common = index.common
-    for one, other in found:
+    for one, other in index.candidates:
         a, b = everything[one], everything[other]
         if a.identifier > b.identifier:
             a, b = b, a
-        components = evidence(a, b, amounts.get(a.id, {}), amounts.get(b.id, {}), common)
-        crossed = cross_reference(a, b)
-        if crossed is not None:
-            components.append(crossed)
+        components = evidence(a, b, common)
+        crossed, chained = cross_reference(a, b), delivery_chain(a, b)
+        components += [found for found in (crossed, chained) if found is not None]
         total = score(components)
-        if total < min_score:
+        # A link of the chain naming the funder's activity is shown whatever its score.
+        if total < min_score and (chained is None or chained.b["named"] != "activity"):
             continue
-        kind = Kind.cross_reference if crossed is not None else Kind.similar
+        kind = (Kind.chain if chained is not None else
+                Kind.cross_reference if crossed is not None else Kind.similar)
         yield {a.id, b.id}, DuplicatePair(a=_side(a), b=_side(b), score=total, kind=kind,
                                           evidence=components)
 

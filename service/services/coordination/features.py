@@ -2,7 +2,10 @@
 
 Read from the query tables and the latest budget views in a few streamed queries, never
 from the whole stored documents (only their title and other-identifier parts), so that
-the duplicate and overlap reports can read every activity of a large database.
+the duplicate and overlap reports can read every activity of a large database. Money is
+read from the transactions themselves, in US cents at their dates (stored with each
+transaction, see `service.services.ledger`), so it compares for any country, and so are
+the delivery chain's references: the activities and organisations a transaction names.
 
 The facts of every live activity are kept per engine and brought up to date from the
 change log (`FACTS`, see `service.services.following`): reading all of them takes seconds
@@ -23,14 +26,19 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Connection
 
+from service.models import Transaction
 from service.search import fold
 from service.services.budget.storage import CURRENT
 from service.services.following import Follower, Kept, chunks, matching
+from service.services.placeholders import placeholder_name, placeholder_ref
 from service.services.push.storage import ACTIVITY
 from service.services.query import COUNTRY, PARTICIPANT, SECTOR, ActivityFilter
 from service.services.streaming import in_batches
 
-IMPLEMENTING = "4"  # OrganisationRole
+IMPLEMENTING, FUNDING = "4", "1"  # OrganisationRole
+INCOMING_TYPES = frozenset({"1", "11"})  # TransactionType: incoming funds, commitment
+OUTGOING_TYPES = frozenset({"2", "3"})  # outgoing commitment, disbursement
+TRANSACTION = Transaction.__table__  # type: ignore[attr-defined]
 _WORD = re.compile(r"[^\W_]+")
 # Words that say nothing about what an activity is, in the languages Ecuador's donors use.
 _STOPWORDS = (
@@ -53,10 +61,22 @@ class Facts:
     other_identifiers: set[str] = field(default_factory=set)
     organisations: set[str] = field(default_factory=set)
     implementing: set[str] = field(default_factory=set)
+    funders: set[str] = field(default_factory=set)
     sectors: set[str] = field(default_factory=set)
     countries: set[str] = field(default_factory=set)
     start: date | None = None
     end: date | None = None
+    # Transactions as (type, date, US cents): what a re-report copies and an award's own
+    # does not share; totals in US cents by transaction type.
+    flows: set[tuple[str, date | None, int]] = field(default_factory=set)
+    totals: dict[str, int] = field(default_factory=dict)
+    # The delivery chain: the activities its incoming funds or commitments come from
+    # (provider-activity-id) and its outgoing commitments or disbursements go to
+    # (receiver-activity-id), and the organisations (keys) on either side.
+    funded_by_activities: set[str] = field(default_factory=set)
+    funding_activities: set[str] = field(default_factory=set)
+    paid_by: set[str] = field(default_factory=set)
+    paying: set[str] = field(default_factory=set)
 
     def tokens(self) -> frozenset[str]:
         """The meaningful words of all its titles, in every language."""
@@ -112,6 +132,7 @@ def _read(
         found[facts.id] = facts
     _add_organisations(connection, found, conditions)
     _add_places(connection, found, conditions)
+    _add_transactions(connection, found, conditions)
     return found
 
 
@@ -126,12 +147,16 @@ def _add_organisations(
         PARTICIPANT.c.activity_id, PARTICIPANT.c.ref, PARTICIPANT.c.name, PARTICIPANT.c.role
     ).where(PARTICIPANT.c.activity_id.in_(_matching(conditions)))
     for activity, ref, name, role in in_batches(connection, statement):
-        key = org_key(ref, name)
+        if placeholder_name(name) and (not ref or placeholder_ref(ref, [name or ""])):
+            continue  # "Unspecified Vendors", "nan": no evidence of who
+        key = org_key(None if placeholder_ref(ref, [name or ""]) else ref, name)
         if key is None or activity not in found:
             continue
         found[activity].organisations.add(key)
         if role == IMPLEMENTING:
             found[activity].implementing.add(key)
+        elif role == FUNDING:
+            found[activity].funders.add(key)
 
 
 def _add_places(
@@ -149,6 +174,45 @@ def _add_places(
     for activity, code in in_batches(connection, countries):
         if activity in found:
             found[activity].countries.add(code.strip().upper())
+
+
+def _add_transactions(
+    connection: Connection, found: dict[int, Facts], conditions: list[ColumnElement[bool]]
+) -> None:
+    """Each activity's transactions in US cents (those without a rate are left out of the
+    money, not of the chain) and the activities and organisations they name."""
+    statement = select(
+        TRANSACTION.c.activity_id, TRANSACTION.c.type, TRANSACTION.c.date,
+        TRANSACTION.c.value_date, TRANSACTION.c.usd_cents, TRANSACTION.c.provider_ref,
+        TRANSACTION.c.provider_activity_id, TRANSACTION.c.receiver_ref,
+        TRANSACTION.c.receiver_activity_id,
+    ).where(TRANSACTION.c.activity_id.in_(_matching(conditions)))
+    for (activity, kind, day, value_day, cents, provider, provider_activity, receiver,
+         receiver_activity) in in_batches(connection, statement):
+        facts = found.get(activity)
+        if facts is None:
+            continue
+        kind = (kind or "").strip()
+        if cents is not None and kind:
+            facts.flows.add((kind, value_day or day, cents))
+            facts.totals[kind] = facts.totals.get(kind, 0) + cents
+        if kind in INCOMING_TYPES:
+            _chained(facts.funded_by_activities, facts.paid_by, facts, provider_activity,
+                     provider)
+        elif kind in OUTGOING_TYPES:
+            _chained(facts.funding_activities, facts.paying, facts, receiver_activity,
+                     receiver)
+
+
+def _chained(
+    activities: set[str], organisations: set[str], facts: Facts, activity: str | None,
+    organisation: str | None,
+) -> None:
+    """File a transaction's other side: its activity (not the activity itself) and org."""
+    if activity and activity.strip() and activity.strip() != facts.identifier:
+        activities.add(activity.strip())
+    if (key := org_key(organisation, None)) is not None:
+        organisations.add(key)
 
 
 def usd(cents: int) -> Decimal:

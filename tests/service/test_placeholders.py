@@ -1,0 +1,55 @@
+"""Placeholders in the partner registry and RUC check digits: the rules without a
+database, then the real USAID Ecuador file pushed, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from service.services.merges import ORG_REF, ORGANISATION
+from service.services.placeholders import channel_code, placeholder_name, placeholder_ref
+from service.services.ruc import RucStatus, check_ruc
+from tests.support.loads import Loaded
+
+
+@pytest.mark.parametrize("name", [
+    "nan", "", "  ", "Unspecified Vendors - Ecuador", "Various", "VARIOS",
+    "Bénéficiaire(s) non spécifié(s) -- Réservoir", "General / not specified ***",
+    "NEVOLUN S.A.S. B.I.C. + NOT MAPPED"])
+def test_names_that_name_no_one(name: str) -> None:
+    assert placeholder_name(name)
+
+
+def test_a_ref_is_a_placeholder_by_the_evidence_not_by_its_code() -> None:
+    # USAID's file gives XM-DAC-23000 (a CRS channel category) to unrelated NGOs.
+    assert channel_code("XM-DAC-23000") == "23000"
+    assert placeholder_ref("XM-DAC-23000", ["Fundacion Esquel", "NGO - Non United States Other"])
+    assert placeholder_ref("XM-DAC-63000", ["CREZCONUT", "KISTH", "Miyamoto International"])
+    # A real organisation whose ref is a channel code: one name, not a placeholder.
+    assert not placeholder_ref("XM-DAC-41122", ["UNICEF", "United Nations Children's Fund"])
+    assert not placeholder_ref("XM-DAC-23000", ["Fundacion Esquel"])
+    # Any ref given for three unrelated names.
+    assert placeholder_ref("XI-DUNS-1", ["Fundación Natura", "Banco Pichincha", "CARE"])
+    assert not placeholder_ref("XI-DUNS-1", ["Fundación Natura", "FUNDACION NATURA"])
+
+
+def test_rucs_are_checked_and_a_failing_check_digit_is_said_so() -> None:
+    assert check_ruc("1791822870001").status is RucStatus.valid  # FUNDACIÓN A.L.D.E.A
+    failing = check_ruc("1790012345001")
+    assert failing.status is RucStatus.check_digit_fails
+    assert failing.number == "1790012345001"
+    assert check_ruc("17-9").status is RucStatus.not_a_ruc
+    assert check_ruc("1710034065").kind == "cedula"
+
+
+@pytest.mark.reads_only
+def test_the_registry_keys_and_names_no_entry_on_a_placeholder(loaded: Loaded) -> None:
+    """USAID's file names "nan", "Unspecified Vendors - Ecuador" and gives XM-DAC-23000 and
+    XM-DAC-63000 to unrelated organisations: none of them keys or names an entry; the
+    organisations behind them are entries by their own names."""
+    with loaded.api.engine.connect() as connection:
+        refs = set(connection.execute(select(ORG_REF.c.ref)).scalars())
+        names = set(connection.execute(select(ORGANISATION.c.name)).scalars())
+    assert not refs & {"XM-DAC-23000", "XM-DAC-63000"}
+    assert not {name for name in names if placeholder_name(name)}
+    assert {"Fundacion Esquel", "CREZCONUT"} <= names
