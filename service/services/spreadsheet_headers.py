@@ -67,6 +67,8 @@ SPANISH_HEADERS: Mapping[str, str] = MappingProxyType({
     "target_value": "Meta (publicada)",
     "actual_value": "Logro (publicado)",
     "progress_percent": "Avance (%)",
+    "progress_state": "Estado del avance",
+    "in_means": "Cuenta en las medias",
     "on_track": "En meta",
     "findings": "Observaciones",
     # The budget-view export.

@@ -44,6 +44,16 @@ WORDS: dict[str, tuple[str, str]] = {
     "mean_progress": ("Avance medio (%)", "Mean progress (%)"),
     "median_progress": ("Avance mediano (%)", "Median progress (%)"),
     "on_track": ("En meta", "On track"),
+    "left_out_of_mean": ("Fuera de la media", "Left out of the mean"),
+    "left_out_of_mean_note": (
+        "La media deja fuera los períodos con un avance de más de ±1.000 % o calculado con "
+        "un valor cuya coma podría ser decimal; la mediana los incluye.",
+        "The mean leaves out periods whose progress is beyond ±1,000 % or comes from a value "
+        "whose comma could be a decimal separator; the median includes them."),
+    "doubtful_progress": ("fuera de la media", "left out of the mean"),
+    "no_progress_report": ("Sin reporte de avance", "No progress reported"),
+    "no_progress_report_indicators": ("Indicadores sin reporte de avance",
+                                      "Indicators without progress reported"),
     "links": ("Trazabilidad", "Traceability"),
     "incoming": ("Actividades que la mencionan", "Activities naming it"),
     "outgoing": ("Actividades que menciona", "Activities it names"),

@@ -21,6 +21,7 @@ from lxml import etree
 from sqlalchemy import Engine, select
 
 from iati.reader import read_activities
+from mappings.plans import plan_in_force
 from service.db import downgrade_database, upgrade_database
 from service.models import KeyScope
 from service.projection import query_rows
@@ -35,7 +36,7 @@ from service.services.results.listing import (
     ResultRow,
     every_result,
 )
-from service.services.results.progress import IndicatorRows, PeriodRows, evaluate
+from service.services.results.progress import IndicatorRows, PeriodRows, ProgressState, evaluate
 from tests.support.databases import Databases, Load
 from tests.support.publishing import Api, add_publisher, new_key
 from tests.support.samples import EXAMPLES, PARSER, sample
@@ -45,6 +46,8 @@ WORLD_BANK = "real/worldbank-sv.xml"  # El Salvador, IATI 2.03: 251 indicators, 
 OFFICIAL = "official/2.03/activity-standard-example-annotated.xml"  # every result element
 CANADA = "real/dportal-canada-idrc-denmark-p91.xml"  # descending indicators, N/A actuals
 MIXED = "real/dportal-download-mixed-activities.xml"  # one result, two measures; no @version
+ARMENIA = "real/adb-armenia.xml"  # the Asian Development Bank's: targets, no actual yet
+DOUBTFUL = ("results.progress-out-of-range", "results.ambiguous-comma")
 # The worked examples in Ecuador, each given the results of a real activity, so that the
 # roll-up meets Ecuador's provinces and plan objectives (no real file with results has any).
 GRAFTS = {
@@ -313,6 +316,73 @@ def test_findings_on_the_real_cases(loaded: Loaded) -> None:
         assert spelt == {True, False}
 
 
+ONE_COMMA = re.compile(r"\d{1,3},\d{3}")  # no decimal point: the comma could be one
+
+
+def test_a_comma_that_could_be_a_decimal_one_is_doubted_and_left_out_of_the_mean(
+    loaded: Loaded,
+) -> None:
+    """The World Bank's "15,821" against a baseline of 18.50 and a target of 5.10 (15.821,
+    a decimal comma, is 20 % of the way) read as fifteen thousand gave −117,929.1 % with no
+    finding and dragged the World Bank's mean progress to −1,580 %. Its other values with
+    one comma and three digits sit beside numbers of their scale ("23,152" beside a target
+    of "20,000.00"), or give the same progress either way ("9,000" with an actual of 0)."""
+    rows = _pages(loaded.api, loaded.key, reporting_org="44000", limit=1000)
+
+    def codes(row: dict[str, Any]) -> set[str]:
+        return {f["code"] for f in row["findings"]}
+
+    doubted = [row for row in rows if codes(row) & set(DOUBTFUL)]
+    assert [(row["actual_value"], row["progress_percent"], row["in_means"]) for row in doubted
+            ] == [("15,821", "-117929.1", False)] * 3
+    assert all(codes(row) >= set(DOUBTFUL) for row in doubted)
+    [comma] = [f for f in doubted[0]["findings"] if f["code"] == "results.ambiguous-comma"]
+    assert comma["actual"] == (
+        "'15,821' read as 15821 gives -117929.1 %, read as 15.821 gives 20.0 %")
+    spelt = [value.strip() for a in loaded.xml.values() if _identifier(a).startswith("44000")
+             for e in a.iter("baseline", "target", "actual")
+             if ONE_COMMA.fullmatch(value := (e.get("value") or "").strip())]
+    assert len(spelt) == 24  # "9,000", "23,152", "227,601", …: only "15,821" is doubted
+
+    [group] = _summary(loaded, group_by="reporting_org", reporting_org="44000")["groups"]
+    kept = [Decimal(row["progress_percent"]) for row in rows
+            if row["progress_percent"] is not None and row not in doubted]
+    every = [*kept, *(Decimal(row["progress_percent"]) for row in doubted)]
+    assert (group["measurable_periods"], group["left_out_of_mean"]) == (len(every), 3)
+    assert Decimal(group["mean_progress_percent"]) == _mean(kept)
+    assert Decimal(group["mean_progress_percent"]) > 0  # −1,579.8 with them
+    assert Decimal(group["median_progress_percent"]) == _median(every)  # medians keep them
+    assert group["findings"]["results.ambiguous-comma"] == 3
+
+
+def _mean(progress: list[Decimal]) -> Decimal:
+    return (sum(progress) / len(progress)).quantize(Decimal("0.1"), ROUND_HALF_UP) + 0
+
+
+def _median(progress: list[Decimal]) -> Decimal:
+    return Decimal(statistics.median(progress)).quantize(Decimal("0.1"), ROUND_HALF_UP) + 0
+
+
+def test_targets_without_actuals_have_no_progress_report_not_a_failure(loaded: Loaded) -> None:
+    """The World Bank's two periods with a target and no actual are counted as having no
+    progress report, with their indicators; neither on track nor measured. The Asian
+    Development Bank's Armenian file has only such periods."""
+    rows = _pages(loaded.api, loaded.key, reporting_org="44000", limit=1000)
+    unreported = [row for row in rows if row["target_value"] and not row["actual_value"]]
+    assert len(unreported) == 2
+    assert {row["progress_state"] for row in unreported} == {"no-progress-report"}
+    assert all(row["on_track"] is None and not row["in_means"] for row in unreported)
+    assert {row["progress_state"] for row in rows if row not in unreported} == {
+        "measured", "not-measurable"}
+    [group] = _summary(loaded, group_by="reporting_org", reporting_org="44000")["groups"]
+    assert (group["no_progress_report_periods"], group["no_progress_report_indicators"]) == (2, 2)
+    assert group["measurable_periods"] + 2 <= group["periods"]
+
+    states = [period.state for record in read_activities(sample(ARMENIA))
+              for period in _evaluated(record.model).values()]
+    assert states == [ProgressState.no_progress_report] * 27
+
+
 def test_files_the_push_refuses_still_follow_the_rule() -> None:
     """Canada's IDRC file (codelist errors): every period, "N/A" actuals included."""
     checked = 0
@@ -337,7 +407,7 @@ def test_descending_indicators_lower_is_better(baselines: bool) -> None:
     """No real file has a descending indicator with numbers (Canada's have no values): the
     World Bank's indicators published again with ``ascending="0"`` (and without their
     baselines), whose progress must follow the rule for lower-is-better."""
-    compared = measurable = 0
+    compared = measurable = doubted = 0
     for activity in _activities(sample(WORLD_BANK)):
         for indicator in activity.iter("indicator"):
             indicator.set("ascending", "0")
@@ -352,8 +422,15 @@ def test_descending_indicators_lower_is_better(baselines: bool) -> None:
             assert period.progress_percent == expected[key], (_identifier(activity), key)
             compared += 1
             measurable += period.progress_percent is not None
+            beyond = period.progress_percent is not None and abs(period.progress_percent) > 1000
+            out_of_range = [f for f in period.findings
+                            if f.code == "results.progress-out-of-range"]
+            assert len(out_of_range) == beyond, (_identifier(activity), key)
+            doubted += beyond
     assert compared == 251
     assert measurable > (200 if baselines else 50)  # without baselines, a 0 actual divides
+    # "15,821" below; without baselines, targets in millions over actuals without a comma.
+    assert doubted == 3
 
 
 def test_one_indicator_repeated_in_its_result_with_another_measure_is_a_unit_change() -> None:
@@ -433,19 +510,45 @@ def test_each_group_reconciles_with_the_rows_of_its_activities(
     groups = _summary(loaded, group_by=group_by)["groups"]
     assert {i for g in groups for i in g["iati_identifiers"]} == loaded.xml.keys()
     for group in groups:
-        mine = [row for row in rows if row["iati_identifier"] in group["iati_identifiers"]]
+        mine = _members(group, groups, rows) if group_by == "plan_objective" else [
+            row for row in rows if row["iati_identifier"] in group["iati_identifiers"]]
         progress = [Decimal(r["progress_percent"]) for r in mine if r["progress_percent"]]
+        believed = [Decimal(r["progress_percent"]) for r in mine if r["progress_percent"]
+                    and not {f["code"] for f in r["findings"]} & set(DOUBTFUL)]
         assert group["activities"] == len(group["iati_identifiers"])
         assert group["periods"] == len(mine)
         assert group["measurable_periods"] == len(progress)
+        assert group["left_out_of_mean"] == len(progress) - len(believed)
         assert group["on_track_periods"] == sum(1 for p in progress if p >= 100)
-        if progress:
-            mean = (sum(progress) / len(progress)).quantize(Decimal("0.1"), ROUND_HALF_UP)
-            median = Decimal(statistics.median(progress)).quantize(Decimal("0.1"), ROUND_HALF_UP)
-            assert Decimal(group["mean_progress_percent"]) == mean + 0
-            assert Decimal(group["median_progress_percent"]) == median + 0
-    if group_by == "reporting_org":
-        assert sum(g["periods"] for g in groups) == len(rows)  # no overlap by donor
+        assert group["no_progress_report_periods"] == sum(
+            1 for r in mine if r["target_value"] and not r["actual_value"])
+        if believed:
+            assert Decimal(group["mean_progress_percent"]) == _mean(believed)
+            assert Decimal(group["median_progress_percent"]) == _median(progress)
+    if group_by in ("reporting_org", "plan_objective"):
+        assert sum(g["periods"] for g in groups) == len(rows)  # no overlap here
+
+
+def _members(group: dict[str, Any], groups: list[dict[str, Any]],
+             rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An objective's periods: those of its activities dated in its plan's force; the null
+    group's: those of its activities in no objective's."""
+    def dated(objective: dict[str, Any]) -> list[dict[str, Any]]:
+        plan = objective["code"].split("/")[0]
+        return [row for row in rows if row["iati_identifier"] in objective["iati_identifiers"]
+                and _plan(row) == plan]
+
+    if group["code"] is not None:
+        return dated(group)
+    placed = [_position(row) for g in groups if g["code"] is not None for row in dated(g)]
+    return [row for row in rows if row["iati_identifier"] in group["iati_identifiers"]
+            and _position(row) not in placed]
+
+
+def _plan(row: dict[str, Any]) -> str | None:
+    """The plan in force on the period's end (else start), if there is one."""
+    plan = plan_in_force(date.fromisoformat(row["period_end"] or row["period_start"]))
+    return plan.code if plan else None
 
 
 def test_provinces_and_plan_objectives_come_from_the_budget_views(loaded: Loaded) -> None:
@@ -461,6 +564,27 @@ def test_provinces_and_plan_objectives_come_from_the_budget_views(loaded: Loaded
     assert {i for g in coded for i in g["iati_identifiers"]} <= loaded.xml.keys() - salvador
     filtered = _summary(loaded, group_by="reporting_org", province="08")["groups"]
     assert [g["code"] for g in filtered] == ["ES-DAC-2"]
+
+
+def test_periods_count_under_the_plan_in_force_on_their_date(loaded: Loaded) -> None:
+    """The road loan's view puts money in objectives of two plans (PND 2021–2025, then PND
+    2024–2025); its periods all end on 2024-06-30, under the second. The Esmeraldas grant's
+    end in 2029, under PND 2025–2029, whose objectives are not loaded; the gender
+    programme's in 2013, before any plan: neither counts under an objective."""
+    road, esmeraldas, gender = (
+        "XI-IATI-IADB-EJEMPLO-VIAL-MANABI", "ES-DAC-2-EJEMPLO-SALUD-ESMERALDAS",
+        "XM-DAC-41146-EJEMPLO-GENERO-PICHINCHA")
+    answer = loaded.api.request("GET", "/api/v1/exports/budget.csv", key=loaded.key, params={
+        "classification": "plan_objective", "reporting_org": "XI-IATI-IADB"})
+    viewed = {row["code"] for row in csv.DictReader(io.StringIO(without_bom(answer.text)))
+              if row["iati_identifier"] == road}
+    assert viewed == {"PND-2021-2025/2", "PND-2024-2025/8"}
+    groups = {g["code"]: g for g in _summary(loaded, group_by="plan_objective")["groups"]}
+    assert set(groups) == {"PND-2024-2025/8", None}
+    assert groups["PND-2024-2025/8"]["iati_identifiers"] == [road]
+    assert groups["PND-2024-2025/8"]["periods"] == 10
+    assert {esmeraldas, gender} <= set(groups[None]["iati_identifiers"])
+    assert road not in groups[None]["iati_identifiers"]
 
 
 # Kept periods -----------------------------------------------------------------------------

@@ -83,5 +83,7 @@ def results_summary(
         "objective its budget view puts money in")] = ResultGroupBy.reporting_org,
 ) -> ResultSummary:
     """The matching indicator periods rolled up by group: activities (listed), indicators,
-    periods, measurable periods, mean and median progress, periods on track, findings."""
+    periods, measurable periods, mean progress (doubtful periods left out, and counted) and
+    median progress, periods on track, periods and indicators without a progress report,
+    findings. By plan objective, each period counts under the plan in force on its date."""
     return summarise_results(engine, chosen, own, group_by=group_by, today=date.today())

@@ -29,6 +29,7 @@ from service.services.results.progress import (
     IndicatorRows,
     PeriodProgress,
     PeriodRows,
+    ProgressState,
     ResultFinding,
     evaluate,
 )
@@ -54,7 +55,10 @@ class ResultFilter:
 
 class ResultRow(BaseModel):
     """One indicator period; `target` and `actual` are numbers of quantitative indicators,
-    `target_value` and `actual_value` the values as published."""
+    `target_value` and `actual_value` the values as published. `progress_state`:
+    `measured`, `no-progress-report` (a target and no actual yet: not a failure) or
+    `not-measurable`; `in_means`: whether its progress counts in the summary's means (not
+    when a finding doubts it: beyond ±1,000 %, or a comma that could be a decimal one)."""
 
     iati_identifier: str
     reporting_org: str | None
@@ -76,6 +80,8 @@ class ResultRow(BaseModel):
     target_value: str | None
     actual_value: str | None
     progress_percent: Decimal | None
+    progress_state: ProgressState
+    in_means: bool
     on_track: bool | None
     findings: list[ResultFinding]
     targets: list[dict[str, Any]]  # every target: value, comment, dimensions, locations, …
@@ -256,6 +262,7 @@ def _row(row: Any, indicator: Any, period: PeriodProgress) -> ResultRow:
         baseline_value=baseline.value if baseline else None,
         target=period.target, actual=period.actual, target_value=period.target_text,
         actual_value=period.actual_text, progress_percent=period.progress_percent,
+        progress_state=period.state, in_means=period.measurable and not period.doubtful,
         on_track=period.on_track if period.measurable else None, findings=period.findings,
         targets=row["targets"] or [], actuals=row["actuals"] or [],
     )

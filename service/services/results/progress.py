@@ -1,10 +1,9 @@
 """How far each indicator period has come towards its target, and what is wrong with the
 results data, from an indicator's stored rows (pure: no database).
 
-Values. A target, actual or baseline value is a number when it is spelt as one: digits
-with an optional decimal point, optionally grouped by commas in threes (``130,000.00``),
-optionally followed by ``%``. Anything else (``N/A``, ``Yes``, ``72,0000``, ``2015:100%``)
-is kept as text only. A period's target (actual) is its one target (actual) without a
+Values. A target, actual or baseline value is a number when it is spelt as one
+(`service.services.results.values`: ``130,000.00``, ``88.8%``); anything else is kept as
+text only. A period's target (actual) is its one target (actual) without a
 dimension or location, else its only one; disaggregated values are listed, not added up.
 The baseline of a period is the indicator's baseline dated (iso-date, else 1 January of
 its year) nearest on or before the period's start; an undated one serves when no dated one
@@ -20,32 +19,47 @@ zero. An indicator without @ascending is ascending. Decimal throughout, rounded 
 decimal place, halves away from zero. A period is
 on track when its progress is at least `ON_TRACK` (100 %: the target is met).
 
+Doubtful progress. Progress beyond ±`PLAUSIBLE` (1,000 %), or computed from a value whose
+comma could be a decimal separator and would then give another progress
+(`values.could_be_decimal`, judged against the other numbers of the computation), is
+shown with a finding and left out of means (`DOUBTFUL`); medians keep it.
+
+Progress state. `measured`: the period has a progress. `no-progress-report`: it has a
+target and no actual — nothing reported yet, which is not a failure to reach the target.
+`not-measurable`: anything else (qualitative or text values, no target, a zero divisor).
+
 Findings (stable codes, each with the result's, indicator's and period's position):
 `results.target-without-actual` a period ended before today with a target and no actual;
 `results.actual-without-target`; `results.no-baseline` a quantitative indicator with no
 baseline value; `results.not-a-number` a quantitative value that is not a number;
 `results.unit-changed` an indicator's numbers spelt with ``%`` in some places and without
 in others, or indicators of one result with the same title or reference and different
-measures; `results.unknown-measure` a measure that is not an IndicatorMeasure code.
+measures; `results.unknown-measure` a measure that is not an IndicatorMeasure code;
+`results.progress-out-of-range` progress beyond ±1,000 %; `results.ambiguous-comma` a
+value whose comma could be a decimal separator, giving another progress.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
+
+from service.services.results.values import Reading, could_be_decimal, read_value
 
 QUANTITATIVE = frozenset({"1", "2", "3"})  # IndicatorMeasure: unit, percentage, nominal
 MEASURES = QUANTITATIVE | {"4", "5"}  # and ordinal, qualitative
 PRECISION = Decimal("0.1")
 ON_TRACK = Decimal(100)
 HUNDRED = Decimal(100)
-NUMBER = re.compile(r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*(%?)$")
+PLAUSIBLE = Decimal(1000)  # progress beyond ± this is doubtful
+OUT_OF_RANGE, AMBIGUOUS_COMMA = "results.progress-out-of-range", "results.ambiguous-comma"
+DOUBTFUL = frozenset({OUT_OF_RANGE, AMBIGUOUS_COMMA})  # their periods are left out of means
 MESSAGES = {
     "results.target-without-actual": "The period ended on {actual} with a target and no actual.",
     "results.actual-without-target": "The period has an actual and no target.",
@@ -53,23 +67,16 @@ MESSAGES = {
     "results.not-a-number": "The value {actual!r} of a quantitative indicator is not a number.",
     "results.unit-changed": "The indicator's unit changes: {actual}.",
     "results.unknown-measure": "The measure {actual!r} is not an IndicatorMeasure code.",
+    OUT_OF_RANGE: "Progress of {actual} % is beyond ±1,000 %: it is left out of means.",
+    AMBIGUOUS_COMMA: "A comma could be a decimal separator: {actual}. The period is left out "
+                     "of means.",
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """A value as published, and as a number (with its unit, ``%`` or ``""``) if it is one."""
-
-    text: str | None
-    number: Decimal | None = None
-    unit: str | None = None
-
-
-def read_value(text: str | None) -> Reading:
-    matched = NUMBER.match(text.strip()) if text is not None else None
-    if matched is None:
-        return Reading(text)
-    return Reading(text, Decimal(matched.group(1).replace(",", "")), matched.group(2))
+class ProgressState(StrEnum):
+    measured = "measured"
+    no_progress_report = "no-progress-report"  # a target, no actual
+    not_measurable = "not-measurable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +135,19 @@ class PeriodProgress(BaseModel):
         return self.progress_percent is not None
 
     @property
+    def state(self) -> ProgressState:
+        if self.progress_percent is not None:
+            return ProgressState.measured
+        if self.target_text and not self.actual_text:
+            return ProgressState.no_progress_report
+        return ProgressState.not_measurable
+
+    @property
+    def doubtful(self) -> bool:
+        """Whether the progress is left out of means (see the module)."""
+        return any(f.code in DOUBTFUL for f in self.findings)
+
+    @property
     def on_track(self) -> bool:
         return self.progress_percent is not None and self.progress_percent >= ON_TRACK
 
@@ -183,6 +203,8 @@ def _period(rows: IndicatorRows, period: PeriodRows, shared: list[ResultFinding]
         progress = progress_percent(target.number, actual.number, base.number,
                                     descending=rows.ascending is False)
     found = list(shared)
+    if progress is not None:
+        found += _doubts(rows, period.position, (base, target, actual), progress)
     if quantitative:
         found += [
             finding("results.not-a-number", rows, period.position, reading.text)
@@ -201,6 +223,34 @@ def _period(rows: IndicatorRows, period: PeriodRows, shared: list[ResultFinding]
         target_text=target.text, actual_text=actual.text, progress_percent=progress,
         findings=found,
     )
+
+
+def _doubts(rows: IndicatorRows, position: int, readings: tuple[Reading, Reading, Reading],
+            progress: Decimal) -> list[ResultFinding]:
+    """The findings that leave the period's `progress` out of means: beyond ±`PLAUSIBLE`,
+    or another progress should a comma be a decimal separator. `readings`: the baseline,
+    target and actual, whose target and actual are numbers."""
+    found = []
+    if abs(progress) > PLAUSIBLE:
+        found.append(finding(OUT_OF_RANGE, rows, position, progress))
+    numbers = [reading.number for reading in readings]
+    for index, reading in enumerate(readings):
+        if not could_be_decimal(reading, numbers[:index] + numbers[index + 1:]):
+            continue
+        base, target, actual = (reading.decimal_comma if n == index else number
+                                for n, number in enumerate(numbers))
+        otherwise = progress_percent(target or Decimal(0), actual or Decimal(0), base,
+                                     descending=rows.ascending is False)
+        if otherwise != progress:
+            spelt = (reading.text or "").strip()
+            found.append(finding(AMBIGUOUS_COMMA, rows, position, (
+                f"{spelt!r} read as {reading.number} gives {progress} %, read as "
+                f"{reading.decimal_comma} {_gives(otherwise)}")))
+    return found
+
+
+def _gives(progress: Decimal | None) -> str:
+    return "gives no progress" if progress is None else f"gives {progress} %"
 
 
 def progress_percent(target: Decimal, actual: Decimal, baseline: Decimal | None, *,
