@@ -1,11 +1,14 @@
 """Overlap alerts over HTTP, on SQLite and PostgreSQL: the real USAID Ecuador file and the
-worked examples, plus a second donor's activity in Esmeraldas.
+worked examples, plus a second donor's activity in Esmeraldas, or Spain's real activities
+in Ecuador.
 
-That activity is derived in the test from the worked example health-grant-esmeraldas.xml
-with lxml: UNICEF (XM-DAC-41122) funds child vaccination in the same place and year, half
-health (12250, DAC category 122) and half food assistance (74020), implemented by the
-World Food Programme (XM-DAC-41140), which implements USAID's real 2023–2026 activity
-US-GOV-1-720BHA23IO00116 in the same category 740.
+The second donor's activity is derived in the test from the worked example
+health-grant-esmeraldas.xml with lxml: UNICEF (XM-DAC-41122) funds child vaccination in
+the same place and year, half health (12250, DAC category 122) and half food assistance
+(74020), implemented by the World Food Programme (XM-DAC-41140), which implements USAID's
+real 2023–2026 activity US-GOV-1-720BHA23IO00116 in the same category 740. Spain's are AECID's
+five real activities for Ecuador (the demo's extract of a d-portal download, see
+service/demo/SOURCES.md), which publish no location.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ from service.services.coordination.overlaps import (
 from service.services.following import Kept
 from service.services.query import ActivityFilter
 from tests.support.loads import DONORS
-from tests.support.publishing import PARSER, USAID, Api, new_key
-from tests.support.samples import EXAMPLES
+from tests.support.publishing import PARSER, USAID, Api, add_publisher, new_key
+from tests.support.samples import CAF_LOANS, EXAMPLES
 from tests.support.spreadsheets import without_bom
 
 UNICEF = "XM-DAC-41122"
@@ -43,6 +46,8 @@ WFP = "XM-DAC-41140"
 VACCINES = f"{UNICEF}-VACUNAS-ESMERALDAS"
 HEALTH = "ES-DAC-2-EJEMPLO-SALUD-ESMERALDAS"
 USAID_WFP = "US-GOV-1-720BHA23IO00116"
+AECID = "ES-DIR3-EA0035768"
+AECID_FILE = CAF_LOANS.parent / "dportal-spain-aecid-p16-ecuador.xml"
 
 
 def vaccination(target: Path) -> Path:
@@ -90,15 +95,18 @@ def _alerts(api: Api, key: str, **params: Any) -> list[dict[str, Any]]:
 
 
 def _figures(
-    api: Api, key: str, identifier: str, reporting_org: str, classification: str, code: str
+    api: Api, key: str, identifier: str, reporting_org: str, classification: str, code: str,
+    years: set[int] | None = None,
 ) -> dict[str, Decimal]:
-    """An activity's figures of one classification's code in the budget export, by measure."""
+    """An activity's figures of one classification's code (a prefix of it) in the budget
+    export, by measure, in `years` (all when none)."""
     answer = api.request("GET", "/api/v1/exports/budget.csv", key=key, params={
         "classification": classification, "reporting_org": reporting_org})
     assert answer.status_code == 200, answer.text
     found: dict[str, Decimal] = defaultdict(Decimal)
     for row in csv.DictReader(io.StringIO(without_bom(answer.text))):
-        if row["iati_identifier"] == identifier and row["code"] == code:
+        if row["iati_identifier"] == identifier and row["code"].startswith(code) and (
+                years is None or int(row["year"]) in years):
             found[row["measure"]] += Decimal(row["amount_usd"])
     return dict(found)
 
@@ -128,6 +136,45 @@ def test_two_donors_in_one_sector_province_and_year_raise_an_alert(
     assert _alerts(api, read, kind="sector-province", year_from=2025) == []
     assert _alerts(api, read, kind="sector-province", province="17") == []
     assert len(_alerts(api, read, kind="sector-province", sector="122")) == 1
+
+
+def test_where_provinces_are_unknown_donors_meet_at_national_level(
+    loaded: tuple[Api, str, str], store: Engine,
+) -> None:
+    """Neither USAID nor AECID places its money in a province: once no alert at all, now
+    they meet at national level in emergency response (720) in 2020. USAID's health
+    activities of unknown province meet Spain's grant in Esmeraldas in 2024 there too."""
+    api, read, _ = loaded
+    add_publisher(store, AECID, name="AECID")
+    answer = api.request("POST", "/api/v1/activities", key=new_key(store, AECID, KeyScope.publish),
+                         content=AECID_FILE.read_bytes())
+    assert answer.json()["counts"]["created"] == 5, answer.text
+    alerts = {a["sector"]: a for a in _alerts(api, read, kind="sector-national")}
+    emergency = alerts["720"]
+    assert (emergency["province"], emergency["years"]) == (None, [2020])
+    assert emergency["donors"] == [AECID, USAID]
+    assert {a["reporting_org"] for a in emergency["activities"]} == {AECID, USAID}
+    assert all(a["provinces"] == [None] for a in emergency["activities"])
+    for activity in emergency["activities"]:  # its money in the category that year
+        in_category = _figures(api, read, activity["iati_identifier"],
+                               activity["reporting_org"], "sector", "720", years={2020})
+        assert _decimals(activity["sector_usd"]) == {m: v for m, v in in_category.items() if v}
+
+    health = alerts["122"]
+    assert (health["years"], health["donors"]) == ([2024], sorted([DONORS[
+        "health-grant-esmeraldas.xml"], USAID]))
+    placed = {a["iati_identifier"]: a["provinces"] for a in health["activities"]}
+    assert placed.pop(HEALTH) == ["08"]
+    assert placed
+    assert all(provinces == [None] for provinces in placed.values())
+    # Labelled apart from the province alerts, of which there are none: no province holds
+    # money of two donors.
+    assert _alerts(api, read, kind="sector-province") == []
+    assert all(a["kind"] == "sector-national" for a in alerts.values())
+    assert _alerts(api, read, kind="sector-national", province="08") == []
+    assert [a["sector"] for a in _alerts(api, read, kind="sector-national", sector="720")] == [
+        "720"]
+    assert _alerts(api, read, kind="sector-national", year_from=2026) == []
 
 
 def _decimals(amounts: dict[str, str]) -> dict[str, Decimal]:

@@ -67,8 +67,9 @@ def get_overlaps(
     year_from: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     year_to: Annotated[int | None, Query(ge=1900, le=2200)] = None,
 ) -> OverlapReport:
-    """Donors funding the same sector in the same province and years, or the same
-    implementing partner for similar purposes, with the activities behind each alert."""
+    """Donors funding the same sector in the same province and years (at national level
+    where provinces are unknown), or the same implementing partner for similar purposes,
+    with the activities behind each alert."""
     with engine.connect() as connection:
         return overlaps(connection, chosen, sector_level=sector_level,
                         years=(year_from, year_to), kind=kind)

@@ -1,11 +1,9 @@
 """Coordination alerts: donors funding the same thing in the same place and period.
 
-`sector-province`: at least two reporting organisations (donors) whose activities put
-money in the same DAC sector (5-digit code, or its 3-digit category) and the same
-province in the same years. Both come from the activities' latest Ecuador budget views:
-an activity is in a sector and province in a year when its view's sector split and its
-province split both give it money (a figure) there that year; the views split each
-amount over each classification separately, so the pairing is per activity and year.
+`sector-province` and `sector-national` (`service.services.coordination.sectors`): donors
+whose activities' latest budget views put money in the same DAC sector (or category) and
+province in the same years; where the province of some money is unknown, in the same
+sector and year at national level, labelled so.
 `implementing-partner`: one implementing organisation (role 4, by identifier or folded
 name) funded by at least two donors for similar purposes — activities of different
 donors sharing a sector category or with similar titles (`PURPOSE_TITLE_SIMILARITY`),
@@ -18,86 +16,30 @@ only the partners of the changed activities are compared again.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from enum import StrEnum
 
-from pydantic import BaseModel
-from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Connection
 
-from mappings.tables import Classification
-from service.services.budget.storage import CURRENT
-from service.services.coordination.features import (
-    Everything,
-    Facts,
-    in_years,
-    kept_facts,
-    money,
-    usd,
+from service.services.coordination.alerts import (
+    OverlapAlert,
+    OverlapKind,
+    OverlapReport,
+    PurposeMatch,
+    SectorLevel,
+    Years,
+    shown,
 )
+from service.services.coordination.features import Everything, Facts, kept_facts, money
 from service.services.coordination.scoring import title_similarity
+from service.services.coordination.sectors import sector_national, sector_province
 from service.services.following import Kept, derived, matching, refiled
 from service.services.memo import remembered
 from service.services.query import ActivityFilter
 
+__all__ = ["OverlapAlert", "OverlapKind", "OverlapReport", "Partnered", "SectorLevel",
+           "overlaps", "partners"]
+
 PURPOSE_TITLE_SIMILARITY = 0.5
-Years = tuple[int | None, int | None]
-# activity → code → year → measure → US dollars
-Split = dict[int, dict[str, dict[int, dict[str, Decimal]]]]
-
-
-class OverlapKind(StrEnum):
-    sector_province = "sector-province"
-    implementing_partner = "implementing-partner"
-
-
-class SectorLevel(StrEnum):
-    sector = "sector"
-    sector_category = "sector_category"
-
-
-class OverlapActivity(BaseModel):
-    """An activity behind an alert, with its money (US dollars by measure) in the alert's
-    years: in its province and sector, or in all (an implementing-partner alert)."""
-
-    iati_identifier: str
-    reporting_org: str | None
-    title: str | None
-    start_date: date | None
-    end_date: date | None
-    years: list[int]
-    sectors: list[str]
-    province_usd: dict[str, Decimal] | None = None
-    sector_usd: dict[str, Decimal] | None = None
-    amounts_usd: dict[str, Decimal] | None = None
-
-
-class PurposeMatch(BaseModel):
-    """Why two activities of different donors look alike in purpose."""
-
-    a: str
-    b: str
-    sector_categories: list[str]
-    title_similarity: float
-
-
-class OverlapAlert(BaseModel):
-    kind: OverlapKind
-    sector: str | None = None
-    province: str | None = None
-    implementing_partner: str | None = None
-    years: list[int]
-    donors: list[str]
-    activities: list[OverlapActivity]
-    matches: list[PurposeMatch] = []
-
-
-class OverlapReport(BaseModel):
-    sector_level: SectorLevel
-    alerts: list[OverlapAlert]
 
 
 def overlaps(
@@ -120,106 +62,11 @@ def _overlaps(
     alerts: list[OverlapAlert] = []
     if kind in (None, OverlapKind.sector_province):
         alerts += sector_province(connection, facts, chosen, sector_level, years)
+    if kind in (None, OverlapKind.sector_national):
+        alerts += sector_national(connection, facts, chosen, sector_level, years)
     if kind in (None, OverlapKind.implementing_partner):
         alerts += implementing_partner(connection, everything, facts, chosen, years)
     return OverlapReport(sector_level=sector_level, alerts=alerts)
-
-
-def _placed(classification: str, years: Years) -> list[ColumnElement[bool]]:
-    """The current figures giving money to a code of `classification` in `years`."""
-    return [CURRENT.c.classification == classification, CURRENT.c.code.is_not(None),
-            CURRENT.c.amount_cents != 0, *in_years(years)]
-
-
-def _split(
-    connection: Connection, ids: set[int], classification: str, years: Years,
-    *within: ColumnElement[bool],
-) -> Split:
-    found: Split = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
-    statement = (
-        select(CURRENT.c.activity_id, CURRENT.c.code, CURRENT.c.year, CURRENT.c.measure,
-               func.sum(CURRENT.c.amount_cents))
-        .where(*_placed(classification, years), *within)
-        .group_by(CURRENT.c.activity_id, CURRENT.c.code, CURRENT.c.year, CURRENT.c.measure)
-    )
-    for activity, code, year, measure, cents in connection.execute(statement):
-        if activity in ids:
-            found[activity][code][year][measure] = usd(cents)
-    return found
-
-
-def sector_province(
-    connection: Connection, facts: dict[int, Facts], chosen: ActivityFilter,
-    level: SectorLevel, years: Years,
-) -> list[OverlapAlert]:
-    """Donors meeting in one sector, province and year (see the module)."""
-    provinces = _split(connection, set(facts), Classification.province.value, years)
-    # Only the sectors of activities placed in a province can meet.
-    placed = select(CURRENT.c.activity_id).where(
-        *_placed(Classification.province.value, years))
-    sectors = _split(connection, set(provinces), Classification.sector.value, years,
-                     CURRENT.c.activity_id.in_(placed)) if provinces else {}
-    width = 3 if level is SectorLevel.sector_category else 5
-    wanted_provinces = set(chosen.classified.get(Classification.province) or ())
-    wanted_sectors = tuple(chosen.sector)
-    # (sector, province) → year → activity ids
-    meeting: dict[tuple[str, str], dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
-    for activity, by_province in provinces.items():
-        by_sector = _rolled(sectors.get(activity, {}), width)
-        for province, province_years in by_province.items():
-            if wanted_provinces and province not in wanted_provinces:
-                continue
-            for sector, sector_years in by_sector.items():
-                if wanted_sectors and not sector.startswith(wanted_sectors):
-                    continue
-                for year in set(province_years) & set(sector_years):
-                    meeting[(sector, province)][year].add(activity)
-    alerts = []
-    for (sector, province), by_year in sorted(meeting.items()):
-        shared = sorted(y for y, ids in by_year.items()
-                        if len({facts[i].reporting_org for i in ids}) > 1)
-        if not shared:
-            continue
-        ids = set().union(*(by_year[y] for y in shared))
-        shown = [
-            _activity(facts[i], shared, province_usd=_summed(provinces[i][province], shared),
-                      sector_usd=_summed(_rolled(sectors[i], width)[sector], shared))
-            for i in sorted(ids)
-        ]
-        alerts.append(OverlapAlert(
-            kind=OverlapKind.sector_province, sector=sector, province=province, years=shared,
-            donors=sorted({a.reporting_org or "" for a in shown}), activities=shown,
-        ))
-    return alerts
-
-
-def _rolled(
-    by_code: dict[str, dict[int, dict[str, Decimal]]], width: int
-) -> dict[str, dict[int, dict[str, Decimal]]]:
-    """The split by code cut to `width` digits (3: DAC categories), amounts added."""
-    rolled: dict[str, dict[int, dict[str, Decimal]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(Decimal)))
-    for code, by_year in by_code.items():
-        for year, by_measure in by_year.items():
-            for measure, amount in by_measure.items():
-                rolled[code[:width]][year][measure] += amount
-    return rolled
-
-
-def _summed(by_year: dict[int, dict[str, Decimal]], years: list[int]) -> dict[str, Decimal]:
-    total: dict[str, Decimal] = defaultdict(Decimal)
-    for year in years:
-        for measure, amount in by_year.get(year, {}).items():
-            total[measure] += amount
-    return dict(sorted(total.items()))
-
-
-def _activity(facts: Facts, years: list[int], **amounts: dict[str, Decimal]) -> OverlapActivity:
-    return OverlapActivity(
-        iati_identifier=facts.identifier, reporting_org=facts.reporting_org, title=facts.title,
-        start_date=facts.start, end_date=facts.end, years=years, sectors=sorted(facts.sectors),
-        **amounts,
-    )
 
 
 def implementing_partner(
@@ -240,20 +87,21 @@ def implementing_partner(
                    if all(i in facts and _active_in(facts[i], years) for i in (one, other))]
         if matches:
             involved = {identifier for m in matches for identifier in (m.a, m.b)}
-            shown = sorted((facts[i] for i in partnered.activities[partner]
+            listed = sorted((facts[i] for i in partnered.activities[partner]
                             if i in facts and facts[i].identifier in involved),
                            key=lambda a: a.identifier)
-            found.append((partner, shown, matches))
-    amounts = money(connection, {a.id for _, shown, _ in found for a in shown}, years=years)
+            found.append((partner, listed, matches))
+    amounts = money(connection, {a.id for _, listed, _ in found for a in listed}, years=years)
     return [
         OverlapAlert(
             kind=OverlapKind.implementing_partner, implementing_partner=partner,
-            years=_span_years(shown, years), donors=sorted({a.reporting_org or "" for a in shown}),
-            activities=[_activity(a, _span_years([a], years), amounts_usd=amounts.get(a.id, {}))
-                        for a in shown],
+            years=_span_years(listed, years),
+            donors=sorted({a.reporting_org or "" for a in listed}),
+            activities=[shown(a, _span_years([a], years), amounts_usd=amounts.get(a.id, {}))
+                        for a in listed],
             matches=matches,
         )
-        for partner, shown, matches in found
+        for partner, listed, matches in found
     ]
 
 
