@@ -31,7 +31,7 @@ same cents.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -48,6 +48,7 @@ from service.services import figures
 from service.services.budget.storage import CURRENT
 from service.services.coordination.decisions import not_excluded
 from service.services.memo import remembered
+from service.services.placeholders import Placeholder, placeholders
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, ActivityFilter, activity_conditions
 from service.services.streaming import summed
@@ -90,11 +91,16 @@ class CrossedClassificationsError(DomainError):
 
 class AggregateRow(BaseModel):
     """One group: its values (null code: the part no crosswalk could classify), the
-    money in US dollars, and how many activities it counts."""
+    money in US dollars, and how many activities it counts. Grouped by
+    `participating_org`, `placeholder` flags a partner that stands for no one
+    organisation (`name`: "nan", "Unspecified Vendors - Ecuador"; `ref`: a ref given to
+    unrelated organisations, such as a CRS channel category; see
+    `service.services.placeholders`)."""
 
     group: dict[str, str | int | None]
     amount_usd: Decimal
     activities: int
+    placeholder: Placeholder | None = None
 
 
 class Aggregates(BaseModel):
@@ -170,11 +176,37 @@ def _computed(
     rows = [AggregateRow(group=dict(zip(names, key, strict=True)), amount_usd=amount,
                          activities=count)
             for key, amount, count in sorted(groups, key=lambda group: _order(group[0]))]
+    if role is not None:
+        _flag_placeholders(connection, rows)
     return Aggregates(
         group_by=names, measures=[m.value for m in measures], participating_org_role=role,
         rows=rows, total_usd=sum((row.amount_usd for row in rows), Decimal(0)),
         activities=activities, basis=basis,
     )
+
+
+def csv_columns(found: Aggregates) -> list[str]:
+    """The CSV columns of `found`: its groupings, money and activities, and whether a
+    partner is a placeholder when it is grouped by participating organisation."""
+    flagged = ["placeholder"] if found.participating_org_role is not None else []
+    return [*found.group_by, "amount_usd", "activities", *flagged]
+
+
+def csv_rows(found: Aggregates) -> Iterator[dict[str, Any]]:
+    """The CSV rows of `found`, in `csv_columns`."""
+    flagged = found.participating_org_role is not None
+    for row in found.rows:
+        yield {**row.group, "amount_usd": row.amount_usd, "activities": row.activities,
+               **({"placeholder": row.placeholder} if flagged else {})}
+
+
+def _flag_placeholders(connection: Connection, rows: list[AggregateRow]) -> None:
+    """Flag the rows whose participating organisation is a placeholder."""
+    partner = GroupBy.participating_org.value
+    found = placeholders(connection, {str(row.group[partner]) for row in rows
+                                      if row.group[partner] is not None})
+    for row in rows:
+        row.placeholder = found.get(str(row.group[partner]))
 
 
 def _split_read(group_by: Sequence[GroupBy]) -> Classification:

@@ -44,6 +44,7 @@ from service.services import involvement
 from service.services.budget.storage import CURRENT
 from service.services.memo import remembered
 from service.services.merges import ORG_REF, ORGANISATION, folded
+from service.services.placeholders import Placeholder, placeholders
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, live
 from service.services.ruc import RucCheck, ruc_checks
@@ -206,6 +207,23 @@ def participant_entries(connection: Connection, activity_id: int) -> list[Linked
     )
     return [LinkedEntry(id=entry, name=name) if entry is not None else None
             for entry, name in connection.execute(statement)]
+
+
+def participant_placeholders(
+    connection: Connection, activity_id: int
+) -> list[Placeholder | None]:
+    """Whether each participating-org of the activity, in their order, is a placeholder:
+    by its ref (`ref`: the registry keeps it by its name), or, without one, by its name
+    (`name`: it is linked to no entry)."""
+    statement = (
+        select(PARTICIPANT.c.ref, PARTICIPANT.c.name)
+        .where(PARTICIPANT.c.activity_id == activity_id)
+        .order_by(PARTICIPANT.c.position, PARTICIPANT.c.id)
+    )
+    keys = [(ref or "").strip() or (name or "").strip()
+            for ref, name in connection.execute(statement)]
+    found = placeholders(connection, keys)
+    return [found.get(key) if key else Placeholder.name for key in keys]
 
 
 def catalogue_entity(refs: Iterable[str], name: str) -> CatalogueEntity | None:

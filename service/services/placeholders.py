@@ -11,16 +11,28 @@ code used as an organisation ref (``XM-DAC-23000``) with a name that names a cat
 (``XM-DAC-41114``, UNDP) given with its own name is that organisation's ref. An acronym
 and the full name ("UNICEF", "United Nations Children's Fund") are two names, not a
 placeholder's spread.
+
+Wherever partners are listed, a placeholder is flagged (`Placeholder`): `name`, a name that
+names no one; `ref`, a placeholder ref, whose participants the registry keeps by their
+names. `placeholders` decides them for refs and names as stored participants give them.
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable
+from enum import StrEnum
 from functools import cache
 
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
 from iati.codelists import load_codelist
+from service.models import ParticipatingOrg
 from service.search import fold
+
+PARTICIPANT = ParticipatingOrg.__table__  # type: ignore[attr-defined]
 
 UNRELATED_NAMES = 3
 _WORD = re.compile(r"[^\W_]+")
@@ -73,3 +85,24 @@ def placeholder_ref(ref: str | None, names: Iterable[str]) -> bool:
         named_category = any(_CATEGORY_NAME.search(fold(name)) for name in names)
         return named_category or spread >= UNRELATED_NAMES
     return spread >= UNRELATED_NAMES
+
+
+class Placeholder(StrEnum):
+    """Why a listed partner stands for no one organisation (see the module)."""
+
+    name = "name"
+    ref = "ref"
+
+
+def placeholders(connection: Connection, keys: Iterable[str]) -> dict[str, Placeholder]:
+    """The placeholders among `keys` — each a participant's ref, or its name when it has
+    none — judged on the names stored participants give with each ref."""
+    wanted = {key.strip() for key in keys if key and key.strip()}
+    found = {key: Placeholder.name for key in wanted if placeholder_name(key)}
+    names: dict[str, set[str]] = defaultdict(set)
+    statement = select(PARTICIPANT.c.ref, PARTICIPANT.c.name).distinct().where(
+        PARTICIPANT.c.ref.in_(sorted(wanted - set(found))))
+    for ref, name in connection.execute(statement):
+        names[ref.strip()].add(name or "")
+    found |= {ref: Placeholder.ref for ref, given in names.items() if placeholder_ref(ref, given)}
+    return found

@@ -97,6 +97,7 @@ SPANISH_HEADERS: Mapping[str, str] = MappingProxyType({
     "plan_objective": "Objetivo del Plan Nacional de Desarrollo",
     "instrument": "Modalidad",
     "perimeter": "Perímetro presupuestario",
+    "placeholder": "Genérico (no identifica a una organización)",
     # The debt view.
     "lender": "Prestamista",
     "interest_usd": "Intereses pagados (USD)",

@@ -16,7 +16,7 @@ from service.api.filters import FilterDep
 from service.api.routes.debt import debt_service_csv
 from service.api.routes.ledger import csv_response
 from service.services import query
-from service.services.aggregates import GroupBy, aggregate
+from service.services.aggregates import GroupBy, aggregate, csv_columns, csv_rows
 from service.services.debt import DebtGroupBy
 from service.services.debt_summary import debt_summary
 from service.services.push.reading import model_of
@@ -61,10 +61,7 @@ def aggregates_csv(
         found = aggregate(connection, chosen, group_by=group_by,
                           measures=measure or [Measure.disbursement],
                           year_from=year_from, year_to=year_to, basis=basis)
-    columns = [*found.group_by, "amount_usd", "activities"]
-    rows = iter([{**row.group, "amount_usd": row.amount_usd, "activities": row.activities}
-                 for row in found.rows])
-    return csv_response(columns, rows, "agregados.csv", format)
+    return csv_response(csv_columns(found), csv_rows(found), "agregados.csv", format)
 
 
 @router.get("/deuda.csv")

@@ -33,6 +33,7 @@ class Row:
     amount: Decimal  # every instrument's, as the total column says
     activities: int
     parts: dict[str, Decimal]  # by `INSTRUMENTS`
+    placeholder: str | None = None  # a partner standing for no one organisation: name, ref
 
 
 def instrument_of(code: object) -> str:
@@ -118,7 +119,8 @@ def panels(
             (Row(code=_code(r.group[group.value]),
                  label=name(_code(r.group[group.value])) or nothing,
                  amount=r.amount_usd, activities=r.activities,
-                 parts=parts.get(_code(r.group[group.value]), _no_parts()))
+                 parts=parts.get(_code(r.group[group.value]), _no_parts()),
+                 placeholder=r.placeholder.value if r.placeholder else None)
              for r in answer.rows),
             key=lambda row: (-row.amount, row.label),
         )

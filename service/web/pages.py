@@ -30,7 +30,12 @@ from service.services.coordination.duplicates import duplicates
 from service.services.coordination.overlaps import SectorLevel, overlaps
 from service.services.coordination.scoring import THRESHOLD
 from service.services.organisations import named_organisation
-from service.services.partners import participant_entries, profile, search_registry
+from service.services.partners import (
+    participant_entries,
+    participant_placeholders,
+    profile,
+    search_registry,
+)
 from service.services.quality import (
     PUSH,
     find_publisher,
@@ -165,6 +170,7 @@ def activity_page(identifier: str, request: Request, session: SessionDep) -> HTM
                   view=view, versions=versions, findings=row.findings,
                   budget=budget_rows.rows(view.figures, language(request)),
                   participants=participant_entries(connection, row.id),
+                  placeholders=participant_placeholders(connection, row.id),
                   organisation_names=labels.organisations(
                       connection, {reporting.ref} if reporting and reporting.ref else set()),
                   link_codelists=LINK_CODELISTS,

@@ -3,6 +3,9 @@ database, then the real USAID Ecuador file pushed, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from sqlalchemy import select
 
@@ -10,6 +13,7 @@ from service.services.merges import ORG_REF, ORGANISATION
 from service.services.placeholders import channel_code, placeholder_name, placeholder_ref
 from service.services.ruc import RucStatus, check_ruc
 from tests.support.loads import Loaded
+from tests.support.spreadsheets import without_bom
 
 
 @pytest.mark.parametrize("name", [
@@ -53,3 +57,28 @@ def test_the_registry_keys_and_names_no_entry_on_a_placeholder(loaded: Loaded) -
     assert not refs & {"XM-DAC-23000", "XM-DAC-63000"}
     assert not {name for name in names if placeholder_name(name)}
     assert {"Fundacion Esquel", "CREZCONUT"} <= names
+
+
+@pytest.mark.reads_only
+def test_partners_that_are_placeholders_are_flagged_where_partners_are_listed(
+    loaded: Loaded,
+) -> None:
+    """USAID's implementing partners by money: "nan" and "Unspecified Vendors - Ecuador"
+    name no one, XM-DAC-23000 and XM-DAC-63000 are given to unrelated organisations; each
+    row says so, in JSON and CSV, and no other partner is flagged."""
+    params = {"group_by": "participating_org", "measure": "disbursement"}
+    answer = loaded.api.request("GET", "/api/v1/aggregates", key=loaded.read, params=params)
+    assert answer.status_code == 200, answer.text
+    flagged = {row["group"]["participating_org"]: row["placeholder"]
+               for row in answer.json()["rows"] if row["placeholder"] is not None}
+    assert flagged == {"nan": "name", "Unspecified Vendors - Ecuador": "name",
+                       "XM-DAC-23000": "ref", "XM-DAC-63000": "ref"}
+    answer = loaded.api.request("GET", "/api/v1/aggregates", key=loaded.read,
+                                params={**params, "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(without_bom(answer.text))))
+    assert {row["participating_org"]: row["placeholder"] for row in rows
+            if row["placeholder"]} == flagged
+    by_donor = loaded.api.request("GET", "/api/v1/aggregates", key=loaded.read,
+                                  params={"group_by": "reporting_org"}).json()
+    assert {row["placeholder"] for row in by_donor["rows"]} == {None}
+    assert "placeholder" not in by_donor["rows"][0]["group"]

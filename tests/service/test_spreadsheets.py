@@ -21,7 +21,8 @@ from tests.support.loads import Loaded
 from tests.support.publishing import Api, every_page
 from tests.support.spreadsheets import BOM, spreadsheet_number, spreadsheet_rows
 
-AGGREGATE_COLUMNS = (*(group.value for group in GroupBy), "amount_usd", "activities")
+AGGREGATE_COLUMNS = (*(group.value for group in GroupBy), "amount_usd", "activities",
+                     "placeholder")
 DOWNLOADS = (FIELDS, TRANSACTION_COLUMNS, BUDGET_COLUMNS, RESULT_COLUMNS, EXPORT_COLUMNS,
              AGGREGATE_COLUMNS, DEBT_SERVICE_COLUMNS)
 

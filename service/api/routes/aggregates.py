@@ -18,7 +18,14 @@ from service.api.routes.ledger import (
     csv_variant,
 )
 from service.api.routes.pushes import problem_responses
-from service.services.aggregates import IMPLEMENTING, Aggregates, GroupBy, aggregate
+from service.services.aggregates import (
+    IMPLEMENTING,
+    Aggregates,
+    GroupBy,
+    aggregate,
+    csv_columns,
+    csv_rows,
+)
 from service.services.traceability import Basis
 
 router = APIRouter(prefix="/api/v1", tags=["aggregates"])
@@ -63,9 +70,6 @@ def aggregates(
     variant = csv_variant(format)
     if variant is None:
         return tagged(request, response, found)
-    columns = [*found.group_by, "amount_usd", "activities"]
-    rows = iter([{**row.group, "amount_usd": row.amount_usd, "activities": row.activities}
-                 for row in found.rows])
-    answer = csv_response(columns, rows, "aggregates.csv", variant)
+    answer = csv_response(csv_columns(found), csv_rows(found), "aggregates.csv", variant)
     answer.headers["IATI-EC-Basis"] = found.basis.value  # the CSV has no room to say it
     return answer
