@@ -3,7 +3,8 @@ organisation, which the registry keeps by name and flags but never keys or merge
 
 A name is a placeholder when it says nothing of who ("nan", empty, "Unspecified Vendors -
 Ecuador", "Various", "Not specified", "Bénéficiaire(s) non spécifié(s)", "Unknown").
-A ref is a placeholder when the evidence says so, never by a list of codes alone (a real
+A ref is a placeholder when it says nothing of who, as such a name does ("N/A", "#"), or
+when the evidence says so, never by a list of codes alone (a real
 organisation's own ref can look like a category code): it is given for unrelated names
 (`UNRELATED_NAMES` or more, their words sharing less than half), or it is a CRS channel
 code used as an organisation ref (``XM-DAC-23000``) with a name that names a category
@@ -78,6 +79,8 @@ def placeholder_ref(ref: str | None, names: Iterable[str]) -> bool:
     placeholder (see the module)."""
     if not ref or not ref.strip():
         return False
+    if placeholder_name(ref):  # "N/A", "#": says nothing of who, whatever the names
+        return True
     given = [name for name in names if not placeholder_name(name)]
     spread = unrelated(given)
     code = channel_code(ref)
@@ -98,11 +101,11 @@ def placeholders(connection: Connection, keys: Iterable[str]) -> dict[str, Place
     """The placeholders among `keys` — each a participant's ref, or its name when it has
     none — judged on the names stored participants give with each ref."""
     wanted = {key.strip() for key in keys if key and key.strip()}
-    found = {key: Placeholder.name for key in wanted if placeholder_name(key)}
-    names: dict[str, set[str]] = defaultdict(set)
+    names: dict[str, set[str]] = defaultdict(set)  # the keys stored as refs: their names
     statement = select(PARTICIPANT.c.ref, PARTICIPANT.c.name).distinct().where(
-        PARTICIPANT.c.ref.in_(sorted(wanted - set(found))))
+        PARTICIPANT.c.ref.in_(sorted(wanted)))
     for ref, name in connection.execute(statement):
         names[ref.strip()].add(name or "")
-    found |= {ref: Placeholder.ref for ref, given in names.items() if placeholder_ref(ref, given)}
-    return found
+    found = {ref: Placeholder.ref for ref, given in names.items() if placeholder_ref(ref, given)}
+    return found | {key: Placeholder.name for key in wanted - names.keys()
+                    if placeholder_name(key)}

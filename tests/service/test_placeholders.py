@@ -7,12 +7,15 @@ import csv
 import io
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
+from service.models import KeyScope
 from service.services.merges import ORG_REF, ORGANISATION
 from service.services.placeholders import channel_code, placeholder_name, placeholder_ref
 from service.services.ruc import RucStatus, check_ruc
 from tests.support.loads import Loaded
+from tests.support.publishing import Api, add_publisher, new_key
+from tests.support.samples import CAF_LOANS
 from tests.support.spreadsheets import without_bom
 
 
@@ -32,6 +35,9 @@ def test_a_ref_is_a_placeholder_by_the_evidence_not_by_its_code() -> None:
     # A real organisation whose ref is a channel code: one name, not a placeholder.
     assert not placeholder_ref("XM-DAC-41122", ["UNICEF", "United Nations Children's Fund"])
     assert not placeholder_ref("XM-DAC-23000", ["Fundacion Esquel"])
+    # A ref that says nothing of who, whatever the names given with it.
+    assert placeholder_ref("N/A", ["Recipient Government", "EC_INTPA"])
+    assert placeholder_ref("#", ["ACNUR - Oficina del Alto Comisionad"])
     # Any ref given for three unrelated names.
     assert placeholder_ref("XI-DUNS-1", ["Fundación Natura", "Banco Pichincha", "CARE"])
     assert not placeholder_ref("XI-DUNS-1", ["Fundación Natura", "FUNDACION NATURA"])
@@ -82,3 +88,32 @@ def test_partners_that_are_placeholders_are_flagged_where_partners_are_listed(
                                   params={"group_by": "reporting_org"}).json()
     assert {row["placeholder"] for row in by_donor["rows"]} == {None}
     assert "placeholder" not in by_donor["rows"][0]["group"]
+
+
+# Real activities for Ecuador (the demo's extracts of d-portal downloads): the EU's give
+# "N/A" as the ref of "Recipient Government" and of "EC_INTPA", AECID's "#" as UNHCR's.
+NO_ONE_REFS = {"XI-IATI-EC_INTPA": "dportal-eu-intpa-p80-ecuador.xml",
+               "ES-DIR3-EA0035768": "dportal-spain-aecid-p16-ecuador.xml"}
+
+
+def test_a_ref_that_says_nothing_keys_no_entry_and_is_flagged(store: Engine) -> None:
+    """"N/A" keyed one entry, which took the EU's own "EC_INTPA" and the recipient
+    government for one organisation; now each participant is kept by its name."""
+    api = Api(store)
+    for ref, file in NO_ONE_REFS.items():
+        add_publisher(store, ref, name=ref)
+        answer = api.request("POST", "/api/v1/activities",
+                             key=new_key(store, ref, KeyScope.publish),
+                             content=(CAF_LOANS.parent / file).read_bytes())
+        assert answer.json()["counts"]["created"] > 0, answer.text
+    with store.connect() as connection:
+        refs = set(connection.execute(select(ORG_REF.c.ref)).scalars())
+        names = [{name["text"] for name in names or []}
+                 for names in connection.execute(select(ORGANISATION.c.names)).scalars()]
+    assert not refs & {"N/A", "#"}
+    assert not [entry for entry in names if {"EC_INTPA", "Recipient Government"} <= entry]
+    answer = api.request("GET", "/api/v1/aggregates", key=new_key(
+        store, "XI-IATI-EC_INTPA", KeyScope.read), params={"group_by": "participating_org"})
+    flagged = {row["group"]["participating_org"]: row["placeholder"]
+               for row in answer.json()["rows"] if row["placeholder"]}
+    assert flagged == {"N/A": "ref", "#": "ref"}
