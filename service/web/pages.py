@@ -26,6 +26,7 @@ from service.services import activities
 from service.services.activity_links import activity_links
 from service.services.budget.review import coverage
 from service.services.budget.views import read_view
+from service.services.coordination.decisions import decided_pairs
 from service.services.coordination.duplicates import duplicates
 from service.services.coordination.overlaps import SectorLevel, overlaps
 from service.services.coordination.scoring import THRESHOLD
@@ -193,6 +194,7 @@ def coordination_page(request: Request, session: SessionDep) -> HTMLResponse:
     return render(
         request, session, "coordination.html", filters=filters,
         duplicates=duplicates(connection, chosen, min_score=THRESHOLD, limit=100),
+        decisions=decided_pairs(connection, limit=50),
         overlaps=overlaps(connection, chosen, sector_level=SectorLevel.sector_category,
                           years=(filters.year, filters.year)),
     )

@@ -160,3 +160,49 @@ def _aggregates(api: Api, key: str, **params: Any) -> dict[str, Any]:
     answer = api.request("GET", "/api/v1/aggregates", key=key, params=params)
     assert answer.status_code == 200, answer.text
     return answer.json()  # type: ignore[no-any-return]
+
+
+def _decided(api: Api, key: str, **params: Any) -> list[dict[str, Any]]:
+    answer = api.request("GET", "/api/v1/coordination/duplicates/decisions", key=key,
+                         params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def test_a_decision_on_a_pair_whose_activity_is_deleted_stays_in_the_history(
+    published: Published, store: Engine,
+) -> None:
+    """USAID deletes the activity the ministry kept: the pair leaves the report, its
+    decision stays, listed with USAID's side deleted, and the partner's copy — all that
+    remains of the activity — counts in the aggregates again. A later decision on the pair
+    is recorded beside it."""
+    api, read, admin = published
+    params = {"measure": MEASURES, "group_by": "reporting_org"}
+    copied = _aggregates(api, read, reporting_org=PARTNER, **params)
+    decide(api, admin, a=COPY, b=ORIGINAL, verdict="confirmed", keep=ORIGINAL)
+    [decided] = _decided(api, read, iati_identifier=ORIGINAL)
+    assert (decided["excluding"], decided["a_state"], decided["b_state"]) == (COPY, "live",
+                                                                              "live")
+    assert _aggregates(api, read, reporting_org=PARTNER, **params)["rows"] == []
+
+    usaid = new_key(store, USAID, KeyScope.publish)
+    answer = api.request("DELETE", f"/api/v1/activities/{ORIGINAL}", key=usaid)
+    assert answer.status_code == 204, answer.text
+    report = _report(api, read, limit=1000)
+    assert not [p for p in report["pairs"] if ORIGINAL in (
+        p["a"]["iati_identifier"], p["b"]["iati_identifier"]) and p["kind"] == "similar"]
+    [decided] = _decided(api, read, iati_identifier=COPY)
+    states = {decided["a"]: decided["a_state"], decided["b"]: decided["b_state"]}
+    assert states == {ORIGINAL: "deleted", COPY: "live"}
+    assert [d["verdict"] for d in decided["history"]] == ["confirmed"]
+    assert (decided["current"]["keep"], decided["current"]["excluded"]) == (ORIGINAL, COPY)
+    assert decided["excluding"] is None  # the kept side is gone: the copy counts
+    assert _aggregates(api, read, reporting_org=PARTNER, **params)["total_usd"] == copied[
+        "total_usd"]
+
+    again = decide(api, admin, a=ORIGINAL, b=COPY, verdict="dismissed",
+                   note="USAID withdrew its report")
+    assert [d["verdict"] for d in again["history"]] == ["confirmed", "dismissed"]
+    assert again["a_state" if again["a"] == ORIGINAL else "b_state"] == "deleted"
+    assert [(p["a"], p["b"]) for p in _decided(api, read)] == [tuple(sorted((COPY, ORIGINAL)))]
+    assert api.request("GET", "/api/v1/coordination/duplicates/decisions").status_code == 401

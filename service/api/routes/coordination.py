@@ -10,7 +10,12 @@ from service.api.deps import AdminPrincipal, EngineDep, ReaderOrPublisher, Sessi
 from service.api.filters import FilterDep
 from service.api.routes.pushes import problem_responses
 from service.api.routing import KeyFirstRoute
-from service.services.coordination.decisions import DecisionIn, PairDecisions, decide
+from service.services.coordination.decisions import (
+    DecisionIn,
+    PairDecisions,
+    decide,
+    decided_pairs,
+)
 from service.services.coordination.duplicates import (
     DecisionState,
     DuplicateReport,
@@ -55,6 +60,23 @@ def post_decision(
     """Confirm or dismiss a pair (admin), recorded with the organisation, key and time; a
     confirmed pair's other side (not `keep`) is left out of the aggregates."""
     return decide(session, principal, body)
+
+
+@router.get(
+    "/duplicates/decisions", operation_id="list_duplicate_decisions",
+    responses=problem_responses(401, 403),
+)
+def list_decisions(
+    engine: EngineDep, _: ReaderOrPublisher,
+    iati_identifier: Annotated[str | None, Query(
+        min_length=1, description="Only the pairs with this activity as one side")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[PairDecisions]:
+    """The decided pairs, the latest decided first, each with every decision taken on it,
+    whether each side is live or deleted now, and the side the aggregates leave out now
+    (none once the kept side is deleted)."""
+    with engine.connect() as connection:
+        return decided_pairs(connection, identifier=iati_identifier, limit=limit)
 
 
 @router.get("/overlaps", operation_id="get_overlaps", responses=problem_responses(401, 403))

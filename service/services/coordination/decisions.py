@@ -6,16 +6,23 @@ pair supersedes it, and none is changed or deleted. A confirmed pair keeps one s
 the one the decision names in `keep`, else the one stored first — and excludes the other
 from `GET /api/v1/aggregates` (`not_excluded`). A confirmed same-identifier pair excludes
 nothing: only one of the two was ever stored.
+
+A decision outlives its activities: when one side is deleted, the pair leaves the
+duplicate report (which compares live activities) but its decisions stay, listed with
+each side's state (`decided_pairs`). Once the kept side is deleted, the other is all that
+remains of the activity, and the decision excludes it no longer (`excluding`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, or_, select, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -77,11 +84,20 @@ class DecisionPublic(BaseModel):
     superseded_at: datetime | None
 
 
+class ActivityState(StrEnum):
+    live = "live"
+    deleted = "deleted"
+
+
 class PairDecisions(BaseModel):
-    """A pair's decision in effect and every decision taken on it, oldest first."""
+    """A pair's decision in effect and every decision taken on it, oldest first; whether
+    each side is live or deleted now, and the side the aggregates leave out now."""
 
     a: str
     b: str
+    a_state: ActivityState
+    b_state: ActivityState
+    excluding: str | None
     current: DecisionPublic
     history: list[DecisionPublic]
 
@@ -128,9 +144,52 @@ def _same(pair: Pair) -> list[ColumnElement[bool]]:
 
 
 def pair_decisions(connection: Connection, pair: Pair) -> PairDecisions:
-    history = [_public(row) for row in connection.execute(
-        select(DECISION).where(*_same(pair)).order_by(DECISION.c.id)).mappings()]
-    return PairDecisions(a=pair.a, b=pair.b, current=history[-1], history=history)
+    [found] = decided_pairs(connection, pairs=[pair])
+    return found
+
+
+def decided_pairs(
+    connection: Connection, *, identifier: str | None = None,
+    pairs: Sequence[Pair] | None = None, limit: int = 100,
+) -> list[PairDecisions]:
+    """The decided pairs (one side `identifier`, or those of `pairs`), the latest decided
+    first: their decisions, each side's state and what they exclude now."""
+    chosen = select(DECISION.c.identifier_a, DECISION.c.identifier_b).group_by(
+        DECISION.c.identifier_a, DECISION.c.identifier_b)
+    if identifier is not None:
+        chosen = chosen.where(or_(DECISION.c.identifier_a == identifier,
+                                  DECISION.c.identifier_b == identifier))
+    if pairs is not None:
+        chosen = chosen.where(tuple_(DECISION.c.identifier_a, DECISION.c.identifier_b).in_(
+            [(pair.a, pair.b) for pair in pairs]))
+    latest = chosen.order_by(func.max(DECISION.c.id).desc()).limit(limit)
+    found = [Pair(a, b) for a, b in connection.execute(latest)]
+    history: dict[Pair, list[DecisionPublic]] = {pair: [] for pair in found}
+    statement = select(DECISION).where(
+        DECISION.c.identifier_a.in_({pair.a for pair in found}),
+        DECISION.c.identifier_b.in_({pair.b for pair in found})).order_by(DECISION.c.id)
+    for row in connection.execute(statement).mappings():
+        decided = Pair(row["identifier_a"], row["identifier_b"])
+        if decided in history:
+            history[decided].append(_public(row))
+    live = set(connection.execute(select(ACTIVITY.c.iati_identifier).where(
+        ACTIVITY.c.iati_identifier.in_({i for pair in found for i in (pair.a, pair.b)}),
+        ACTIVITY.c.deleted_at.is_(None))).scalars())
+    return [_decisions(pair, history[pair], live) for pair in found]
+
+
+def _decisions(pair: Pair, history: list[DecisionPublic], live: set[str]) -> PairDecisions:
+    current = history[-1]
+    excluding = current.excluded if (
+        current.verdict is DuplicateVerdict.confirmed and current.keep in live) else None
+    return PairDecisions(
+        a=pair.a, b=pair.b, a_state=_state(pair.a, live), b_state=_state(pair.b, live),
+        excluding=excluding, current=current, history=history,
+    )
+
+
+def _state(identifier: str, live: set[str]) -> ActivityState:
+    return ActivityState.live if identifier in live else ActivityState.deleted
 
 
 def active_decisions(connection: Connection) -> dict[Pair, DecisionPublic]:
@@ -146,11 +205,15 @@ def _public(row: object) -> DecisionPublic:
 
 def not_excluded(activity_id: ColumnElement[int]) -> ColumnElement[bool]:
     """The activity whose id is `activity_id` is not the excluded side of a confirmed
-    duplicate."""
+    duplicate whose kept side is live."""
+    # The tombstones are read from the index on `deleted_at` (see `query.live`).
+    tombstone = ACTIVITY.alias("tombstone")
+    deleted = select(tombstone.c.iati_identifier).where(tombstone.c.deleted_at.is_not(None))
     excluded = select(DECISION.c.excluded).where(
         DECISION.c.superseded_at.is_(None),
         DECISION.c.verdict == DuplicateVerdict.confirmed.value,
         DECISION.c.excluded.is_not(None),
+        DECISION.c.keep.not_in(deleted),
     )
     return activity_id.not_in(
         select(ACTIVITY.c.id).where(ACTIVITY.c.iati_identifier.in_(excluded))
