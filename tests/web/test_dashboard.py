@@ -283,6 +283,51 @@ def test_results_group_by_plan_objective_and_donor(page: Page, dashboard: str) -
     assert "44000" in page.locator("#result-summary").inner_text()
 
 
+def test_results_leave_doubtful_progress_out_of_the_mean_and_unreported_targets_apart(
+    page: Page, dashboard: str,
+) -> None:
+    """The World Bank's "15,821" (a decimal comma) no longer drags its mean progress to
+    −1.579,8 %: three periods are left out of the mean and shown so on the activity, and
+    its two targets without an actual have no progress report, not a failure."""
+    _visit(page, dashboard + "/resultados?group_by=reporting_org")
+    row = page.locator("#result-summary tbody tr", has_text="44000")
+    # activities, indicators, periods, measurable, left out, mean, median, on track, unreported
+    cells = row.locator("td").all_inner_texts()
+    assert (cells[4], cells[8]) == ("3", "2")
+    assert Decimal(cells[5].replace(".", "").replace(",", ".")) > 0
+    assert "la mediana los incluye" in page.locator("main").inner_text()
+    _visit(page, dashboard + "/actividades/44000-P169125")
+    progress = page.locator("#results tbody td:nth-child(6)").all_inner_texts()
+    assert sum("fuera de la media" in cell for cell in progress) == 3
+    assert progress.count("Sin reporte de avance") == 2
+
+
+def test_placeholders_national_overlaps_and_decisions_are_labelled(
+    page: Page, dashboard: str,
+) -> None:
+    """USAID's "Unspecified Vendors - Ecuador" and XM-DAC-63000 (given to unrelated firms)
+    are marked where partners are listed; USAID's activities of unknown province meet
+    other donors at national level, labelled so; the ministry's decisions have their
+    section."""
+    _visit(page, dashboard + "/")
+    partners = page.locator("section[aria-labelledby=by_partner] tbody th")
+    vendors = partners.filter(has_text="Unspecified Vendors - Ecuador")
+    assert "nombre genérico" in vendors.inner_text()
+    assert "identificador genérico" in partners.filter(has_text="XM-DAC-63000").inner_text()
+    assert not partners.filter(has_text="World Food").locator(".flag").count()
+    _visit(page, dashboard + "/actividades/US-GOV-1-72051824FA00001")  # KISTH, XM-DAC-63000
+    assert "identificador genérico" in page.locator("#participants").inner_text()
+    _visit(page, dashboard + "/actividades/US-GOV-1-72051822FA00002")  # "nan"
+    assert "nombre genérico" in page.locator("#participants").inner_text()
+    _visit(page, dashboard + "/coordinacion")
+    national = page.locator("#overlap-list tbody tr", has_text="Nacional: provincia desconocida")
+    assert national.count() >= 1
+    assert "Mismo sector, a nivel nacional" in national.first.inner_text()
+    assert "provincia desconocida" in national.first.locator("td").last.inner_text()
+    decisions = page.locator("section[aria-labelledby=decisions]")
+    assert "Aún no hay decisiones." in decisions.inner_text()
+
+
 def test_the_debt_pages_show_a_real_loans_terms_status_and_repayments(
     page: Page, dashboard: str, artefacts: Path
 ) -> None:
