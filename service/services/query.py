@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,6 +44,7 @@ from sqlmodel import Session
 from mappings.tables import Classification
 from service.errors import DomainError
 from service.models import ActivityText, ParticipatingOrg, RecipientCountry, RecipientRegion, Sector
+from service.models.base import LARGEST_BIGINT, LARGEST_ID
 from service.models.types import as_utc
 from service.search import SQLITE_INDEX, Term, fts5_query, terms, tsquery
 from service.services.budget.storage import CURRENT
@@ -370,16 +372,34 @@ def _decode(cursor: str, sort: Sort) -> tuple[Any, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         made_for, value, key_id = json.loads(raw)
-        if made_for != sort.value or not isinstance(key_id, int):
+        if made_for != sort.value or not cursor_value(value) or not row_id(key_id):
             raise ValueError(made_for)
         if sort in (Sort.updated_at, Sort.updated_at_desc):
             value = datetime.fromisoformat(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         raise BadCursorError(
             "This cursor was not made by this list with this sort; start again without one "
             "and pass each page's next_cursor back unchanged.", cursor=cursor,
         ) from None
     return value, key_id
+
+
+def row_id(value: Any) -> bool:
+    """Whether a cursor's `value` can be a row's id (an integer the id columns hold)."""
+    return type(value) is int and 0 <= value <= LARGEST_ID
+
+
+def cursor_value(value: Any) -> bool:
+    """Whether a cursor's sort `value` is one a column could hold: nothing, text without
+    U+0000, an integer of 64 bits or a finite number. A hand-made cursor with anything
+    else is refused, never sent to the database."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return "\x00" not in value
+    if type(value) is int:
+        return abs(value) <= LARGEST_BIGINT
+    return type(value) is float and math.isfinite(value)
 
 
 def summary(row: Any, fields: Sequence[str]) -> dict[str, Any]:
