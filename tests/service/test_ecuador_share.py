@@ -11,23 +11,26 @@ import csv
 import io
 import re
 from collections import defaultdict
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from lxml import etree, html
 
-from mappings.money import CENT
-from mappings.rates import NoRateError, to_usd
 from tests.support.loads import DONORS, Loaded, regional_paths
 from tests.support.publishing import USAID_EC, every_page
 from tests.support.samples import EXAMPLES, PARSER, sample
+from tests.support.shares import (
+    MEASURES,
+    REPAYMENTS,
+    activities,
+    ecuador_money,
+    for_ecuador,
+    identifier,
+)
 from tests.support.spreadsheets import without_bom
 
 IDB, IDRC = "XI-IATI-IADB", "XM-DAC-301-2"
-MEASURES = {"2": "commitment", "3": "disbursement", "4": "expenditure"}
-REPAYMENTS = ("5", "6")
 MINISTRY = "EC-RUC-1760000900001"  # Ecuador's Ministry of Economy and Finance
 # Stored, and not for Ecuador: a regional operation of the IDB (region 498, America), an
 # IDRC grant to South America (region 489) naming no country, the IDB's loan to Panama,
@@ -35,6 +38,7 @@ MINISTRY = "EC-RUC-1760000900001"  # Ecuador's Ministry of Economy and Finance
 NOT_FOR_ECUADOR = ("XI-IATI-IADB-RG-L1143", "XM-DAC-301-2-109450-006",
                    "XI-IATI-IADB-PN-L1163", "XM-DAC-301-2-109454-001")
 IDRC_AT_40 = "XM-DAC-301-2-109450-002"  # Ecuador 40 %, beside two regions
+REGIONAL_LOAN = "XI-IATI-IADB-EJEMPLO-PRESTAMO-REGIONAL"  # Ecuador 30 %, Peru 70 %
 
 
 def _files() -> list[Path]:
@@ -42,78 +46,9 @@ def _files() -> list[Path]:
     return [sample(USAID_EC), *(EXAMPLES / file for file in DONORS), *regional_paths()]
 
 
-def _activities(stored: set[str]) -> list[etree._Element]:
-    """The stored activities of the load's files, read with lxml alone."""
-    found = []
-    for path in _files():
-        for activity in etree.parse(str(path), PARSER).getroot().iterfind("iati-activity"):
-            if (activity.findtext("iati-identifier") or "").strip() in stored:
-                found.append(activity)
-    return found
-
-
-def _percent(element: etree._Element) -> Decimal | None:
-    given = element.get("percentage")
-    return Decimal(given) if given is not None else None
-
-
-def _activity_share(activity: etree._Element) -> Decimal | None:
-    """Ecuador's percentage of the activity: its recipient-country EC out of every
-    recipient's percentage (rebased when they do not sum to 100; the country's alone when
-    the countries and the regions each sum to 100); none without EC at activity level."""
-    countries = activity.findall("recipient-country")
-    places = [*countries, *activity.findall("recipient-region")]
-    if not any(c.get("code") == "EC" for c in countries):
-        return None
-    if len(places) == 1:
-        return Decimal(100)
-    shares = [_percent(place) for place in places]
-    if None in shares:
-        return None
-    mine = sum(_percent(c) or 0 for c in countries if c.get("code") == "EC")
-    of_countries = sum(_percent(c) or 0 for c in countries)
-    of_regions = sum(shares[len(countries):], Decimal(0))  # type: ignore[arg-type]
-    if of_countries == 100 and of_regions == 100:
-        return Decimal(mine)
-    return mine * 100 / (of_countries + of_regions)
-
-
-def _share(activity: etree._Element, transaction: etree._Element) -> Decimal | None:
-    """Ecuador's percentage of a transaction: its own recipient country's, else the
-    activity's."""
-    own = transaction.find("recipient-country")
-    if own is not None:
-        return Decimal(100) if own.get("code") == "EC" else None
-    return _activity_share(activity)
-
-
-def _part(usd: Decimal, share: Decimal) -> Decimal:
-    """`share` percent of `usd`, to the cent, halves away from zero."""
-    exact = abs(usd) * share / 100
-    return exact.quantize(CENT, ROUND_HALF_UP).copy_sign(usd) if usd else Decimal("0.00")
-
-
-def _ecuador_money(stored: set[str], kinds: dict[str, str]) -> dict[tuple[str, str], Decimal]:
-    """Per reporting organisation and measure (by transaction type, `kinds`), the sum of
-    Ecuador's shares of the stored activities' transactions, in US dollars at each value
-    date's rate."""
-    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for activity in _activities(stored):
-        reporter = activity.find("reporting-org").get("ref")  # type: ignore[union-attr]
-        for transaction in activity.iterfind("transaction"):
-            kind = transaction.find("transaction-type").get("code")  # type: ignore[union-attr]
-            share, value = _share(activity, transaction), transaction.find("value")
-            day = transaction.find("transaction-date")
-            if kind not in kinds or not share or value is None or day is None:
-                continue
-            currency = value.get("currency") or activity.get("default-currency") or ""
-            on = date.fromisoformat((value.get("value-date") or day.get("iso-date") or "")[:10])
-            try:
-                usd = to_usd(currency, on).convert(Decimal((value.text or "").strip()))
-            except NoRateError:
-                continue
-            sums[str(reporter), kinds[kind]] += _part(usd, share)
-    return {key: amount for key, amount in sums.items() if amount}
+def _money(stored: set[str], kinds: dict[str, str]) -> dict[tuple[str, str], Decimal]:
+    """Ecuador's shares of the stored activities' money, worked out from the XML."""
+    return ecuador_money(activities(_files(), stored), kinds)
 
 
 def _stored(regional: Loaded) -> set[str]:
@@ -146,7 +81,7 @@ def test_every_total_is_the_sum_of_ecuadors_shares_worked_out_from_the_xml(
     Ecuador percentage, USAID's transactions for Ecuador whole: in the download of the
     aggregates, the overview's panel by donor and the organisations' money."""
     stored = _stored(regional)
-    expected = _ecuador_money(stored, MEASURES)
+    expected = _money(stored, MEASURES)
     assert expected[IDRC, "expenditure"]
     assert expected[IDB, "disbursement"]
     rows = _csv(regional, "/descargas/agregados.csv", group_by=["reporting_org", "measure"],
@@ -176,23 +111,33 @@ def test_every_total_is_the_sum_of_ecuadors_shares_worked_out_from_the_xml(
 
 def test_a_loan_to_several_countries_is_repaid_in_ecuadors_part(regional: Loaded) -> None:
     """The debt page and its download: the IDB's interest on its loans to Ecuador, not on
-    its loans elsewhere, which the API still adds up without `ecuador`."""
+    its loans elsewhere, and 30 % of each repayment and balance of its loan to Ecuador at
+    30 % and Peru; the API still adds up the whole without `ecuador`."""
     stored = _stored(regional)
-    repaid = _ecuador_money(stored, dict.fromkeys(REPAYMENTS, "repaid"))
+    repaid = _money(stored, REPAYMENTS)
     rows = _csv(regional, "/descargas/deuda.csv", group_by="lender")
     assert {row["lender"]: Decimal(row["total_usd"]) for row in rows} == {
         ref: amount for (ref, _), amount in repaid.items()}
-    assert repaid[IDB, "repaid"] == Decimal("583670.00")  # interest on EC-L1269 and EC-L1270
+    real = {f"{IDB}-EC-L1269", f"{IDB}-EC-L1270"}  # interest on the IDB's loans to Ecuador
+    assert _money(real, REPAYMENTS) == {
+        (IDB, "repaid"): Decimal("583670.00")}
+    assert _money({REGIONAL_LOAN}, REPAYMENTS) == {
+        (IDB, "repaid"): Decimal("370370.37") + Decimal("100000.00") - Decimal("306000.00")}
     whole = regional.api.request("GET", "/api/v1/debt", key=regional.read,
                                  params={"reporting_org": IDB}).json()
     assert Decimal(whole["service_total_usd"]) > repaid[IDB, "repaid"]
     page = _page(regional, "/deuda")
     assert _dollars(page.xpath("string(//table[@id='debt-by-lender']/tfoot//td[4])")) == sum(
         repaid.values())
+    outstanding = page.xpath("string(//table[@id='debt-balances']//tr[td='2024']/td[2])")
+    assert _dollars(outstanding) == Decimal("450000.00")  # 30 % of 1,500,000
+    [balance] = [b for b in whole["balances"] if b["year"] == 2024]
+    assert Decimal(balance["principal_outstanding_usd"]) == Decimal("1500000.00")
     listed = {href.removeprefix("/deuda/")
               for href in page.xpath("//table[@id='debt-loans']//a/@href")}
-    assert {f"{IDB}-EC-L1269", f"{IDB}-EC-L1270"} <= listed
-    assert all(loan.startswith(f"{IDB}-EC-") for loan in listed if loan.startswith(IDB))
+    assert {f"{IDB}-EC-L1269", f"{IDB}-EC-L1270", REGIONAL_LOAN} <= listed
+    assert all(loan.startswith(f"{IDB}-EC-") for loan in listed - {REGIONAL_LOAN}
+               if loan.startswith(IDB))
     assert [loan["iati_identifier"] for loan in whole["loans"]
             if not loan["iati_identifier"].startswith(f"{IDB}-EC-")]  # its loans elsewhere
 
@@ -204,27 +149,24 @@ def test_activities_not_for_ecuador_are_not_on_the_pages(regional: Loaded) -> No
     api, key = regional.api, regional.read
     stored = _stored(regional)
     assert set(NOT_FOR_ECUADOR) <= stored
-    for_ecuador = {
-        (activity.findtext("iati-identifier") or "").strip() for activity in _activities(stored)
-        if activity.xpath("recipient-country[@code='EC'] | transaction/recipient-country"
-                          "[@code='EC']")}
-    assert IDRC_AT_40 in for_ecuador
+    ecuador = {identifier(a) for a in activities(_files(), stored) if for_ecuador(a)}
+    assert IDRC_AT_40 in ecuador
     listed = {row["iati_identifier"] for row in _csv(regional, "/descargas/actividades.csv")}
-    assert listed == for_ecuador
+    assert listed == ecuador
     document = api.request("GET", "/descargas/actividades.xml").content
     assert {(a.findtext("iati-identifier") or "").strip() for a in etree.fromstring(
-        document, PARSER).iterfind("iati-activity")} == for_ecuador
+        document, PARSER).iterfind("iati-activity")} == ecuador
     idb = _page(regional, "/actividades", reporting_org=IDB)
     assert {text.strip() for text in idb.xpath("//table[@id='activity-list']//code/text()")
-            if text.strip() != IDB} == {i for i in for_ecuador if i.startswith(IDB)}
-    for identifier in NOT_FOR_ECUADOR:
-        for page in (f"/actividades/{identifier}", f"/deuda/{identifier}"):
+            if text.strip() != IDB} == {i for i in ecuador if i.startswith(IDB)}
+    for elsewhere in NOT_FOR_ECUADOR:
+        for page in (f"/actividades/{elsewhere}", f"/deuda/{elsewhere}"):
             answer = api.request("GET", page)
             assert answer.status_code == 404, page
             assert "no nombra al Ecuador" in answer.text
         for page in ("/", "/coordinacion", "/resultados", "/deuda", "/calidad",
                      "/organizaciones"):
-            assert identifier not in api.request("GET", page).text, (identifier, page)
+            assert elsewhere not in api.request("GET", page).text, (elsewhere, page)
     region = every_page(api, key, recipient_region="498", fields="iati_identifier")
     assert "XI-IATI-IADB-RG-L1143" in {row["iati_identifier"] for row in region}
     panama = every_page(api, key, recipient_country="PA", fields="iati_identifier")
@@ -236,7 +178,7 @@ def test_activities_not_for_ecuador_are_not_on_the_pages(regional: Loaded) -> No
     counts = {row.xpath("string(td[1]/a/@href)").rsplit("/", 1)[-1]: int(row.xpath(
         "string(td[2])").replace(".", "")) for row in quality.xpath("//table[@id='quality']//tr")
         if row.xpath("td")}
-    assert counts[IDB] == sum(1 for i in for_ecuador if i.startswith(IDB))
+    assert counts[IDB] == sum(1 for i in ecuador if i.startswith(IDB))
 
 
 def test_a_ministry_spelt_four_ways_is_one_implementing_partner(regional: Loaded) -> None:
@@ -290,6 +232,6 @@ def test_a_regional_activity_counts_its_ecuador_percentage(regional: Loaded) -> 
     for figure in view["figures"]:
         if figure["classification"] == "fuente" and figure["location"].startswith("transaction"):
             counted[figure["measure"]] += Decimal(figure["amount_usd"])
-    expected = _ecuador_money({IDRC_AT_40}, MEASURES)
+    expected = _money({IDRC_AT_40}, MEASURES)
     assert expected
     assert dict(counted) == {measure: amount for (_, measure), amount in expected.items()}

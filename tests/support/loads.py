@@ -107,14 +107,17 @@ LOANS: Load[str] = Load("loans", _push_loans)
 # (the IDB's loans to Ecuador and to other countries, its regional operations naming only
 # a region, and IDRC's grant with Ecuador at 40 %) and IDRC's (grants shared among several
 # countries, Ecuador among them at 8 to 33 %), every activity pushed by its own publisher
-# as the demo pushes them; and CAF's loans to Ecuador with the European Union's grants
+# as the demo pushes them; a made-up loan to Ecuador at 30 % and Peru with its terms,
+# status and repayments; and CAF's loans to Ecuador with the European Union's grants
 # spelling the Ministry of Economy and Finance three more ways. On top of the USAID load.
 REGIONAL_FILES = ("real/dportal-iadb-p3.xml", "real/dportal-canada-idrc-denmark-p91.xml")
+REGIONAL_LOAN = EXAMPLES / "regional-loan-terms-status.xml"
 FOUR_SPELLINGS = EXAMPLES / "ministry-four-spellings.xml"
 
 
 def regional_paths() -> list[Path]:
-    return [*(sample(file) for file in REGIONAL_FILES), CAF_LOANS, FOUR_SPELLINGS]
+    return [*(sample(file) for file in REGIONAL_FILES), REGIONAL_LOAN, CAF_LOANS,
+            FOUR_SPELLINGS]
 
 
 def _push_regional(store: Engine, keys: Keys) -> Keys:
