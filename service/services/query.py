@@ -6,7 +6,9 @@ of the same query table. A 3-digit sector code matches its DAC category (vocabul
 and every 5-digit code of it (vocabulary 1). Ecuador's classifications (province,
 canton, plan objective, income ítem, fuente, orientación) match the activity's latest
 budget view. `q` searches the titles and descriptions in every language (see
-`service.search`). Values of one filter are alternatives; different filters must all hold.
+`service.search`). `ecuador` keeps the activities for Ecuador only (the public pages'
+scope, see `service.services.ecuador`). Values of one filter are alternatives; different
+filters must all hold.
 
 Pages are cut by a keyset cursor — the last row's sort value and id — never by an
 offset, so rows written while a client pages through cannot make it skip or repeat the
@@ -48,6 +50,7 @@ from service.models.base import LARGEST_BIGINT, LARGEST_ID
 from service.models.types import as_utc
 from service.search import SQLITE_INDEX, Term, fts5_query, terms, tsquery
 from service.services.budget.storage import CURRENT
+from service.services.ecuador import IN_ECUADOR
 from service.services.push.storage import ACTIVITY
 
 SECTOR: Table = Sector.__table__  # type: ignore[attr-defined]
@@ -106,6 +109,9 @@ class ActivityFilter:
     active_to: date | None = None
     classified: dict[Classification, Sequence[str]] = field(default_factory=dict)
     q: str | None = None
+    # Only the activities for Ecuador, as the public pages show them (EC a recipient
+    # country of the activity or of a transaction, whatever else `recipient_country` asks).
+    ecuador: bool = False
 
 
 class ActivitySummary(BaseModel):
@@ -222,6 +228,8 @@ def activity_conditions(
         found.append(has(COUNTRY, COUNTRY.c.code.in_(chosen.recipient_country)))
     if chosen.recipient_region:
         found.append(has(REGION, REGION.c.code.in_(chosen.recipient_region)))
+    if chosen.ecuador:  # of the activity, whatever the transaction listed
+        found.append(_member(IN_ECUADOR, arrays))
     for classification, codes in chosen.classified.items():
         if codes:
             found.append(_classified(classification, codes, arrays))
