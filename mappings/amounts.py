@@ -13,6 +13,10 @@ divided among calendar years (Ecuador's fiscal year) and kept for Ecuador's shar
   to 100; the whole when EC is the only recipient and gives no percentage). When the
   countries sum to 100 and the regions to 100 as well, the regions are read as saying
   where the countries are (a finding says so) and the country percentage stands.
+- An activity that names no recipient country but only regions — even one holding Ecuador,
+  such as 489 (South America) or 498 (America) — has no Ecuador share: a region's share
+  of each of its countries is not said, and counting the whole for Ecuador would count it
+  again for every other country of the region (`transaction_share`).
 - Each division goes through `mappings.money.split`, so every cent is kept: the parts of
   an amount add up to its converted whole.
 
@@ -96,14 +100,29 @@ def amounts_of(activity: Activity) -> Amounts:
     share = _ecuador_share(activity, findings)
     found: list[Amount] = []
     for item in _items(activity):
-        country = _transaction_country(item.transaction)
-        item_share = share if country is None else (HUNDRED if country == ECUADOR else None)
+        item_share = transaction_share(share, _transaction_country(item.transaction))
         if item_share is None or item_share == 0:
             continue  # another country's money
         found += _amount(activity, item, item_share, findings)
     return Amounts(found, findings, share)
 
 
+def transaction_share(activity_share: Decimal | None, country: str | None) -> Decimal | None:
+    """Ecuador's share (percent) of an amount whose own recipient-country is `country`
+    (None: it names none) in an activity of `activity_share` (see `Amounts.ecuador_share`):
+    all of it for Ecuador's, none for another country's, else the activity's. None: none
+    of it is known to be Ecuador's."""
+    if country is None:
+        return activity_share
+    return HUNDRED if country.strip().upper() == ECUADOR else None
+
+
+def ecuador_part(whole: Decimal, share: Decimal, quantum: Decimal = CENT) -> Decimal:
+    """Ecuador's `share` (percent) of `whole`, to `quantum`, as `split` divides it: what the
+    budget view counts of an amount, and what is counted of any other amount alike."""
+    if share >= HUNDRED:
+        return whole
+    return split(whole, [share, HUNDRED - share], quantum=quantum)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +192,8 @@ def _amount(
         return []
     years = _years(start, end if end is not None and end >= start else start)
     days = [Decimal(count) for _, count in years]
-    usd = _ecuador_part(rate.convert(value.amount), share, CENT)
-    original = _ecuador_part(value.amount, share, minor_unit(value.amount))
+    usd = ecuador_part(rate.convert(value.amount), share, CENT)
+    original = ecuador_part(value.amount, share, minor_unit(value.amount))
     return [
         Amount(location, item.measure, year, part_usd, part_original, currency, rate.usd,
                rate.rate_date, on, item.transaction)
@@ -183,13 +202,6 @@ def _amount(
             strict=True,
         )
     ]
-
-
-def _ecuador_part(whole: Decimal, share: Decimal, quantum: Decimal) -> Decimal:
-    """Ecuador's `share` (percent) of `whole`, to `quantum`, as `split` divides it."""
-    if share >= HUNDRED:
-        return whole
-    return split(whole, [share, HUNDRED - share], quantum=quantum)[0]
 
 
 def minor_unit(amount: Decimal) -> Decimal:

@@ -3,6 +3,7 @@ it migrates and serves from a folder that holds nothing of the source tree."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -86,3 +87,31 @@ def test_an_installed_wheel_migrates_and_serves_from_any_folder(
     with serving(elsewhere, command=[command], environment=environment) as base:
         assert httpx.get(f"{base}/health", timeout=5).json()["status"] == "ok"
         assert httpx.get(f"{base}/api/v1/activities", timeout=5).status_code in (200, 401)
+
+
+def test_the_image_is_built_as_this_module_builds_and_runs_the_wheel() -> None:
+    """No container engine runs here: the Dockerfile is held to the steps above (the wheel
+    built alone, installed over the locked dependencies, migrations inside, `serve`), to a
+    base pinned to an exact release, a health check on the configured port that waits for
+    the first migration, and a .dockerignore that lets through exactly what it copies."""
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    bases = re.findall(r"^FROM (\S+)", dockerfile, flags=re.MULTILINE)
+    assert bases
+    assert all(re.fullmatch(r"python:3\.11\.\d+-slim-bookworm", base) for base in bases)
+    steps = " ".join(dockerfile.split())
+    for step in ("pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .",
+                 "pip install --no-cache-dir --require-hashes -r /tmp/requirements.lock",
+                 "pip install --no-cache-dir --no-deps /wheels/*.whl",
+                 'CMD ["iati-ec", "serve"]'):
+        assert step in steps, step
+    health = next(line for line in dockerfile.splitlines() if line.startswith("HEALTHCHECK"))
+    assert "--start-period=" in health
+    assert "IATI_EC_PORT" in steps.split("HEALTHCHECK", 1)[1]
+    copied = {source.rstrip("/") for source in re.findall(
+        r"^COPY (?!--from)(.+) \S+$", dockerfile, flags=re.MULTILINE)
+        for source in source.split()}
+    admitted = {line[1:].rstrip("/") for line in
+                (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+                if line.startswith("!")}
+    assert copied == admitted
+    assert all((ROOT / name).exists() for name in copied)

@@ -54,6 +54,10 @@ def activity_filter(
         max_length=MAX_LENGTH,
         description="Words to find in titles and descriptions, any language; accents and "
         "case do not matter; every word must occur; `word*` matches a prefix")] = None,
+    ecuador: Annotated[bool, Query(
+        description="Only the activities for Ecuador (EC a recipient country of the activity "
+        "or of one of its transactions), as the public pages show them; the debt view then "
+        "counts Ecuador's part of each repayment and balance")] = False,
 ) -> ActivityFilter:
     """The filters of a request."""
     return ActivityFilter(
@@ -69,7 +73,7 @@ def activity_filter(
             Classification.income_item: income_item, Classification.fuente: fuente,
             Classification.orientacion: orientacion,
         },
-        q=q,
+        q=q, ecuador=ecuador,
     )
 
 

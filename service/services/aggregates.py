@@ -17,9 +17,15 @@ first, exactly as the investment subsectors are split. Grouped by `participating
 each activity's amount is divided equally among its distinct participating organisations
 of one role (implementing, 4, unless another is asked for), since IATI does not say
 each one's share; the cents left over go by `mappings.money.split`'s rule, and an
-activity without an organisation of that role counts under a null group.
+activity without an organisation of that role counts under a null group. Grouped by
+`participating_entry`, the same, among the registry entries those organisations are
+linked to (one per Ecuadorian entity of the catalogue, whatever its spelling; the group's
+value is the entry's id), so that an organisation published under several spellings is
+one group.
 
-The activities counted are the live ones matching the query filters, through the figures
+The views hold Ecuador's part of each amount only, so an activity that is not for
+Ecuador has none: the public pages' scope (`ActivityFilter.ecuador`) asks nothing more of
+them. The activities counted are the live ones matching the query filters, through the figures
 of their latest budget view (`current_figure`, see `service.models.budget.CurrentFigure`),
 less the duplicates the ministry confirmed (see `service.services.coordination.decisions`).
 Amounts are added up by the database in whole cents, exactly; the total is the sum of the
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -61,6 +68,7 @@ IMPLEMENTING = "4"  # OrganisationRole: the default role of `participating_org` 
 class GroupBy(StrEnum):
     reporting_org = "reporting_org"
     participating_org = "participating_org"
+    participating_entry = "participating_entry"
     sector = "sector"
     sector_category = "sector_category"
     year = "year"
@@ -81,6 +89,9 @@ class GroupBy(StrEnum):
 # The groupings by a classification that is an attribute of each amount (one code per
 # amount, never a split): they cross freely with the split read, joined amount by amount.
 ATTRIBUTES = frozenset(GroupBy(c.value) for c in tables.ATTRIBUTES)
+# The groupings that share each activity's amount among its participating organisations:
+# as published, or by the registry entry each is linked to.
+PARTNERS = (GroupBy.participating_org, GroupBy.participating_entry)
 
 
 class CrossedClassificationsError(DomainError):
@@ -124,6 +135,11 @@ def aggregate(
     net `basis`, each flow counted once (see `service.services.traceability`). Kept until
     the store changes (see `service.services.memo`)."""
     group_by = list(dict.fromkeys(group_by))
+    if all(partners in group_by for partners in PARTNERS):
+        raise CrossedClassificationsError(
+            "Group by participating_org or participating_entry, not both: each shares an "
+            "activity's amount among its organisations.", group_by=[g.value for g in group_by])
+    chosen = replace(chosen, ecuador=False)  # the views hold Ecuador's part only
     key = ("aggregate", repr(chosen), tuple(group_by), tuple(measures), year_from, year_to,
            participating_org_role, basis)
     return remembered(connection, key, lambda: _computed(
@@ -140,7 +156,7 @@ def _computed(
     split_by = _split_read([g for g in group_by if g not in ATTRIBUTES])
     joined = {g: CURRENT.alias(f"by_{g.value}") for g in group_by if g in ATTRIBUTES}
     keys = [joined[g].c.code.label(g.value) if g in joined else _column(g)
-            for g in group_by if g is not GroupBy.participating_org]
+            for g in group_by if g not in PARTNERS]
     conditions: list[ColumnElement[bool]] = [
         CURRENT.c.classification == split_by.value,
         CURRENT.c.measure.in_([m.value for m in measures]),
@@ -156,7 +172,8 @@ def _computed(
     twice = _counted_once(connection, chosen) if basis is Basis.net else []
     conditions += twice
     names = [g.value for g in group_by]
-    role = participating_org_role if GroupBy.participating_org in group_by else None
+    shared = next((g for g in group_by if g in PARTNERS), None)
+    role = participating_org_role if shared is not None else None
     kept = None if twice else figures.grouped(
         connection, chosen, names, [m.value for m in measures], year_from, year_to, role)
     if kept is not None:  # the whole store's groups, looked up
@@ -166,9 +183,9 @@ def _computed(
         base = select(*keys, CURRENT.c.amount_cents, CURRENT.c.activity_id).select_from(
             _with_attributes(joined)).where(*conditions)
         by_activity = _by_activity(connection, base, len(keys))
-        if role is not None:
-            groups = _shared(by_activity, group_by.index(GroupBy.participating_org),
-                             _partners(connection, base, role))
+        if shared is not None and role is not None:
+            groups = _shared(by_activity, group_by.index(shared),
+                             _partners(connection, base, role, shared))
         else:
             groups = [(key, _dollars(sum(cents.values())), len(cents))
                       for key, cents in by_activity.items()]
@@ -176,7 +193,7 @@ def _computed(
     rows = [AggregateRow(group=dict(zip(names, key, strict=True)), amount_usd=amount,
                          activities=count)
             for key, amount, count in sorted(groups, key=lambda group: _order(group[0]))]
-    if role is not None:
+    if GroupBy.participating_org in group_by:
         _flag_placeholders(connection, rows)
     return Aggregates(
         group_by=names, measures=[m.value for m in measures], participating_org_role=role,
@@ -188,16 +205,21 @@ def _computed(
 def csv_columns(found: Aggregates) -> list[str]:
     """The CSV columns of `found`: its groupings, money and activities, and whether a
     partner is a placeholder when it is grouped by participating organisation."""
-    flagged = ["placeholder"] if found.participating_org_role is not None else []
+    flagged = ["placeholder"] if _flagged(found) else []
     return [*found.group_by, "amount_usd", "activities", *flagged]
 
 
 def csv_rows(found: Aggregates) -> Iterator[dict[str, Any]]:
     """The CSV rows of `found`, in `csv_columns`."""
-    flagged = found.participating_org_role is not None
+    flagged = _flagged(found)
     for row in found.rows:
         yield {**row.group, "amount_usd": row.amount_usd, "activities": row.activities,
                **({"placeholder": row.placeholder} if flagged else {})}
+
+
+def _flagged(found: Aggregates) -> bool:
+    """Whether `found`'s rows say if their partner is a placeholder."""
+    return GroupBy.participating_org.value in found.group_by
 
 
 def _flag_placeholders(connection: Connection, rows: list[AggregateRow]) -> None:
@@ -285,22 +307,27 @@ def _by_activity(connection: Connection, base: Select[Any], width: int) -> ByAct
     return dict(groups)
 
 
-def _partners(connection: Connection, base: Select[Any], role: str) -> dict[int, list[str]]:
+def _partners(
+    connection: Connection, base: Select[Any], role: str, by: GroupBy,
+) -> dict[int, list[Any]]:
     """Each counted activity's (of `base`) distinct organisations of `role` (identifier,
-    or name when it has none), sorted so that the shares' cents always go the same way."""
+    or name when it has none; or the registry entry it is linked to, `by` entry), sorted
+    so that the shares' cents always go the same way."""
     counted = select(base.subquery().c.activity_id)
     name = func.coalesce(func.nullif(func.trim(PARTICIPANT.c.ref), ""), PARTICIPANT.c.name)
-    statement = select(PARTICIPANT.c.activity_id, name).where(
+    key = PARTICIPANT.c.organisation_id if by is GroupBy.participating_entry else name
+    statement = select(PARTICIPANT.c.activity_id, key).where(
         PARTICIPANT.c.role == role, PARTICIPANT.c.activity_id.in_(counted), name.is_not(None),
+        key.is_not(None),
     )
-    found: dict[int, set[str]] = defaultdict(set)
+    found: dict[int, set[Any]] = defaultdict(set)
     for activity, partner in connection.execute(statement):
         found[activity].add(partner)
     return {activity: sorted(partners) for activity, partners in found.items()}
 
 
 def _shared(
-    by_activity: ByActivity, position: int, partners: dict[int, list[str]],
+    by_activity: ByActivity, position: int, partners: dict[int, list[Any]],
 ) -> list[tuple[tuple[Any, ...], Decimal, int]]:
     """Each amount divided equally among its activity's partners, at `position` of the key:
     per group, its money and activities. The cents left over go one each to the first

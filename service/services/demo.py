@@ -66,7 +66,7 @@ def load_demo(engine: Engine, *, on_loaded: Callable[[Loaded], None] | None = No
     loaded: list[Loaded] = []
     with tempfile.TemporaryDirectory(prefix="iati-ec-demo-") as folder:
         for path in demo_files():
-            for number, part in enumerate(_by_publisher(path)):
+            for number, part in enumerate(publisher_parts(path)):
                 file = path
                 if part.body is not None:  # one publisher's share of a file of several
                     file = Path(folder) / f"{path.stem}-{number}.xml"
@@ -84,7 +84,7 @@ def load_demo(engine: Engine, *, on_loaded: Callable[[Loaded], None] | None = No
 
 
 @dataclass(frozen=True, slots=True)
-class _Part:
+class PublisherPart:
     """One reporting organisation's activities in a file: its ref, name and type, and the
     activities as a file's bytes (None: the whole file, which has no other publisher)."""
 
@@ -94,7 +94,7 @@ class _Part:
     body: bytes | None
 
 
-def _by_publisher(path: Path) -> Iterator[_Part]:
+def publisher_parts(path: Path) -> Iterator[PublisherPart]:
     """The file's activities by reporting organisation, in the order they first appear."""
     root = etree.parse(str(path), _PARSER).getroot()
     groups: dict[str, list[etree._Element]] = {}
@@ -110,10 +110,10 @@ def _by_publisher(path: Path) -> Iterator[_Part]:
             copy = etree.Element(root.tag, dict(root.attrib), nsmap=root.nsmap)
             copy.extend(activities)
             body = etree.tostring(copy, xml_declaration=True, encoding="utf-8")
-        yield _Part(ref, name, reporting.get("type"), body)
+        yield PublisherPart(ref, name, reporting.get("type"), body)
 
 
-def _publisher(engine: Engine, part: _Part) -> Publisher:
+def _publisher(engine: Engine, part: PublisherPart) -> Publisher:
     """The organisation `part.ref` (registered as a donor if new), as a publisher."""
     with session_scope(engine, write=True) as session:
         organisation = find_organisation(session, part.ref) or register_organisation(

@@ -5,15 +5,17 @@ With no query filter, an aggregate reads the current figures of every live activ
 100,000 activities, 0.1–0.3 s per grouping, and the overview asks six after each push. The
 figures of each live activity that the overview's groupings read (the `fuente`, sector,
 province and plan objective splits) are kept per engine, summed per classification,
-measure, year, code and reporting organisation, with its implementing partners
-(`FIGURES`, followed through the change log and the budget views: see
+measure, year, code and reporting organisation, with its implementing partners as
+published and the registry entries they are linked to (`FIGURES`, followed through the
+change log and the budget views, and read again after a merge of registry entries: see
 `service.services.following`). From these, each activity's part of every group is worked
 out, exactly as the database would add it up, and the groups' totals are kept with them
 (`totals`), updated for the changed activities only. A push then costs the reading of its
 own activities' figures, and an unfiltered aggregate is looked up.
 
 `grouped` serves the aggregates with one grouping (or none) beside `measure`, several
-measures only when grouped by measure, one year or all, and implementing partners. With
+measures only when grouped by measure, one year or all, and implementing partners (as
+published, or by registry entry). With
 no query filter, the kept totals answer, less each confirmed duplicate's part. With one,
 the matching activities (found once per filter and store generation: a page asks several
 aggregates of one filter) have the asked group's part worked out alone and added up.
@@ -35,6 +37,7 @@ from mappings.tables import Classification
 from service.services.budget.storage import CURRENT
 from service.services.coordination.decisions import not_excluded
 from service.services.following import CHANGES, VIEWS, Follower, Kept, derived
+from service.services.involvement import MERGE
 from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT, ActivityFilter, activity_conditions
@@ -45,9 +48,12 @@ FUENTE, SECTOR = Classification.fuente.value, Classification.sector.value
 # The splits kept: every amount is in each (see `service.services.aggregates`).
 SPLITS = (FUENTE, SECTOR, Classification.province.value, Classification.plan_objective.value)
 # The groupings read through each split; `measure` alone groups by measure only.
+# Partners (`participating_org`, `participating_entry`) share the amount equally.
+SHARED = ("participating_org", "participating_entry")
 READ_THROUGH = {
-    "reporting_org": FUENTE, "participating_org": FUENTE, "year": FUENTE, "fuente": FUENTE,
-    "measure": FUENTE, "sector": SECTOR, "sector_category": SECTOR,
+    "reporting_org": FUENTE, "participating_org": FUENTE, "participating_entry": FUENTE,
+    "year": FUENTE, "fuente": FUENTE, "measure": FUENTE,
+    "sector": SECTOR, "sector_category": SECTOR,
     "province": "province", "plan_objective": "plan_objective",
 }
 H = TypeVar("H")
@@ -65,6 +71,11 @@ class Figures:
 
     amounts: tuple[Amount, ...]
     partners: tuple[str, ...]  # its distinct implementing partners (identifier, else name)
+    entries: tuple[int, ...] = ()  # the distinct registry entries they are linked to
+
+    def among(self, grouping: str) -> tuple[Any, ...]:
+        """Whom its money is shared among when grouped by `grouping` (one of `SHARED`)."""
+        return self.entries if grouping == "participating_entry" else self.partners
 
     def parts(self) -> dict[Slot, dict[str | int | None, int]]:
         """Its cents in each group it is in (see `Slot`): what the database adds up for it,
@@ -84,8 +95,8 @@ class Figures:
                     parts[classification, measure, when][code] += cents
         for (grouping, measure, when), found in list(parts.items()):
             if grouping == "measure":
-                parts["participating_org", measure, when] = equal_shares(
-                    found[None], self.partners)
+                for shared in SHARED:
+                    parts[shared, measure, when] = equal_shares(found[None], self.among(shared))
         return parts
 
     def part(self, grouping: str, measure: str, when: int | None) -> dict[Any, int]:
@@ -100,15 +111,15 @@ class Figures:
                 found[reporter] += cents
             elif grouping == "year":
                 found[year] += cents
-            elif grouping in ("measure", "participating_org"):
+            elif grouping == "measure" or grouping in SHARED:
                 found[None] += cents
             elif grouping == "sector_category":
                 found[code[:3] if code else None] += cents
             else:
                 found[code] += cents
-        if grouping != "participating_org" or not found:
+        if grouping not in SHARED or not found:
             return found
-        return equal_shares(found[None], self.partners)
+        return equal_shares(found[None], self.among(grouping))
 
     def present(self) -> dict[tuple[str, int | None], frozenset[str]]:
         """The measures it has figures of, per split and year (None: any year)."""
@@ -119,11 +130,11 @@ class Figures:
         return {key: frozenset(measures) for key, measures in found.items()}
 
 
-def equal_shares(whole: int, partners: tuple[str, ...]) -> dict[str | None, int]:
+def equal_shares(whole: int, partners: tuple[Any, ...]) -> dict[Any, int]:
     """`whole` cents shared equally among `partners` (or all under None if there is none),
     the cents left over one each to the first, as `mappings.money.split` gives them for
     equal shares (the aggregates added up by the database share them here too)."""
-    among: Sequence[str | None] = partners or (None,)
+    among: Sequence[Any] = partners or (None,)
     part, residue = divmod(abs(whole), len(among))
     sign = -1 if whole < 0 else 1
     return {partner: sign * (part + (index < residue)) for index, partner in enumerate(among)}
@@ -206,7 +217,7 @@ def grouped(
         return None
     grouping = others[0] if others else "measure"
     split, when, wanted = READ_THROUGH[grouping], year_from, frozenset(measures)
-    kept = FIGURES.current(connection, None)
+    kept = current(connection)
     excluded = {i for i in _excluded(connection) if i in kept}
     conditions = activity_conditions(chosen, dialect=connection.dialect.name)
     groups: dict[tuple[str, Any], list[int]] = {}
@@ -247,10 +258,19 @@ def _excluded(connection: Connection) -> list[int]:
         select(ACTIVITY.c.id).where(not_(not_excluded(ACTIVITY.c.id)))).scalars())
 
 
+def current(connection: Connection) -> AllFigures:
+    """Every live activity's figures, up to date: followed through the change log and the
+    views, and read again after a merge of registry entries, which moves partners from one
+    entry to another without changing any activity."""
+    last_merge = connection.execute(select(func.max(MERGE.c.id))).scalar()
+    return FIGURES.current(connection, last_merge)
+
+
 def _read(
-    connection: Connection, conditions: list[ColumnElement[bool]], basis: None,
+    connection: Connection, conditions: list[ColumnElement[bool]], basis: int | None,
 ) -> dict[int, Figures]:
-    """The figures of the activities meeting `conditions`, in the kept splits."""
+    """The figures of the activities meeting `conditions`, in the kept splits; `basis` (the
+    last merge) only tells when all must be read again."""
     matching = select(ACTIVITY.c.id).where(*conditions)
     seen: dict[Any, Any] = {}
 
@@ -263,13 +283,18 @@ def _read(
         amounts[activity].append((*map(seen.setdefault, key, key), cents))
     name = func.coalesce(func.nullif(func.trim(PARTICIPANT.c.ref), ""), PARTICIPANT.c.name)
     partners: dict[int, set[str]] = defaultdict(set)
-    for activity, partner in in_batches(connection, select(PARTICIPANT.c.activity_id, name).where(
+    entries: dict[int, set[int]] = defaultdict(set)
+    for activity, partner, entry in in_batches(connection, select(
+            PARTICIPANT.c.activity_id, name, PARTICIPANT.c.organisation_id).where(
             PARTICIPANT.c.role == IMPLEMENTING, PARTICIPANT.c.activity_id.in_(matching),
             name.is_not(None))):
         partners[activity].add(partner)
+        if entry is not None:
+            entries[activity].add(entry)
     return {
         activity: Figures(tuple(sorted(found, key=_order)),
-                          shared(tuple(sorted(partners.get(activity, ())))))
+                          shared(tuple(sorted(partners.get(activity, ())))),
+                          shared(tuple(sorted(entries.get(activity, ())))))
         for activity, found in amounts.items()
     }
 
@@ -291,4 +316,4 @@ def _amounts(connection: Connection, matching: Any) -> list[tuple[Any, ...]]:
 
 
 # Each live activity's figures, kept and followed through the change log and the views.
-FIGURES: Follower[Figures, None] = Follower(_read, logs=(CHANGES, VIEWS))
+FIGURES: Follower[Figures, int | None] = Follower(_read, logs=(CHANGES, VIEWS))

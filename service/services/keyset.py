@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Date, and_, func, literal, or_
 
-from service.services.query import BadCursorError
+from service.services.query import BadCursorError, cursor_value
+from service.services.query import row_id as is_row_id
 
 NO_DATE = date(1, 1, 1)
 
@@ -66,11 +67,12 @@ class Order:
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             kind, sort, value, row_id = json.loads(raw)
-            if (kind, sort) != (self.kind, self.sort) or not isinstance(row_id, int):
+            if (kind, sort) != (self.kind, self.sort) or not cursor_value(value) \
+                    or not is_row_id(row_id):
                 raise ValueError(kind)
             if self.dated:
                 value = date.fromisoformat(value)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             raise BadCursorError(
                 f"This cursor was not made by the {self.kind} list in this order; start "
                 "again without one and pass each page's next_cursor back unchanged.",

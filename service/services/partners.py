@@ -23,6 +23,11 @@ there, not read from the database.
 Funders are the reporting organisations of the activities it takes part in, their funding
 (role 1) participating-orgs, and the provider-orgs of the money it received: one per
 identifier, and one per name given without an identifier (accents and case aside).
+
+With `ecuador` (the public pages), the registry and each profile count the activities for
+Ecuador only, and Ecuador's part of their money (`service.services.ecuador`): a regional
+lender's disbursements to other countries are not Ecuador's cooperation. An entry that
+neither reports nor takes part in an activity for Ecuador is then not listed.
 """
 
 from __future__ import annotations
@@ -119,6 +124,7 @@ class LinkedEntry(BaseModel):
 
 class OrganisationProfile(BaseModel):
     organisation: RegistryEntry
+    ecuador: bool = False  # the activities for Ecuador only, and Ecuador's part of money
     catalogue_entity: CatalogueEntity | None = None
     ruc_checks: list[RucCheck] = []  # its EC-RUC refs' and catalogue RUC's check digits
     merged_into_id: int | None
@@ -150,12 +156,15 @@ class _Entry:
 def search_registry(
     connection: Connection, *, q: str | None = None, role: str | None = None,
     type: str | None = None, participating_role: str | None = None,
-    limit: int = 100, offset: int = 0,
+    limit: int = 100, offset: int = 0, ecuador: bool = False,
 ) -> tuple[list[RegistryEntry], int]:
     """Live entries matching the search (accent- and case-blind, over names and
     identifiers), registry `role`, organisation `type` and the IATI role they take in live
-    activities; by name; one page and the total."""
-    entries = [e for e in _entries(connection) if e.merged_into_id is None]
+    activities (with `ecuador`, those involved in activities for Ecuador, which alone are
+    counted); by name; one page and the total."""
+    counts = defaultdict(lambda: (0, {}), _all_counts(connection, ecuador))
+    entries = [e for e in _entries(connection) if e.merged_into_id is None
+               and (not ecuador or e.id in counts)]
     if q:
         wanted = folded(q)
         entries = [e for e in entries
@@ -164,7 +173,6 @@ def search_registry(
         entries = [e for e in entries if role in e.roles]
     if type:
         entries = [e for e in entries if e.type == type]
-    counts = defaultdict(lambda: (0, {}), _all_counts(connection))
     if participating_role:
         entries = [e for e in entries if counts[e.id][1].get(participating_role)]
     entries.sort(key=lambda e: (folded(e.name), e.id))
@@ -172,10 +180,11 @@ def search_registry(
     return [_public(e, counts[e.id]) for e in page], len(entries)
 
 
-def busiest(connection: Connection, count: int) -> list[RegistryEntry]:
-    """The `count` live entries reporting or taking part in most live activities: the
-    profiles slowest to compute, which the service works out before anyone asks."""
-    counts = _all_counts(connection)
+def busiest(connection: Connection, count: int, *, ecuador: bool = False) -> list[RegistryEntry]:
+    """The `count` live entries reporting or taking part in most live activities (for
+    Ecuador, with `ecuador`): the profiles slowest to compute, which the service works out
+    before anyone asks."""
+    counts = _all_counts(connection, ecuador)
     entries = [entry for entry in _entries(connection)
                if entry.merged_into_id is None and entry.id in counts]
     sizes = {entry.id: counts[entry.id][0] + max(counts[entry.id][1].values(), default=0)
@@ -184,8 +193,11 @@ def busiest(connection: Connection, count: int) -> list[RegistryEntry]:
     return [_public(entry, counts[entry.id]) for entry in entries[:count]]
 
 
-def profile(connection: Connection, entry_id: int) -> OrganisationProfile | None:
-    """The profile of registry entry `entry_id` (see the module for the money).
+def profile(
+    connection: Connection, entry_id: int, *, ecuador: bool = False,
+) -> OrganisationProfile | None:
+    """The profile of registry entry `entry_id` (see the module for the money; with
+    `ecuador`, of its activities for Ecuador in Ecuador's part).
 
     Added up from the kept involvement of its activities (a tenth of a second for one in
     all of 100,000), and kept until the store or the entry itself changes (`memo`)."""
@@ -193,8 +205,13 @@ def profile(connection: Connection, entry_id: int) -> OrganisationProfile | None
     if entry is None:
         return None
     key = ("partner-profile", entry.id, entry.name, entry.type, tuple(entry.roles),
-           repr(entry.names), entry.merged_into_id, tuple(entry.refs))
-    return remembered(connection, key, lambda: _profile(connection, entry))
+           repr(entry.names), entry.merged_into_id, tuple(entry.refs), ecuador)
+    return remembered(connection, key, lambda: _profile(connection, entry, ecuador))
+
+
+def takes_part_in_ecuador(connection: Connection, entry_id: int) -> bool:
+    """Whether the entry reports or takes part in a live activity for Ecuador."""
+    return entry_id in _all_counts(connection, ecuador=True)
 
 
 def participant_entries(connection: Connection, activity_id: int) -> list[LinkedEntry | None]:
@@ -241,30 +258,31 @@ def catalogue_entity(refs: Iterable[str], name: str) -> CatalogueEntity | None:
                            ruc=found.ruc, status=found.status.value, source=found.source)
 
 
-def _profile(connection: Connection, entry: _Entry) -> OrganisationProfile:
+def _profile(connection: Connection, entry: _Entry, ecuador: bool) -> OrganisationProfile:
     kept = involvement.current(connection)
     found = involvement.index(kept)
-    reported = found.reported.get(entry.id, frozenset())
-    taking_part = found.taking_part.get(entry.id, frozenset())
-    tally = found.tallies.get(entry.id) or involvement.Tally(0, {}, {})
+    reported = found.scope(found.reported.get(entry.id, frozenset()), ecuador)
+    taking_part = found.scope(found.taking_part.get(entry.id, frozenset()), ecuador)
+    tally = found.tally(entry.id, ecuador)
     own = Sums(Money, {kind: _dollars(cents) for kind, cents in tally.money.items()})
     names = _Names(entry)
-    named = set().union(*(found.named.get(key, ()) for key in names.sides))
+    named = found.scope(frozenset().union(*(found.named.get(key, ()) for key in names.sides)),
+                        ecuador)
     # disbursements in others' activities naming it
     paid = [flow for activity in named - reported for flow in kept[activity].flows
             if flow.type == DISBURSEMENT]
-    received = _total(flow for flow in paid if flow.receiver in names.sides)
-    provided = _total(flow for flow in paid if flow.provider in names.sides)
+    received = _total(flow.counted(ecuador) for flow in paid if flow.receiver in names.sides)
+    provided = _total(flow.counted(ecuador) for flow in paid if flow.provider in names.sides)
     mine = reported | taking_part
     catalogued = catalogue_entity(entry.refs, entry.name)
     return OrganisationProfile(
-        organisation=_public(entry, (tally.reported, dict(tally.roles))),
+        organisation=_public(entry, (tally.reported, dict(tally.roles))), ecuador=ecuador,
         catalogue_entity=catalogued,
         ruc_checks=ruc_checks(entry.refs, catalogued.ruc if catalogued else None),
         merged_into_id=entry.merged_into_id,
         activities=_activities(connection, kept, entry.id, mine),
         activities_total=len(mine),
-        funders=_funders(found, taking_part, names),
+        funders=_funders(found, taking_part, names, ecuador),
         received_from_funders=received,
         incoming_reported_by_itself=sum((own[kind] for kind in INCOMING), Money()),
         disbursed=own[DISBURSEMENT] + provided, expenditure=own[EXPENDITURE],
@@ -294,10 +312,12 @@ def _entries(connection: Connection, ids: Iterable[int] | None = None) -> list[_
 Counts = tuple[int, dict[str, int]]
 
 
-def _all_counts(connection: Connection) -> dict[int, Counts]:
-    """Per entry: the live activities it reports, and those it takes part in by role code
-    (from the kept involvement's tallies, see `service.services.involvement`)."""
-    tallies = involvement.index(involvement.current(connection)).tallies
+def _all_counts(connection: Connection, ecuador: bool = False) -> dict[int, Counts]:
+    """Per entry: the live activities (for Ecuador, with `ecuador`) it reports, and those
+    it takes part in by role code (from the kept involvement's tallies, see
+    `service.services.involvement`)."""
+    found = involvement.index(involvement.current(connection))
+    tallies = found.ecuador_tallies if ecuador else found.tallies
     return {entry: (tally.reported, tally.roles) for entry, tally in tallies.items()}
 
 
@@ -346,13 +366,13 @@ class _Names:
         return bool(name) and name not in self.texts
 
 
-def _total(flows: Iterable[involvement.Flow]) -> Money:
-    """`flows` added up."""
+def _total(flows: Iterable[involvement.Cents]) -> Money:
+    """`flows` (their cents, transactions and those without a rate) added up."""
     cents = transactions = without_rate = 0
-    for flow in flows:
-        cents += flow.cents
-        transactions += flow.transactions
-        without_rate += flow.without_rate
+    for flow_cents, flow_transactions, flow_without_rate in flows:
+        cents += flow_cents
+        transactions += flow_transactions
+        without_rate += flow_without_rate
     return _dollars((cents, transactions, without_rate))
 
 
@@ -362,12 +382,13 @@ def _dollars(cents: involvement.Cents) -> Money:
 
 
 def _funders(
-    found: involvement.Index, taking_part: frozenset[int], names: _Names,
+    found: involvement.Index, taking_part: frozenset[int], names: _Names, ecuador: bool,
 ) -> list[Funder]:
     """The reporting-orgs and funding participating-orgs of the activities the entry takes
-    part in, and the providers of the money it received in any activity, other than itself:
-    one funder per identifier, and one per name given without one (accent- and
-    case-blind), named by the first in sort order of the names it is given."""
+    part in, and the providers of the money it received in any activity (for Ecuador, with
+    `ecuador`), other than itself: one funder per identifier, and one per name given
+    without one (accent- and case-blind), named by the first in sort order of the names it
+    is given."""
     funders: dict[tuple[str, str], _Funding] = {}
     for (ref, name, how, receiver), ids in found.sources.items():
         if not names.other(ref, name):
@@ -375,7 +396,9 @@ def _funders(
         if how == involvement.PROVIDER_ORG:
             if receiver not in names.sides:
                 continue
-            activities = ids
+            activities = found.scope(ids, ecuador)
+            if not activities:
+                continue
         else:
             activities = ids & taking_part
             if not activities:

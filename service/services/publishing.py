@@ -31,8 +31,9 @@ from iati.elements.organisation import OrganisationFile
 from iati.elements.organisations import ParticipatingOrg
 from iati.values import IsoDateTime, XsdBoolean
 from iati.writer import activity_chunks
-from service.models import Organisation, OrganisationRef, RecipientCountry
+from service.models import Organisation, OrganisationRef
 from service.models.types import as_utc
+from service.services.ecuador import IN_ECUADOR
 from service.services.push.reading import model_of
 from service.services.push.storage import ACTIVITY
 from service.services.streaming import streamed
@@ -186,10 +187,7 @@ def _of(publisher: str) -> list[Any]:
     return [*_LIVE_IN_ECUADOR, ACTIVITY.c.reporting_org_ref == publisher]
 
 
-_IN_ECUADOR = select(RecipientCountry.__table__.c.activity_id).where(  # type: ignore[attr-defined]
-    RecipientCountry.__table__.c.code == COUNTRY  # type: ignore[attr-defined]
-)
-_LIVE_IN_ECUADOR = [ACTIVITY.c.deleted_at.is_(None), ACTIVITY.c.id.in_(_IN_ECUADOR)]
+_LIVE_IN_ECUADOR = [ACTIVITY.c.deleted_at.is_(None), ACTIVITY.c.id.in_(IN_ECUADOR)]
 
 
 def _digests(connection: Connection, publisher: str | None = None) -> dict[str, str]:

@@ -13,6 +13,11 @@ most frequent findings, how recent the data is and how complete the fields it re
   transaction's), a location, a recipient country or region, transactions, a budget (or
   planned disbursement), results, and money placed in an Ecuadorian province by the
   budget view — each as a count and a percentage (two decimals).
+
+With `ecuador` (the public pages), the live activities, their findings, timeliness and
+completeness are those of the publisher's activities for Ecuador only
+(`service.services.ecuador`); pushes, rejections and deletions stay the publisher's whole
+record, since a rejected activity was never stored and a deleted one keeps no countries.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from service.models import (
     Result,
 )
 from service.services.budget.storage import CURRENT
+from service.services.ecuador import IN_ECUADOR
 from service.services.following import Follower
 from service.services.ledger import BUDGET, TRANSACTION
 from service.services.memo import remembered
@@ -102,6 +108,7 @@ class PublisherQuality(BaseModel):
     refs: list[str]
     today: date
     since: date | None
+    ecuador: bool = False  # activities for Ecuador only (pushes: the whole record)
     live_activities: int
     deleted_activities: int
     pushes: PushSummary
@@ -176,13 +183,14 @@ def headline(quality: PublisherQuality) -> PublisherHeadline:
 
 
 def headlines(
-    connection: Connection, *, today: date, since: date | None = None,
+    connection: Connection, *, today: date, since: date | None = None, ecuador: bool = False,
 ) -> list[PublisherHeadline]:
     """Every publisher's headline, by name: what `headline(publisher_quality(...))` gives
     for one, read for all of them in a few grouped queries."""
     listed = publishers(connection)
     live, last_change, completeness = remembered(
-        connection, ("quality-overview",), lambda: _overview_of_activities(connection))
+        connection, ("quality-overview", ecuador),
+        lambda: _overview_of_activities(connection, ecuador))
     last_push: dict[int, datetime] = _by_organisation(connection, (
         select(PUSH.c.organisation_id, func.max(PUSH.c.received_at))
         .group_by(PUSH.c.organisation_id)
@@ -209,18 +217,26 @@ def headlines(
 
 
 def _overview_of_activities(
-    connection: Connection,
+    connection: Connection, ecuador: bool,
 ) -> tuple[dict[int, int], dict[int, datetime], dict[int, dict[str, int]]]:
-    """Per organisation: its live activities, its last change, its completeness counts."""
+    """Per organisation: its live activities, its last change, its completeness counts
+    (of its activities for Ecuador, with `ecuador`)."""
     organisation = ACTIVITY.c.organisation_id
+    scope = _scope(ecuador)
     live = _by_organisation(connection, (
-        select(organisation, func.count()).where(is_live(ACTIVITY.c.id))
+        select(organisation, func.count()).where(is_live(ACTIVITY.c.id), *scope)
         .group_by(organisation)
     ))
     last_change = _by_organisation(connection, (
-        select(organisation, func.max(ACTIVITY.c.updated_at)).group_by(organisation)
+        select(organisation, func.max(ACTIVITY.c.updated_at)).where(*scope)
+        .group_by(organisation)
     ))
-    return live, last_change, _completeness_counts(connection, None)
+    return live, last_change, _completeness_counts(connection, None, ecuador)
+
+
+def _scope(ecuador: bool) -> list[ColumnElement[bool]]:
+    """The condition on `ACTIVITY` of the activities counted: those for Ecuador, or all."""
+    return [ACTIVITY.c.id.in_(IN_ECUADOR)] if ecuador else []
 
 
 def _by_organisation(connection: Connection, statement: Select[Any]) -> dict[int, Any]:
@@ -238,15 +254,17 @@ def _refs(connection: Connection, ids: list[int]) -> dict[int, list[str]]:
 
 def publisher_quality(
     connection: Connection, publisher: Publisher, *, today: date, since: date | None = None,
+    ecuador: bool = False,
 ) -> PublisherQuality:
-    """The quality report of `publisher` on `today` (pushes from `since` on, if given).
+    """The quality report of `publisher` on `today` (pushes from `since` on, if given; of
+    its activities for Ecuador, with `ecuador`).
 
     What is read from the activities and the pushes' outcomes (seconds for a publisher of
     100,000 activities) is kept until the store changes (`memo`); the pushes themselves
     and the registry's name and identifiers are read afresh each time."""
     kept = remembered(
-        connection, ("publisher-quality", publisher.organisation_id, today, since),
-        lambda: _from_activities(connection, publisher, today, since),
+        connection, ("publisher-quality", publisher.organisation_id, today, since, ecuador),
+        lambda: _from_activities(connection, publisher, today, since, ecuador),
     )
     last_push = connection.execute(
         select(func.max(PUSH.c.received_at)).where(*_push_conditions(publisher, None))
@@ -261,23 +279,25 @@ def publisher_quality(
 
 def _from_activities(
     connection: Connection, publisher: Publisher, today: date, since: date | None,
+    ecuador: bool,
 ) -> PublisherQuality:
     own = ACTIVITY.c.organisation_id == publisher.organisation_id
+    scope = _scope(ecuador)
     live = connection.execute(
-        select(func.count()).where(own, is_live(ACTIVITY.c.id))
+        select(func.count()).where(own, is_live(ACTIVITY.c.id), *scope)
     ).scalar_one()
     deleted = connection.execute(
         select(func.count()).where(own, ACTIVITY.c.deleted_at.is_not(None))
     ).scalar_one()
     return PublisherQuality(
         organisation=publisher.ref, name=publisher.name, refs=publisher.refs, today=today,
-        since=since, live_activities=live, deleted_activities=deleted,
+        since=since, ecuador=ecuador, live_activities=live, deleted_activities=deleted,
         pushes=PushSummary(pushes=0, first_received_at=None, last_received_at=None,
                            activities_seen=0, outcomes=dict.fromkeys(OUTCOMES, 0)),
-        findings=_live_findings(connection, publisher),
+        findings=_live_findings(connection, publisher, scope),
         rejections=_rejections(connection, publisher, since),
-        timeliness=_timeliness(connection, publisher, today),
-        completeness=_completeness(connection, publisher, live),
+        timeliness=_timeliness(connection, publisher, today, scope),
+        completeness=_completeness(connection, publisher, live, ecuador),
     )
 
 
@@ -304,9 +324,11 @@ def _pushes(connection: Connection, publisher: Publisher, since: date | None) ->
     )
 
 
-def _live_findings(connection: Connection, publisher: Publisher) -> list[FindingCount]:
+def _live_findings(
+    connection: Connection, publisher: Publisher, scope: list[ColumnElement[bool]],
+) -> list[FindingCount]:
     statement = select(ACTIVITY.c.findings).where(
-        ACTIVITY.c.organisation_id == publisher.organisation_id, is_live(ACTIVITY.c.id)
+        ACTIVITY.c.organisation_id == publisher.organisation_id, is_live(ACTIVITY.c.id), *scope
     )
     rows = in_batches(connection, statement, batch=2000)
     return _counted(findings for (findings,) in rows)
@@ -345,9 +367,12 @@ def _counted(per_activity: Any) -> list[FindingCount]:
     ]
 
 
-def _timeliness(connection: Connection, publisher: Publisher, today: date) -> Timeliness:
-    """Timeliness read from the activities; the last push is the caller's to fill in."""
-    own = [ACTIVITY.c.organisation_id == publisher.organisation_id]
+def _timeliness(
+    connection: Connection, publisher: Publisher, today: date, scope: list[ColumnElement[bool]],
+) -> Timeliness:
+    """Timeliness read from the activities (those in `scope`); the last push is the
+    caller's to fill in."""
+    own = [ACTIVITY.c.organisation_id == publisher.organisation_id, *scope]
     last_change = connection.execute(
         select(func.max(ACTIVITY.c.updated_at)).where(*own)
     ).scalar_one()
@@ -374,8 +399,10 @@ def _days(today: date, moment: datetime | None) -> int | None:
     return None if moment is None else (today - moment.date()).days
 
 
-def _completeness(connection: Connection, publisher: Publisher, live: int) -> dict[str, Share]:
-    counts = _completeness_counts(connection, [publisher.organisation_id])
+def _completeness(
+    connection: Connection, publisher: Publisher, live: int, ecuador: bool,
+) -> dict[str, Share]:
+    counts = _completeness_counts(connection, [publisher.organisation_id], ecuador)
     found = counts.get(publisher.organisation_id, {})
     return {
         name: Share(activities=found.get(name, 0), percent=_percent(found.get(name, 0), live))
@@ -384,14 +411,18 @@ def _completeness(connection: Connection, publisher: Publisher, live: int) -> di
 
 
 def _completeness_counts(
-    connection: Connection, organisation_ids: list[int] | None,
+    connection: Connection, organisation_ids: list[int] | None, ecuador: bool,
 ) -> dict[int, dict[str, int]]:
     """Per organisation (all of them when `organisation_ids` is None), how many live
-    activities pass each completeness check: the kept flags (`FLAGS`) added up, and the
-    province counted from the latest budget views."""
+    activities (for Ecuador, with `ecuador`) pass each completeness check: the kept flags
+    (`FLAGS`) added up, and the province counted from the latest budget views, which only
+    activities for Ecuador have."""
     wanted = None if organisation_ids is None else set(organisation_ids)
+    chosen = frozenset(connection.execute(IN_ECUADOR).scalars()) if ecuador else None
     counts: dict[int, list[int]] = {}
-    for organisation, flags in FLAGS.current(connection, None).values():
+    for activity, (organisation, flags) in FLAGS.current(connection, None).items():
+        if chosen is not None and activity not in chosen:
+            continue
         if wanted is None or organisation in wanted:
             row = counts.setdefault(organisation, [0] * len(OWN_CHECKS))
             for index, flag in enumerate(flags):

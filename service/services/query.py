@@ -6,7 +6,9 @@ of the same query table. A 3-digit sector code matches its DAC category (vocabul
 and every 5-digit code of it (vocabulary 1). Ecuador's classifications (province,
 canton, plan objective, income ítem, fuente, orientación) match the activity's latest
 budget view. `q` searches the titles and descriptions in every language (see
-`service.search`). Values of one filter are alternatives; different filters must all hold.
+`service.search`). `ecuador` keeps the activities for Ecuador only (the public pages'
+scope, see `service.services.ecuador`). Values of one filter are alternatives; different
+filters must all hold.
 
 Pages are cut by a keyset cursor — the last row's sort value and id — never by an
 offset, so rows written while a client pages through cannot make it skip or repeat the
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,9 +46,11 @@ from sqlmodel import Session
 from mappings.tables import Classification
 from service.errors import DomainError
 from service.models import ActivityText, ParticipatingOrg, RecipientCountry, RecipientRegion, Sector
+from service.models.base import LARGEST_BIGINT, LARGEST_ID
 from service.models.types import as_utc
 from service.search import SQLITE_INDEX, Term, fts5_query, terms, tsquery
 from service.services.budget.storage import CURRENT
+from service.services.ecuador import IN_ECUADOR
 from service.services.push.storage import ACTIVITY
 
 SECTOR: Table = Sector.__table__  # type: ignore[attr-defined]
@@ -104,6 +109,9 @@ class ActivityFilter:
     active_to: date | None = None
     classified: dict[Classification, Sequence[str]] = field(default_factory=dict)
     q: str | None = None
+    # Only the activities for Ecuador, as the public pages show them (EC a recipient
+    # country of the activity or of a transaction, whatever else `recipient_country` asks).
+    ecuador: bool = False
 
 
 class ActivitySummary(BaseModel):
@@ -220,6 +228,8 @@ def activity_conditions(
         found.append(has(COUNTRY, COUNTRY.c.code.in_(chosen.recipient_country)))
     if chosen.recipient_region:
         found.append(has(REGION, REGION.c.code.in_(chosen.recipient_region)))
+    if chosen.ecuador:  # of the activity, whatever the transaction listed
+        found.append(_member(IN_ECUADOR, arrays))
     for classification, codes in chosen.classified.items():
         if codes:
             found.append(_classified(classification, codes, arrays))
@@ -370,16 +380,34 @@ def _decode(cursor: str, sort: Sort) -> tuple[Any, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         made_for, value, key_id = json.loads(raw)
-        if made_for != sort.value or not isinstance(key_id, int):
+        if made_for != sort.value or not cursor_value(value) or not row_id(key_id):
             raise ValueError(made_for)
         if sort in (Sort.updated_at, Sort.updated_at_desc):
             value = datetime.fromisoformat(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         raise BadCursorError(
             "This cursor was not made by this list with this sort; start again without one "
             "and pass each page's next_cursor back unchanged.", cursor=cursor,
         ) from None
     return value, key_id
+
+
+def row_id(value: Any) -> bool:
+    """Whether a cursor's `value` can be a row's id (an integer the id columns hold)."""
+    return type(value) is int and 0 <= value <= LARGEST_ID
+
+
+def cursor_value(value: Any) -> bool:
+    """Whether a cursor's sort `value` is one a column could hold: nothing, text without
+    U+0000, an integer of 64 bits or a finite number. A hand-made cursor with anything
+    else is refused, never sent to the database."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return "\x00" not in value
+    if type(value) is int:
+        return abs(value) <= LARGEST_BIGINT
+    return type(value) is float and math.isfinite(value)
 
 
 def summary(row: Any, fields: Sequence[str]) -> dict[str, Any]:

@@ -85,6 +85,8 @@ SPANISH_HEADERS: Mapping[str, str] = MappingProxyType({
     "location": "Origen en la actividad",
     # The aggregates' groups.
     "participating_org": "Organización participante",
+    "participating_entry": "Organización participante (registro)",
+    "participating_entry_name": "Nombre de la organización participante",
     "sector": "Sector CAD",
     "sector_category": "Categoría de sector CAD",
     "income_item": "Ítem de ingreso",

@@ -1,6 +1,7 @@
-"""The dashboard's debt pages: the loans of the activities matching the filters, their
-service by lender and year and by expenditure ítem, their balances; and one loan's terms,
-status and repayments. They read the same services as `GET /api/v1/debt`."""
+"""The dashboard's debt pages: the loans for Ecuador among the activities matching the
+filters, their service by lender and year and by expenditure ítem, their balances (each in
+Ecuador's part); and one loan's terms, status and repayments. They read the same services
+as `GET /api/v1/debt?ecuador=true`."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from fastapi.responses import HTMLResponse
 
 from service.api.deps import SessionDep
 from service.errors import DomainError
+from service.services.activities import live_activity
 from service.services.debt import DebtGroupBy, activity_debt
 from service.services.debt_summary import debt_summary
+from service.services.ecuador import shown_in_ecuador
 from service.web import labels
 from service.web.filters import PageFilters
 from service.web.pages import problem_page, render
@@ -39,6 +42,9 @@ def debt_page(request: Request, session: SessionDep) -> HTMLResponse:
 @router.get("/deuda/{identifier:path}", response_class=HTMLResponse)
 def loan_page(identifier: str, request: Request, session: SessionDep) -> HTMLResponse:
     try:
+        activity = live_activity(session, identifier)
+        assert activity.id is not None
+        shown_in_ecuador(session.connection(), activity.id, identifier)
         debt = activity_debt(session, identifier)
     except DomainError as error:
         return problem_page(request, session, error)

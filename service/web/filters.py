@@ -1,5 +1,7 @@
 """The dashboard's filters: read from a page's query string (empty form fields ignored),
-turned into the API's `ActivityFilter`, and written back as API query strings."""
+turned into the API's `ActivityFilter`, and written back as API query strings. Every
+public page shows the activities for Ecuador only (`ecuador=true` in the API's terms;
+see `service.services.ecuador`)."""
 
 from __future__ import annotations
 
@@ -48,12 +50,12 @@ class PageFilters:
             activity_status=one.get("activity_status", ()),
             active_from=date(self.year, 1, 1) if self.year else None,
             active_to=date(self.year, 12, 31) if self.year else None,
-            classified=classified, q=self.values.get("q"),
+            classified=classified, q=self.values.get("q"), ecuador=True,
         )
 
     def query(self, **extra: str | list[str] | None) -> str:
         """The API query string of these filters (and `extra` parameters)."""
-        pairs: list[tuple[str, str]] = list(self.values.items())
+        pairs: list[tuple[str, str]] = [*self.values.items(), ("ecuador", "true")]
         if self.year:
             pairs += [("active_from", f"{self.year}-01-01"), ("active_to", f"{self.year}-12-31")]
         for name, value in extra.items():

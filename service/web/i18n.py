@@ -173,6 +173,27 @@ WORDS: dict[str, tuple[str, str]] = {
     "not_found": ("No encontrado", "Not found"),
     "bad_request": ("Solicitud no válida", "Bad request"),
     "back": ("Volver al resumen", "Back to the overview"),
+    "ecuador_scope": (
+        "Se muestran las actividades para el Ecuador (las que lo nombran como país receptor, "
+        "en la actividad o en sus transacciones) y, de su dinero, la parte del Ecuador: la "
+        "de sus transacciones para el Ecuador, o su porcentaje para el Ecuador. Una "
+        "actividad regional que no nombra al Ecuador no se cuenta.",
+        "Shown: the activities for Ecuador (those naming it as a recipient country, of the "
+        "activity or of its transactions) and, of their money, Ecuador's share: that of "
+        "their transactions for Ecuador, or their percentage for Ecuador. A regional "
+        "activity that does not name Ecuador is not counted."),
+    "problem_dashboard.not-for-ecuador": (
+        "Esta actividad no nombra al Ecuador como país receptor: el tablero muestra solo las "
+        "actividades para el Ecuador. La API la da (GET /api/v1/activity?iati_identifier=…).",
+        "This activity does not name Ecuador as a recipient country: the dashboard shows "
+        "activities for Ecuador only. The API gives it (GET /api/v1/activity?iati_identifier=…)."),
+    "problem_dashboard.none-for-ecuador": (
+        "Esta organización no reporta ninguna actividad para el Ecuador ni participa en "
+        "ninguna: el tablero muestra solo las actividades para el Ecuador. La API da su "
+        "perfil completo (GET /api/v1/organisations/…).",
+        "This organisation neither reports nor takes part in an activity for Ecuador: the "
+        "dashboard shows activities for Ecuador only. The API gives its whole profile "
+        "(GET /api/v1/organisations/…)."),
     "name": ("Nombre", "Name"),
     "refs": ("Identificadores", "Identifiers"),
     "reported": ("Reporta", "Reports"),

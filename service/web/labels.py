@@ -23,6 +23,7 @@ from mappings.crosswalks import NOT_APPLICABLE
 from mappings.geography import NATIONAL
 from mappings.tables import Classification, table
 from service.services.merges import ORG_REF, ORGANISATION
+from service.services.partners import catalogue_entity
 from service.web.explain import SPANISH
 
 DASH = " — "
@@ -119,6 +120,24 @@ def organisations(connection: Connection, refs: set[str]) -> dict[str, str]:
     return {str(ref): str(name) for ref, name in connection.execute(statement)}
 
 
+def entries(connection: Connection, ids: set[int]) -> dict[int, tuple[str, bool]]:
+    """The name each registry entry of `ids` is shown by, and whether it is an official
+    name: the catalogue's, for an Ecuadorian entity it knows; else the entry's name as
+    published."""
+    if not ids:
+        return {}
+    refs: dict[int, list[str]] = {}
+    for entry, ref in connection.execute(select(ORG_REF.c.organisation_id, ORG_REF.c.ref).where(
+            ORG_REF.c.organisation_id.in_(sorted(ids))).order_by(ORG_REF.c.id)):
+        refs.setdefault(entry, []).append(ref)
+    found = {}
+    for entry, name in connection.execute(select(ORGANISATION.c.id, ORGANISATION.c.name).where(
+            ORGANISATION.c.id.in_(sorted(ids)))):
+        official = catalogue_entity(refs.get(entry, []), name)
+        found[entry] = (official.name, True) if official is not None else (name, False)
+    return found
+
+
 def expenditure_item(code: str | None) -> str | None:
     """The name of an item of the budget classifier (clasificador presupuestario)."""
     row = table(Classification.expenditure_item).get(code) if code else None
@@ -160,6 +179,6 @@ def variants(name: str, names: list[dict[str, Any]]) -> list[str]:
                               and text != name))
 
 
-__all__ = ["UNOFFICIAL_NOTE", "classified", "code", "expenditure_item", "narrative",
+__all__ = ["UNOFFICIAL_NOTE", "classified", "code", "entries", "expenditure_item", "narrative",
            "organisations", "plan_objective", "province", "published", "published_sector",
            "sector", "variants"]

@@ -1,5 +1,8 @@
 """The overview's figures: the aggregates API's answers, labelled and charted, each with
-the API query that reproduces it."""
+the API query that reproduces it. They are Ecuador's part of the money of the activities
+for Ecuador, as every budget view holds it; implementing partners are grouped by registry
+entry, so that an Ecuadorian entity published under several spellings is one row, shown
+by its official name."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy.engine import Connection
 
 from mappings.amounts import Measure
-from service.services.aggregates import Aggregates, GroupBy, aggregate
+from service.services.aggregates import AggregateRow, Aggregates, GroupBy, aggregate
 from service.services.traceability import Basis
 from service.web import labels
 from service.web.charts import Bar, bar_chart, choropleth
@@ -23,7 +26,17 @@ TOP = 15  # bars in a chart; the table lists every group
 # equity, guarantees, debt relief and amounts without a finance type go under `other`.
 INSTRUMENTS = ("grant", "loan", "other")
 # The label of a grouping's null group, where it is not "unclassified".
-NONE = {GroupBy.participating_org: "no_partner"}
+NONE = {GroupBy.participating_entry: "no_partner"}
+
+
+@dataclass(frozen=True)
+class Label:
+    """How a group is shown: its name, whether that is a publisher's text (never
+    translated), and the page it links to."""
+
+    text: str
+    published: bool = False
+    href: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,7 +46,8 @@ class Row:
     amount: Decimal  # every instrument's, as the total column says
     activities: int
     parts: dict[str, Decimal]  # by `INSTRUMENTS`
-    placeholder: str | None = None  # a partner standing for no one organisation: name, ref
+    published: bool = False  # the label is a publisher's text
+    href: str | None = None  # the page of the group (an organisation's)
 
 
 def instrument_of(code: object) -> str:
@@ -91,36 +105,44 @@ def by_year(
 def panels(
     connection: Connection, filters: PageFilters, measure: Measure, lang: str, basis: Basis
 ) -> list[Panel]:
-    """The overview's groupings of `measure`: by donor, by implementing partner (each
-    activity's money shared equally among its partners, as the aggregates API does), by
-    sector, province and plan objective."""
-    names = labels.organisations(connection, set())
+    """The overview's groupings of `measure`: by donor, by implementing partner (the
+    registry entry each is linked to, each activity's money shared equally among its
+    partners, as the aggregates API does), by sector, province and plan objective."""
+    names: dict[str, str] = {}
+    entries: dict[int, tuple[str, bool]] = {}
 
-    def organisation(code: str | None) -> str | None:
-        return names.get(code or "") or code
+    def donor(code: str | None) -> Label | None:
+        return Label(names.get(code) or code, True, f"/organizaciones/{code}") if code else None
 
-    groupings: list[tuple[str, GroupBy, Callable[[str | None], str | None], str]] = [
-        ("by_donor", GroupBy.reporting_org, organisation, "donor"),
-        ("by_partner", GroupBy.participating_org, organisation, "partner"),
-        ("by_sector", GroupBy.sector_category, lambda code: labels.sector(code, lang),
+    def partner(code: str | None) -> Label | None:
+        if code is None or not code.isdigit() or int(code) not in entries:
+            return None
+        shown, official = entries[int(code)]
+        return Label(shown, not official, f"/organizaciones/{code}")
+
+    def plain(named: Callable[[str | None], str | None]) -> Callable[[str | None], Label | None]:
+        return lambda code: Label(found) if (found := named(code)) else None
+
+    groupings: list[tuple[str, GroupBy, Callable[[str | None], Label | None], str]] = [
+        ("by_donor", GroupBy.reporting_org, donor, "donor"),
+        ("by_partner", GroupBy.participating_entry, partner, "partner"),
+        ("by_sector", GroupBy.sector_category, plain(lambda code: labels.sector(code, lang)),
          "sector"),
-        ("by_province", GroupBy.province, labels.province, "province"),
-        ("by_objective", GroupBy.plan_objective, labels.plan_objective, "objective"),
+        ("by_province", GroupBy.province, plain(labels.province), "province"),
+        ("by_objective", GroupBy.plan_objective, plain(labels.plan_objective), "objective"),
     ]
     found = []
     for key, group, name, column in groupings:
         asked = Asked(connection, filters, measure, basis)
         answer, parts = asked.grouped(group), asked.parts(group)
-        if group in (GroupBy.reporting_org, GroupBy.participating_org):
-            refs = {str(r.group[group.value]) for r in answer.rows if r.group[group.value]}
-            names.update(labels.organisations(connection, refs))
-        nothing = word(NONE.get(group, "unclassified"), lang)
+        given = {r.group[group.value] for r in answer.rows} - {None}
+        if group is GroupBy.reporting_org:
+            names.update(labels.organisations(connection, {str(code) for code in given}))
+        elif group is GroupBy.participating_entry:
+            entries.update(labels.entries(connection, {int(str(code)) for code in given}))
+        nothing = Label(word(NONE.get(group, "unclassified"), lang))
         rows = sorted(
-            (Row(code=_code(r.group[group.value]),
-                 label=name(_code(r.group[group.value])) or nothing,
-                 amount=r.amount_usd, activities=r.activities,
-                 parts=parts.get(_code(r.group[group.value]), _no_parts()),
-                 placeholder=r.placeholder.value if r.placeholder else None)
+            (_row(r, group, name(_code(r.group[group.value])) or nothing, parts)
              for r in answer.rows),
             key=lambda row: (-row.amount, row.label),
         )
@@ -158,6 +180,16 @@ class Asked:
             into = parts.setdefault(_code(row.group[group.value]), _no_parts())
             into[instrument_of(row.group["instrument"])] += row.amount_usd
         return parts
+
+
+def _row(
+    found: AggregateRow, group: GroupBy, label: Label,
+    parts: dict[str | None, dict[str, Decimal]],
+) -> Row:
+    code = _code(found.group[group.value])
+    return Row(code=code, label=label.text, amount=found.amount_usd,
+               activities=found.activities, parts=parts.get(code, _no_parts()),
+               published=label.published, href=label.href)
 
 
 def _no_parts() -> dict[str, Decimal]:

@@ -1,5 +1,8 @@
 """The public dashboard's pages, rendered on the server in Spanish (or English), reading
-the same services as the API — every table says which API query gives its data."""
+the same services as the API — every table says which API query gives its data. They
+show the activities for Ecuador, and Ecuador's part of their money, only (see
+`service.services.ecuador`): another country's activity is not found here, though the
+API's filters still reach it."""
 
 from __future__ import annotations
 
@@ -30,12 +33,14 @@ from service.services.coordination.decisions import decided_pairs
 from service.services.coordination.duplicates import duplicates
 from service.services.coordination.overlaps import SectorLevel, overlaps
 from service.services.coordination.scoring import THRESHOLD
+from service.services.ecuador import NoneForEcuadorError, shown_in_ecuador
 from service.services.organisations import named_organisation
 from service.services.partners import (
     participant_entries,
     participant_placeholders,
     profile,
     search_registry,
+    takes_part_in_ecuador,
 )
 from service.services.quality import (
     PUSH,
@@ -97,7 +102,7 @@ def render(
         "unofficial": lambda: unofficial(lang),
         "last_push": last_push, "last_sync": last_sync,
         "css": f"/static/app.css?v={asset_version('app.css')}",
-        "labels": labels, "activity_url": activity_url, **context,
+        "labels": labels, "activity_url": activity_url, "words": i18n.WORDS, **context,
     })
     if asked in i18n.LANGUAGES:
         answer.set_cookie(i18n.COOKIE, asked, max_age=365 * 24 * 3600, samesite="lax")
@@ -157,15 +162,16 @@ def activities_page(
 
 @router.get("/actividades/{identifier:path}", response_class=HTMLResponse)
 def activity_page(identifier: str, request: Request, session: SessionDep) -> HTMLResponse:
+    connection = session.connection()
     try:
+        row = activities.live_activity(session, identifier)
+        assert row.id is not None
+        shown_in_ecuador(connection, row.id, identifier)
         stored = activities.stored_activity(session, identifier)
         view = read_view(session, identifier)
         versions = activities.list_versions(session, identifier)
-        row = activities.live_activity(session, identifier)
     except DomainError as error:
         return problem_page(request, session, error)
-    connection = session.connection()
-    assert row.id is not None
     reporting = stored.model.reporting_org
     return render(request, session, "activity.html", activity=stored.model, stored=stored,
                   view=view, versions=versions, findings=row.findings,
@@ -217,19 +223,24 @@ def organisations_page(
     request: Request, session: SessionDep, q: str | None = None,
 ) -> HTMLResponse:
     found, total = search_registry(session.connection(), q=(q or "").strip() or None,
-                                   limit=200)
+                                   limit=200, ecuador=True)
     return render(request, session, "organisations.html", found=found, total=total, q=q or "")
 
 
 @router.get("/organizaciones/{organisation:path}", response_class=HTMLResponse)
 def organisation_page(organisation: str, request: Request, session: SessionDep) -> HTMLResponse:
+    connection = session.connection()
     try:
         entry = named_organisation(session, organisation)
+        assert entry.id is not None
+        if not takes_part_in_ecuador(connection, entry.id):
+            raise NoneForEcuadorError(
+                f"{entry.name} neither reports nor takes part in an activity for Ecuador: the "
+                "public pages show those only. The API gives its whole profile "
+                f"(GET /api/v1/organisations/{entry.id}).", organisation=organisation)
     except DomainError as error:
         return problem_page(request, session, error)
-    assert entry.id is not None
-    connection = session.connection()
-    found = profile(connection, entry.id)
+    found = profile(connection, entry.id, ecuador=True)
     refs = {funder.ref for funder in found.funders if funder.ref} if found else set()
     return render(request, session, "organisation.html", profile=found,
                   organisation_names=labels.organisations(connection, refs))
@@ -237,7 +248,7 @@ def organisation_page(organisation: str, request: Request, session: SessionDep) 
 
 @router.get("/calidad", response_class=HTMLResponse)
 def quality_page(request: Request, session: SessionDep) -> HTMLResponse:
-    lines = headlines(session.connection(), today=_today())
+    lines = headlines(session.connection(), today=_today(), ecuador=True)
     return render(request, session, "quality.html", lines=lines)
 
 
@@ -248,7 +259,7 @@ def publisher_page(organisation: str, request: Request, session: SessionDep) -> 
         publisher = find_publisher(connection, organisation)
     except DomainError as error:
         return problem_page(request, session, error)
-    report = publisher_quality(connection, publisher, today=_today())
+    report = publisher_quality(connection, publisher, today=_today(), ecuador=True)
     shares = coverage(connection, reporting_orgs=report.refs)
     return render(request, session, "publisher.html", report=report,
                   coverage=[row for row in shares if row.measure == COVERED_MEASURE])

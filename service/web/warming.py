@@ -89,7 +89,7 @@ class PageWarmer:
         try:
             with self.engine.connect() as connection:
                 return [f"/organizaciones/{quote(entry.refs[0] if entry.refs else str(entry.id))}"
-                        for entry in busiest(connection, self.profiles)]
+                        for entry in busiest(connection, self.profiles, ecuador=True)]
         except Exception:
             log.warning("page warming: the busiest organisations cannot be read", exc_info=True)
             return []

@@ -23,7 +23,15 @@ from iati.elements.activity import Activity
 from tests.support import loads
 from tests.support.databases import Copy, Databases, Load
 from tests.support.evaluation import EVALUATION
-from tests.support.loads import FEW_USAID, LOANS, USAID_AND_EXAMPLES, FewKeys, Keys, Loaded
+from tests.support.loads import (
+    FEW_USAID,
+    LOANS,
+    REGIONAL,
+    USAID_AND_EXAMPLES,
+    FewKeys,
+    Keys,
+    Loaded,
+)
 from tests.support.publishing import Api
 from tests.support.republished import REPUBLISHED, Published, PublishedKeys
 
@@ -181,6 +189,15 @@ def loans(databases: Databases) -> Iterator[tuple[Api, str]]:
     shared: the API on them and a read key. Tests only read them."""
     for made in _copy(databases, LOANS):
         yield Api(made.engine), made.value
+
+
+@pytest.fixture(scope="session")
+def regional(databases: Databases) -> Iterator[Loaded]:
+    """The USAID load with real files where Ecuador is one recipient among several, or
+    none (see `tests.support.loads.REGIONAL`), pushed once per run and shared: tests only
+    read it."""
+    for made in _copy(databases, REGIONAL):
+        yield _loaded(made)
 
 
 @pytest.fixture(scope="session")

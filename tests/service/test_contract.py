@@ -100,7 +100,7 @@ READS, WRITES = RANDOM.include(method="GET"), RANDOM.exclude(method="GET")
 # Exclusions from "a request the document calls valid is accepted", each with its reason.
 # An IATI file is a binary body to the document: bytes a generator invents are not IATI
 # XML, and refusing them (422 `input.*`) is the operation's job.
-INVENTED_FILES = {"push_activities", "put_activity"}
+INVENTED_FILES = {"push_activities", "put_activity", "put_activity_by_identifier"}
 # Refusals of values the document cannot rule out, by the problem's code:
 JUSTIFIED_REFUSALS = {
     # a cursor is whatever a page's `next_cursor` was; an invented one names no page;
@@ -111,6 +111,14 @@ JUSTIFIED_REFUSALS = {
     # `limit` caps the traceability graph: more matching activities is refused (400), not
     # a graph cut short, and how many match is the data's, not the document's.
     "traceability.too-many-activities",
+    # a change-feed cursor beyond the last change names no page (the head is the data's);
+    "changes.cursor-ahead",
+    # a webhook's host must resolve to public addresses only: a generated host name does
+    # not resolve, or names an internal address, which DNS decides, not the document;
+    "webhook.destination-not-allowed",
+    # an organisation's identifier may hold no control or invisible format character
+    # (Unicode's Cc and Cf) and at most 500 bytes of UTF-8, which a pattern cannot state.
+    "identifier.invalid-prefix",
 }
 
 

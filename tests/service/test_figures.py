@@ -17,7 +17,7 @@ from iati.elements.activity import Activity
 from mappings import money
 from mappings.amounts import Measure
 from service import runtime
-from service.models import BudgetView
+from service.models import BudgetView, KeyScope
 from service.services import aggregates, figures
 from service.services.aggregates import Aggregates, GroupBy
 from service.services.budget.storage import CURRENT
@@ -25,7 +25,14 @@ from service.services.budget.views import remap
 from service.services.figures import FIGURES
 from service.services.query import ActivityFilter
 from service.services.traceability import Basis
-from tests.support.publishing import USAID, USAID_EC, Api, set_first_transaction, variant
+from tests.support.publishing import (
+    USAID,
+    USAID_EC,
+    Api,
+    new_key,
+    set_first_transaction,
+    variant,
+)
 from tests.support.republished import COPY, ORIGINAL, decide
 
 Loaded = tuple[Api, str, str]
@@ -227,3 +234,26 @@ def test_one_groups_parts_worked_out_alone_are_those_of_all_parts(
                 assert bool(activity.part(through, measure, when)) == (measure in measures)
         assert not activity.part("province", "commitment", 1800)
     assert compared > 1000
+
+
+def test_partners_by_registry_entry_follow_a_merge_of_entries(
+    loaded: Loaded, store: Engine
+) -> None:
+    """A merge moves partners from one entry to another without changing any activity:
+    the kept figures are read again, and the groups by entry are the database's."""
+    api, _, _ = loaded
+    asked = _asked([GroupBy.participating_entry], [Measure.disbursement], None, Basis.gross)
+    before, _ = _both(store, **asked)
+    busiest = [row.group["participating_entry"] for row in sorted(
+        before.rows, key=lambda row: -row.activities) if row.group["participating_entry"]]
+    into, merged = busiest[1], busiest[2]  # two implementing partners (the first: USAID)
+    admin = new_key(store, USAID, KeyScope.admin)
+    answer = api.request("POST", "/api/v1/organisations/merges", key=admin, json={
+        "merged": str(merged), "into": str(into), "reason": "One organisation, two entries"})
+    assert answer.status_code == 201, answer.text
+    after, added = _both(store, **asked)
+    assert after.model_dump() == added.model_dump()
+    groups = {row.group["participating_entry"] for row in after.rows}
+    assert into in groups
+    assert merged not in groups
+    assert after.total_usd == before.total_usd

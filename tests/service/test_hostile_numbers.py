@@ -6,6 +6,8 @@ paths (JSON bodies: `test_json_bodies`)."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -169,3 +171,36 @@ def test_anonymous_validations_run_a_few_at_a_time_and_keyed_ones_are_not_counte
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+def _cursor(*parts: object) -> str:
+    """A cursor made by hand, as the lists make theirs (base64 of a JSON array)."""
+    raw = json.dumps(list(parts)).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+HAND_MADE = [
+    ("/api/v1/activities", {}, _cursor("stored", None, 2**70)),
+    ("/api/v1/activities", {}, _cursor("stored", None, True)),
+    ("/api/v1/activities", {"sort": "iati_identifier"}, _cursor("iati_identifier", [1], 1)),
+    ("/api/v1/activities", {"sort": "iati_identifier"},
+     _cursor("iati_identifier", {"a": 1}, 1)),
+    ("/api/v1/activities", {"sort": "iati_identifier"}, _cursor("iati_identifier", "a\x00", 1)),
+    ("/api/v1/activities", {"sort": "iati_identifier"},
+     base64.urlsafe_b64encode(b'["iati_identifier", 1e400, 1]').decode()),
+    ("/api/v1/activities", {}, base64.urlsafe_b64encode(b"[" * 10_000).decode()),
+    ("/api/v1/transactions", {}, _cursor("transaction", "stored", None, 2**64)),
+    ("/api/v1/transactions", {"sort": "iati_identifier"},
+     _cursor("transaction", "iati_identifier", [["x"]], 1)),
+    ("/api/v1/budgets", {}, _cursor("budget", "stored", 10**30, 1)),
+]
+
+
+@pytest.mark.parametrize(("path", "params", "cursor"), HAND_MADE)
+def test_a_hand_made_cursor_is_a_400_never_a_database_error(
+    store: Engine, keys: dict[str, str], path: str, params: dict[str, str], cursor: str
+) -> None:
+    answer = Api(store).request("GET", path, key=keys["read"],
+                                params={**params, "cursor": cursor})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "query.bad-cursor"

@@ -226,7 +226,8 @@ def test_a_lenders_own_sector_code_maps_after_one_override_for_that_lender_only(
 
     lender = add_publisher(store, other, name="Another lender")
     assert push(store, lender, copy).counts.created == 27
-    theirs = api.request("GET", f"/api/v1/activities/{identifier}-OTHER/budget-view",
+    theirs = api.request("GET", f"/api/v1/activities/{identifier.replace('XM-DAC-46008', other)}"
+                         "/budget-view",
                          key=keys["read"]).json()
     unmapped = [f for f in theirs["figures"] if f["classification"] == "investment_subsector"]
     assert {f["code"] for f in unmapped} == {None}
@@ -234,12 +235,13 @@ def test_a_lenders_own_sector_code_maps_after_one_override_for_that_lender_only(
 
 
 def variant_of_caf(target: Path, ref: str) -> Path:
-    """CAF's loans as another lender would publish them: its ref, identifiers of its own."""
+    """CAF's loans as another lender would publish them: its ref, and identifiers under its
+    own prefix (CAF's prefix is CAF's alone)."""
     tree = etree.parse(str(CAF_LOANS))
     for activity in tree.getroot().iterfind("iati-activity"):
         element = activity.find("iati-identifier")
         assert element is not None
-        element.text = f"{(element.text or '').strip()}-OTHER"
+        element.text = (element.text or "").strip().replace("XM-DAC-46008", ref, 1)
         activity.find("reporting-org").set("ref", ref)  # type: ignore[union-attr]
     tree.write(str(target), xml_declaration=True, encoding="utf-8")
     return target

@@ -21,6 +21,7 @@ from mappings.rates import series_version
 from service import runtime
 from service.models import KeyScope
 from service.services import involvement
+from service.services.ecuador import IN_ECUADOR
 from service.services.ledger import TRANSACTION, convert_transactions
 from service.services.merges import ORG_REF, folded
 from service.services.partners import _all_counts, _entries, _profile
@@ -267,7 +268,8 @@ def test_profiles_followed_through_pushes_equal_profiles_read_afresh(
         with store.connect() as connection:
             ids = [connection.execute(select(ORG_REF.c.organisation_id)
                                       .where(ORG_REF.c.ref == ref)).scalar_one() for ref in refs]
-            return [_profile(connection, entry) for entry in _entries(connection, ids)]
+            return [_profile(connection, entry, ecuador) for entry in _entries(connection, ids)
+                    for ecuador in (False, True)]
 
     def kept() -> Any:
         with store.connect() as connection:
@@ -275,7 +277,8 @@ def test_profiles_followed_through_pushes_equal_profiles_read_afresh(
 
     def counts_equal_the_databases() -> bool:
         with store.connect() as connection:
-            return _all_counts(connection) == _counted(connection)
+            return all(_all_counts(connection, ecuador) == _counted(connection, ecuador)
+                       for ecuador in (False, True))
 
     before, kept_before = profiles(), kept()
     assert counts_equal_the_databases()
@@ -299,21 +302,29 @@ def test_profiles_followed_through_pushes_equal_profiles_read_afresh(
     assert kept() is not kept_after
 
 
-def _counted(connection: Connection) -> dict[int, tuple[int, dict[str, int]]]:
-    """Per registry entry, as the database counts them: the live activities it reports,
-    and those it takes part in by role code."""
+def _counted(connection: Connection, ecuador: bool) -> dict[int, tuple[int, dict[str, int]]]:
+    """Per registry entry, as the database counts them: the live activities (for Ecuador,
+    with `ecuador`) it reports, and those it takes part in by role code."""
     counts: dict[int, tuple[int, dict[str, int]]] = {}
+    scope = [ACTIVITY.c.id.in_(IN_ECUADOR)] if ecuador else []
     for entry, count in connection.execute(select(ACTIVITY.c.organisation_id, func.count())
-                                           .where(live(ACTIVITY.c.id))
+                                           .where(live(ACTIVITY.c.id), *scope)
                                            .group_by(ACTIVITY.c.organisation_id)):
         counts[entry] = (count, {})
     for entry, role, count in connection.execute(
             select(PARTICIPANT.c.organisation_id, PARTICIPANT.c.role,
                    func.count(func.distinct(PARTICIPANT.c.activity_id)))
-            .where(live(PARTICIPANT.c.activity_id), PARTICIPANT.c.organisation_id.is_not(None))
+            .where(live(PARTICIPANT.c.activity_id), PARTICIPANT.c.organisation_id.is_not(None),
+                   *([PARTICIPANT.c.activity_id.in_(IN_ECUADOR)] if ecuador else []))
             .group_by(PARTICIPANT.c.organisation_id, PARTICIPANT.c.role)):
         counts.setdefault(entry, (0, {}))[1][role or ""] = count
     return counts
+
+
+def _both_scopes(connection: Connection, ids: list[int]) -> list[Any]:
+    """The profiles of the entries `ids`, of all their activities and of those for Ecuador."""
+    return [_profile(connection, entry, ecuador) for entry in _entries(connection, ids)
+            for ecuador in (False, True)]
 
 
 def test_money_summed_from_stored_cents_equals_money_converted_when_read(
@@ -325,7 +336,7 @@ def test_money_summed_from_stored_cents_equals_money_converted_when_read(
     with store.connect() as connection:
         ids = [connection.execute(select(ORG_REF.c.organisation_id)
                                   .where(ORG_REF.c.ref == ref)).scalar_one() for ref in refs]
-        stored = [_profile(connection, entry) for entry in _entries(connection, ids)]
+        stored = _both_scopes(connection, ids)
         cents = dict(connection.execute(select(TRANSACTION.c.id, TRANSACTION.c.usd_cents)).all())
     assert all(p.disbursed.transactions or p.received_from_funders.transactions for p in stored)
     assert {p.received_from_funders.usd for p in stored} != {Decimal(0)}
@@ -338,7 +349,7 @@ def test_money_summed_from_stored_cents_equals_money_converted_when_read(
     stale = sum(1 for row_id in cents if row_id % 2 == 0 or row_id % 3 == 0)
     runtime.forget(store)  # changed outside the change log: read the rows again
     with store.connect() as connection:
-        read = [_profile(connection, entry) for entry in _entries(connection, ids)]
+        read = _both_scopes(connection, ids)
     assert read == stored
     assert convert_transactions(store, batch=7) == stale
     assert convert_transactions(store) == 0
@@ -347,7 +358,7 @@ def test_money_summed_from_stored_cents_equals_money_converted_when_read(
             select(TRANSACTION.c.id, TRANSACTION.c.usd_cents)).all()) == cents
         assert set(connection.execute(select(TRANSACTION.c.usd_rates)).scalars()) == {
             series_version()}
-        assert [_profile(connection, entry) for entry in _entries(connection, ids)] == stored
+        assert _both_scopes(connection, ids) == stored
 
 
 def test_an_amount_too_large_is_stored_without_cents_and_counted_apart(

@@ -23,6 +23,7 @@ from service.models import (
     PushStatus,
     Transaction,
 )
+from service.services.placeholders import placeholder_name
 from service.services.push import (
     Publisher,
     PushPublic,
@@ -427,9 +428,13 @@ def test_participating_organisations_are_linked_or_registered_as_partners(
     assert len(rows) == 1000
     by_usaid = [row for row in rows if row.ref == USAID]
     assert {row.organisation_id for row in by_usaid} == {usaid.organisation_id}
-    named_only = [row for row in rows if not row.ref and row.name]
+    named_only = [row for row in rows if not row.ref and row.name
+                  and not placeholder_name(row.name)]
     assert named_only
     assert all(row.organisation_id in partners for row in named_only)
+    placeholders = [row for row in rows if not row.ref and placeholder_name(row.name)]
+    assert placeholders  # USAID's "Unspecified Vendors" and the like: kept, linked to none
+    assert {row.organisation_id for row in placeholders} == {None}
     registered = partners[named_only[0].organisation_id]
     assert registered.id != usaid.organisation_id
     assert "implementing_partner" in registered.roles

@@ -1,6 +1,7 @@
 """The contents most service tests start from: the real USAID Ecuador file and the three
-worked examples, each pushed over HTTP by its own donor; and a few of USAID's activities
-alone, for tests that send many requests."""
+worked examples, each pushed over HTTP by its own donor; and loads for some tests: a few
+of USAID's activities alone, for tests that send many requests; real files with loans; and
+real files where Ecuador is one country among several."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ from sqlalchemy import Engine
 
 from iati.elements.activity import Activity
 from iati.reader import read_activities
+from service.db import session_scope
 from service.models import KeyScope
+from service.services.demo import publisher_parts
+from service.services.organisations import find_organisation, refs_of
+from service.services.push import Publisher
 from tests.support.databases import Load
 from tests.support.publishing import (
     USAID,
@@ -22,9 +27,10 @@ from tests.support.publishing import (
     add_publisher,
     identifier_of,
     new_key,
+    push,
     variant,
 )
-from tests.support.samples import EXAMPLES, sample
+from tests.support.samples import CAF_LOANS, EXAMPLES, sample
 
 MINISTRY = "EC-GOB-MREMH"  # the ministry's organisation, which holds admin keys
 DONORS = {
@@ -134,3 +140,46 @@ def _push_loans(store: Engine, _base: Any) -> str:
 
 
 LOANS: Load[str] = Load("loans", _push_loans)
+
+
+# Real files where Ecuador is one recipient among several, or none: the IDB's d-portal page
+# (the IDB's loans to Ecuador and to other countries, its regional operations naming only
+# a region, and IDRC's grant with Ecuador at 40 %) and IDRC's (grants shared among several
+# countries, Ecuador among them at 8 to 33 %), every activity pushed by its own publisher
+# as the demo pushes them; a made-up loan to Ecuador at 30 % and Peru with its terms,
+# status and repayments; and CAF's loans to Ecuador with the European Union's grants
+# spelling the Ministry of Economy and Finance three more ways. On top of the USAID load.
+REGIONAL_FILES = ("real/dportal-iadb-p3.xml", "real/dportal-canada-idrc-denmark-p91.xml")
+REGIONAL_LOAN = EXAMPLES / "regional-loan-terms-status.xml"
+FOUR_SPELLINGS = EXAMPLES / "ministry-four-spellings.xml"
+
+
+def regional_paths() -> list[Path]:
+    return [*(sample(file) for file in REGIONAL_FILES), REGIONAL_LOAN, CAF_LOANS,
+            FOUR_SPELLINGS]
+
+
+def _push_regional(store: Engine, keys: Keys) -> Keys:
+    with tempfile.TemporaryDirectory() as folder:
+        for path in regional_paths():
+            for number, part in enumerate(publisher_parts(path)):
+                file = path
+                if part.body is not None:  # one publisher's activities of a file of several
+                    file = Path(folder) / f"{path.stem}-{number}.xml"
+                    file.write_bytes(part.body)
+                done = push(store, _publisher(store, part.ref, part.name), file)
+                assert done.counts.created, (path.name, part.ref, done.counts)
+    return keys
+
+
+def _publisher(store: Engine, ref: str, name: str) -> Publisher:
+    """The organisation `ref` as a publisher, registered as a donor if it is not yet."""
+    with session_scope(store) as session:
+        found = find_organisation(session, ref)
+        if found is not None and found.id is not None:
+            return Publisher(organisation_id=found.id,
+                             refs=frozenset(refs_of(session, [found.id])[found.id]))
+    return add_publisher(store, ref, name=name)
+
+
+REGIONAL: Load[Keys] = Load("regional", _push_regional, base=USAID_AND_EXAMPLES)

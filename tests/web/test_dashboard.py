@@ -2,7 +2,8 @@
 passes axe-core's WCAG 2.1 A/AA rules, filters change the results, downloads are valid
 files, the language switch works and is remembered, the Spanish pages say everything in
 Spanish (codes with their names, and why each figure is not settled), one entity is one
-entry whatever its spelling; a screenshot of each page is saved."""
+entry whatever its spelling, a regional lender counts for Ecuador's share only and other
+countries' activities are not shown; a screenshot of each page is saved."""
 
 from __future__ import annotations
 
@@ -20,14 +21,28 @@ from lxml import etree
 from playwright.sync_api import Browser, Page
 
 from iati.artefacts import schema_path
+from tests.support.samples import CAF_LOANS, sample
+from tests.support.shares import (
+    MEASURES,
+    REPAYMENTS,
+    activities,
+    ecuador_money,
+    for_ecuador,
+    identifier,
+)
 from tests.support.spreadsheets import spreadsheet_number, spreadsheet_rows, without_bom
 
 # One worker runs every browser test, so the dashboard is loaded and served once.
 pytestmark = pytest.mark.xdist_group("dashboard")
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 ESMERALDAS = "08"
-NETHERLANDS_LOAN = "NL-1-PPR-24706"  # loan terms and status
-WORLD_BANK_LOAN = "44000-P122640"  # interest and principal repayments
+NETHERLANDS_LOAN = "NL-1-PPR-24706"  # loan terms and status, not for Ecuador
+WORLD_BANK_LOAN = "44000-P122640"  # repayments of a loan to El Salvador
+REGIONAL_LOAN = "XI-IATI-IADB-EJEMPLO-PRESTAMO-REGIONAL"  # Ecuador 30 %: terms, status
+IDB_LOAN = "XI-IATI-IADB-EC-L1269"  # the IDB's loan to Ecuador, with interest paid
+PANAMA_LOAN = "XI-IATI-IADB-PN-L1163"  # the IDB's loan to Panama
+IDB, IDRC = "XI-IATI-IADB", "XM-DAC-301-2"
+REGIONAL_PAGE = sample("real/dportal-iadb-p3.xml")
 CAF_LOAN = "XM-DAC-46008-cfa012677"  # CAF's loan to the Ministry of Economy and Finance
 MINISTRY = "EC-RUC-1760000900001"  # its RUC, as the entities catalogue gives it
 
@@ -77,7 +92,7 @@ def _pages(dashboard: str) -> dict[str, str]:
         "ministry": f"/organizaciones/{MINISTRY}",
         "quality": "/calidad", "publisher": "/calidad/US-GOV-1",
         "coordination": "/coordinacion", "results": "/resultados",
-        "debt": "/deuda", "loan-debt": f"/deuda/{NETHERLANDS_LOAN}",
+        "debt": "/deuda", "loan-debt": f"/deuda/{REGIONAL_LOAN}",
     }
 
 
@@ -280,41 +295,39 @@ def test_results_group_by_plan_objective_and_donor(page: Page, dashboard: str) -
     assert page.locator("#result-summary tbody tr").count() >= 1
     page.select_option("#group_by", "reporting_org")
     _submit(page)
-    assert "44000" in page.locator("#result-summary").inner_text()
+    summary = page.locator("#result-summary").inner_text()
+    assert "XM-DAC-46008" in summary  # CAF's loans to Ecuador report results
+    assert "44000" not in summary  # the World Bank's, in El Salvador, are not Ecuador's
 
 
-def test_results_leave_doubtful_progress_out_of_the_mean_and_unreported_targets_apart(
+def test_targets_without_actuals_have_no_progress_report_and_means_say_what_they_leave_out(
     page: Page, dashboard: str,
 ) -> None:
-    """The World Bank's "15,821" (a decimal comma) no longer drags its mean progress to
-    −1.579,8 %: three periods are left out of the mean and shown so on the activity, and
-    its two targets without an actual have no progress report, not a failure."""
+    """CAF's loans to Ecuador publish targets and no actual yet: counted as indicators
+    without a progress report, not measured nor off target, and so shown on each loan."""
+    caf = etree.parse(str(CAF_LOANS)).getroot()
+    unreported = [indicator for indicator in caf.iter("indicator")
+                  if indicator.xpath("period/target/@value")
+                  and not indicator.xpath("period/actual/@value")]
+    assert unreported
     _visit(page, dashboard + "/resultados?group_by=reporting_org")
-    row = page.locator("#result-summary tbody tr", has_text="44000")
+    row = page.locator("#result-summary tbody tr", has_text="XM-DAC-46008")
     # activities, indicators, periods, measurable, left out, mean, median, on track, unreported
     cells = row.locator("td").all_inner_texts()
-    assert (cells[4], cells[8]) == ("3", "2")
-    assert Decimal(cells[5].replace(".", "").replace(",", ".")) > 0
+    assert (cells[3], cells[4], cells[7]) == ("0", "0", "0")
+    assert cells[8] == str(len(unreported))
     assert "la mediana los incluye" in page.locator("main").inner_text()
-    _visit(page, dashboard + "/actividades/44000-P169125")
+    _visit(page, dashboard + "/actividades/XM-DAC-46008-cfa012067")  # two indicators
     progress = page.locator("#results tbody td:nth-child(6)").all_inner_texts()
-    assert sum("fuera de la media" in cell for cell in progress) == 3
-    assert progress.count("Sin reporte de avance") == 2
+    assert progress == ["Sin reporte de avance"] * 2
 
 
 def test_placeholders_national_overlaps_and_decisions_are_labelled(
     page: Page, dashboard: str,
 ) -> None:
-    """USAID's "Unspecified Vendors - Ecuador" and XM-DAC-63000 (given to unrelated firms)
-    are marked where partners are listed; USAID's activities of unknown province meet
-    other donors at national level, labelled so; the ministry's decisions have their
-    section."""
-    _visit(page, dashboard + "/")
-    partners = page.locator("section[aria-labelledby=by_partner] tbody th")
-    vendors = partners.filter(has_text="Unspecified Vendors - Ecuador")
-    assert "nombre genérico" in vendors.inner_text()
-    assert "identificador genérico" in partners.filter(has_text="XM-DAC-63000").inner_text()
-    assert not partners.filter(has_text="World Food").locator(".flag").count()
+    """USAID's "nan" and XM-DAC-63000 (given to unrelated firms) are marked among an
+    activity's participants; USAID's activities of unknown province meet other donors at
+    national level, labelled so; the ministry's decisions have their section."""
     _visit(page, dashboard + "/actividades/US-GOV-1-72051824FA00001")  # KISTH, XM-DAC-63000
     assert "identificador genérico" in page.locator("#participants").inner_text()
     _visit(page, dashboard + "/actividades/US-GOV-1-72051822FA00002")  # "nan"
@@ -328,15 +341,17 @@ def test_placeholders_national_overlaps_and_decisions_are_labelled(
     assert "Aún no hay decisiones." in decisions.inner_text()
 
 
-def test_the_debt_pages_show_a_real_loans_terms_status_and_repayments(
+def test_the_debt_pages_show_ecuadors_loans_terms_status_and_repayments(
     page: Page, dashboard: str, artefacts: Path
 ) -> None:
-    """From the debt page to two real loans: the Netherlands' terms and its status at the
-    end of 2014, the World Bank's repayments under their expenditure ítems; the Spanish
-    spreadsheet download has the page's figures."""
+    """From the debt page to the loans for Ecuador: the IDB's real interest on its loan to
+    Ecuador, 30 % of the repayments and balance of its loan to Ecuador and Peru (the loan's
+    own page shows its terms, status and repayments as published); the World Bank's and
+    the Netherlands' loans to other countries are not there; the Spanish spreadsheet
+    download has the page's figures."""
     errors = _visit(page, dashboard + "/deuda")
     lenders = page.locator("#debt-by-lender tbody th").all_inner_texts()
-    assert "Banco Mundial" in lenders
+    assert set(lenders) == {"BID"}
     items = page.locator("#debt-by-item tbody th").all_inner_texts()
     assert any(text.startswith("560301") for text in items)
     assert any(text.startswith("960301") for text in items)
@@ -346,29 +361,79 @@ def test_the_debt_pages_show_a_real_loans_terms_status_and_repayments(
         page.locator("a[href*='deuda.csv?format=csv-es']").first.click()
     rows = spreadsheet_rows(Path(waiting.value.path()).read_bytes(), "es")
     assert [spreadsheet_number(row["Servicio de la deuda (USD)"], "es") for row in rows] == shown
-    assert "Países Bajos" in page.locator("#debt-balances").inner_text()
+    repaid = ecuador_money(activities(_idb_files(), None), REPAYMENTS)
+    assert sum(shown, Decimal(0)) == repaid[IDB, "repaid"]
+    balances = page.locator("#debt-balances").inner_text()
+    assert "450.000,00" in balances  # 30 % of the 1,500,000 outstanding
+    assert "Países Bajos" not in balances
+    loans = page.locator("#debt-loans").inner_text()
+    for elsewhere in (NETHERLANDS_LOAN, WORLD_BANK_LOAN, PANAMA_LOAN):
+        assert elsewhere not in loans
+        assert httpx.get(f"{dashboard}/deuda/{elsewhere}").status_code == 404
 
-    page.click(f"#debt-loans a[href='/deuda/{NETHERLANDS_LOAN}']")
+    page.click(f"#debt-loans a[href='/deuda/{REGIONAL_LOAN}']")
     terms = page.locator("#loan-terms").inner_text()
     assert "4,00" in terms
     assert "Cuotas iguales de principal" in terms
     assert "Trimestral" in terms
-    assert "31 dic 2020" in terms
+    assert "31 dic 2035" in terms
     status = page.locator("#loan-status").inner_text()
-    assert "2014" in status
+    assert "2024" in status
     assert "1.500.000,00" in status
-
-    _visit(page, dashboard + f"/deuda/{WORLD_BANK_LOAN}")
-    listed = page.locator("#repayment-list tbody tr")
-    assert listed.count() > 20
     text = page.locator("#repayment-list").inner_text()
     assert "960301" in text
     assert "560301" in text
     assert "-1.020.000,00" in text
     page.screenshot(path=str(artefacts / "loan-repayments.png"), full_page=True)
-    _visit(page, dashboard + f"/deuda/{NETHERLANDS_LOAN}?lang=en")
+    _visit(page, dashboard + f"/deuda/{IDB_LOAN}")
+    assert "262.081,00" in page.locator("#repayment-list").inner_text()
+    _visit(page, dashboard + f"/deuda/{REGIONAL_LOAN}?lang=en")
     assert "Equal Principal Payments" in page.locator("#loan-terms").inner_text()
-    assert "Loan status at the end of 2014" in page.locator("main").inner_text()
+    assert "Loan status at the end of 2024" in page.locator("main").inner_text()
+    assert errors == []
+
+
+def _idb_files() -> list[Path]:
+    """The files of the IDB's and IDRC's activities on the dashboard."""
+    examples = Path(__file__).resolve().parents[1] / "fixtures" / "examples"
+    return [REGIONAL_PAGE, examples / "road-loan-development-bank.xml",
+            examples / "regional-loan-terms-status.xml"]
+
+
+def _organisation_money(page: Page, heading: str) -> Decimal:
+    return _shown(page.locator(f"#partner-money tr:has(th:text-is('{heading}')) td").first
+                  .inner_text())
+
+
+def test_a_regional_lender_counts_for_ecuadors_share_only(page: Page, dashboard: str) -> None:
+    """The IDB's page of activities everywhere and IDRC's grant to Ecuador and two regions:
+    the overview and the organisations' pages show the sum of Ecuador's shares worked out
+    from the XML, to the cent — the IDB's loans to Ecuador, 30 % of its loan to Ecuador and
+    Peru, 40 % of IDRC's grant — never the lender's portfolio; the IDB's loans to other
+    countries and its regional operations are on no list and have no page."""
+    expected = ecuador_money(activities(_idb_files(), None), MEASURES)
+    errors = _visit(page, dashboard + "/")
+    donors = {row.locator("th").inner_text(): _shown(row.locator("td").nth(3).inner_text())
+              for row in page.locator("section[aria-labelledby=by_donor] tbody tr").all()}
+    assert donors["BID"] == expected[IDB, "disbursement"]
+    _visit(page, dashboard + f"/organizaciones/{IDB}")
+    assert _organisation_money(page, "Desembolsado") == expected[IDB, "disbursement"]
+    _visit(page, dashboard + f"/organizaciones/{IDRC}")
+    assert _organisation_money(page, "Gastos") == expected[IDRC, "expenditure"]
+    _visit(page, dashboard + f"/actividades?reporting_org={IDB}")
+    listed = set(page.locator("#activity-list td:first-child code").all_inner_texts())
+    assert listed == {identifier(a) for a in activities(_idb_files(), None)
+                      if for_ecuador(a) and a.xpath("string(reporting-org/@ref)") == IDB}
+    assert PANAMA_LOAN not in listed
+    with page.expect_download() as waiting:
+        page.click("text=Descargar CSV")
+    downloaded = {row["iati_identifier"] for row in csv.DictReader(io.StringIO(without_bom(
+        Path(waiting.value.path()).read_text(encoding="utf-8"))))}
+    assert downloaded == listed
+    for elsewhere in (PANAMA_LOAN, "XI-IATI-IADB-RG-L1143"):  # Panama; America, a region
+        answer = httpx.get(f"{dashboard}/actividades/{elsewhere}")
+        assert answer.status_code == 404
+        assert "no nombra al Ecuador" in answer.text
     assert errors == []
 
 
@@ -441,10 +506,18 @@ def test_codes_carry_their_names_and_unsettled_figures_say_why(
 
 def test_one_ministry_under_four_spellings_is_one_entry(page: Page, dashboard: str) -> None:
     """CAF's, and the European Union's three spellings of the Ministry of Economy and
-    Finance: one entry, under the catalogue's official name, the spellings as variants."""
+    Finance: one entry, under the catalogue's official name, the spellings as variants;
+    one implementing partner on the overview."""
     _visit(page, dashboard + "/organizaciones?q=ministerio de econom")
     names = page.locator("#organisation-list tbody td:first-child a").all_inner_texts()
     assert names == ["Ministerio de Economía y Finanzas"]
+    _visit(page, dashboard + "/")  # the European Union's three spellings: one partner
+    partners = page.locator("section[aria-labelledby=by_partner] tbody th")
+    assert [name for name in partners.all_inner_texts() if "Economía y Finanzas" in name] == [
+        "Ministerio de Economía y Finanzas"]
+    with page.expect_navigation():
+        partners.locator("a", has_text="Ministerio de Economía y Finanzas").click()
+    assert page.locator("main h1").inner_text() == "Ministerio de Economía y Finanzas"
     _visit(page, dashboard + f"/organizaciones/{MINISTRY}")
     assert page.locator("main h1").inner_text() == "Ministerio de Economía y Finanzas"
     variants = set(page.locator("#variants li").all_inner_texts())

@@ -61,8 +61,8 @@ def test_the_pages_checked_are_every_page_the_service_serves() -> None:
 
 
 def _an_activity(dashboard: str) -> str:
-    download = httpx.get(f"{dashboard}/descargas/actividades.csv").content.decode("utf-8-sig")
-    rows = csv.DictReader(io.StringIO(download))
+    download = httpx.get(f"{dashboard}/descargas/actividades.csv", timeout=60)
+    rows = csv.DictReader(io.StringIO(download.content.decode("utf-8-sig")))
     return next(rows)["iati_identifier"]
 
 
@@ -140,8 +140,8 @@ def test_swagger_ui_lists_every_operation_with_no_other_host(
     answer = offline.page.goto(f"{dashboard}/docs")
     assert answer is not None
     assert answer.status == 200
-    operations = sum(len(item) for item in httpx.get(f"{dashboard}/openapi.json").json()
-                     ["paths"].values())
+    document = httpx.get(f"{dashboard}/openapi.json", timeout=60).json()
+    operations = sum(len(item) for item in document["paths"].values())
     offline.page.wait_for_function(
         f"document.querySelectorAll('.opblock').length == {operations}", timeout=30_000)
     path = offline.page.locator(".opblock-summary-path", has_text="/api/v1/activities")

@@ -89,7 +89,10 @@ async def delete_activity(
 )
 def get_activity_version(
     iati_identifier: str,
-    version: Annotated[str, Path(description="A version number (1, 2, …)")],
+    version: Annotated[str, Path(
+        description="A version number (1, 2, …); any other text is read as the end of an "
+        "activity's identifier, and answered 422 when no such activity is stored",
+        json_schema_extra={"pattern": r"^[1-9][0-9]{0,9}$"})],
     request: Request, session: SessionDep, principal: ReaderOrPublisher,
     asked: UnlistedRepresentation,
 ) -> Response:

@@ -23,6 +23,12 @@ router = APIRouter(prefix="/api/v1/organisations", tags=["organisations"],
                    route_class=KeyFirstRoute)
 
 
+EcuadorQuery = Annotated[bool, Query(
+    description="Count only the activities for Ecuador (EC a recipient country of the "
+    "activity or of a transaction), and Ecuador's part of their money, as the public "
+    "pages do")]
+
+
 class RegistryPage(BaseModel):
     organisations: list[RegistryEntry]
     total: int
@@ -48,12 +54,14 @@ def list_organisations(
         description="Takes part in live activities in this OrganisationRole (1–4)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=LARGEST_ID)] = 0,
+    ecuador: EcuadorQuery = False,
 ) -> RegistryPage:
     """The registry's live entries (merged ones left out), by name, with their activities
-    counted: those they report, and those they take part in by role."""
+    counted: those they report, and those they take part in by role (with `ecuador`, the
+    entries involved in activities for Ecuador, which alone are counted)."""
     found, total = search_registry(
         session.connection(), q=q, role=role, type=type,
-        participating_role=participating_role, limit=limit, offset=offset,
+        participating_role=participating_role, limit=limit, offset=offset, ecuador=ecuador,
     )
     return RegistryPage(organisations=found, total=total, limit=limit, offset=offset)
 
@@ -115,12 +123,13 @@ def merge_organisations(
     "/{organisation}", operation_id="get_organisation", responses=problem_responses(401, 403, 404)
 )
 def get_organisation(
-    organisation: str, session: SessionDep, _: ReaderOrPublisher
+    organisation: str, session: SessionDep, _: ReaderOrPublisher,
+    ecuador: EcuadorQuery = False,
 ) -> OrganisationProfile:
     """One organisation (any of its identifiers, or its registry id): its activities,
     funders, money received and disbursed by who reported it, and provinces."""
     entry = organisations.named_organisation(session, organisation)
     assert entry.id is not None
-    found = profile(session.connection(), entry.id)
+    found = profile(session.connection(), entry.id, ecuador=ecuador)
     assert found is not None
     return found

@@ -102,8 +102,9 @@ def duplicates(
     connection: Connection, chosen: ActivityFilter, *, min_score: float = THRESHOLD,
     decision: DecisionState | None = None, kind: Kind | None = None, limit: int = 100,
 ) -> DuplicateReport:
-    """The pairs scoring at least `min_score` with a side matching `chosen`, best first
-    (kept until the store changes: see `service.services.memo`)."""
+    """The pairs scoring at least `min_score` with a side matching `chosen` (both, in the
+    public pages' scope: `ActivityFilter.ecuador`), best first (kept until the store
+    changes: see `service.services.memo`)."""
     key = ("duplicates", repr(chosen), min_score, decision, kind, limit)
     return remembered(connection, key, lambda: _duplicates(
         connection, chosen, min_score=min_score, decision=decision, kind=kind, limit=limit))
@@ -115,10 +116,12 @@ def _duplicates(
 ) -> DuplicateReport:
     everything = kept_facts(connection)
     chosen_ids = matching(connection, everything, chosen).keys()
+    # On the public pages (`ecuador`), another country's activity is not shown beside one
+    # for Ecuador: every stored side must match.
     pairs = [
         pair for pair in [*similar_pairs(connection, everything, min_score),
                           *refused_pairs(connection, everything)]
-        if pair[0] & chosen_ids
+        if (pair[0] <= chosen_ids if chosen.ecuador else pair[0] & chosen_ids)
     ]
     decided = active_decisions(connection)
     shown: list[DuplicatePair] = []
