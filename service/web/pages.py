@@ -200,7 +200,7 @@ def coordination_page(request: Request, session: SessionDep) -> HTMLResponse:
     return render(
         request, session, "coordination.html", filters=filters,
         duplicates=duplicates(connection, chosen, min_score=THRESHOLD, limit=100),
-        decisions=decided_pairs(connection, limit=50),
+        decisions=decided_pairs(connection, limit=50, ecuador=True),
         overlaps=overlaps(connection, chosen, sector_level=SectorLevel.sector_category,
                           years=(filters.year, filters.year)),
     )

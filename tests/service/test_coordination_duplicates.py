@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from service.models import KeyScope
+from service.services.coordination.decisions import decided_pairs
 from tests.support.loads import DONORS, example_identifiers
 from tests.support.publishing import USAID, Api, new_key
 from tests.support.republished import (
@@ -205,4 +206,7 @@ def test_a_decision_on_a_pair_whose_activity_is_deleted_stays_in_the_history(
     assert [d["verdict"] for d in again["history"]] == ["confirmed", "dismissed"]
     assert again["a_state" if again["a"] == ORIGINAL else "b_state"] == "deleted"
     assert [(p["a"], p["b"]) for p in _decided(api, read)] == [tuple(sorted((COPY, ORIGINAL)))]
+    with store.connect() as connection:  # the public page's: both for Ecuador, one deleted
+        shown = decided_pairs(connection, ecuador=True)
+    assert [(p.a, p.b, len(p.history)) for p in shown] == [(*sorted((COPY, ORIGINAL)), 2)]
     assert api.request("GET", "/api/v1/coordination/duplicates/decisions").status_code == 401

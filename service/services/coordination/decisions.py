@@ -28,6 +28,7 @@ from sqlmodel import Session
 
 from service.errors import DomainError
 from service.models import DuplicateDecision, DuplicateVerdict, utcnow
+from service.services.ecuador import IN_ECUADOR
 from service.services.keys import Principal
 from service.services.push.storage import ACTIVITY
 
@@ -150,10 +151,11 @@ def pair_decisions(connection: Connection, pair: Pair) -> PairDecisions:
 
 def decided_pairs(
     connection: Connection, *, identifier: str | None = None,
-    pairs: Sequence[Pair] | None = None, limit: int = 100,
+    pairs: Sequence[Pair] | None = None, limit: int = 100, ecuador: bool = False,
 ) -> list[PairDecisions]:
     """The decided pairs (one side `identifier`, or those of `pairs`), the latest decided
-    first: their decisions, each side's state and what they exclude now."""
+    first: their decisions, each side's state and what they exclude now. With `ecuador`
+    (the public pages), those of the first `limit` whose live sides are all for Ecuador."""
     chosen = select(DECISION.c.identifier_a, DECISION.c.identifier_b).group_by(
         DECISION.c.identifier_a, DECISION.c.identifier_b)
     if identifier is not None:
@@ -172,9 +174,13 @@ def decided_pairs(
         decided = Pair(row["identifier_a"], row["identifier_b"])
         if decided in history:
             history[decided].append(_public(row))
-    live = set(connection.execute(select(ACTIVITY.c.iati_identifier).where(
+    sides = select(ACTIVITY.c.iati_identifier).where(
         ACTIVITY.c.iati_identifier.in_({i for pair in found for i in (pair.a, pair.b)}),
-        ACTIVITY.c.deleted_at.is_(None))).scalars())
+        ACTIVITY.c.deleted_at.is_(None))
+    live = set(connection.execute(sides).scalars())
+    if ecuador:
+        shown = set(connection.execute(sides.where(ACTIVITY.c.id.in_(IN_ECUADOR))).scalars())
+        found = [pair for pair in found if {pair.a, pair.b} & live <= shown]
     return [_decisions(pair, history[pair], live) for pair in found]
 
 
