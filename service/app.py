@@ -40,7 +40,6 @@ from service.api.routes import (
 from service.config import get_settings
 from service.db import get_engine
 from service.logs import RequestIds
-from service.metrics import RequestMetrics
 from service.services.webhooks import DeliveryPolicy, Dispatcher
 from service.web import apidocs, downloads, pages
 from service.web import debt as debt_pages
@@ -98,8 +97,8 @@ def create_app(
     # 405 with every method of the resource a path names in Allow (see service.api.methods).
     app.add_middleware(ResourceMethods, routes=app.router.routes)
     app.add_middleware(RefuseNul)  # U+0000 anywhere is refused (see service.api.nul)
-    app.add_middleware(RequestMetrics)  # every answer counted, errors included
-    app.add_middleware(RequestIds)  # outermost: every log line of a request carries its id
+    # Outermost: every answer, errors included, is counted and logged with the request's id.
+    app.add_middleware(RequestIds)
     app.include_router(health.router)
     app.include_router(apidocs.router)
     app.include_router(validation.router)

@@ -4,7 +4,7 @@ A request's id is the `X-Request-ID` it was sent with (when it is a short token)
 new one; it is answered in the same header, written on every log line of the request, and
 kept on the push the request made, so that a donor's report of a failed push leads to its
 log lines. `serve` logs one access line per request (method, route, path, status,
-duration) in place of uvicorn's.
+duration) in place of uvicorn's, and the request is counted in the metrics.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any
 
-from service.metrics import App, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.metrics import observe
 
 HEADER = "x-request-id"
 _REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -34,9 +36,10 @@ def current_request_id() -> str | None:
 
 
 class RequestIds:
-    """ASGI middleware: each HTTP request's id (see the module), and its access line."""
+    """ASGI middleware: each HTTP request's id (see the module), its access line and its
+    count in the metrics, errors included."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -59,10 +62,11 @@ class RequestIds:
         try:
             await self.app(scope, receive, answering)
         finally:
+            seconds, route = perf_counter() - started, getattr(scope.get("route"), "path", None)
+            observe(scope["method"], route, status, seconds)
             access.info("%s %s %s", scope["method"], scope["path"], status, extra={
                 "method": scope["method"], "path": scope["path"], "status": status,
-                "route": getattr(scope.get("route"), "path", None),
-                "duration_ms": round((perf_counter() - started) * 1000, 1),
+                "route": route, "duration_ms": round(seconds * 1000, 1),
             })
             _REQUEST_ID.reset(token)
 

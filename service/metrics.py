@@ -12,8 +12,7 @@ shares, so they are the same whichever worker answers.
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from time import perf_counter
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import (
@@ -40,39 +39,12 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class RequestMetrics:
-    """ASGI middleware counting each HTTP request by its route's template (`unmatched` for
-    a path no route has), not by its path: identifiers never become labels."""
-
-    def __init__(self, app: App) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started, status = perf_counter(), 500
-
-        async def answering(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, answering)
-        finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            method = scope["method"]
-            REQUESTS.labels(method, route, str(status)).inc()
-            LATENCY.labels(method, route).observe(perf_counter() - started)
+def observe(method: str, route: str | None, status: int, seconds: float) -> None:
+    """Count one answered request by its route's template (`unmatched` for a path no route
+    has), never by its path: identifiers never become labels."""
+    template = route or "unmatched"
+    REQUESTS.labels(method, template, str(status)).inc()
+    LATENCY.labels(method, template).observe(seconds)
 
 
 class StoreMetrics:

@@ -40,11 +40,11 @@ from service.services.sync.state import (
     Checked,
     Vanished,
     forget_validators,
-    held_by,
     held_identifiers,
     mark_gone,
     remember,
     retire_others,
+    retire_sources,
     stored_sources,
 )
 
@@ -138,7 +138,7 @@ class Syncer:
             retired = 0
             if now >= due:
                 retired = len(delete_activities(
-                    self.engine, held_by(self.engine, publisher.urls),
+                    self.engine, retire_sources(self.engine, publisher.urls),
                     publisher=Publisher(publisher.organisation_id, refs=frozenset()),
                 ))
             answers.append(VanishedPublisher(publisher, due, retired))

@@ -157,7 +157,7 @@ def mark_gone(engine: Engine, *, listed: set[str], organisation_id: int | None =
         ]
 
 
-def held_by(engine: Engine, urls: Iterable[str]) -> set[str]:
+def retire_sources(engine: Engine, urls: Iterable[str]) -> set[str]:
     """The activities the last complete pushes of `urls` held (a source whose last push is
     not known to be complete adds none), and those sources' validators forgotten, so that
     a source that comes back is pushed whole."""
