@@ -4,7 +4,7 @@ activities (`tests.support.evaluation`, `tests/fixtures/duplicates`).
 
 Precision counts every pair the report lists as a duplicate at the default threshold,
 labelled or not; recall, the labelled duplicates it lists. The targets are those of the
-README's coordination section, where the figures are: precision at least 95 % at recall
+docs/coordination.md, where the figures are: precision at least 95 % at recall
 at least 90 %.
 """
 

@@ -492,10 +492,9 @@ def test_a_dataset_url_has_one_publisher(store: Engine, tmp_path: Path) -> None:
         run_sync(store, sources_file(tmp_path, text))
 
 
-def test_the_readmes_sources_file_is_one(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Pull sync", 1)[1]
-    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+def test_the_manuals_sources_file_is_one(tmp_path: Path) -> None:
+    manual = Path(__file__).resolve().parents[2] / "docs" / "sync.md"
+    example = manual.read_text(encoding="utf-8").split("```toml\n", 1)[1].split("```", 1)[0]
     declared = sources_file(tmp_path, example)
     assert [p.ref for p in declared.publishers] == [USAID]
     [listing] = declared.listings

@@ -453,10 +453,9 @@ def test_tests_run_without_a_dispatcher_unless_they_ask(store: Engine) -> None:
     assert not asyncio.run(start_and_stop())
 
 
-def test_the_readme_s_receiver_code_verifies_a_signature_and_refuses_a_forgery() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Webhooks", 1)[1]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+def test_the_manuals_receiver_code_verifies_a_signature_and_refuses_a_forgery() -> None:
+    manual = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
+    code = manual.read_text(encoding="utf-8").split("```python\n", 1)[1].split("```", 1)[0]
     namespace: dict[str, Any] = {}
     exec(code, namespace)
     body = b'{"type":"activity.created","seq":1}'
