@@ -4,6 +4,7 @@ and anchor resolves and every page is in the navigation."""
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,13 @@ def test_a_broken_link_fails_the_build(tmp_path: Path, caplog: pytest.LogCapture
     with caplog.at_level(logging.WARNING), pytest.raises(Abort):
         _build(tmp_path / "mkdocs.yml", tmp_path / "site")
     assert "no-such-part" in caplog.text
+
+
+def test_the_readme_stays_short_and_its_links_lead_somewhere() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    # The README introduces; the manual is in docs/ (new material goes there).
+    assert len(readme.splitlines()) <= 200
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    local = [target for target in targets if "://" not in target]
+    assert "docs/index.md" in local
+    assert [target for target in local if not (REPO / target).is_file()] == []
