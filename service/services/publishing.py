@@ -1,7 +1,8 @@
 """iati-ec as a secondary IATI publisher: each donor's current activities in Ecuador as one
 IATI 2.03 activity file, republished under the ministry's own organisation, an index of
-those files shaped like the IATI Registry's packages, the ministry's organisation file, and the ministry's own dataset: the cooperation Ecuador
-provides, as it reports it (a primary reporter, see `service.services.provided`).
+those files shaped like the IATI Registry's packages, the ministry's organisation file,
+and the ministry's own dataset: the cooperation Ecuador provides, as it reports it (a
+primary reporter, see `service.services.provided`).
 
 A dataset is every live activity in Ecuador (a recipient country ``EC``, of the activity
 or of a transaction) whose reporting-org/@ref is one publisher's, in identifier order.

@@ -14,8 +14,8 @@ from service.config import get_settings
 from service.services.provided import (
     ProvidedActivities,
     ProvidedGroupBy,
-    Providers,
     ProvidedTotals,
+    Providers,
     provided_activities,
     provided_totals,
 )

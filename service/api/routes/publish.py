@@ -15,10 +15,10 @@ from fastapi.responses import StreamingResponse
 from iati.writer import write_organisations
 from service.api.conditional import not_modified, weak
 from service.api.deps import EngineDep
+from service.api.routes.provided import providers
 from service.api.routes.pushes import problem_responses
 from service.config import get_settings
 from service.errors import DomainError
-from service.api.routes.provided import providers
 from service.services.provided import primary_ids
 from service.services.publishing import (
     Secondary,
