@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.engine import Connection
 
 from iati.elements.activity import Activity as IatiActivity
@@ -120,7 +120,14 @@ class _Found:
     identifier: str
     reporting_org: str
     model: IatiActivity
-    modality: Modality
+    funders: list[str]  # third-party funders
+
+    @property
+    def modality(self) -> Modality:
+        collaboration = self.model.collaboration_type
+        if collaboration is not None and collaboration.code == TRIANGULAR_COLLABORATION:
+            return Modality.triangular
+        return Modality.triangular if self.funders else Modality.south_south
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +184,7 @@ def provided_totals(
     )
 
 
-def provided_ids(providers: Providers) -> Any:
+def provided_ids(providers: Providers) -> Select[Any]:
     """The live activities the providers report that are not for Ecuador (a selectable
     of ids); secondary reports among them are left out by `provided_activities`."""
     return select(ACTIVITY.c.id).where(
@@ -195,11 +202,7 @@ def primary_ids(connection: Connection, providers: Providers) -> list[int]:
 
 def modality_of(activity: IatiActivity, providers: Providers) -> Modality:
     """`triangular` or `south-south`, by the rule of the module."""
-    if activity.collaboration_type and activity.collaboration_type.code == (
-            TRIANGULAR_COLLABORATION):
-        return Modality.triangular
-    return Modality.triangular if third_party_funders(activity, providers) else (
-        Modality.south_south)
+    return _Found(0, "", "", activity, third_party_funders(activity, providers)).modality
 
 
 def third_party_funders(activity: IatiActivity, providers: Providers) -> list[str]:
@@ -234,7 +237,7 @@ def _provided(connection: Connection, providers: Providers) -> tuple[list[_Found
             secondary += 1
             continue
         found.append(_Found(row.id, row.iati_identifier, row.reporting_org_ref, model,
-                            modality_of(model, providers)))
+                            third_party_funders(model, providers)))
     return found, secondary
 
 
@@ -332,7 +335,7 @@ def _listed(item: _Found, cents: dict[Measure, int]) -> ProvidedActivity:
         modality=item.modality,
         recipient_countries=[c.code for c in model.recipient_countries if c.code],
         recipient_regions=[r.code for r in model.recipient_regions if r.code],
-        third_party_funders=third_party_funders(model, Providers(frozenset({item.reporting_org}))),
+        third_party_funders=item.funders,
         sectors=[s.code for s in model.sectors if s.code],
         start_date=str(start) if start is not None else None,
         end_date=str(end) if end is not None else None,
