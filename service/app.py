@@ -42,6 +42,7 @@ from service.config import get_settings
 from service.db import get_engine
 from service.logs import RequestIds
 from service.services.webhooks import DeliveryPolicy, Dispatcher
+from service.web import agreements as agreement_pages
 from service.web import apidocs, downloads, pages
 from service.web import debt as debt_pages
 from service.web.warming import PageWarmer
@@ -110,6 +111,7 @@ def create_app(
         app.include_router(store.router, responses=errors.BUSY_RESPONSE)
     app.include_router(pages.router)
     app.include_router(debt_pages.router)
+    app.include_router(agreement_pages.router)
     app.include_router(downloads.router)
     app.include_router(coordination.router, responses=errors.BUSY_RESPONSE)
     errors.install(app)
