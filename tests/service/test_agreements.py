@@ -6,16 +6,28 @@ hand from the XML) by the results pages' rules, money, refusals and the change f
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from lxml import etree
+from sqlalchemy import Engine
 
+from service.api.routes.webhooks import delivery_policy
 from service.models import KeyScope
+from service.services.webhooks import DeliveryPolicy, Destinations, deliver_due
 from tests.support.loads import MINISTRY, Loaded
-from tests.support.publishing import USAID, USAID_EC, add_publisher, identifier_of, new_key
+from tests.support.publishing import (
+    USAID,
+    USAID_EC,
+    Api,
+    add_publisher,
+    identifier_of,
+    new_key,
+)
 from tests.support.samples import sample
+from tests.support.webhook_receiver import Receiver
 
 WORLD_BANK = "real/worldbank-sv.xml"
 # "Number of health staff trained" (result 14, indicator 1): baseline 0.00 on 2019-12-31,
@@ -25,6 +37,8 @@ TRAINED = ("44000-P169677", 14, 1)
 # baseline 18.50, target 5.10 and actual "15,821", whose comma could be a decimal one.
 FLOW = ("44000-P169125", 11, 1)
 FIRST, SECOND = identifier_of(USAID_EC, 1), identifier_of(USAID_EC, 2)
+# The receiver listens on 127.0.0.1, which webhooks reach only when it is allowed.
+POLICY = DeliveryPolicy(timeout=2, destinations=Destinations.allowing(["127.0.0.1"]))
 
 
 def _admin(loaded: Loaded) -> str:
@@ -184,6 +198,7 @@ def test_a_second_agreement_with_a_reference_is_refused(loaded: Loaded) -> None:
 def test_every_write_is_in_the_change_feed(loaded: Loaded) -> None:
     admin = _admin(loaded)
     before = _head(loaded)
+    summary = loaded.api.request("GET", "/api/v1/results/summary", key=loaded.read).json()
     agreement = loaded.api.request("POST", "/api/v1/agreements", key=admin,
                                    json=_agreement()).json()
     path = f"/api/v1/agreements/{agreement['id']}"
@@ -200,6 +215,10 @@ def test_every_write_is_in_the_change_feed(loaded: Loaded) -> None:
         ("agreement.updated", agreement["id"], 2, None),
         ("agreement.deleted", agreement["id"], 3, None),
     ]
+    # What is kept of the activities follows the feed past changes that name none.
+    after = loaded.api.request("GET", "/api/v1/results/summary", key=loaded.read)
+    assert after.status_code == 200
+    assert after.json() == summary
 
 
 def test_writes_need_an_admin_key(loaded: Loaded) -> None:
@@ -216,3 +235,30 @@ def _head(loaded: Loaded) -> int:
         page = loaded.api.request("GET", "/api/v1/changes", key=loaded.read,
                                   params={"since": page["next"], "limit": 1000}).json()
     return int(page["next"])
+
+
+def test_webhooks_receive_the_agreement_events_they_ask_for(store: Engine) -> None:
+    api = Api(store)
+    api.app.dependency_overrides[delivery_policy] = lambda: POLICY
+    add_publisher(store, MINISTRY, name="Ministerio de Relaciones Exteriores")
+    admin = new_key(store, MINISTRY, KeyScope.admin)
+    receiver = Receiver()
+    try:
+        hook = api.request("POST", "/api/v1/webhooks", key=admin, json={
+            "url": receiver.url, "events": ["agreement.created", "agreement.deleted"]})
+        assert hook.status_code == 201, hook.text
+        body = _agreement(parties=[], activities=[], metrics=[])
+        created = api.request("POST", "/api/v1/agreements", key=admin, json=body).json()
+        path = f"/api/v1/agreements/{created['id']}"
+        assert api.request("PUT", path, key=admin, json=body).status_code == 200
+        assert api.request("DELETE", path, key=admin).status_code == 204
+        done = deliver_due(store, now=datetime(2026, 12, 7, tzinfo=UTC), policy=POLICY)
+        assert done.delivered == 2
+        assert [(e["type"], e["agreement_id"], e["version"], e["url"])
+                for e in receiver.events] == [
+            ("agreement.created", created["id"], 1, path),
+            ("agreement.deleted", created["id"], 3, path),
+        ]
+        assert all(request.signed_with(hook.json()["secret"]) for request in receiver.requests)
+    finally:
+        receiver.close()
