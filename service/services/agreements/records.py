@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field, JsonValue, WithJsonSchema
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
@@ -53,8 +53,36 @@ def _iso_day(given: object) -> object:
 
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 Day = Annotated[date, BeforeValidator(_iso_day)]
-Quantity = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=30, decimal_places=10)]
-Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False, max_digits=20, decimal_places=2)]
+# Numbers as decimal text, so that the document states exactly what is taken and no binary
+# float ever carries money: a quantity (a baseline, a target) signed, with up to 10
+# decimals; an amount not negative, to the cent.
+QUANTITY_TEXT = r"^-?[0-9]{1,18}(?:\.[0-9]{1,10})?$"
+MONEY_TEXT = r"^[0-9]{1,18}(?:\.[0-9]{1,2})?$"
+
+
+def _decimal_text(pattern: str, said: str) -> Any:
+    def check(given: object) -> object:
+        if not isinstance(given, (str, Decimal)) or (
+                isinstance(given, str) and not re.fullmatch(pattern, given)):
+            raise ValueError(said)
+        return given
+
+    return BeforeValidator(check)
+
+
+Quantity = Annotated[
+    Decimal, _decimal_text(QUANTITY_TEXT, "give a decimal as text, e.g. \"-12.5\""),
+    WithJsonSchema({"type": "string", "pattern": QUANTITY_TEXT}, mode="validation"),
+]
+Money = Annotated[
+    Decimal, _decimal_text(MONEY_TEXT, "give an amount as text, not negative, to the cent at "
+                                       "most, e.g. \"1500000.00\""),
+    WithJsonSchema({"type": "string", "pattern": MONEY_TEXT}, mode="validation"),
+]
+Position = Annotated[int, Field(strict=True, ge=1, le=10_000)]
+INSTRUMENTS: list[JsonValue] = [
+    *sorted({row.code for row in table(Classification.instrument).rows})]
+CURRENCIES: list[JsonValue] = [*sorted(item.code for item in load_codelist("Currency"))]
 CHILDREN = (AgreementParty, AgreementActivity, AgreementObjective, AgreementMetric)
 
 
@@ -75,8 +103,8 @@ class IndicatorRef(BaseModel):
     results pages give them."""
 
     iati_identifier: Text
-    result: int = Field(ge=1, le=10_000)
-    indicator: int = Field(ge=1, le=10_000)
+    result: Position
+    indicator: Position
 
 
 class MetricIn(BaseModel):
@@ -84,7 +112,7 @@ class MetricIn(BaseModel):
     unit: Text | None = None
     baseline: Quantity | None = None
     baseline_date: Day | None = None
-    ascending: bool = Field(default=True, description="False: lower is better")
+    ascending: bool = Field(default=True, strict=True, description="False: lower is better")
     targets: list[TargetIn] = Field(default_factory=list, max_length=100)
     indicator: IndicatorRef | None = Field(
         default=None, description="Where the actual values are read from (optional)")
@@ -96,14 +124,16 @@ class AgreementIn(BaseModel):
     code: Text = Field(description="The ministry's reference", examples=["CONV-2024-017"])
     title: Text
     description: str | None = Field(default=None, max_length=10_000)
-    instrument: str = Field(description="A code of the instruments table: grant, loan, …",
-                            examples=["grant"])
+    instrument: str = Field(description="A code of the instruments table",
+                            examples=["grant"], json_schema_extra={"enum": INSTRUMENTS})
     status: AgreementStatus = AgreementStatus.in_force
     signed_on: Day | None = None
     start_date: Day | None = None
     end_date: Day | None = None
     amount: Money | None = None
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", examples=["USD"])
+    currency: str | None = Field(
+        default=None, examples=["USD"], description="A code of IATI's Currency codelist",
+        json_schema_extra={"anyOf": [{"type": "string", "enum": CURRENCIES}, {"type": "null"}]})
     parties: list[PartyIn] = Field(default_factory=list, max_length=50)
     activities: list[Text] = Field(
         default_factory=list, max_length=1000,
