@@ -5,9 +5,11 @@ hand from the XML) by the results pages' rules, money, refusals and the change f
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from sqlalchemy import Engine
 from service.api.routes.webhooks import delivery_policy
 from service.models import KeyScope
 from service.services.webhooks import DeliveryPolicy, Destinations, deliver_due
+from tests.support.cli import iati_ec
 from tests.support.loads import MINISTRY, Loaded
 from tests.support.publishing import (
     USAID,
@@ -30,6 +33,8 @@ from tests.support.samples import sample
 from tests.support.webhook_receiver import Receiver
 
 WORLD_BANK = "real/worldbank-sv.xml"
+AGREEMENT = Path(__file__).resolve().parents[1] / "fixtures" / "agreements" / (
+    "health-water-resilience.json")
 # "Number of health staff trained" (result 14, indicator 1): baseline 0.00 on 2019-12-31,
 # a period 2019-12-31 to 2025-12-31 with target 10,000.00 and actual 10991.
 TRAINED = ("44000-P169677", 14, 1)
@@ -262,3 +267,30 @@ def test_webhooks_receive_the_agreement_events_they_ask_for(store: Engine) -> No
         assert all(request.signed_with(hook.json()["secret"]) for request in receiver.requests)
     finally:
         receiver.close()
+
+
+def test_the_command_line_records_lists_and_removes_agreements(
+    loaded: Loaded, store_url: str, tmp_path: Path
+) -> None:
+    """The dashboard's example agreement: refused, with every misfit's location, until the
+    organisations it names are registered; then recorded, listed and removed."""
+    refused = iati_ec("agreements", "add", AGREEMENT, database=store_url)
+    assert refused.returncode == 1
+    assert "body/parties/1/organisation: 'XM-DAC-46008' is not a registered" in refused.stderr
+    assert "body/parties/2/organisation" in refused.stderr
+    for ref, name in (("XM-DAC-46008", "CAF"), ("44000", "Banco Mundial")):
+        registered = iati_ec("orgs", "add", "--ref", ref, "--name", name, "--role", "donor",
+                             database=store_url)
+        assert registered.returncode == 0, registered.stderr
+    added = iati_ec("agreements", "add", AGREEMENT, database=store_url)
+    assert (added.returncode, added.stdout.strip()) == (
+        0, "agreement 1 recorded: CONV-2024-USAID-BM-001")
+    unreadable = tmp_path / "amount.json"
+    unreadable.write_text('{"code": "X", "title": "X", "instrument": "grant", "amount": -1}')
+    bad = iati_ec("agreements", "add", unreadable, database=store_url)
+    assert (bad.returncode, bad.stderr.splitlines()[1].split(":")[0]) == (1, "  amount")
+    listed = json.loads(iati_ec("agreements", "list", database=store_url).stdout)
+    assert [(a["code"], a["activities"], a["activities_present"]) for a in listed] == [
+        ("CONV-2024-USAID-BM-001", 5, 2)]  # USAID's two; the World Bank's is not pushed here
+    assert iati_ec("agreements", "remove", "1", database=store_url).returncode == 0
+    assert json.loads(iati_ec("agreements", "list", database=store_url).stdout) == []
