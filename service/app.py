@@ -19,6 +19,7 @@ from service.api.routes import (
     activity,
     activity_paths,
     aggregates,
+    agreements,
     changes,
     coordination,
     debt,
@@ -42,6 +43,7 @@ from service.config import get_settings
 from service.db import get_engine
 from service.logs import RequestIds
 from service.services.webhooks import DeliveryPolicy, Dispatcher
+from service.web import agreements as agreement_pages
 from service.web import apidocs, downloads, pages
 from service.web import debt as debt_pages
 from service.web import provided as provided_pages
@@ -107,11 +109,12 @@ def create_app(
     # The API's operations on the store; each may answer 503 when no connection comes free.
     for store in (ownership, organisations, activities, activity, activity_paths, debt, pushes,
                   exports, ledger, aggregates, provided, traceability, results, changes, mappings,
-                  webhooks, sync, publish, publishers):
+                  webhooks, sync, publish, publishers, agreements):
         app.include_router(store.router, responses=errors.BUSY_RESPONSE)
     app.include_router(pages.router)
     app.include_router(debt_pages.router)
     app.include_router(provided_pages.router)
+    app.include_router(agreement_pages.router)
     app.include_router(downloads.router)
     app.include_router(coordination.router, responses=errors.BUSY_RESPONSE)
     errors.install(app)

@@ -27,6 +27,7 @@ from rich.progress import (
 from iati.errors import IatiInputError
 from iati.validate import ValidationReport
 from service import convert as conversion
+from service.cli_agreements import agreements_app
 from service.cli_db import db_app
 from service.cli_demo import demo, load_demo_if_empty
 from service.cli_import import import_file
@@ -47,6 +48,7 @@ app.add_typer(orgs_app, name="orgs")
 app.add_typer(keys_app, name="keys")
 app.add_typer(identifiers_app, name="identifiers")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(agreements_app, name="agreements")
 app.command(name="import")(import_file)
 app.command(name="remap")(remap)
 app.command(name="sync")(sync)

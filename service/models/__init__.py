@@ -3,6 +3,15 @@
 from sqlmodel import SQLModel
 
 from service.models.activity import Activity, ActivityTransfer, ActivityVersion, TransferKind
+from service.models.agreements import (
+    Agreement,
+    AgreementActivity,
+    AgreementMetric,
+    AgreementObjective,
+    AgreementParty,
+    AgreementStatus,
+    PartyRole,
+)
 from service.models.budget import BudgetFigure, BudgetView, CurrentFigure
 from service.models.changes import ActivityChange, ChangeCounter
 from service.models.coordination import DuplicateDecision, DuplicateVerdict
@@ -64,6 +73,12 @@ __all__ = [
     "ActivityText",
     "ActivityTransfer",
     "ActivityVersion",
+    "Agreement",
+    "AgreementActivity",
+    "AgreementMetric",
+    "AgreementObjective",
+    "AgreementParty",
+    "AgreementStatus",
     "ApiKey",
     "Budget",
     "BudgetFigure",
@@ -90,6 +105,7 @@ __all__ = [
     "OrganisationRole",
     "Outcome",
     "ParticipatingOrg",
+    "PartyRole",
     "PlannedDisbursement",
     "PrefixSource",
     "Push",

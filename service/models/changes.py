@@ -24,15 +24,18 @@ class ChangeCounter(SQLModel, table=True):
 
 
 class ActivityChange(IdTable, table=True):
-    """One change of an activity, as the change feed lists it."""
+    """One change of an activity, or of an agreement the ministry records
+    (`agreement_id`, kinds `agreement.created`, …: no activity), as the change feed lists
+    it."""
 
     __tablename__ = "activity_change"
 
     seq: int = Field(sa_type=sa.BigInteger, unique=True)
-    activity_id: int = parent("activity")
-    iati_identifier: str
+    activity_id: int | None = parent("activity", nullable=True)
+    iati_identifier: str | None = None
+    agreement_id: int | None = None  # kept when the agreement is deleted
     reporting_org_ref: str | None = Field(default=None, index=True)
     version: int
-    kind: str = Field(sa_type=sa.String(16))
+    kind: str = Field(sa_type=sa.String(32))
     push_id: str | None = Field(default=None, sa_type=sa.String(36))
     changed_at: dt.datetime = created_at()

@@ -23,10 +23,14 @@ class WebhookEvent(StrEnum):
     deleted = "activity.deleted"
     restored = "activity.restored"
     transferred = "activity.transferred"  # an admin moved it to another organisation
+    agreement_created = "agreement.created"  # the ministry recorded a cooperation agreement
+    agreement_updated = "agreement.updated"
+    agreement_deleted = "agreement.deleted"
 
     @property
     def kind(self) -> str:
-        """The change kind (`activity_change.kind`) this event announces."""
+        """The change kind (`activity_change.kind`) this event announces: an activity's
+        without its prefix, an agreement's whole."""
         return self.value.removeprefix("activity.")
 
 

@@ -1,4 +1,5 @@
-"""The change feed: every change of an activity, in commit order, behind a monotonic cursor.
+"""The change feed: every change of an activity, and of an agreement the ministry records,
+in commit order, behind a monotonic cursor.
 
 `log_change` is called by the transaction that changes an activity, as its last write:
 it draws the next `seq` from `change_counter`, whose row it keeps locked until the
@@ -34,15 +35,34 @@ def log_change(
     reporting_org_ref: str | None, version: int, kind: str, push_id: str | None,
 ) -> int:
     """Log one change in the caller's transaction; its `seq`."""
+    return _logged(connection, {
+        "activity_id": activity_id, "iati_identifier": iati_identifier,
+        "reporting_org_ref": reporting_org_ref, "version": version, "kind": kind,
+        "push_id": push_id,
+    })
+
+
+def log_agreement_change(
+    connection: Connection, *, agreement_id: int, version: int, kind: str
+) -> int:
+    """Log one change of an agreement (`kind`: one of `AGREEMENT_KINDS`) in the caller's
+    transaction; its `seq`."""
+    if kind not in AGREEMENT_KINDS:
+        raise ValueError(f"{kind!r} is not a change of an agreement")
+    return _logged(connection, {"agreement_id": agreement_id, "version": version, "kind": kind})
+
+
+# The kinds of an agreement's changes; an activity's are `created`, `updated`, `deleted`,
+# `restored` and `transferred`.
+AGREEMENT_KINDS = ("agreement.created", "agreement.updated", "agreement.deleted")
+
+
+def _logged(connection: Connection, row: dict[str, object]) -> int:
     seq = connection.execute(_NEXT).scalar()
     if seq is None:  # the migration makes the row; without it, the log starts here
         connection.execute(_FIRST)
         seq = 1
-    connection.execute(_INSERT, {
-        "seq": seq, "activity_id": activity_id, "iati_identifier": iati_identifier,
-        "reporting_org_ref": reporting_org_ref, "version": version, "kind": kind,
-        "push_id": push_id, "changed_at": utcnow(),
-    })
+    connection.execute(_INSERT, {**row, "seq": seq, "changed_at": utcnow()})
     return int(seq)
 
 
@@ -63,10 +83,12 @@ class CursorAheadError(DomainError):
 
 
 class ChangePublic(BaseModel):
-    """One change: which activity, its version now, what happened and when."""
+    """One change: which activity (or agreement: `agreement_id`, no identifier), its
+    version now, what happened and when."""
 
     seq: int
-    iati_identifier: str
+    iati_identifier: str | None
+    agreement_id: int | None = None
     reporting_org: str | None
     version: int
     kind: str
@@ -95,6 +117,7 @@ def changes_since(
     page = [
         ChangePublic(
             seq=row["seq"], iati_identifier=row["iati_identifier"],
+            agreement_id=row["agreement_id"],
             reporting_org=row["reporting_org_ref"], version=row["version"], kind=row["kind"],
             push_id=row["push_id"], changed_at=row["changed_at"],
         )

@@ -203,7 +203,9 @@ def _changed_since(
         if (found is None and not log.pruned) or (found is not None and found[0] != stamp):
             return None  # not the log the values were read from
         changed.update(connection.execute(select(log.table.c.activity_id).where(
-            log.table.c[log.order] > at, log.table.c[log.order] <= upto)).scalars())
+            log.table.c[log.order] > at, log.table.c[log.order] <= upto,
+            log.table.c.activity_id.is_not(None),  # an agreement's change
+        )).scalars())
     return changed
 
 

@@ -27,6 +27,7 @@ from service.errors import DomainError
 from service.models.sync import SyncSource
 from service.services import activities
 from service.services.activity_links import activity_links
+from service.services.agreements.reading import list_agreements
 from service.services.budget.review import coverage
 from service.services.budget.views import read_view
 from service.services.coordination.decisions import decided_pairs
@@ -215,7 +216,8 @@ def results_page(request: Request, session: SessionDep, engine: EngineDep) -> HT
     summary = summarise_results(engine, filters.activity_filter(), ResultFilter(),
                                 group_by=group_by, today=_today())
     return render(request, session, "results.html", filters=filters, summary=summary,
-                  group_by=group_by, groupings=list(ResultGroupBy))
+                  group_by=group_by, groupings=list(ResultGroupBy),
+                  agreements=list_agreements(session.connection()))
 
 
 @router.get("/organizaciones", response_class=HTMLResponse)

@@ -122,6 +122,7 @@ def url(route: Route, ring: Keyring, held: Held) -> str:
         organisation=held.ref, publisher=held.ref,
         webhook_id=ring.doomed_webhook if deleting else ring.webhook,
         name="sector-investment-subsector", key="1/15210", prefix=f"{held.ref}-NO-SUCH",
+        agreement_id=1,
     )
     if path.startswith(("/api/v1/activity/", "/api/v1/activity?")) or path == "/api/v1/activity":
         return f"{path}?{urlencode({'iati_identifier': activity})}"  # named in the query

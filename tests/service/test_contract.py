@@ -119,6 +119,10 @@ JUSTIFIED_REFUSALS = {
     # an organisation's identifier may hold no control or invisible format character
     # (Unicode's Cc and Cf) and at most 500 bytes of UTF-8, which a pattern cannot state.
     "identifier.invalid-prefix",
+    # an agreement's parts are judged against each other and the store: the end after the
+    # start, registered organisations, objectives of the plan in force on its signing,
+    # activities named once (in NFC), metrics read from its own activities.
+    "agreement.invalid",
 }
 
 

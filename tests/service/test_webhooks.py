@@ -56,7 +56,7 @@ DESTINATIONS = Destinations.allowing(
 POLICY = DeliveryPolicy(timeout=2, retry_base=10, retry_cap=80, failing_after=3,
                         destinations=DESTINATIONS)
 ALL = ["activity.created", "activity.updated", "activity.deleted", "activity.restored",
-       "activity.transferred"]
+       "activity.transferred", "agreement.created", "agreement.updated", "agreement.deleted"]
 
 
 

@@ -27,6 +27,7 @@ from tests.support.samples import CAF_LOANS, sample
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "tests" / "fixtures" / "examples"
+AGREEMENT = REPO / "tests" / "fixtures" / "agreements" / "health-water-resilience.json"
 PUBLISHERS = [
     ("US-GOV-1", "USAID", sample("real/usaid-ec.xml")),
     ("ES-DAC-2", "AECID", EXAMPLES / "health-grant-esmeraldas.xml"),
@@ -104,6 +105,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         # A page as d-portal served it has activities the schema refuses (IDRC's one).
         _cli(database, "import", str(path), "--org", ref,
              rejections=(ref, name, path) in regional)
+    _cli(database, "agreements", "add", str(AGREEMENT))  # made up, on the real activities
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port)],

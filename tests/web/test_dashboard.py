@@ -95,13 +95,14 @@ def _pages(dashboard: str) -> dict[str, str]:
         "coordination": "/coordinacion", "results": "/resultados",
         "debt": "/deuda", "loan-debt": f"/deuda/{REGIONAL_LOAN}",
         "provided": "/cooperacion-ofrecida",
+        "agreements": "/convenios", "agreement": "/convenios/1",
     }
 
 
 @pytest.mark.parametrize("name", ["overview", "activities", "activity", "loan",
                                   "organisations", "organisation", "ministry", "quality",
                                   "publisher", "coordination", "results", "debt", "loan-debt",
-                                  "provided"])
+                                  "provided", "agreements", "agreement"])
 def test_each_page_loads_cleanly_and_passes_axe(
     page: Page, dashboard: str, artefacts: Path, name: str
 ) -> None:
@@ -561,3 +562,39 @@ def test_one_ministry_under_four_spellings_is_one_entry(page: Page, dashboard: s
     shown = page.locator("#participants tbody td:first-child").inner_text()
     assert shown.startswith("Ministerio de Economía y Finanzas")
     assert "MINISTERIO DE ECONOMíA Y FINANZAS" in shown  # as published, beside it
+
+
+def test_an_agreement_shows_its_activities_money_and_the_progress_of_its_targets(
+    page: Page, dashboard: str,
+) -> None:
+    """The made-up agreement on real activities (tests/fixtures/agreements): listed on the
+    results page, its USAID activities' money from the XML (111,280.00 and 92,484.00
+    committed, all to Ecuador), the World Bank's 10991 trained of its 12000 (91.6 %) and
+    CAF's target without an actual."""
+    _visit(page, dashboard + "/resultados")
+    listed = page.locator("#agreements tbody tr", has_text="CONV-2024-USAID-BM-001")
+    assert listed.locator("td").all_inner_texts()[-2:] == ["4 / 5", "2"]
+    listed.locator("a").click()
+    page.wait_for_load_state()
+    assert page.locator("main h1").inner_text() == "Convenio marco de salud, agua y resiliencia"
+    rows = {row.locator("th").inner_text(): row.locator("td").all_inner_texts()
+            for row in page.locator("#agreement-activities tbody tr").all()}
+    assert rows["US-GOV-1-518-13-MIT-LAC"][1:3] == ["Publicada", "US$ 111.280,00"]
+    assert rows["US-GOV-1-518-14-DCHA-LAC"][1:3] == ["Publicada", "US$ 92.484,00"]
+    assert rows["US-GOV-1-518-EJEMPLO-2026"] == ["—", "Aún no publicada", "—", "—", "—"]
+    committed = sum(_dollars(cells[2]) for cells in rows.values() if cells[2] != "—")
+    assert _dollars(page.locator("#agreement-activities tfoot td").first.inner_text()) == (
+        committed)
+    metrics = page.locator("table.metric tbody tr").all()
+    trained, built = (row.locator("td").all_inner_texts() for row in metrics)
+    assert (trained[1], trained[2], trained[3]) == ("12.000,00", "10991", "91,6")
+    assert built[2] == "—"
+    assert built[4].startswith("Sin reporte de avance")
+    objectives = page.locator("#agreement-objectives li").all_inner_texts()
+    assert [text.split(" ", 1)[0] for text in objectives] == ["PND-2024-2025/1",
+                                                              "PND-2024-2025/7"]
+
+
+def _dollars(cell: str) -> Decimal:
+    """US dollars as the Spanish pages write them: "US$ 1.234,50"."""
+    return Decimal(cell.removeprefix("US$ ").replace(".", "").replace(",", "."))

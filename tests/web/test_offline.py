@@ -32,6 +32,8 @@ PAGES = {
     "/calidad/{organisation:path}": ["/calidad/US-GOV-1"],
     "/coordinacion": ["/coordinacion"],
     "/resultados": ["/resultados"],
+    "/convenios": ["/convenios"],
+    "/convenios/{agreement_id}": ["/convenios/1", "/convenios/999"],
     "/deuda": ["/deuda", "/deuda?lang=en"],
     "/deuda/{identifier:path}": ["/deuda/NL-1-PPR-24706", "/deuda/NO-SUCH-LOAN"],
     "/cooperacion-ofrecida": ["/cooperacion-ofrecida", "/cooperacion-ofrecida?lang=en"],

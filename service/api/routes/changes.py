@@ -31,8 +31,11 @@ def list_changes(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     reporting_org: Annotated[str | None, Query(description="reporting-org/@ref")] = None,
 ) -> ChangesPage | Response:
-    """Created, updated, restored and deleted activities after `since`, in the order they
-    were committed: a client that follows `next` misses no change and sees none twice."""
+    """Created, updated, restored, deleted and transferred activities, and the ministry's
+    cooperation agreements created, updated and deleted (`agreement.*` kinds, with
+    `agreement_id` and no `iati_identifier`; left out when `reporting_org` is given), after
+    `since`, in the order they were committed: a client that follows `next` misses no
+    change and sees none twice."""
     page = changes_since(session, since, limit=limit, reporting_org=reporting_org)
     tag = f'"changes-{reporting_org or "all"}-{since}-{page.next}-{limit}"'
     return tagged(request, response, page, tag=tag)

@@ -32,7 +32,7 @@ from sqlalchemy import Engine, RowMapping, func, or_, select, update
 
 from service.addresses import activity_url
 from service.db import session_scope
-from service.models import DeliveryOutcome, Webhook, WebhookDelivery
+from service.models import DeliveryOutcome, Webhook, WebhookDelivery, WebhookEvent
 from service.services.changes import CHANGE
 from service.services.webhooks.destinations import SETTING, DestinationNotAllowedError
 from service.services.webhooks.policy import DeliveryPolicy
@@ -172,7 +172,7 @@ def _claim(
         webhook = get_webhook(session, webhook_id)
         return _Target(
             id=webhook_id, url=webhook.url, secret=webhook.secret,
-            kinds=[event.removeprefix("activity.") for event in webhook.events],
+            kinds=[WebhookEvent(event).kind for event in webhook.events],
             reporting_org=webhook.reporting_org, cursor=webhook.cursor,
             failures=webhook.consecutive_failures,
         )
@@ -203,7 +203,8 @@ def _deliver(
             statement.order_by(CHANGE.c.seq).limit(policy.batch)
         ).mappings().all()
     for change in changes:
-        event = f"activity.{change['kind']}"
+        kind = change["kind"]
+        event = kind if kind.startswith("agreement.") else f"activity.{kind}"
         body = _encode(_event(change, event=event, public_url=policy.public_url))
         attempt = _send(http, target.id, url=target.url, secret=target.secret, event=event,
                         body=body, now=now)
@@ -220,6 +221,13 @@ def _deliver(
 
 def _event(change: RowMapping, *, event: str, public_url: str) -> dict[str, Any]:
     identifier = change["iati_identifier"]
+    if change["agreement_id"] is not None:
+        return {
+            "type": event, "seq": change["seq"], "kind": change["kind"],
+            "agreement_id": change["agreement_id"], "version": change["version"],
+            "changed_at": change["changed_at"].isoformat(),
+            "url": f"{public_url.rstrip('/')}/api/v1/agreements/{change['agreement_id']}",
+        }
     return {
         "type": event, "seq": change["seq"], "kind": change["kind"],
         "iati_identifier": identifier, "reporting_org": change["reporting_org_ref"],

@@ -1,0 +1,1 @@
+"""Cooperation agreements (convenios) the ministry records, and their metrics' progress."""
