@@ -11,7 +11,6 @@ except under ``CI=true``, where they fail.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 

@@ -20,7 +20,7 @@ _VARIABLE = re.compile(
 )
 
 
-class MissingVariable(Exception):
+class MissingVariableError(Exception):
     """A `${NAME:?message}` whose variable is unset or empty: compose refuses to start."""
 
     def __init__(self, name: str, message: str) -> None:
@@ -59,7 +59,7 @@ def interpolate(text: str, variables: Mapping[str, str]) -> str:
         value = variables.get(name)
         unset = value is None or (value == "" and op is not None and op.startswith(":"))
         if op in (":?", "?") and unset:
-            raise MissingVariable(name, arg)
+            raise MissingVariableError(name, arg)
         if op in (":-", "-") and unset:
             return str(arg)
         return value or ""
