@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import time
@@ -250,9 +251,11 @@ class Stack:
             process.wait()
 
 
-def test_the_services_run_as_compose_starts_them_and_stop_cleanly(
+def test_the_services_run_as_compose_starts_them_stop_cleanly_and_restore_a_backup(
     installed: Installed, postgres_server_url: str, tmp_path: Path
 ) -> None:
+    """`up`, an operator's first steps, a scheduled `sync`, the documented backup while
+    the services run, `stop`, and the documented restore followed by `migrate` again."""
     receiver, sources = Receiver(), SourceServer()
     data = tmp_path / "data"
     data.mkdir()
@@ -273,44 +276,138 @@ def test_the_services_run_as_compose_starts_them_and_stop_cleanly(
                 stack.start(name)
         stack.healthy("api")
         assert "(latest)" in iati_ec("db", "current", database=database).stdout
-        base = f"http://127.0.0.1:{stack.port}"
-        assert httpx.get(f"{base}/health", timeout=5).json()["status"] == "ok"
-
-        admin = {"IATI_EC_WEBHOOK_ALLOWED_DESTINATIONS": "127.0.0.1"}
-        for ref, name in (("ES-DAC-2", "AECID"), (USAID, "USAID")):
-            added = iati_ec("orgs", "add", "--ref", ref, "--name", name, "--role", "donor",
-                            database=database)
-            assert added.returncode == 0, added.stderr
-        key = iati_ec("keys", "create", "--org", "ES-DAC-2", "--scope", "publish",
-                      database=database).stdout.split()[-1]
-        hooked = iati_ec("webhooks", "add", receiver.url, "--org", "ES-DAC-2", "--event",
-                         "activity.created", database=database, environment=admin)
-        assert hooked.returncode == 0, hooked.stderr
-        with httpx.Client(base_url=base, timeout=60,
-                          headers={"Authorization": f"Bearer {key}"}) as http:
-            pushed = http.post("/api/v1/activities", content=EXAMPLE_ACTIVITY.read_bytes())
-            assert pushed.status_code == 200, pushed.text
-            assert pushed.json()["counts"]["created"] == 1
-            identifier = "ES-DAC-2-EJEMPLO-SALUD-ESMERALDAS"
-            view = http.get("/api/v1/activity/budget-view",
-                            params={"iati_identifier": identifier})
-            assert view.status_code == 200, view.text
-            cantons = [(f["code"], f["amount_usd"]) for f in view.json()["figures"]
-                       if f["classification"] == "canton"]
-            assert cantons == [("0805", "544600.00")]  # EUR 500,000 at the file's rate
+        _push_and_query(f"http://127.0.0.1:{stack.port}", database, receiver)
         # Delivered by `webhooks`: the API's own dispatcher is off.
         assert receiver.arrived.wait(30), stack.processes["webhooks"][1].read_text()
         assert [e["type"] for e in receiver.events] == ["activity.created"]
+        _sync(stack, sources, tmp_path)
+        stored = _activities(database)
+        assert len(stored) == 3
 
-        # `sync`, under its profile, as a scheduler runs it, its sources file mounted.
-        body = variant(USAID_EC, tmp_path / "two.xml", keep=2).read_bytes()
-        listed = tmp_path / "sources.toml"
-        listed.write_text(f'[[publisher]]\norg = "{USAID}"\n'
-                          f'datasets = ["{sources.serve("/usaid.xml", body)}"]\n')
-        mount = stack.services["sync"]["volumes"][0]
-        assert (mount["type"], mount["read_only"]) == ("bind", True)
-        synced = stack.run("sync", mounts={mount["target"]: listed})
-        assert "2 created" in synced, synced
-
+        dump, restore = _backup_commands(database)
+        _run_documented(dump, tmp_path, database)
         for name in reversed(order[2:]):  # each long-running service
             assert stack.stop(name) == 0, name
+        for words in restore:
+            _run_documented(words, tmp_path, database)
+        stack.run("migrate")
+        assert _activities(database) == stored
+
+
+def _push_and_query(base: str, database: str, receiver: Receiver) -> None:
+    """An operator registers a donor, its key and a webhook; the donor pushes an activity
+    and reads its budget view."""
+    assert httpx.get(f"{base}/health", timeout=5).json()["status"] == "ok"
+    for ref, name in (("ES-DAC-2", "AECID"), (USAID, "USAID")):
+        added = iati_ec("orgs", "add", "--ref", ref, "--name", name, "--role", "donor",
+                        database=database)
+        assert added.returncode == 0, added.stderr
+    key = iati_ec("keys", "create", "--org", "ES-DAC-2", "--scope", "publish",
+                  database=database).stdout.split()[-1]
+    hooked = iati_ec("webhooks", "add", receiver.url, "--org", "ES-DAC-2", "--event",
+                     "activity.created", database=database,
+                     environment={"IATI_EC_WEBHOOK_ALLOWED_DESTINATIONS": "127.0.0.1"})
+    assert hooked.returncode == 0, hooked.stderr
+    with httpx.Client(base_url=base, timeout=60,
+                      headers={"Authorization": f"Bearer {key}"}) as http:
+        pushed = http.post("/api/v1/activities", content=EXAMPLE_ACTIVITY.read_bytes())
+        assert pushed.status_code == 200, pushed.text
+        assert pushed.json()["counts"]["created"] == 1
+        view = http.get("/api/v1/activity/budget-view",
+                        params={"iati_identifier": "ES-DAC-2-EJEMPLO-SALUD-ESMERALDAS"})
+    assert view.status_code == 200, view.text
+    cantons = [(f["code"], f["amount_usd"]) for f in view.json()["figures"]
+               if f["classification"] == "canton"]
+    assert cantons == [("0805", "544600.00")]  # EUR 500,000 at the file's rate
+
+
+def _sync(stack: Stack, sources: SourceServer, folder: Path) -> None:
+    """`sync`, under its profile, as a scheduler runs it, its sources file mounted."""
+    body = variant(USAID_EC, folder / "two.xml", keep=2).read_bytes()
+    listed = folder / "sources.toml"
+    listed.write_text(f'[[publisher]]\norg = "{USAID}"\n'
+                      f'datasets = ["{sources.serve("/usaid.xml", body)}"]\n')
+    mount = stack.services["sync"]["volumes"][0]
+    assert (mount["type"], mount["read_only"]) == ("bind", True)
+    synced = stack.run("sync", mounts={mount["target"]: listed})
+    assert "2 created" in synced, synced
+
+
+def _activities(database: str) -> list[tuple[str, int]]:
+    engine = create_engine(database)
+    try:
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT iati_identifier, version FROM activity ORDER BY iati_identifier")
+            return [(row[0], row[1]) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def _documented_commands(prefix: str) -> list[list[str]]:
+    """The commands of docs/deployment.md's Backups section that start with `prefix`,
+    without it, split as the shell splits them."""
+    section = _section("Backups and restores")
+    return [shlex.split(line.strip().removeprefix(prefix)) for line in section.splitlines()
+            if line.strip().startswith(prefix)]
+
+
+def _redirected(words: list[str], folder: Path) -> tuple[list[str], dict[str, Any]]:
+    """`words` less a trailing `> file` or `< file`, and the file (in `folder`) opened for
+    it."""
+    streams: dict[str, Any] = {}
+    for sign, stream, mode in ((">", "stdout", "wb"), ("<", "stdin", "rb")):
+        if sign in words:
+            at = words.index(sign)
+            streams[stream] = (folder / "backup.dump").open(mode)
+            words = words[:at]
+    return words, streams
+
+
+def _backup_commands(database: str) -> tuple[list[str], list[list[str]]]:
+    """The Backups section's commands through the `db` container, with the test server's
+    address and names: the dump, and the restore (drop, create, restore)."""
+    if shutil.which("pg_restore") is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("pg_dump and pg_restore are missing (bash .ci/run installs them)")
+        pytest.skip("pg_dump and pg_restore are not installed")
+    commands = _documented_commands("docker compose exec -T db ")
+    assert [words[0] for words in commands] == ["pg_dump", "dropdb", "createdb", "pg_restore"]
+    url = make_url(database)
+    names = {"--username=iati_ec": f"--username={url.username}",
+             "iati_ec": str(url.database), "--dbname=iati_ec": f"--dbname={url.database}"}
+    server = [f"--host={url.host}", f"--port={url.port or 5432}"]
+    ready = [[words[0], *server, *(names.get(w, w) for w in words[1:])] for words in commands]
+    return ready[0], ready[1:]
+
+
+def _run_documented(words: list[str], folder: Path, database: str) -> None:
+    """One of them, as the `db` container's shell would run it, on `database`'s server."""
+    words, streams = _redirected(words, folder)
+    password = make_url(database).password
+    try:
+        done = subprocess.run(words, env={**os.environ, "PGPASSWORD": str(password)},
+                              stderr=subprocess.PIPE, check=False, timeout=120, **streams)
+    finally:
+        for stream in streams.values():
+            stream.close()
+    assert done.returncode == 0, (words, done.stderr)
+
+
+def test_the_documented_sqlite_backup_copies_the_store(
+    installed: Installed, tmp_path: Path
+) -> None:
+    """The image has no sqlite3 program: the section's Python line makes the backup."""
+    (line,) = _documented_commands("python -c ")
+    store, copy = tmp_path / "iati-ec.db", tmp_path / "iati-ec-backup.db"
+    added = iati_ec("orgs", "add", "--ref", "ES-DAC-2", "--name", "AECID", "--role", "donor",
+                    database=f"sqlite:///{store}")
+    assert added.returncode == 0, added.stderr
+    arguments = [str(tmp_path / Path(word).name) if word.startswith("/data/") else word
+                 for word in line]
+    assert arguments[1:] == [str(store), str(copy)]
+    done = subprocess.run([str(installed.python), "-c", *arguments], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    listed = iati_ec("orgs", "list", "--json", database=f"sqlite:///{copy}").stdout
+    assert [o["refs"] for o in json.loads(listed)] == [["ES-DAC-2"]]
