@@ -223,7 +223,7 @@ class Stack:
                                        stdout=output, stderr=subprocess.STDOUT, text=True)
         self.processes[name] = (process, log)
 
-    def healthy(self, name: str, seconds: float = 60) -> None:
+    def healthy(self, name: str, seconds: float = 120) -> None:
         """Wait until the service's own health check passes."""
         check = self.argv(self.services[name]["healthcheck"]["test"][1:])
         process, log = self.processes[name]
