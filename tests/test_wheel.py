@@ -43,7 +43,8 @@ def test_an_installed_wheel_migrates_and_serves_from_any_folder(
     environment["DATABASE_URL"] = f"sqlite:///{database}"
     run(installed.command, "db", "upgrade", cwd=tmp_path, env=environment)
     assert "(latest)" in run(installed.command, "db", "current", cwd=tmp_path, env=environment)
-    with serving(tmp_path, command=[str(installed.command)], environment=environment) as base:
+    with serving(tmp_path, command=[str(installed.command)], environment=environment,
+                 start_seconds=90) as base:
         assert httpx.get(f"{base}/health", timeout=5).json()["status"] == "ok"
         assert httpx.get(f"{base}/api/v1/activities", timeout=5).status_code in (200, 401)
 
