@@ -55,6 +55,11 @@ app.command(name="sync")(sync)
 app.command(name="demo")(demo)
 err = Console(stderr=True)
 PROGRESS_THRESHOLD = 5_000_000  # bytes; smaller files finish before a bar would help
+# With --workers, uvicorn's supervisor kills a worker that does not answer its ping within
+# this time, starting half a second after it is spawned. Its default, 5 s, is less than a
+# worker takes to import the service on a busy or small machine: they were killed and
+# spawned again in a loop, and the service never answered.
+WORKER_ANSWER_SECONDS = 60
 
 
 class Format(StrEnum):
@@ -97,6 +102,7 @@ def serve(
             "service.app:create_app", factory=True, workers=workers,
             host=host or settings.host, port=port or settings.port,
             log_config=logging_config(settings.log_format), access_log=False,
+            timeout_worker_healthcheck=WORKER_ANSWER_SECONDS,
         )
 
 

@@ -1,13 +1,14 @@
 """The `iati-ec webhooks` commands: deliver events (once, or until stopped), list, add, ping,
 remove.
 
-Each command migrates the database of `DATABASE_URL` first; a domain error becomes a
-message and exit status 1.
+Each command migrates the database of `DATABASE_URL` first (`deliver` unless
+IATI_EC_MIGRATE_ON_STARTUP=false); a domain error becomes a message and exit status 1.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,9 +47,14 @@ def _database() -> Iterator[Session]:
 def deliver(
     once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
 ) -> None:
-    """Deliver due events: one pass with --once (e.g. from cron), else until interrupted."""
+    """Deliver due events: one pass with --once (e.g. from cron), else until interrupted
+    (Ctrl-C, or SIGTERM as a service manager or `docker compose stop` sends it).
+
+    Migrations are applied first unless IATI_EC_MIGRATE_ON_STARTUP=false.
+    """
     settings = get_settings()
-    upgrade_database(settings.database_url)
+    if settings.migrate_on_startup:
+        upgrade_database(settings.database_url)
     policy = webhooks.DeliveryPolicy.from_settings(settings)
     if once:
         summary = webhooks.deliver_due(get_engine(), now=utcnow(), policy=policy)
@@ -58,10 +64,20 @@ def deliver(
     dispatcher = webhooks.Dispatcher(
         get_engine(), policy=policy, interval=settings.webhook_poll_seconds
     )
+    # The dispatcher's thread delivers while this one waits for Ctrl-C or SIGTERM (a service
+    # manager's stop), then lets the pass under way finish: an event being sent is delivered
+    # or left for a retry. Both signals are blocked first, so that the thread inherits the
+    # mask and `sigwait` receives them (a container's first process that leaves SIGTERM to
+    # its default would not hear it at all, and be killed after the stop time-out).
+    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     try:
-        dispatcher.run()
-    except KeyboardInterrupt:
-        typer.echo("stopped.", err=True)
+        dispatcher.start()
+        signal.sigwait(stop_signals)
+    finally:
+        dispatcher.stop(timeout=settings.webhook_timeout_seconds * 3 + 5)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    typer.echo("stopped.", err=True)
 
 
 @webhooks_app.command("list")

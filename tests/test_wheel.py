@@ -4,44 +4,17 @@ it migrates and serves from a folder that holds nothing of the source tree."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
-import sysconfig
 import zipfile
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.serving import environment_without_database, serving
+from tests.support.serving import serving
+from tests.support.wheel import ROOT, Installed, environment_without_sources, run
 
-ROOT = Path(__file__).resolve().parents[1]
-# What the build reads: the packaging files and the packages, migrations included.
-SOURCES = ("pyproject.toml", "setup.py", "README.md", "iati", "service", "mappings", "migrations")
-
-
-def _run(*command: str | Path, cwd: Path, env: dict[str, str]) -> str:
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                          check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's wheel, built from a copy of its sources (the tree stays clean)."""
-    source = tmp_path_factory.mktemp("source")
-    for name in SOURCES:
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, source / name,
-                            ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(ROOT / name, source / name)
-    built = tmp_path_factory.mktemp("dist")
-    _run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", built,
-         source, cwd=source, env=environment_without_database())
-    return next(built.glob("iati_ec-*.whl"))
+# The wheel is built once per run for this module and tests/test_compose.py: one worker.
+pytestmark = pytest.mark.xdist_group("wheel")
 
 
 def test_the_wheel_ships_the_migrations_and_the_package_data(wheel: Path) -> None:
@@ -59,32 +32,19 @@ def test_the_wheel_ships_the_migrations_and_the_package_data(wheel: Path) -> Non
 
 
 def test_an_installed_wheel_migrates_and_serves_from_any_folder(
-    wheel: Path, tmp_path: Path
+    installed: Installed, tmp_path: Path
 ) -> None:
-    environment = environment_without_database()
-    environment.pop("PYTHONPATH", None)
-    venv = tmp_path / "venv"
-    _run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=tmp_path, env=environment)
-    python = venv / "bin" / "python"
-    # The dependencies are this environment's (installing them again would only be slow);
-    # the project itself is the wheel's, not the source tree's.
-    purelib = Path(_run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-                        cwd=tmp_path, env=environment).strip())
-    (purelib / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    _run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
-         wheel, cwd=tmp_path, env=environment)
-
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    located = _run(python, "-c", "import service.db as d; print(d.migrations_directory())",
-                   cwd=elsewhere, env=environment).strip()
-    assert Path(located).is_relative_to(purelib), located
-    command = str(venv / "bin" / "iati-ec")
-    database = elsewhere / "store.db"
+    environment = environment_without_sources()
+    located = run(installed.python, "-c",
+                  "import service.db as d; print(d.migrations_directory())",
+                  cwd=tmp_path, env=environment).strip()
+    assert Path(located).is_relative_to(installed.purelib), located
+    database = tmp_path / "store.db"
     environment["DATABASE_URL"] = f"sqlite:///{database}"
-    _run(command, "db", "upgrade", cwd=elsewhere, env=environment)
-    assert "(latest)" in _run(command, "db", "current", cwd=elsewhere, env=environment)
-    with serving(elsewhere, command=[command], environment=environment) as base:
+    run(installed.command, "db", "upgrade", cwd=tmp_path, env=environment)
+    assert "(latest)" in run(installed.command, "db", "current", cwd=tmp_path, env=environment)
+    with serving(tmp_path, command=[str(installed.command)], environment=environment,
+                 start_seconds=90) as base:
         assert httpx.get(f"{base}/health", timeout=5).json()["status"] == "ok"
         assert httpx.get(f"{base}/api/v1/activities", timeout=5).status_code in (200, 401)
 

@@ -11,7 +11,6 @@ except under ``CI=true``, where they fail.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,20 +34,7 @@ from tests.support.loads import (
 from tests.support.publishing import Api
 from tests.support.republished import REPUBLISHED, Published, PublishedKeys
 
-POSTGRES_ENV = "IATI_EC_TEST_POSTGRES_URL"
 BACKENDS = ("sqlite", "postgresql")
-
-
-@pytest.fixture(scope="session")
-def postgres_server_url() -> str:
-    """The PostgreSQL server to create test databases in."""
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        reason = f"{POSTGRES_ENV} is not set (bash .ci/run starts a PostgreSQL server)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason}: under CI=true the PostgreSQL tests must run")
-        pytest.skip(reason)
-    return url
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,20 @@
 """`iati-ec webhooks`: add (secret printed once), deliver --once, list, ping, remove, on its
 own SQLite file, with a real receiver on 127.0.0.1, which the settings must allow; the
-commands run in the test's process."""
+commands run in the test's process, but for `deliver` until stopped, a real process."""
 
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from service.services.webhooks import NO_ANSWER, NOT_ALLOWED
 from tests.support.cli import Ran, iati_ec
 from tests.support.publishing import USAID, USAID_EC, variant
+from tests.support.serving import environment_without_database
 from tests.support.webhook_receiver import Receiver
 
 ALLOWED = "IATI_EC_WEBHOOK_ALLOWED_DESTINATIONS"
@@ -86,3 +90,33 @@ def test_internal_hosts_need_the_setting_and_a_ping_says_only_whether_it_was_ans
     assert [r.event["type"] for r in receiver.requests] == ["ping"]
     missing = _iati_ec(database, "webhooks", "ping", "99")
     assert (missing.returncode, missing.stderr.strip()) == (1, "error: No webhook has the id 99.")
+
+
+def test_deliver_until_stopped_delivers_and_ends_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """A service manager (systemd, `docker compose stop`) stops the long-running form with
+    SIGTERM: it finishes its pass and exits 0 instead of being killed mid-delivery."""
+    database = f"sqlite:///{tmp_path / 'webhooks.db'}"
+    _iati_ec(database, "orgs", "add", "--ref", USAID, "--name", "USAID", "--role", "donor")
+    receiver = Receiver()
+    try:
+        added = _iati_ec(database, "webhooks", "add", receiver.url, "--org", USAID,
+                         "--event", "activity.created")
+        assert added.returncode == 0, added.stdout + added.stderr
+        one = variant(USAID_EC, tmp_path / "one.xml", keep=1)
+        assert _iati_ec(database, "import", str(one), "--org", USAID).returncode == 0
+        environment = {**environment_without_database(), **RECEIVERS,
+                       "DATABASE_URL": database, "IATI_EC_WEBHOOK_POLL_SECONDS": "0.2"}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service", "webhooks", "deliver"], cwd=tmp_path,
+            env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            arrived = receiver.arrived.wait(30)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, errors = process.communicate(timeout=30)
+    finally:
+        receiver.close()
+    assert arrived, errors
+    assert (process.returncode, errors.splitlines()[-1]) == (0, "stopped."), output + errors
+    assert [event["type"] for event in receiver.events] == ["activity.created"]

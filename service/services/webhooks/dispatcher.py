@@ -44,7 +44,7 @@ class Dispatcher:
         return self._thread is not None and self._thread.is_alive()
 
     def run(self) -> None:
-        """Passes until `stop` (in the calling thread: the CLI's foreground mode)."""
+        """Passes until `stop`, in the calling thread."""
         while not self._stopping.is_set():
             self.once()
             self._stopping.wait(self.interval)
