@@ -34,6 +34,7 @@ PAGES = {
     "/resultados": ["/resultados"],
     "/deuda": ["/deuda", "/deuda?lang=en"],
     "/deuda/{identifier:path}": ["/deuda/NL-1-PPR-24706", "/deuda/NO-SUCH-LOAN"],
+    "/eficacia": ["/eficacia", "/eficacia?year=2016&lang=en"],
     "/docs": ["/docs"],
     "/redoc": ["/redoc"],
 }
