@@ -14,8 +14,9 @@ from service.api.deps import SessionDep
 from service.services.effectiveness.definitions import DEFINITIONS
 from service.services.effectiveness.scorecard import Scorecard, scorecard
 from service.web import labels
+from service.web.effectiveness_phrases import say
 from service.web.filters import PageFilters
-from service.web.pages import render
+from service.web.pages import language, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,6 +39,7 @@ def effectiveness_page(request: Request, session: SessionDep) -> HTMLResponse:
         years=every.years, definitions=DEFINITIONS,
         donor_names=labels.organisations(connection, donors),
         api_query="&".join(f"{name}={value}" for name, value in query),
+        note=lambda text: say(text, language(request)).text,
     )
 
 

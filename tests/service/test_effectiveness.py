@@ -36,6 +36,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from service.web import effectiveness_phrases
 from tests.support.loads import Loaded
 from tests.support.samples import PARSER, sample
 from tests.support.spreadsheets import spreadsheet_number, spreadsheet_rows
@@ -168,3 +169,26 @@ def test_the_page_explains_each_indicator_and_shows_the_scorecard(loaded: Loaded
     assert "Ayuda no ligada" in html
     assert "no calculable" in html
     assert "75,32 %" in html  # USAID's untied share, as Spanish writes it
+    # Why 5a cannot be computed, and the money disbursed without a budget, in Spanish.
+    assert ("no se puede calcular: ninguna de las 30 actividades con dinero en 2016 tiene "
+            "presupuesto para ese año") in html
+    assert ("22 actividades desembolsaron o gastaron US$ 3.351.413,00 en 2016 sin "
+            "presupuesto para ese año") in html
+    english = loaded.api.request("GET", "/eficacia", params={"year": 2016, "lang": "en"})
+    assert "cannot be computed: no budget for 2016 among the 30 activities" in english.text
+
+
+def _notes(found: dict[str, Any]) -> set[str]:
+    return {text for row in found["rows"] for indicator in row["indicators"]
+            for text in [indicator["reason"] or "", *indicator["missing"]] if text}
+
+
+def test_every_reason_and_note_of_the_real_files_is_said_in_spanish(
+    regional: Loaded,
+) -> None:
+    """Every year of USAID's, the IDB's, IDRC's, CAF's and the worked examples' files."""
+    notes = _notes(_scorecard(regional))
+    assert len(notes) > 20
+    unknown = {text: said.unknown for text in notes
+               if (said := effectiveness_phrases.say(text, "es")).unknown}
+    assert not unknown
