@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -192,3 +193,33 @@ def test_every_reason_and_note_of_the_real_files_is_said_in_spanish(
     unknown = {text: said.unknown for text in notes
                if (said := effectiveness_phrases.say(text, "es")).unknown}
     assert not unknown
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "effectiveness.md"
+TOUR = "`GET /api/v1/effectiveness?year=2021&reporting_org=XI-IATI-IADB` gives:"
+
+
+def _cells(indicator: dict[str, Any]) -> list[str]:
+    """An indicator as the docs' tour writes it: value, numerator, denominator, activities."""
+    if indicator["value_percent"] is None:
+        return ["cannot be computed", "", "", ""]
+
+    def amount(figure: str) -> str:
+        if indicator["unit"] == "usd":
+            return f"{Decimal(figure):,.2f} USD"
+        return f"{figure} years" if indicator["unit"] == "years" else figure
+
+    return [f"{indicator['value_percent']} %", amount(indicator["numerator"]),
+            amount(indicator["denominator"]), str(indicator["activities"])]
+
+
+def test_the_docs_tour_is_the_apis_answer(regional: Loaded) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    lines = text[text.index(TOUR):].splitlines()[4:]  # after the header and its rule
+    table = lines[:lines.index("")]
+    card = _indicators(_scorecard(regional, year=2021, reporting_org=IADB), IADB, 2021)
+    shown = {}
+    for line in table:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        shown[cells[0].split()[0]] = cells[1:5]
+    assert shown == {code: _cells(indicator) for code, indicator in card.items()}
