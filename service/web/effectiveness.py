@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse
 
 from service.api.deps import SessionDep
 from service.services.effectiveness.definitions import DEFINITIONS
-from service.services.effectiveness.scorecard import Scorecard, scorecard
+from service.services.effectiveness.scorecard import scorecard
+from service.services.effectiveness.store import years_with_money
 from service.web import labels
 from service.web.effectiveness_phrases import say
 from service.web.filters import PageFilters
@@ -27,23 +28,23 @@ def effectiveness_page(request: Request, session: SessionDep) -> HTMLResponse:
     # The year chooses the scorecard's year, not the activities running in it.
     chosen = replace(filters.activity_filter(), active_from=None, active_to=None)
     connection = session.connection()
-    every = scorecard(connection, chosen)
-    year = filters.year or _latest(every)
-    found = scorecard(connection, chosen, years=[year]) if year is not None else every
+    years = years_with_money(connection, replace(chosen, ecuador=False))
+    year = filters.year or _latest(years)
+    found = scorecard(connection, chosen, years=[year] if year is not None else [])
     donors = {row.reporting_org for row in found.rows if row.reporting_org}
     query = [("ecuador", "true"), *filters.values.items()]
     if year is not None:
         query.append(("year", str(year)))
     return render(
         request, session, "effectiveness.html", filters=filters, found=found, year=year,
-        years=every.years, definitions=DEFINITIONS,
+        years=years, definitions=DEFINITIONS,
         donor_names=labels.organisations(connection, donors),
         api_query="&".join(f"{name}={value}" for name, value in query),
         note=lambda text: say(text, language(request)).text,
     )
 
 
-def _latest(every: Scorecard) -> int | None:
+def _latest(years: list[int]) -> int | None:
     """The latest year with money up to this one, else the latest of all."""
-    past = [year for year in every.years if year <= date.today().year]
-    return max(past or every.years, default=None)
+    past = [year for year in years if year <= date.today().year]
+    return max(past or years, default=None)

@@ -99,6 +99,14 @@ def amounts(
     return found
 
 
+def years_with_money(connection: Connection, chosen: ActivityFilter) -> list[int]:
+    """The years in which the matching activities' views have money, in order."""
+    statement = (select(CURRENT.c.year).where(CURRENT.c.classification == BASE.value,
+                                              *_matching(connection, chosen))
+                 .distinct().order_by(CURRENT.c.year))
+    return list(connection.execute(statement).scalars())
+
+
 def facts(connection: Connection, activities: Iterable[int], years: set[int]) -> Facts:
     """The facts of `activities` the indicators read (plan objectives in `years`)."""
     ids = sorted(set(activities))
