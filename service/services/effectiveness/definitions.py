@@ -3,12 +3,12 @@ framework it comes from, and how it is approximated from IATI data in the store.
 
 The indicators are those of the Global Partnership for Effective Development
 Co-operation's (GPEDC) 2016–2019 monitoring framework (rounds of 2016 and 2018), whose
-numbers are used here (`5a`, `5b`, `6`, `9b`, `10`, `4`, `1a`). The reformed framework of
-the fourth round (2023–2026) regrouped and renamed indicators and moved several onto
-country-level assessments (for example transparency at country level and a
-provider-level assessment of predictability and use of country systems); its numbers are
-not used, because the quantities IATI data can approximate are those the 2016–2019
-indicators define. docs/effectiveness.md gives each approximation in full.
+numbers are used here (`5a`, `5b`, `6`, `9b`, `10`, `4`, `1a`). The fourth round
+(2023–2026) follows a reformed framework, launched at the 2022 Effective Development
+Co-operation Summit with a country-anchored process, which revised and renumbered the
+indicators; its numbers are not used, because the quantities IATI data can approximate
+are those the 2016–2019 definitions name (money scheduled, disbursed, on budget, untied).
+docs/effectiveness.md gives each approximation in full.
 
 Sources (facts read, not text copied):
 
