@@ -223,3 +223,22 @@ def test_the_docs_tour_is_the_apis_answer(regional: Loaded) -> None:
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         shown[cells[0].split()[0]] = cells[1:5]
     assert shown == {code: _cells(indicator) for code, indicator in card.items()}
+
+
+@pytest.mark.parametrize(("year", "among"), [(2020, "XM-DAC-301-2"), (2021, "XM-DAC-46008")])
+def test_each_donors_money_is_ecuadors_share_as_the_aggregates_count_it(
+    regional: Loaded, year: int, among: str,
+) -> None:
+    """IDRC's grants shared among several countries (Ecuador at 8 to 40 %), the IDB's and
+    CAF's loans, USAID's grants: the money each donor disbursed or spent in the year, as
+    the scorecard counts it (indicator 1a-plan's denominator), is the aggregates' Ecuador
+    share to the cent."""
+    found = _scorecard(regional, year=year, indicator="1a-plan")
+    donors = [row for row in found["rows"] if not row["overall"]]
+    assert among in {row["reporting_org"] for row in donors}
+    for row in donors:
+        [plan] = row["indicators"]
+        totals = regional.api.request("GET", "/api/v1/aggregates", key=regional.read, params={
+            "measure": ["disbursement", "expenditure"], "year_from": year, "year_to": year,
+            "reporting_org": row["reporting_org"]}).json()
+        assert Decimal(plan["denominator"] or 0) == Decimal(totals["total_usd"]), row
