@@ -23,6 +23,7 @@ from service.api.routes import (
     changes,
     coordination,
     debt,
+    effectiveness,
     exports,
     health,
     ledger,
@@ -46,6 +47,7 @@ from service.services.webhooks import DeliveryPolicy, Dispatcher
 from service.web import agreements as agreement_pages
 from service.web import apidocs, downloads, pages
 from service.web import debt as debt_pages
+from service.web import effectiveness as effectiveness_pages
 from service.web import provided as provided_pages
 from service.web.warming import PageWarmer
 
@@ -107,12 +109,13 @@ def create_app(
     app.include_router(apidocs.router)
     app.include_router(validation.router)
     # The API's operations on the store; each may answer 503 when no connection comes free.
-    for store in (ownership, organisations, activities, activity, activity_paths, debt, pushes,
-                  exports, ledger, aggregates, provided, traceability, results, changes, mappings,
-                  webhooks, sync, publish, publishers, agreements):
+    for store in (ownership, organisations, activities, activity, activity_paths, debt,
+                  effectiveness, pushes, exports, ledger, aggregates, provided, traceability,
+                  results, changes, mappings, webhooks, sync, publish, publishers, agreements):
         app.include_router(store.router, responses=errors.BUSY_RESPONSE)
     app.include_router(pages.router)
     app.include_router(debt_pages.router)
+    app.include_router(effectiveness_pages.router)
     app.include_router(provided_pages.router)
     app.include_router(agreement_pages.router)
     app.include_router(downloads.router)

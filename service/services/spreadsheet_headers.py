@@ -1,6 +1,7 @@
 """The Spanish header of every column that a CSV download can hold (the `csv-es` variant):
-activities, transactions, budgets, results, the budget-view export, the aggregates' groups
-and the debt view. Codes in the cells stay codes; only the headers are in Spanish."""
+activities, transactions, budgets, results, the budget-view export, the aggregates' groups,
+the debt view and the aid-effectiveness scorecard. Codes in the cells stay codes; only the
+headers are in Spanish."""
 
 from __future__ import annotations
 
@@ -107,4 +108,14 @@ SPANISH_HEADERS: Mapping[str, str] = MappingProxyType({
     "total_usd": "Servicio de la deuda (USD)",
     "transactions": "Transacciones",
     "without_rate": "Transacciones sin tipo de cambio",
+    # The aid-effectiveness scorecard.
+    "framework_number": "Indicador (número en el marco)",
+    "name": "Nombre",
+    "unit": "Unidad",
+    "value_percent": "Valor (%)",
+    "numerator": "Numerador",
+    "denominator": "Denominador",
+    "numerator_activities": "Actividades del numerador",
+    "reason": "Por qué no se calcula",
+    "missing": "Datos que faltan",
 })

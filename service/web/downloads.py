@@ -18,11 +18,13 @@ from mappings.amounts import Measure
 from service.api.deps import EngineDep
 from service.api.filters import FilterDep
 from service.api.routes.debt import debt_service_csv
+from service.api.routes.effectiveness import Year, scorecard_csv
 from service.api.routes.ledger import csv_response
 from service.services import query
 from service.services.aggregates import Aggregates, GroupBy, aggregate, csv_columns, csv_rows
 from service.services.debt import DebtGroupBy
 from service.services.debt_summary import debt_summary
+from service.services.effectiveness.scorecard import scorecard
 from service.services.push.reading import model_of
 from service.services.query import ActivityFilter
 from service.services.spreadsheets import CsvVariant
@@ -115,3 +117,14 @@ def debt_csv(
             year_from=year_from, year_to=year_to,
         )
     return debt_service_csv(found, format, "deuda.csv")
+
+
+@router.get("/eficacia.csv")
+def effectiveness_csv(
+    engine: EngineDep, chosen: PublicFilterDep,
+    year: Annotated[list[Year], Query()] = [],  # noqa: B006
+    format: VariantQuery = CsvVariant.csv,
+) -> StreamingResponse:
+    with engine.connect() as connection:
+        found = scorecard(connection, chosen, years=year)
+    return scorecard_csv(found, format, "eficacia.csv")

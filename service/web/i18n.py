@@ -339,6 +339,32 @@ WORDS: dict[str, tuple[str, str]] = {
     "interest_arrears": ("Atrasos de intereses", "Interest arrears"),
     "interest_received": ("Intereses recibidos", "Interest received"),
     "loans": ("Préstamos", "Loans"),
+    # The aid-effectiveness scorecard.
+    "effectiveness": ("Eficacia", "Effectiveness"),
+    "effectiveness_title": ("Eficacia de la cooperación por donante",
+                            "Aid effectiveness by donor"),
+    "effectiveness_intro": (
+        "Indicadores de la Alianza Global para la Cooperación Eficaz al Desarrollo (marco de "
+        "seguimiento 2016–2019), aproximados con los datos IATI que publican los donantes, "
+        "solo por la parte del Ecuador. Un indicador que no se puede calcular dice por qué: "
+        "nunca se muestra como cero.",
+        "Indicators of the Global Partnership for Effective Development Co-operation "
+        "(2016–2019 monitoring framework), approximated from the IATI data donors publish, "
+        "Ecuador's share only. An indicator that cannot be computed says why: it is never "
+        "shown as zero."),
+    "indicators_explained": ("Qué mide cada indicador", "What each indicator measures"),
+    "framework_number": ("N.º en el marco", "Framework number"),
+    "scorecard_for": ("Indicadores de", "Indicators for"),
+    "all_donors": ("Todos los donantes", "All donors"),
+    "not_computable": ("no calculable", "cannot be computed"),
+    "numerator": ("Numerador", "Numerator"),
+    "denominator": ("Denominador", "Denominator"),
+    "missing_data": ("Datos que faltan", "Missing data"),
+    "unit_usd": ("USD", "USD"),
+    "unit_activities": ("actividades", "activities"),
+    "unit_years": ("años", "years"),
+    "no_scorecard": ("Ninguna actividad tiene dinero para el Ecuador en ese año.",
+                     "No activity has money for Ecuador in that year."),
     "loan_terms": ("Condiciones del préstamo", "Loan terms"),
     "rate_1": ("Tasa de interés 1 (%)", "Interest rate 1 (%)"),
     "rate_2": ("Tasa de interés 2 (%)", "Interest rate 2 (%)"),

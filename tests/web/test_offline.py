@@ -37,6 +37,7 @@ PAGES = {
     "/deuda": ["/deuda", "/deuda?lang=en"],
     "/deuda/{identifier:path}": ["/deuda/NL-1-PPR-24706", "/deuda/NO-SUCH-LOAN"],
     "/cooperacion-ofrecida": ["/cooperacion-ofrecida", "/cooperacion-ofrecida?lang=en"],
+    "/eficacia": ["/eficacia", "/eficacia?year=2016&lang=en"],
     "/docs": ["/docs"],
     "/redoc": ["/redoc"],
 }
