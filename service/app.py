@@ -25,6 +25,7 @@ from service.api.routes import (
     exports,
     health,
     ledger,
+    lenses,
     mappings,
     organisations,
     ownership,
@@ -105,7 +106,7 @@ def create_app(
     # The API's operations on the store; each may answer 503 when no connection comes free.
     for store in (ownership, organisations, activities, activity, activity_paths, debt, pushes,
                   exports, ledger, aggregates, traceability, results, changes, mappings,
-                  webhooks, sync, publish, publishers):
+                  webhooks, sync, publish, publishers, lenses):
         app.include_router(store.router, responses=errors.BUSY_RESPONSE)
     app.include_router(pages.router)
     app.include_router(debt_pages.router)
