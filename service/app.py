@@ -44,6 +44,7 @@ from service.logs import RequestIds
 from service.services.webhooks import DeliveryPolicy, Dispatcher
 from service.web import apidocs, downloads, pages
 from service.web import debt as debt_pages
+from service.web import security as security_pages
 from service.web.warming import PageWarmer
 
 
@@ -110,6 +111,7 @@ def create_app(
         app.include_router(store.router, responses=errors.BUSY_RESPONSE)
     app.include_router(pages.router)
     app.include_router(debt_pages.router)
+    app.include_router(security_pages.router)
     app.include_router(downloads.router)
     app.include_router(coordination.router, responses=errors.BUSY_RESPONSE)
     errors.install(app)

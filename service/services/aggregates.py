@@ -257,7 +257,8 @@ def _split_read(group_by: Sequence[GroupBy], lens: Lens | None = None) -> Classi
         raise CrossedClassificationsError(
             "Group by one classification (or DAC sector, or lens) at a time: each amount is "
             "split over each classification separately, so two cannot be crossed.",
-            group_by=[g.value for g in group_by], lens=lens and lens.value,
+            group_by=[g.value for g in group_by],
+            **({"lens": lens.value} if lens is not None else {}),
         )
     return splits.pop() if splits else BASE
 

@@ -9,19 +9,25 @@ the lens's money is only ever that of its DAC sectors (see `service.services.agg
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.engine import Connection
 
-from mappings.lenses import keyword_matches, security_lens, security_policy
+from mappings.amounts import Measure
+from mappings.lenses import Lens, keyword_matches, lens_of, security_lens, security_policy
 from mappings.tables import Classification
 from service.models.facets import ActivityText
+from service.services.aggregates import Aggregates
 from service.services.budget.storage import CURRENT
+from service.services.coordination.decisions import not_excluded
 from service.services.push.storage import ACTIVITY
 from service.services.query import ActivityFilter, activity_conditions, live
+from service.services.streaming import summed
 
 TEXT = ActivityText.__table__  # type: ignore[attr-defined]
 MAX_PROPOSALS = 500
@@ -146,6 +152,103 @@ def proposals(connection: Connection, chosen: ActivityFilter) -> Proposals:
                      truncated=len(found) > MAX_PROPOSALS)
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectiveMoney:
+    """The security money aligned with one objective of the plan (None: with none)."""
+
+    objective: str | None
+    amount_usd: Decimal
+    codes: tuple[str, ...]
+
+
+def by_objective(by_sector: Aggregates) -> list[ObjectiveMoney]:
+    """The security money of `by_sector` (aggregates grouped by `sector` on the security
+    side of the lens) by the plan objective its DAC code aligns with, in objective order,
+    those aligned with none last: the same total, to the cent."""
+    policy = security_policy()
+    amounts: dict[str | None, Decimal] = defaultdict(Decimal)
+    codes: dict[str | None, list[str]] = defaultdict(list)
+    for row in by_sector.rows:
+        code = row.group.get("sector")
+        aligned = policy.objective_of(str(code)) if code is not None else None
+        objective = aligned.objective if aligned is not None else None
+        amounts[objective] += row.amount_usd
+        codes[objective].append(str(code))
+    order = [o.code for o in policy.objectives] + [None]
+    return [ObjectiveMoney(objective, amounts[objective], tuple(codes[objective]))
+            for objective in order if objective in amounts]
+
+
+@dataclass(frozen=True, slots=True)
+class ProvinceMoney:
+    """One province's money (None: not placed) of the activities wholly on one side of the
+    lens, and how many activities."""
+
+    province: str | None
+    security_usd: Decimal
+    development_usd: Decimal
+    activities: int
+
+
+@dataclass(frozen=True, slots=True)
+class ByProvince:
+    """The province split of the activities whose money is wholly security or wholly
+    development; the money of the activities split between the two, which cannot be
+    placed in a province on either side, apart."""
+
+    rows: list[ProvinceMoney]
+    mixed_usd: Decimal
+    mixed_activities: int
+
+
+def by_province(
+    connection: Connection, chosen: ActivityFilter, *, measure: Measure, year: int | None,
+) -> ByProvince:
+    """The crossing of the lens with provinces the budget view allows: each amount is
+    split by sector and by province separately, so only an activity whose whole money (of
+    `measure`, in `year` or all years) is on one side has its province split on that side.
+    Gross: every report counted."""
+    conditions: list[ColumnElement[bool]] = [
+        CURRENT.c.measure == measure.value, not_excluded(CURRENT.c.activity_id)]
+    if year is not None:
+        conditions.append(CURRENT.c.year == year)
+    matched = activity_conditions(chosen, dialect=connection.dialect.name)
+    if matched:
+        conditions.append(CURRENT.c.activity_id.in_(select(ACTIVITY.c.id).where(*matched)))
+    sides: dict[int, dict[Lens, int]] = defaultdict(lambda: defaultdict(int))
+    for activity, code, amount_cents in summed(
+            connection, (CURRENT.c.activity_id, CURRENT.c.code), CURRENT.c.amount_cents,
+            CURRENT.c.classification == Classification.sector.value, *conditions):
+        sides[activity][lens_of(code)] += amount_cents
+    whole = {activity: _side(found) for activity, found in sides.items()}
+    mixed = [activity for activity, side in whole.items() if side is None]
+    cents: dict[str | None, dict[Lens, int]] = defaultdict(lambda: defaultdict(int))
+    counted: dict[str | None, set[int]] = defaultdict(set)
+    for activity, code, amount in summed(
+            connection, (CURRENT.c.activity_id, CURRENT.c.code), CURRENT.c.amount_cents,
+            CURRENT.c.classification == Classification.province.value, *conditions):
+        side = whole.get(activity)
+        if side is not None:
+            cents[code][side] += amount
+            counted[code].add(activity)
+    rows = [ProvinceMoney(code, _dollars(found[Lens.security]),
+                          _dollars(found[Lens.development]), len(counted[code]))
+            for code, found in sorted(cents.items(), key=lambda item: (
+                item[0] is None, item[0] or ""))]
+    return ByProvince(rows, _dollars(sum(sum(sides[a].values()) for a in mixed)), len(mixed))
+
+
+def _side(found: dict[Lens, int]) -> Lens | None:
+    """The side an activity's money is wholly on (None: split between both)."""
+    if not found.get(Lens.security):
+        return Lens.development
+    return Lens.security if not found.get(Lens.development) else None
+
+
+def _dollars(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
+
+
 def share(security: Decimal, total: Decimal) -> Decimal | None:
     """`security`'s percentage of `total`, to two decimals (None when there is no money)."""
     if not total:
@@ -153,4 +256,6 @@ def share(security: Decimal, total: Decimal) -> Decimal | None:
     return (security * 100 / total).quantize(Decimal("0.01"))
 
 
-__all__ = ["Proposal", "Proposals", "SecurityLensPublic", "definition", "proposals", "share"]
+__all__ = ["ByProvince", "ObjectiveMoney", "Proposal", "Proposals", "ProvinceMoney",
+           "SecurityLensPublic", "by_objective", "by_province", "definition", "proposals",
+           "share"]

@@ -119,6 +119,11 @@ JUSTIFIED_REFUSALS = {
     # an organisation's identifier may hold no control or invisible format character
     # (Unicode's Cc and Cf) and at most 500 bytes of UTF-8, which a pattern cannot state.
     "identifier.invalid-prefix",
+    # the aggregates' groupings (and the security lens, read through the sector split)
+    # cross only where the budget view's splits allow: a rule between parameters, which
+    # OpenAPI cannot state (group_by=province with lens=security is refused, each alone is
+    # not).
+    "aggregates.crossed-classifications",
 }
 
 
