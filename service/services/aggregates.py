@@ -163,7 +163,7 @@ def aggregate(
 def _computed(
     connection: Connection, chosen: ActivityFilter, *, group_by: list[GroupBy],
     measures: Sequence[Measure], year_from: int | None, year_to: int | None,
-    participating_org_role: str, basis: Basis, lens: Lens | None,
+    participating_org_role: str, basis: Basis, lens: Lens | None = None,
 ) -> Aggregates:
     split_by = _split_read([g for g in group_by if g not in ATTRIBUTES], lens)
     joined = {g: CURRENT.alias(f"by_{g.value}") for g in group_by if g in ATTRIBUTES}

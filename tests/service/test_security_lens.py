@@ -4,7 +4,9 @@ only propose activities for review."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from tests.support.publishing import USAID, Api
 
 Loaded = tuple[Api, str, str]
+DOC = Path(__file__).resolve().parents[2] / "docs" / "security-lens.md"
 
 # Worked by hand from real/usaid-ec.xml: every USAID transaction there names one DAC
 # purpose code (vocabulary 1) and Ecuador, in US dollars. Its disbursements (type 3) under
@@ -120,3 +123,47 @@ def test_keywords_propose_activities_without_counting_them(loaded: Loaded) -> No
     assert "US-GOV-1-AID-518-A-11-00004" not in found
     security = _aggregates(api, key, lens="security", reporting_org=USAID, basis="gross")
     assert Decimal(security["total_usd"]) == USAID_SECURITY
+
+
+def _tour_tables() -> list[list[list[str]]]:
+    """The tables of the doc's tour section, each a list of rows of cells."""
+    tour = DOC.read_text(encoding="utf-8").split("## Tour", 1)[1]
+    tables: list[list[list[str]]] = []
+    for block in re.split(r"\n\s*\n", tour):
+        lines = [line for line in block.splitlines() if line.startswith("|")]
+        if lines:
+            tables.append([[c.strip() for c in line.strip("|").split("|")]
+                           for line in lines[2:]])
+    return tables
+
+
+def _usd(cell: str) -> Decimal:
+    return Decimal(cell.replace(",", ""))
+
+
+@pytest.mark.reads_only
+def test_the_docs_tour_quotes_the_services_figures(loaded: Loaded) -> None:
+    api, key, _ = loaded
+    by_year, by_objective = _tour_tables()
+    found = _by(_aggregates(api, key, group_by=["lens", "year"], reporting_org=USAID),
+                "lens", "year")
+    for year, security, development, total, share in by_year[:-1]:
+        assert _usd(security) == found[("security", int(year))]
+        assert _usd(development) == found[("development", int(year))]
+        assert _usd(total) == _usd(security) + _usd(development)
+        assert Decimal(share) == (_usd(security) * 100 / _usd(total)).quantize(
+            Decimal("0.01"))
+    *_, security, development, total, share = by_year[-1]
+    assert (_usd(security), _usd(development), _usd(total)) == (
+        USAID_SECURITY, USAID_DISBURSED - USAID_SECURITY, USAID_DISBURSED)
+    lens = api.request("GET", "/api/v1/lenses/security", key=key).json()
+    aligned = {code["code"]: code["objective"] for code in lens["codes"]}
+    by_sector = _by(_aggregates(api, key, group_by="sector", lens="security",
+                                reporting_org=USAID), "sector")
+    for objective, codes, amount in by_objective:
+        assert all(aligned[code] == objective for code in codes.split(", "))
+        assert _usd(amount) == sum(by_sector[(code,)] for code in codes.split(", "))
+    assert sum(_usd(row[2]) for row in by_objective) == USAID_SECURITY
+    proposed = api.request("GET", "/api/v1/lenses/security/proposals", key=key,
+                           params={"reporting_org": USAID}).json()["proposals"]
+    assert f"propose {len(proposed)} USAID activities" in DOC.read_text(encoding="utf-8")
