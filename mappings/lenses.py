@@ -30,7 +30,8 @@ from pathlib import Path
 from mappings.tables import file_version
 
 __all__ = ["Alignment", "Lens", "LensCode", "LensDefinition", "PolicyObjective",
-           "SecurityPolicy", "keyword_matches", "lens_of", "security_lens", "security_policy"]
+           "SecurityPolicy", "folded_keywords", "keyword_matches", "lens_of",
+           "security_lens", "security_policy"]
 
 DATA = Path(__file__).resolve().parent / "data" / "lenses"
 
@@ -168,6 +169,12 @@ def _words(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
     return " ".join(_WORD.findall(plain))
+
+
+def folded_keywords() -> tuple[str, ...]:
+    """The keywords as `keyword_matches` looks for them: words folded as a search index
+    holds them (no accents, lower case, punctuation as spaces)."""
+    return tuple(dict.fromkeys(_words(word) for word in security_lens().keywords))
 
 
 def keyword_matches(texts: Iterable[str | None]) -> tuple[str, ...]:

@@ -254,12 +254,12 @@ def _split_read(group_by: Sequence[GroupBy], lens: Lens | None = None) -> Classi
         if g.value in Classification.__members__ or g in SECTOR_READ
     } | ({Classification.sector} if lens is not None else set())
     if len(splits) > 1:
+        asked: dict[str, Any] = {"group_by": [g.value for g in group_by]}
+        if lens is not None:
+            asked["lens"] = lens.value
         raise CrossedClassificationsError(
             "Group by one classification (or DAC sector, or lens) at a time: each amount is "
-            "split over each classification separately, so two cannot be crossed.",
-            group_by=[g.value for g in group_by],
-            **({"lens": lens.value} if lens is not None else {}),
-        )
+            "split over each classification separately, so two cannot be crossed.", **asked)
     return splits.pop() if splits else BASE
 
 

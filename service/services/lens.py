@@ -15,11 +15,18 @@ from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.engine import Connection
 
 from mappings.amounts import Measure
-from mappings.lenses import Lens, keyword_matches, lens_of, security_lens, security_policy
+from mappings.lenses import (
+    Lens,
+    folded_keywords,
+    keyword_matches,
+    lens_of,
+    security_lens,
+    security_policy,
+)
 from mappings.tables import Classification
 from service.models.facets import ActivityText
 from service.services.aggregates import Aggregates
@@ -139,6 +146,8 @@ def proposals(connection: Connection, chosen: ActivityFilter) -> Proposals:
                TEXT.c.body)
         .join(TEXT, TEXT.c.activity_id == ACTIVITY.c.id)
         .where(live(ACTIVITY.c.id), ACTIVITY.c.id.not_in(secured),
+               # the index's words are folded as the keywords are: a first sieve
+               or_(*(TEXT.c.body.like(f"%{word}%") for word in folded_keywords())),
                *activity_conditions(chosen, dialect=connection.dialect.name))
         .order_by(ACTIVITY.c.iati_identifier)
     )

@@ -4,7 +4,14 @@ objectives are what the alignment targets, and its keywords fold accents and cas
 from __future__ import annotations
 
 from iati.codelists import load_codelist
-from mappings.lenses import Lens, keyword_matches, lens_of, security_lens, security_policy
+from mappings.lenses import (
+    Lens,
+    folded_keywords,
+    keyword_matches,
+    lens_of,
+    security_lens,
+    security_policy,
+)
 
 
 def test_every_code_is_active_in_the_vendored_codelist_under_its_name() -> None:
@@ -50,3 +57,5 @@ def test_keywords_match_whole_words_whatever_the_accents() -> None:
         "cárcel", "cárceles", "penitenciari")
     assert keyword_matches(["Counter-narcotics training"]) == ("narcotics", "counter-narcotics")
     assert keyword_matches(["Seguridad alimentaria", None]) == ()
+    # How a search index holds the words, for a first sieve in the database.
+    assert {"narcotrafico", "counter narcotics", "carceles"} <= set(folded_keywords())
