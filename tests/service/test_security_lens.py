@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+from mappings.amounts import Measure
+from service.services.lens import by_province
+from service.services.query import ActivityFilter
 from tests.support.publishing import USAID, Api
 
 Loaded = tuple[Api, str, str]
@@ -167,3 +170,26 @@ def test_the_docs_tour_quotes_the_services_figures(loaded: Loaded) -> None:
     proposed = api.request("GET", "/api/v1/lenses/security/proposals", key=key,
                            params={"reporting_org": USAID}).json()["proposals"]
     assert f"propose {len(proposed)} USAID activities" in DOC.read_text(encoding="utf-8")
+
+
+@pytest.mark.reads_only
+def test_provinces_take_only_activities_wholly_on_one_side(loaded: Loaded) -> None:
+    api, _, _ = loaded
+    chosen = ActivityFilter(reporting_org=[USAID], ecuador=True)
+    with api.engine.connect() as connection:
+        found = by_province(connection, chosen, measure=Measure.disbursement, year=None)
+    placed_security = sum((row.security_usd for row in found.rows), Decimal(0))
+    placed = placed_security + sum((row.development_usd for row in found.rows), Decimal(0))
+    # The province split of each placed activity is its whole amount: with the mixed
+    # activities' money, the whole of USAID's disbursements.
+    assert placed + found.mixed_usd == USAID_DISBURSED
+    # Worked by hand: four USAID activities disburse under both sides (security +
+    # development): 7200AA23F00004 8,314,923.00 + 5,464,276.00; AID-518-A-00-07-00067
+    # 3,085,937.00 + 41,359.00; AID-518-A-00-08-00002 -36,191.00 + -54,500.00;
+    # AID-518-A-10-00002 543,464.00 + 934,998.00.
+    assert (found.mixed_activities, found.mixed_usd) == (4, Decimal("18294266.00"))
+    mixed_security = (Decimal("8314923.00") + Decimal("3085937.00") - Decimal("36191.00")
+                      + Decimal("543464.00"))
+    assert placed_security == USAID_SECURITY - mixed_security == Decimal("293215.00")
+    # USAID's file names no location: the placed security money is in no known province.
+    assert [row.province for row in found.rows if row.security_usd] == [None]
