@@ -4,6 +4,8 @@ only propose activities for review."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +17,7 @@ from mappings.amounts import Measure
 from service.services.lens import by_province
 from service.services.query import ActivityFilter
 from tests.support.publishing import USAID, Api
+from tests.support.spreadsheets import without_bom
 
 Loaded = tuple[Api, str, str]
 DOC = Path(__file__).resolve().parents[2] / "docs" / "security-lens.md"
@@ -67,6 +70,13 @@ def test_usaids_security_share_is_the_money_of_the_lens_codes(loaded: Loaded) ->
                 "lens")
     assert alone == {("security",): USAID_SECURITY,
                      ("development",): USAID_DISBURSED - USAID_SECURITY}
+    # The public download groups by lens too, and filters by it.
+    answer = api.request("GET", "/descargas/agregados.csv", params={
+        "group_by": "lens", "reporting_org": USAID, "basis": "gross", "lens": "security"})
+    assert answer.status_code == 200, answer.text
+    rows = list(csv.DictReader(io.StringIO(without_bom(answer.text))))
+    assert [(r["lens"], Decimal(r["amount_usd"])) for r in rows] == [
+        ("security", USAID_SECURITY)]
 
 
 @pytest.mark.reads_only
