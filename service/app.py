@@ -29,6 +29,7 @@ from service.api.routes import (
     mappings,
     organisations,
     ownership,
+    provided,
     publish,
     publishers,
     pushes,
@@ -44,6 +45,7 @@ from service.logs import RequestIds
 from service.services.webhooks import DeliveryPolicy, Dispatcher
 from service.web import apidocs, downloads, pages
 from service.web import debt as debt_pages
+from service.web import provided as provided_pages
 from service.web import security as security_pages
 from service.web.warming import PageWarmer
 
@@ -106,11 +108,12 @@ def create_app(
     app.include_router(validation.router)
     # The API's operations on the store; each may answer 503 when no connection comes free.
     for store in (ownership, organisations, activities, activity, activity_paths, debt, pushes,
-                  exports, ledger, aggregates, traceability, results, changes, mappings,
+                  exports, ledger, aggregates, provided, traceability, results, changes, mappings,
                   webhooks, sync, publish, publishers, lenses):
         app.include_router(store.router, responses=errors.BUSY_RESPONSE)
     app.include_router(pages.router)
     app.include_router(debt_pages.router)
+    app.include_router(provided_pages.router)
     app.include_router(security_pages.router)
     app.include_router(downloads.router)
     app.include_router(coordination.router, responses=errors.BUSY_RESPONSE)

@@ -28,7 +28,7 @@ err = Console(stderr=True)
 
 
 def sync(
-    sources: Annotated[Path, typer.Argument(help="Sources file (TOML or JSON; see README).")],
+    sources: Annotated[Path, typer.Argument(help="Sources file (TOML or JSON; see docs/sync.md).")],
     only: Annotated[
         str | None, typer.Option("--only", help="Sync this publisher (IATI identifier) only.")
     ] = None,

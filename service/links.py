@@ -3,8 +3,9 @@
 A transaction's provider-activity-id and receiver-activity-id trace the money along the
 delivery chain; related-activity and other-identifier tie an activity to its parent,
 children, siblings, co-funded activities and former or co-reported identifiers. Push
-(`service.projection`) and the migration that filled the table for stored activities
-(0010) both read them here, so the two cannot disagree.
+(`service.projection`) reads them here; the migration that filled the table for stored
+activities (0010) carries its own reading of the stored documents, the same as this one
+when it was written (a test compares the two on real files).
 """
 
 from __future__ import annotations

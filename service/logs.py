@@ -84,7 +84,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(
                 timespec="milliseconds"),
             "level": record.levelname.lower(), "logger": record.name,
-            "message": record.getMessage(),
+            "message": record.getMessage(), "pid": record.process,
         }
         if (request_id := current_request_id()) is not None:
             line["request_id"] = request_id

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from iati.elements.activity import Activity as IatiActivity
 from service.errors import DomainError
@@ -55,15 +55,6 @@ def activity_text(activity: IatiActivity) -> str:
     narratives = [activity.title] if activity.title is not None else []
     narratives += activity.descriptions
     return words(n.text for group in narratives for n in group.narratives)
-
-
-def document_text(document: Mapping[str, Any]) -> str:
-    """`activity_text` for a stored document (an activity's JSON form)."""
-    groups = [document.get("title") or {}, *(document.get("descriptions") or [])]
-    return words(
-        narrative.get("text")
-        for group in groups for narrative in (group.get("narratives") or [])
-    )
 
 
 @dataclass(frozen=True, slots=True)

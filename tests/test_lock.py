@@ -44,7 +44,7 @@ def test_the_lock_pins_every_declared_dependency_at_an_allowed_version(
         version, _ = versions.get(canonicalize_name(requirement.name), (None, False))
         if version is None or not requirement.specifier.contains(version, prereleases=True):
             wrong.append(f"{requirement} is locked at {version}")
-    assert wrong == [], f"run uv pip compile again (see README): {wrong}"
+    assert wrong == [], f"run uv pip compile again (see docs/development.md): {wrong}"
     assert [name for name, (_, hashed) in versions.items() if not hashed] == []
     command = f"--generate-hashes -o {lock}"
     assert command in text.splitlines()[1]

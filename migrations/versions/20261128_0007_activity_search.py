@@ -1,21 +1,24 @@
 """Add text search: activity_text (the words of each activity's titles and descriptions),
 with an FTS5 index on SQLite and a GIN index on PostgreSQL.
 
-Filled for the activities already stored from their stored documents, with the same
-folding as new pushes and searches (`service.search`), so that both find them alike.
+Filled for the activities already stored from their stored documents, with the folding
+that pushes and searches used when it was written (accents removed, case folded, words
+joined by spaces). The migration carries that folding itself, so that replaying it gives
+the same rows whatever the application's code becomes.
 
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-28 04:40:00
 """
 
-from collections.abc import Sequence
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-
-from service.search import document_text
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -40,6 +43,30 @@ SQLITE_TRIGGERS = (
         VALUES ('delete', old.id, old.body);
         INSERT INTO activity_search (rowid, body) VALUES (new.id, new.body); END""",
 )
+# A word: letters or digits (the `*` of a prefix search belongs to searches only).
+WORD = re.compile(r"([^\W_]+)(\*)?")
+
+
+def fold(text: str) -> str:
+    """`text` without accents, case folded (NFKD: ligatures and full-width forms too)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def words(texts: Iterable[str | None]) -> str:
+    """The folded words of `texts`, joined by spaces: what the index holds."""
+    return " ".join(
+        match.group(1) for text in texts if text for match in WORD.finditer(fold(text))
+    )
+
+
+def document_text(document: Mapping[str, Any]) -> str:
+    """The searchable words of a stored document: its title's and descriptions' narratives."""
+    groups = [document.get("title") or {}, *(document.get("descriptions") or [])]
+    return words(
+        narrative.get("text")
+        for group in groups for narrative in (group.get("narratives") or [])
+    )
 
 
 def upgrade() -> None:

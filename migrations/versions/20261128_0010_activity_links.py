@@ -2,7 +2,9 @@
 provider and receiver activity ids, related activities, other identifiers).
 
 Filled for the live activities already stored from their stored documents, read as the
-push reads them (`service.links`), each transaction link pointing to its transaction row.
+push read them when it was written, each transaction link pointing to its transaction row.
+The migration reads the documents (an activity's JSON form) itself, so that replaying it
+gives the same rows whatever the application's code becomes.
 
 Revision ID: 0010
 Revises: 0009
@@ -15,9 +17,6 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-
-from service.links import activity_links
-from service.services.push.reading import model_of
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -39,6 +38,8 @@ LINK = sa.table(
     sa.column("type", sa.String()), sa.column("target", sa.String()),
     sa.column("org_ref", sa.String()),
 )
+# One reference: its kind, target, type, organisation and transaction index (from 0).
+Link = tuple[str, str, str | None, str | None, int | None]
 
 
 def upgrade() -> None:
@@ -92,12 +93,48 @@ def _rows(
 ) -> list[dict[str, Any]]:
     return [
         {
-            **link.columns(), "activity_id": key,
-            "transaction_id": None if link.transaction is None
-            else positions.get((key, link.transaction + 1)),
+            "activity_id": key, "kind": kind, "type": type_, "target": target,
+            "org_ref": org_ref,
+            "transaction_id": None if index is None else positions.get((key, index + 1)),
         }
-        for link in activity_links(model_of(document))
+        for kind, target, type_, org_ref, index in _links(document)
     ]
+
+
+def _links(document: dict[str, Any]) -> list[Link]:
+    """Every reference a stored document makes to another activity, in file order
+    (transactions first, each with its index from 0); references to itself and empty ones
+    are left out."""
+    own = ((document.get("iati_identifier") or {}).get("text") or "").strip()
+    found: list[Link] = []
+    for index, transaction in enumerate(document.get("transactions") or []):
+        kind = (transaction.get("transaction_type") or {}).get("code")
+        if (provider := transaction.get("provider_org")) is not None:
+            found.append((
+                "transaction_incoming", _clean(provider.get("provider_activity_id")), kind,
+                provider.get("ref"), index,
+            ))
+        if (receiver := transaction.get("receiver_org")) is not None:
+            found.append((
+                "transaction_outgoing", _clean(receiver.get("receiver_activity_id")), kind,
+                receiver.get("ref"), index,
+            ))
+    found += [
+        ("related_activity", _clean(related.get("ref")), related.get("type"), None, None)
+        for related in document.get("related_activities") or []
+    ]
+    found += [
+        (
+            "other_identifier", _clean(other.get("ref")), other.get("type"),
+            (other.get("owner_org") or {}).get("ref"), None,
+        )
+        for other in document.get("other_identifiers") or []
+    ]
+    return [link for link in found if link[1] and link[1] != own]
+
+
+def _clean(identifier: str | None) -> str:
+    return (identifier or "").strip()
 
 
 def downgrade() -> None:

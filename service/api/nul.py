@@ -4,10 +4,16 @@ and SQLite would keep it only for the XML writer to fail on later. The URL (path
 query) is checked before any route runs; a JSON body once the caller's key has been
 checked, as the rest of the body (`service.api.routing`); an IATI file's NUL is the XML
 reader's to refuse.
+
+A JSON body is also refused (422 `request.illegal-character`) for any other character XML
+1.0 cannot hold — the C0 controls but tab, line feed and carriage return, a lone surrogate
+(JSON's ``"\ud800"``), U+FFFE and U+FFFF — since what the body names (an organisation, a
+webhook, a decision's reason) may be written into the service's IATI files and feeds.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from starlette.responses import JSONResponse
@@ -43,15 +49,38 @@ class NulCharacterError(DomainError):
         super().__init__(_SAID.format(where="the body"))
 
 
-def holds_nul(value: Any) -> bool:
-    """Whether a JSON value holds U+0000 in any string, keys included."""
+class IllegalCharacterError(DomainError):
+    """A character XML 1.0 cannot hold, other than U+0000, in a JSON body."""
+
+    status: ClassVar[int] = 422
+    code: ClassVar[str] = "request.illegal-character"
+    title: ClassVar[str] = "Invalid request"
+
+    def __init__(self, character: str) -> None:
+        super().__init__(
+            f"The character U+{ord(character):04X} is in the body; XML 1.0 cannot hold it, "
+            "so no IATI value or file can. Send the request without it.")
+
+
+# Characters outside XML 1.0's Char production (U+0000 included).
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def illegal_character(value: Any) -> str | None:
+    """The first character XML 1.0 cannot hold in any string of a JSON value, keys
+    included; U+0000 before any other; None when there is none."""
+    found = [match.group() for text in _strings(value) if (match := _ILLEGAL.search(text))]
+    return "\x00" if "\x00" in found else (found[0] if found else None)
+
+
+def _strings(value: Any) -> list[str]:
     if isinstance(value, str):
-        return "\x00" in value
+        return [value]
     if isinstance(value, dict):
-        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+        return [text for k, v in value.items() for text in (*_strings(k), *_strings(v))]
     if isinstance(value, list):
-        return any(holds_nul(item) for item in value)
-    return False
+        return [text for item in value for text in _strings(item)]
+    return []
 
 
 _SAID = ("The character U+0000 (NUL) is in {where}; no IATI value holds it. Send the "

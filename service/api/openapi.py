@@ -25,7 +25,9 @@ PROBLEM_SCHEMA = {"$ref": f"{REFS}Problem"}
 # FastAPI's own description of the validation errors it would answer with as JSON.
 FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
 INVALID = ("The request does not fit the operation (`request.invalid`, each misfit in "
-           "`errors`; `request.nul-character`: U+0000 in it), or the problem's code says why")
+           "`errors`; `request.nul-character`: U+0000 in it; `request.illegal-character`: "
+           "another character XML cannot hold in its JSON body), or the problem's code says "
+           "why")
 UNREADABLE = "The body is not readable in the media type it declares (`request.unreadable`)"
 FILTERS_REFUSED = ("The filters cannot be applied as given (`query.bad-search`: a search "
                    "without a word, or of too many), or the problem's code says why")

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.api.nul import NulCharacterError, holds_nul
+from service.api.nul import IllegalCharacterError, NulCharacterError, illegal_character
 from service.errors import PROBLEM, DomainError
 
 JSON_BODY_BYTES = 1 << 20  # the largest JSON body of any operation is a few kilobytes
@@ -94,7 +94,13 @@ class _KeyFirstRequest(Request):
         except (ValueError, RecursionError):  # digits past Python's limit, deep nesting
             return self._unreadable(0, "The body is JSON nested too deeply or with a number "
                                        "of too many digits")
-        return self._nul() if holds_nul(found) else found
+        character = illegal_character(found)
+        if character == "\x00":
+            return self._nul()
+        if character is not None:
+            self.refusal = IllegalCharacterError(character)
+            return None
+        return found
 
     def _nul(self) -> None:
         self.refusal = NulCharacterError()

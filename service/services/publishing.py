@@ -1,6 +1,8 @@
 """iati-ec as a secondary IATI publisher: each donor's current activities in Ecuador as one
 IATI 2.03 activity file, republished under the ministry's own organisation, an index of
-those files shaped like the IATI Registry's packages, and the ministry's organisation file.
+those files shaped like the IATI Registry's packages, the ministry's organisation file,
+and the ministry's own dataset: the cooperation Ecuador provides, as it reports it (a
+primary reporter, see `service.services.provided`).
 
 A dataset is every live activity in Ecuador (a recipient country ``EC``, of the activity
 or of a transaction) whose reporting-org/@ref is one publisher's, in identifier order.
@@ -39,6 +41,7 @@ from service.services.push.storage import ACTIVITY
 from service.services.streaming import streamed
 
 COUNTRY = "EC"
+OWN_SLUG = "cooperacion-ofrecida"  # the name of the ministry's own dataset, after its ref
 IATI_VERSION = "2.03"
 # The role the original publisher is given among the participating organisations when it
 # is not one already: the organisation that manages the budget (IATI's "extending").
@@ -105,6 +108,48 @@ def dataset_chunks(engine: Engine, found: Dataset, by: Secondary) -> Iterator[by
     root = ActivityFile(generated_datetime=IsoDateTime.parse(found.last_modified.isoformat()))
     models = (republished(model_of(row["document"]), by) for row in streamed(engine, statement))
     return activity_chunks(models, file=root)
+
+
+def own_dataset(connection: Connection, ids: list[int], by: Secondary) -> Dataset | None:
+    """The dataset of `by`'s own activities `ids` (the cooperation Ecuador provides, see
+    `service.services.provided`); None if there is none."""
+    if not ids:
+        return None
+    rows = connection.execute(
+        select(ACTIVITY.c.iati_identifier, ACTIVITY.c.content_hash, ACTIVITY.c.updated_at)
+        .where(ACTIVITY.c.id.in_(ids)).order_by(ACTIVITY.c.iati_identifier)
+    ).all()
+    digest = hashlib.sha256()
+    for identifier, content_hash, _ in rows:
+        digest.update(f"{identifier}\t{content_hash}\n".encode())
+    latest = max(as_utc(updated) for _, _, updated in rows)
+    return Dataset(by.ref, len(rows), digest.hexdigest(), latest)
+
+
+def own_chunks(engine: Engine, found: Dataset, ids: list[int]) -> Iterator[bytes]:
+    """The organisation's own activities `ids` as one IATI 2.03 activity file, as it
+    reported them (a primary reporter: nothing is changed), streamed."""
+    statement: Select[Any] = (
+        select(ACTIVITY.c.document).where(ACTIVITY.c.id.in_(ids))
+        .order_by(ACTIVITY.c.iati_identifier)
+    )
+    root = ActivityFile(generated_datetime=IsoDateTime.parse(found.last_modified.isoformat()))
+    models = (model_of(row["document"]) for row in streamed(engine, statement))
+    return activity_chunks(models, file=root)
+
+
+def own_package(found: Dataset, *, url: str, by: Secondary) -> dict[str, Any]:
+    """The organisation's own dataset as the IATI Registry describes one: `by` is its
+    publisher and reporting-org, not a secondary one."""
+    listed = package(found, name=by.name, url=url, by=by)
+    extras = {item["key"]: item["value"] for item in listed["extras"]}
+    extras.update({"country": "", "secondary_publisher": ""})
+    listed.update({
+        "name": f"{_slug(by.ref)}-{OWN_SLUG}",
+        "title": f"{by.name} — cooperación Sur-Sur y triangular ofrecida por Ecuador",
+        "extras": [{"key": key, "value": value} for key, value in extras.items()],
+    })
+    return listed
 
 
 def republished(activity: IatiActivity, by: Secondary) -> IatiActivity:

@@ -8,7 +8,12 @@ in one that a spreadsheet set to Spanish opens as it is meant.
 Both write dates as ISO 8601 (``2024-03-05``): Excel and LibreOffice read that form as a
 date whatever their language, where ``05/03/2024`` would be the 3rd of May to one set to
 English. The byte-order mark tells a spreadsheet the text is UTF-8, so that accents are
-not garbled. Text is written as published: a value is never rounded or reworded.
+not garbled. Text is written as published: a value is never rounded or reworded — except
+that in `csv-es`, the variant made to be opened in a spreadsheet, a text cell that a
+spreadsheet would run as a formula (one starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return: a publisher's title such as ``=HYPERLINK(…)``) is written with an apostrophe
+before it, which the spreadsheet shows as text and does not display. `csv` keeps every text
+exactly as published, for programs.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from service.services.spreadsheet_headers import SPANISH_HEADERS
 
 CHUNK = 1 << 16
 BOM = "\ufeff"
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class CsvVariant(StrEnum):
@@ -56,7 +63,10 @@ def csv_chunks(
     dialect = _DIALECTS[variant]
     buffer = io.StringIO()
     buffer.write(BOM)
-    writer = csv.writer(buffer, delimiter=dialect.delimiter, lineterminator="\n")
+    # Rows end with CR LF (RFC 4180), so that a text holding either is quoted: with "\n"
+    # alone, a bare carriage return in a publisher's text was written unquoted and split
+    # its row in two for every reader.
+    writer = csv.writer(buffer, delimiter=dialect.delimiter, lineterminator="\r\n")
     writer.writerow([spanish_header(name) for name in header] if dialect.spanish else header)
     for row in rows:
         writer.writerow([_cell(value, dialect) for value in row])
@@ -89,6 +99,8 @@ def _cell(value: Any, dialect: _Dialect) -> Any:
         return written.replace(".", dialect.decimal)
     if isinstance(value, float):
         return repr(value).replace(".", dialect.decimal)
+    if dialect.spanish and isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
     return value
 
 

@@ -243,6 +243,35 @@ WORDS: dict[str, tuple[str, str]] = {
     # Downloads for a spreadsheet set to Spanish, and the debt view.
     "download_csv_es": ("CSV para hoja de cálculo en español (;)",
                         "CSV for a spreadsheet set to Spanish (;)"),
+    # Ecuador as a provider: its own south-south and triangular cooperation.
+    "provided": ("Cooperación ofrecida", "Cooperation provided"),
+    "provided_title": ("Cooperación Sur-Sur y triangular ofrecida por Ecuador",
+                       "South-south and triangular cooperation provided by Ecuador"),
+    "provided_intro": ("La cooperación que el Ecuador ofrece a otros países, que el Ministerio "
+                       "registra y publica como propia (informante principal, no secundario). "
+                       "Se muestra aparte: no se suma a la cooperación que recibe el Ecuador "
+                       "(resumen, vista presupuestaria, deuda, calidad de datos). Es triangular "
+                       "cuando la financia también un tercero (tipo de colaboración 8, o un "
+                       "financiador que no es ecuatoriano ni del país receptor).",
+                       "The cooperation Ecuador provides to other countries, which the Ministry "
+                       "records and publishes as its own (primary, not secondary, reporter). "
+                       "It is shown apart: it is not added to the cooperation Ecuador receives "
+                       "(overview, budget view, debt, data quality). It is triangular when a "
+                       "third party funds it too (collaboration type 8, or a funder that is "
+                       "neither Ecuadorian nor of the recipient country)."),
+    "no_provided": ("El Ministerio no ha publicado cooperación ofrecida.",
+                    "The Ministry has published no cooperation provided."),
+    "provided_by_recipient_country": ("Por país receptor", "By recipient country"),
+    "provided_by_year": ("Por año", "By year"),
+    "provided_by_sector": ("Por sector", "By sector"),
+    "provided_by_modality": ("Por modalidad", "By modality"),
+    "provided_group_recipient_country": ("País receptor", "Recipient country"),
+    "provided_group_year": ("Año", "Year"),
+    "provided_group_sector": ("Sector", "Sector"),
+    "provided_group_modality": ("Modalidad", "Modality"),
+    "modality_south-south": ("Sur-Sur", "South-south"),
+    "modality_triangular": ("Triangular", "Triangular"),
+    "provided_dataset": ("Archivo IATI del Ministerio", "The Ministry's IATI file"),
     "debt": ("Deuda", "Debt"),
     "security_nav": ("Seguridad", "Security"),
     "security_title": ("Cooperación en seguridad y en desarrollo",

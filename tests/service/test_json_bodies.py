@@ -78,6 +78,13 @@ def test_with_the_key_a_body_not_utf8_json_is_a_422_and_one_over_a_mebibyte_a_41
     for nul in (b'{"name": "A\\u0000"}', b'{"name": "A\x00"}'):  # escaped, and as is
         answer = api.request(method, path, key=admin, content=nul, headers=JSON)
         assert (answer.status_code, answer.json()["code"]) == (422, "request.nul-character")
+    for illegal, named in ((b'{"name": "A\\u0001"}', "U+0001"),
+                           (b'{"name": "\\u001b[31m"}', "U+001B"),
+                           (b'{"n\\ud800": "A"}', "U+D800"), (b'{"name": ["\\uffff"]}', "U+FFFF")):
+        answer = api.request(method, path, key=admin, content=illegal, headers=JSON)
+        assert (answer.status_code, answer.json()["code"]) == (
+            422, "request.illegal-character"), illegal
+        assert named in answer.json()["detail"]
     declared = {**JSON, "Content-Length": "3000000000"}
     answer = api.request(method, path, key=admin, content=b"{}", headers=declared)
     assert answer.status_code == 413, answer.text

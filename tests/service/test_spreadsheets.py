@@ -4,6 +4,8 @@ Spanish headers) in one set to Spanish; both UTF-8 with a byte-order mark."""
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 from typing import Any
 
@@ -41,14 +43,29 @@ def test_cells_are_written_as_each_spreadsheet_reads_them() -> None:
                                 "value_date"], [row]))
     spanish = "".join(csv_chunks(["value", "value_usd", "humanitarian", "ref", "aid_type",
                                   "value_date"], [row], CsvVariant.csv_es))
-    assert plain == f"{BOM}value,value_usd,humanitarian,ref,aid_type,value_date\n" \
-        "-1234567.89,1000,true,,a;b,2024-03-05\n"
+    assert plain == f"{BOM}value,value_usd,humanitarian,ref,aid_type,value_date\r\n" \
+        "-1234567.89,1000,true,,a;b,2024-03-05\r\n"
     assert spanish.splitlines()[1] == '-1234567,89;1000;VERDADERO;;"a;b";2024-03-05'
     [read] = spreadsheet_rows(spanish.encode(), "es")
     assert spreadsheet_number(read["Valor"], "es") == Decimal("-1234567.89")
     # The API's variant is what a Spanish spreadsheet misreads: no number, or another one.
     assert spreadsheet_number("1234.56", "es") is None
     assert spreadsheet_number("1.234", "es") == 1234
+
+
+def test_text_a_spreadsheet_would_run_is_kept_as_text_in_the_spanish_variant() -> None:
+    """A publisher's text that starts like a formula reaches a spreadsheet as text in
+    `csv-es`; `csv`, read by programs, keeps it exactly as published."""
+    texts = ["=HYPERLINK(\"http://example.org\",\"x\")", "+1", "-2+3", "@SUM(A1)",
+             "\tcmd", "\rcmd", "Agua potable", "2024-03-05", "a=b"]
+    rows = [[text] for text in texts]
+    plain = list(csv.reader(io.StringIO("".join(csv_chunks(["title"], rows))[1:], newline="")))
+    spanish = list(csv.reader(io.StringIO(
+        "".join(csv_chunks(["title"], rows, CsvVariant.csv_es))[1:], newline=""), delimiter=";"))
+    assert [row[0] for row in plain[1:]] == texts  # "\rcmd" quoted: its row stays whole
+    assert [row[0] for row in spanish[1:]] == [
+        "'=HYPERLINK(\"http://example.org\",\"x\")", "'+1", "'-2+3", "'@SUM(A1)", "'\tcmd",
+        "'\rcmd", "Agua potable", "2024-03-05", "a=b"]
 
 
 def _download(api: Api, key: str | None, path: str, variant: str, **params: Any) -> bytes:

@@ -30,11 +30,11 @@ def environment_without_database() -> dict[str, str]:
 def serving(
     folder: Path, *, command: Sequence[str] = (sys.executable, "-m", "service"),
     environment: dict[str, str] | None = None, arguments: Sequence[str] = (),
-    start_seconds: float = 30,
+    start_seconds: float = 30, output: list[str] | None = None,
 ) -> Iterator[str]:
     """`<command> serve <arguments>` run in `folder` until the block ends; its base URL,
     once it answers /health. Its output is printed when it stops, so that a failing test
-    shows it."""
+    shows it, and its lines added to `output` when given."""
     port = free_port()
     process = subprocess.Popen(
         [*command, "serve", "--port", str(port), *arguments], cwd=folder,
@@ -55,5 +55,7 @@ def serving(
         yield base
     finally:
         process.terminate()
-        output = process.communicate(timeout=10)[0] or b""
-        print(output.decode("utf-8", "replace")[-20_000:])
+        printed = (process.communicate(timeout=10)[0] or b"").decode("utf-8", "replace")
+        print(printed[-20_000:])
+        if output is not None:
+            output.extend(printed.splitlines())

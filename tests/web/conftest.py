@@ -39,6 +39,9 @@ PUBLISHERS = [
     ("XI-IATI-EC_INTPA", "Unión Europea", EXAMPLES / "ministry-four-spellings.xml"),
     # A loan to Ecuador at 30 % and Peru, with its terms, status and repayments.
     ("XI-IATI-IADB", "BID", EXAMPLES / "regional-loan-terms-status.xml"),
+    # The ministry's own south-south cooperation, to Haiti and El Salvador.
+    ("EC-RUC-1760000820001", "Ministerio de Relaciones Exteriores y Movilidad Humana",
+     REPO / "tests" / "fixtures" / "provided" / "ecuador-south-south.xml"),
 ]
 # A regional lender's page of activities, for Ecuador and for other countries: of its
 # publishers, the IDB's (its loans everywhere, regional operations) and IDRC's (a grant

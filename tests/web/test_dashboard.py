@@ -45,6 +45,7 @@ IDB, IDRC = "XI-IATI-IADB", "XM-DAC-301-2"
 REGIONAL_PAGE = sample("real/dportal-iadb-p3.xml")
 CAF_LOAN = "XM-DAC-46008-cfa012677"  # CAF's loan to the Ministry of Economy and Finance
 MINISTRY = "EC-RUC-1760000900001"  # its RUC, as the entities catalogue gives it
+HAITI_PROVIDED = "EC-RUC-1760000820001-CSS-HT-2010-ARTIBONITE"  # Ecuador's, to Haiti
 
 
 @pytest.fixture
@@ -92,14 +93,15 @@ def _pages(dashboard: str) -> dict[str, str]:
         "ministry": f"/organizaciones/{MINISTRY}",
         "quality": "/calidad", "publisher": "/calidad/US-GOV-1",
         "coordination": "/coordinacion", "results": "/resultados",
-        "debt": "/deuda", "loan-debt": f"/deuda/{REGIONAL_LOAN}", "security": "/seguridad",
+        "debt": "/deuda", "loan-debt": f"/deuda/{REGIONAL_LOAN}",
+        "provided": "/cooperacion-ofrecida", "security": "/seguridad",
     }
 
 
 @pytest.mark.parametrize("name", ["overview", "activities", "activity", "loan",
                                   "organisations", "organisation", "ministry", "quality",
                                   "publisher", "coordination", "results", "debt", "loan-debt",
-                                  "security"])
+                                  "provided", "security"])
 def test_each_page_loads_cleanly_and_passes_axe(
     page: Page, dashboard: str, artefacts: Path, name: str
 ) -> None:
@@ -434,6 +436,34 @@ def test_the_security_page_puts_usaids_security_money_beside_its_development(
     assert "US-GOV-1-AID-OAA-A-15-00048" in proposals
     assert "narcotráfico" in proposals
     assert errors == []
+
+
+def test_ecuadors_own_cooperation_is_shown_apart_from_what_it_receives(
+    page: Page, dashboard: str
+) -> None:
+    """The ministry's own south-south cooperation (Haiti, El Salvador) has its page, with
+    its own totals by recipient country, year, sector and modality; the overview and the
+    activity list, which show the cooperation Ecuador receives, do not count it."""
+    _visit(page, dashboard + "/")
+    overview = page.locator("main").inner_text()
+    assert "Haití" not in overview
+    assert "15.000.000,00" not in overview
+    _visit(page, dashboard + "/actividades?q=Artibonite")
+    assert HAITI_PROVIDED not in page.locator("main").inner_text()
+    page.click("header nav a[href='/cooperacion-ofrecida']")
+    assert page.locator("main h1").inner_text() == (
+        "Cooperación Sur-Sur y triangular ofrecida por Ecuador")
+    countries = page.locator("#provided-by-recipient_country tbody th").all_inner_texts()
+    assert countries == ["Haití"]
+    assert "US$ 15.000.000,00" in page.locator("#provided-by-recipient_country").inner_text()
+    assert page.locator("#provided-by-year tbody th").all_inner_texts() == ["2011"]
+    assert page.locator("#provided-by-modality tbody th").all_inner_texts() == ["Sur-Sur"]
+    listed = page.locator("#provided-list tbody th").all_inner_texts()
+    assert len(listed) == 3
+    assert any("Socio Bosque" in row for row in listed)
+    summary = page.locator("#provided-summary").inner_text()
+    assert "Sur-Sur\t3" in summary
+    assert "Triangular\t0" in summary
 
 
 def test_a_regional_lender_counts_for_ecuadors_share_only(page: Page, dashboard: str) -> None:

@@ -34,6 +34,7 @@ PAGES = {
     "/resultados": ["/resultados"],
     "/deuda": ["/deuda", "/deuda?lang=en"],
     "/deuda/{identifier:path}": ["/deuda/NL-1-PPR-24706", "/deuda/NO-SUCH-LOAN"],
+    "/cooperacion-ofrecida": ["/cooperacion-ofrecida", "/cooperacion-ofrecida?lang=en"],
     "/seguridad": ["/seguridad", "/seguridad?lang=en&measure=commitment&year=2013"],
     "/docs": ["/docs"],
     "/redoc": ["/redoc"],

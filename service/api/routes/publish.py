@@ -15,15 +15,20 @@ from fastapi.responses import StreamingResponse
 from iati.writer import write_organisations
 from service.api.conditional import not_modified, weak
 from service.api.deps import EngineDep
+from service.api.routes.provided import providers
 from service.api.routes.pushes import problem_responses
 from service.config import get_settings
 from service.errors import DomainError
+from service.services.provided import primary_ids
 from service.services.publishing import (
     Secondary,
     dataset,
     dataset_chunks,
     datasets,
     organisation_file,
+    own_chunks,
+    own_dataset,
+    own_package,
     package,
 )
 
@@ -46,10 +51,14 @@ def list_datasets(request: Request, engine: EngineDep) -> dict[str, Any]:
     by = secondary()
     with engine.connect() as connection:
         found = datasets(connection)
+        own = own_dataset(connection, primary_ids(connection, providers()), by)
     packages = [
         package(item, name=name, url=_url(request, item.publisher), by=by)
         for item, name in found
     ]
+    if own is not None:
+        url = str(request.url_for("get_provided_dataset"))
+        packages.append(own_package(own, url=url, by=by))
     return {
         "help": "IATI datasets republished by a secondary reporter, as package_search answers",
         "success": True,
@@ -113,6 +122,36 @@ def get_dataset(
     return StreamingResponse(
         dataset_chunks(engine, found, secondary()), media_type=XML, headers=headers
     )
+
+
+@router.get(
+    "/provided/activities.xml", operation_id="get_provided_dataset",
+    response_class=StreamingResponse,
+    responses={200: {"content": {XML: {}}, "description": "An IATI 2.03 activity file"},
+               304: {"description": "Not modified"}, **problem_responses(404)},
+)
+def get_provided_dataset(request: Request, engine: EngineDep) -> Response:
+    """The ministry's own dataset: the south-south and triangular cooperation Ecuador
+    provides, as one IATI 2.03 activity file, streamed as the ministry reported it (a
+    primary reporter); a weak ETag (its content hash) and Last-Modified answer conditional
+    requests with 304."""
+    by = secondary()
+    with engine.connect() as connection:
+        ids = primary_ids(connection, providers())
+        found = own_dataset(connection, ids, by)
+    if found is None:
+        raise NoDatasetError(
+            f"{by.ref} has published no cooperation provided by Ecuador.", publisher=by.ref,
+        )
+    tag = f'"{found.content_hash}"'
+    headers = {
+        "ETag": weak(tag),
+        "Last-Modified": format_datetime(found.last_modified, usegmt=True),
+        "Cache-Control": "no-cache",
+    }
+    if not_modified(request, etag=tag, modified=found.last_modified):
+        return Response(status_code=304, headers=headers)
+    return StreamingResponse(own_chunks(engine, found, ids), media_type=XML, headers=headers)
 
 
 def _url(request: Request, publisher: str) -> str:

@@ -12,7 +12,7 @@ activities share says little (a programme title over dozens of grants, twin awar
 shared by k live activities, it counts 2/k, unless the activity is identified (its own
 transactions match, or one identifier re-uses the other's own part). Signs of distinct
 operations — phase or sequence markers, numbered awards, one publisher's two activities
-whose transactions differ — cap the score at `DISTINCT_CAP`. The README repeats the rules.
+whose transactions differ — cap the score at `DISTINCT_CAP`. docs/coordination.md repeats the rules.
 """
 
 from __future__ import annotations
