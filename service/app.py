@@ -27,6 +27,7 @@ from service.api.routes import (
     exports,
     health,
     ledger,
+    lenses,
     mappings,
     organisations,
     ownership,
@@ -49,6 +50,7 @@ from service.web import apidocs, downloads, pages
 from service.web import debt as debt_pages
 from service.web import effectiveness as effectiveness_pages
 from service.web import provided as provided_pages
+from service.web import security as security_pages
 from service.web.warming import PageWarmer
 
 
@@ -111,13 +113,15 @@ def create_app(
     # The API's operations on the store; each may answer 503 when no connection comes free.
     for store in (ownership, organisations, activities, activity, activity_paths, debt,
                   effectiveness, pushes, exports, ledger, aggregates, provided, traceability,
-                  results, changes, mappings, webhooks, sync, publish, publishers, agreements):
+                  results, changes, mappings, webhooks, sync, publish, publishers, agreements,
+                  lenses):
         app.include_router(store.router, responses=errors.BUSY_RESPONSE)
     app.include_router(pages.router)
     app.include_router(debt_pages.router)
     app.include_router(effectiveness_pages.router)
     app.include_router(provided_pages.router)
     app.include_router(agreement_pages.router)
+    app.include_router(security_pages.router)
     app.include_router(downloads.router)
     app.include_router(coordination.router, responses=errors.BUSY_RESPONSE)
     errors.install(app)

@@ -32,6 +32,12 @@ Amounts are added up by the database in whole cents, exactly; the total is the s
 listed rows, to the cent. With one grouping (see `service.services.figures.grouped`), the
 groups are added up from the figures kept of every live activity instead, which give the
 same cents.
+
+The security lens (`mappings.lenses`) reads the sector split too: grouped by `lens`, each
+amount's part in a counted DAC sector is `security`, the rest (no DAC sector included)
+`development`, so the two add up to the total to the cent; the `lens` filter keeps one
+side. Like the sector, the lens cannot cross another Ecuadorian classification (a province,
+a fuente): only the attributes, the year, the donor and the partners.
 """
 
 from __future__ import annotations
@@ -44,11 +50,12 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, tuple_
 from sqlalchemy.engine import Connection
 
 from mappings import tables
 from mappings.amounts import Measure
+from mappings.lenses import Lens, security_lens
 from mappings.tables import Classification
 from service.errors import DomainError
 from service.services import figures
@@ -84,6 +91,7 @@ class GroupBy(StrEnum):
     instrument = "instrument"
     perimeter = "perimeter"
     disbursement_channel = "disbursement_channel"
+    lens = "lens"
 
 
 # The groupings by a classification that is an attribute of each amount (one code per
@@ -92,6 +100,8 @@ ATTRIBUTES = frozenset(GroupBy(c.value) for c in tables.ATTRIBUTES)
 # The groupings that share each activity's amount among its participating organisations:
 # as published, or by the registry entry each is linked to.
 PARTNERS = (GroupBy.participating_org, GroupBy.participating_entry)
+# The groupings read through the sector split besides the sector itself.
+SECTOR_READ = (GroupBy.sector_category, GroupBy.lens)
 
 
 class CrossedClassificationsError(DomainError):
@@ -129,11 +139,12 @@ def aggregate(
     connection: Connection, chosen: ActivityFilter, *, group_by: Sequence[GroupBy],
     measures: Sequence[Measure], year_from: int | None = None, year_to: int | None = None,
     participating_org_role: str = IMPLEMENTING,
-    basis: Basis = Basis.gross,
+    basis: Basis = Basis.gross, lens: Lens | None = None,
 ) -> Aggregates:
     """The money of the matching activities' latest views, grouped by `group_by`; on the
-    net `basis`, each flow counted once (see `service.services.traceability`). Kept until
-    the store changes (see `service.services.memo`)."""
+    net `basis`, each flow counted once (see `service.services.traceability`); of one side
+    of the security `lens` when it is given. Kept until the store changes (see
+    `service.services.memo`)."""
     group_by = list(dict.fromkeys(group_by))
     if all(partners in group_by for partners in PARTNERS):
         raise CrossedClassificationsError(
@@ -141,19 +152,20 @@ def aggregate(
             "activity's amount among its organisations.", group_by=[g.value for g in group_by])
     chosen = replace(chosen, ecuador=False)  # the views hold Ecuador's part only
     key = ("aggregate", repr(chosen), tuple(group_by), tuple(measures), year_from, year_to,
-           participating_org_role, basis)
+           participating_org_role, basis, lens)
     return remembered(connection, key, lambda: _computed(
         connection, chosen, group_by=group_by, measures=measures, year_from=year_from,
         year_to=year_to, participating_org_role=participating_org_role, basis=basis,
+        lens=lens,
     ))
 
 
 def _computed(
     connection: Connection, chosen: ActivityFilter, *, group_by: list[GroupBy],
     measures: Sequence[Measure], year_from: int | None, year_to: int | None,
-    participating_org_role: str, basis: Basis,
+    participating_org_role: str, basis: Basis, lens: Lens | None = None,
 ) -> Aggregates:
-    split_by = _split_read([g for g in group_by if g not in ATTRIBUTES])
+    split_by = _split_read([g for g in group_by if g not in ATTRIBUTES], lens)
     joined = {g: CURRENT.alias(f"by_{g.value}") for g in group_by if g in ATTRIBUTES}
     keys = [joined[g].c.code.label(g.value) if g in joined else _column(g)
             for g in group_by if g not in PARTNERS]
@@ -162,6 +174,8 @@ def _computed(
         CURRENT.c.measure.in_([m.value for m in measures]),
         not_excluded(CURRENT.c.activity_id),  # the ministry's confirmed duplicates count once
     ]
+    if lens is not None:
+        conditions.append(_in_lens(lens))
     if year_from is not None:
         conditions.append(CURRENT.c.year >= year_from)
     if year_to is not None:
@@ -174,7 +188,7 @@ def _computed(
     names = [g.value for g in group_by]
     shared = next((g for g in group_by if g in PARTNERS), None)
     role = participating_org_role if shared is not None else None
-    kept = None if twice else figures.grouped(
+    kept = None if twice or lens is not None else figures.grouped(
         connection, chosen, names, [m.value for m in measures], year_from, year_to, role)
     if kept is not None:  # the whole store's groups, looked up
         counted, activities = kept
@@ -231,19 +245,21 @@ def _flag_placeholders(connection: Connection, rows: list[AggregateRow]) -> None
         row.placeholder = found.get(str(row.group[partner]))
 
 
-def _split_read(group_by: Sequence[GroupBy]) -> Classification:
-    """The one split of the views that the groups are read from."""
+def _split_read(group_by: Sequence[GroupBy], lens: Lens | None = None) -> Classification:
+    """The one split of the views that the groups are read from (the sector split for a
+    side of the security `lens`)."""
     splits = {
-        Classification.sector if g is GroupBy.sector_category else Classification(g.value)
+        Classification.sector if g in SECTOR_READ else Classification(g.value)
         for g in group_by
-        if g.value in Classification.__members__ or g is GroupBy.sector_category
-    }
+        if g.value in Classification.__members__ or g in SECTOR_READ
+    } | ({Classification.sector} if lens is not None else set())
     if len(splits) > 1:
+        asked: dict[str, Any] = {"group_by": [g.value for g in group_by]}
+        if lens is not None:
+            asked["lens"] = lens.value
         raise CrossedClassificationsError(
-            "Group by one classification (or DAC sector) at a time: each amount is split "
-            "over each classification separately, so two cannot be crossed.",
-            group_by=[g.value for g in group_by],
-        )
+            "Group by one classification (or DAC sector, or lens) at a time: each amount is "
+            "split over each classification separately, so two cannot be crossed.", **asked)
     return splits.pop() if splits else BASE
 
 
@@ -344,7 +360,17 @@ def _shared(
     return [(group, _dollars(total), len(activities[group])) for group, total in cents.items()]
 
 
+def _in_lens(lens: Lens) -> ColumnElement[bool]:
+    """Whether a figure of the sector split is on the `lens` side (no DAC sector:
+    development)."""
+    counted = CURRENT.c.code.in_(sorted(security_lens().counted))
+    return counted if lens is Lens.security else or_(CURRENT.c.code.is_(None), ~counted)
+
+
 def _column(group: GroupBy) -> Any:
+    if group is GroupBy.lens:
+        return case((_in_lens(Lens.security), Lens.security.value),
+                    else_=Lens.development.value).label(group.value)
     if group is GroupBy.sector_category:
         return func.substr(CURRENT.c.code, 1, 3).label(group.value)
     if group is GroupBy.reporting_org:

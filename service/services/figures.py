@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, func, not_, select
 from sqlalchemy.engine import Connection
 
+from mappings.lenses import lens_of
 from mappings.tables import Classification
 from service.services.budget.storage import CURRENT
 from service.services.coordination.decisions import not_excluded
@@ -53,7 +54,7 @@ SHARED = ("participating_org", "participating_entry")
 READ_THROUGH = {
     "reporting_org": FUENTE, "participating_org": FUENTE, "participating_entry": FUENTE,
     "year": FUENTE, "fuente": FUENTE, "measure": FUENTE,
-    "sector": SECTOR, "sector_category": SECTOR,
+    "sector": SECTOR, "sector_category": SECTOR, "lens": SECTOR,
     "province": "province", "plan_objective": "plan_objective",
 }
 H = TypeVar("H")
@@ -91,6 +92,7 @@ class Figures:
                 elif classification == SECTOR:
                     parts["sector", measure, when][code] += cents
                     parts["sector_category", measure, when][code[:3] if code else None] += cents
+                    parts["lens", measure, when][lens_of(code).value] += cents
                 else:
                     parts[classification, measure, when][code] += cents
         for (grouping, measure, when), found in list(parts.items()):
@@ -115,6 +117,8 @@ class Figures:
                 found[None] += cents
             elif grouping == "sector_category":
                 found[code[:3] if code else None] += cents
+            elif grouping == "lens":
+                found[lens_of(code).value] += cents
             else:
                 found[code] += cents
         if grouping not in SHARED or not found:

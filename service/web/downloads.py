@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from iati.writer import activity_chunks
 from mappings.amounts import Measure
+from mappings.lenses import Lens
 from service.api.deps import EngineDep
 from service.api.filters import FilterDep
 from service.api.routes.debt import debt_service_csv
@@ -71,12 +72,13 @@ def aggregates_csv(
     year_from: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     year_to: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     basis: Annotated[Basis, Query()] = Basis.net,
+    lens: Annotated[Lens | None, Query()] = None,
     format: VariantQuery = CsvVariant.csv,
 ) -> StreamingResponse:
     with engine.connect() as connection:
         found = aggregate(connection, chosen, group_by=group_by,
                           measures=measure or [Measure.disbursement],
-                          year_from=year_from, year_to=year_to, basis=basis)
+                          year_from=year_from, year_to=year_to, basis=basis, lens=lens)
         named = _entry_names(connection, found)
     columns = [name for column in csv_columns(found)
                for name in ((column, ENTRY_NAME) if column == ENTRY else (column,))]

@@ -310,6 +310,70 @@ WORDS: dict[str, tuple[str, str]] = {
     "modality_triangular": ("Triangular", "Triangular"),
     "provided_dataset": ("Archivo IATI del Ministerio", "The Ministry's IATI file"),
     "debt": ("Deuda", "Debt"),
+    "security_nav": ("Seguridad", "Security"),
+    "security_title": ("Cooperación en seguridad y en desarrollo",
+                       "Security and development cooperation"),
+    "security_intro": (
+        "La cooperación en seguridad, justicia, cárceles, policía, control de drogas, "
+        "desarrollo alternativo y construcción de paz, al lado del resto de la cooperación "
+        "para el desarrollo. Cada monto se reparte según sus sectores CAD: solo la parte en "
+        "los sectores de seguridad cuenta como seguridad, y seguridad más desarrollo suman "
+        "el total al centavo.",
+        "Cooperation in security, justice, prisons, policing, drug control, alternative "
+        "development and peace-building, beside the rest of development cooperation. Each "
+        "amount is divided by its DAC sectors: only the part in the security sectors counts "
+        "as security, and security plus development add up to the total to the cent."),
+    "lens_security": ("Seguridad", "Security"),
+    "lens_development": ("Desarrollo", "Development"),
+    "security_share": ("% seguridad", "% security"),
+    "lens_definition": ("Definición", "Definition"),
+    "lens_version": ("versión", "version"),
+    "lens_effective": ("vigente desde", "in effect from"),
+    "lens_codes": ("Códigos CAD de seguridad", "Security DAC codes"),
+    "lens_rest": ("Todo otro monto, incluido el que no tiene sector CAD, es desarrollo. "
+                  "La definición completa, con fuentes y los códigos considerados y excluidos:",
+                  "Any other amount, one without a DAC sector included, is development. The "
+                  "whole definition, with sources and the codes considered and left out:"),
+    "by_instrument": ("Por modalidad", "By instrument"),
+    "instruments_apart": (
+        "La cooperación no reembolsable y la reembolsable se muestran en filas separadas.",
+        "Non-reimbursable and reimbursable cooperation are shown in rows of their own."),
+    "lens_province_rule": (
+        "La vista presupuestaria reparte cada monto por sector y por provincia por separado, "
+        "así que la parte de seguridad de una actividad que combina sectores de seguridad y "
+        "de desarrollo no puede ubicarse en una provincia. Esta tabla muestra solo las "
+        "actividades cuyo dinero es todo de seguridad o todo de desarrollo; el de las "
+        "actividades mixtas va aparte, sin provincia.",
+        "The budget view divides each amount by sector and by province separately, so the "
+        "security part of an activity that mixes security and development sectors cannot be "
+        "placed in a province. This table shows only the activities whose money is wholly "
+        "security or wholly development; the mixed activities' money is apart, unplaced."),
+    "lens_province_caption": ("Actividades enteramente de seguridad o de desarrollo, por "
+                              "provincia", "Activities wholly security or development, by "
+                              "province"),
+    "lens_mixed": ("Actividades mixtas (seguridad y desarrollo), sin provincia",
+                   "Mixed activities (security and development), not placed"),
+    "lens_policy": ("Alineación con la política nacional de seguridad",
+                    "Alignment with the national security policy"),
+    "lens_policy_note": (
+        "Cada código CAD de seguridad se alinea con un objetivo del plan según una "
+        "correspondencia propuesta, pendiente de revisión por el ministerio.",
+        "Each security DAC code aligns with an objective of the plan by a proposed "
+        "correspondence, awaiting the ministry's review."),
+    "lens_policy_caption": ("Dinero de seguridad por objetivo del plan",
+                            "Security money by objective of the plan"),
+    "dac_codes": ("Códigos CAD", "DAC codes"),
+    "no_objective": ("Sin objetivo del plan", "No objective of the plan"),
+    "lens_proposals": ("Propuestas para revisión por palabras clave",
+                       "Proposals for review by keyword"),
+    "lens_proposals_note": (
+        "Actividades cuyo título o descripción nombra un tema de seguridad pero ninguno de "
+        "cuyos sectores es de seguridad. No se cuentan como seguridad: el ministerio decide.",
+        "Activities whose title or description names a security theme but none of whose "
+        "sectors is a security sector. They are not counted as security: the ministry "
+        "decides."),
+    "keywords": ("Palabras clave", "Keywords"),
+    "no_proposals": ("Ninguna actividad propuesta.", "No activity proposed."),
     "debt_title": ("Préstamos y servicio de la deuda", "Loans and debt service"),
     "debt_intro": ("Los préstamos que publican los prestamistas: sus condiciones, su estado al "
                    "cierre del último año informado y los reembolsos de intereses y de "

@@ -123,6 +123,11 @@ JUSTIFIED_REFUSALS = {
     # start, registered organisations, objectives of the plan in force on its signing,
     # activities named once (in NFC), metrics read from its own activities.
     "agreement.invalid",
+    # the aggregates' groupings (and the security lens, read through the sector split)
+    # cross only where the budget view's splits allow: a rule between parameters, which
+    # OpenAPI cannot state (group_by=province with lens=security is refused, each alone is
+    # not).
+    "aggregates.crossed-classifications",
 }
 
 

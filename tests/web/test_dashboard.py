@@ -94,7 +94,7 @@ def _pages(dashboard: str) -> dict[str, str]:
         "quality": "/calidad", "publisher": "/calidad/US-GOV-1",
         "coordination": "/coordinacion", "results": "/resultados",
         "debt": "/deuda", "loan-debt": f"/deuda/{REGIONAL_LOAN}",
-        "provided": "/cooperacion-ofrecida",
+        "provided": "/cooperacion-ofrecida", "security": "/seguridad",
         "agreements": "/convenios", "agreement": "/convenios/1",
     }
 
@@ -102,7 +102,7 @@ def _pages(dashboard: str) -> dict[str, str]:
 @pytest.mark.parametrize("name", ["overview", "activities", "activity", "loan",
                                   "organisations", "organisation", "ministry", "quality",
                                   "publisher", "coordination", "results", "debt", "loan-debt",
-                                  "provided", "agreements", "agreement"])
+                                  "provided", "security", "agreements", "agreement"])
 def test_each_page_loads_cleanly_and_passes_axe(
     page: Page, dashboard: str, artefacts: Path, name: str
 ) -> None:
@@ -407,6 +407,36 @@ def _idb_files() -> list[Path]:
 def _organisation_money(page: Page, heading: str) -> Decimal:
     return _shown(page.locator(f"#partner-money tr:has(th:text-is('{heading}')) td").first
                   .inner_text())
+
+
+def test_the_security_page_puts_usaids_security_money_beside_its_development(
+    page: Page, dashboard: str,
+) -> None:
+    """USAID's disbursements in the security lens's DAC sectors, worked by hand from its
+    file (see tests/service/test_security_lens.py): 12,201,348.00 of 244,705,012.00, of
+    which 2,458,546.00 in 2013; provinces only where the budget view allows, the mixed
+    activities apart; keyword proposals listed, not counted."""
+    errors = _visit(page, dashboard + "/seguridad?reporting_org=US-GOV-1")
+    [usaid] = page.locator("#security-by-donor tbody tr").all()
+    cells = [_shown(cell) for cell in usaid.locator("td").all_inner_texts()]
+    assert cells[:3] == [Decimal("12201348.00"), Decimal("232503664.00"),
+                         Decimal("244705012.00")]
+    assert cells[3] == Decimal("4.99")  # "4,99 %"
+    years = {row.locator("th").inner_text(): _shown(row.locator("td").first.inner_text())
+             for row in page.locator("#security-by-year tbody tr").all()}
+    assert years["2013"] == Decimal("2458546.00")
+    assert sum(years.values(), Decimal(0)) == Decimal("12201348.00")
+    instruments = page.locator("#security-by-instrument tbody th").all_inner_texts()
+    assert instruments == ["No reembolsable (donación)"]
+    assert "por sector y por provincia por separado" in page.locator("#province-rule").inner_text()
+    mixed = page.locator("#province-mixed").inner_text()
+    assert "Actividades mixtas" in mixed
+    objectives = page.locator("#security-by-objective tfoot td.num").inner_text()
+    assert _shown(objectives) == Decimal("12201348.00")
+    proposals = page.locator("#security-proposals").inner_text()
+    assert "US-GOV-1-AID-OAA-A-15-00048" in proposals
+    assert "narcotráfico" in proposals
+    assert errors == []
 
 
 def test_ecuadors_own_cooperation_is_shown_apart_from_what_it_receives(

@@ -38,6 +38,7 @@ PAGES = {
     "/deuda/{identifier:path}": ["/deuda/NL-1-PPR-24706", "/deuda/NO-SUCH-LOAN"],
     "/cooperacion-ofrecida": ["/cooperacion-ofrecida", "/cooperacion-ofrecida?lang=en"],
     "/eficacia": ["/eficacia", "/eficacia?year=2016&lang=en"],
+    "/seguridad": ["/seguridad", "/seguridad?lang=en&measure=commitment&year=2013"],
     "/docs": ["/docs"],
     "/redoc": ["/redoc"],
 }

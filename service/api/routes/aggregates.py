@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from mappings.amounts import Measure
+from mappings.lenses import Lens
 from service.api.conditional import tagged
 from service.api.deps import EngineDep, ReaderOrPublisher
 from service.api.filters import FilterDep
@@ -55,6 +56,10 @@ def aggregates(
         description="`net`: each flow counted once, at the last link that reports it (a "
         "funder's commitment or disbursement that its implementer reports receiving is left "
         "out); `gross`: every report counted")] = Basis.net,
+    lens: Annotated[Lens | None, Query(
+        description="One side of the security lens (see `/api/v1/lenses/security`): the "
+        "money in its DAC sectors (`security`) or all the rest (`development`); read "
+        "through the sector split, so it crosses no other Ecuadorian classification")] = None,
     format: Annotated[PageFormat, Query(
         description=f"`json`, or one row per group: {CSV_FORMATS}")] = PageFormat.json,
 ) -> Aggregates | Response:
@@ -65,7 +70,7 @@ def aggregates(
         found = aggregate(
             connection, chosen, group_by=group_by, measures=measure or [Measure.disbursement],
             year_from=year_from, year_to=year_to, participating_org_role=participating_org_role,
-            basis=basis,
+            basis=basis, lens=lens,
         )
     variant = csv_variant(format)
     if variant is None:
