@@ -166,6 +166,17 @@ class Settings(BaseSettings):
         description="The longest wait between retries, a server's Retry-After included.",
     )
     sync_max_redirects: int = Field(default=5, ge=0, description="Redirects followed per request.")
+    sync_sources: Path | None = Field(
+        default=None, description="A sources file (see `iati-ec sync`) that the job workers"
+        " sync every `sync_period_hours`; unset: no scheduled sync.",
+    )
+    sync_period_hours: float = Field(
+        default=24.0, gt=0, description="How often the scheduled sync runs.",
+    )
+    schedule_check_seconds: float = Field(
+        default=60.0, gt=0, description="How often an idle worker adds the scheduled jobs"
+        " that are due: the sync, and a remap once the mapping version changed.",
+    )
     sync_gone_grace_days: int | None = Field(
         default=None, ge=0,
         description="When none of a publisher's datasets is listed any longer, delete the"

@@ -28,8 +28,8 @@ def upgrade() -> None:
     op.create_table(
         "job",
         sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("kind", sa.Enum("push", name="jobkind", native_enum=False, length=32),
-                  nullable=False),
+        sa.Column("kind", sa.Enum("push", "remap", "sync", name="jobkind", native_enum=False,
+                                  length=32), nullable=False),
         sa.Column("status", sa.Enum("queued", "running", "done", "failed", name="jobstatus",
                                     native_enum=False, length=32), nullable=False),
         sa.Column("push_id", sa.String(length=36), nullable=True),

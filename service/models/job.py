@@ -30,6 +30,8 @@ class JobKind(StrEnum):
     """What a job does."""
 
     push = "push"
+    remap = "remap"  # budget views for a new mapping version
+    sync = "sync"  # the sources file of the `sync_sources` setting
 
 
 def _job_id() -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from service.models import (
     ActivityVersion,
     Job,
     JobFile,
+    JobKind,
     JobStatus,
     Outcome,
     Push,
@@ -35,6 +37,7 @@ from service.services.jobs import (
     renew,
     run_push_job,
 )
+from service.services.jobs.scheduled import Schedule, current_mapping_version, schedule
 from service.services.push import Publisher, PushOptions, ReceivedFile, push_document
 from tests.support.publishing import (
     USAID,
@@ -269,3 +272,29 @@ def test_queued_pushes_of_the_same_activity_keep_the_newest(
     stored = stored_activity(store, identifier_of(USAID_EC, 1))
     assert stored.document["transactions"][0]["value"]["amount"] == "9.00"
     assert stored.version == 1
+
+
+def test_scheduled_jobs_are_added_once_when_due_and_run_by_workers(
+    store: Engine, usaid: Publisher, tmp_path: Path
+) -> None:
+    push(store, usaid, variant(USAID_EC, tmp_path / "two.xml", keep=2))
+    plan = Schedule(sync_sources=tmp_path / "missing-sources.toml",
+                    sync_period=timedelta(hours=6))
+    assert schedule(store, plan=plan, policy=SHORT) == [JobKind.remap, JobKind.sync]
+    assert schedule(store, plan=plan, policy=SHORT) == []  # the same version; a sync queued
+    # The remap is done; the sync fails on its missing sources file until its attempts
+    # are spent (one claim more, which gives up).
+    assert Worker(store, policy=SHORT, work=WORK).run_until_idle() == 1 + 4
+    with Session(store) as session:
+        jobs = {job.kind: job for job in session.exec(select(Job))}
+    assert (jobs[JobKind.remap].status, jobs[JobKind.remap].payload) == (
+        JobStatus.done, {"mapping_version": current_mapping_version(store)})
+    failed = jobs[JobKind.sync]
+    assert (failed.status, failed.attempts) == (JobStatus.failed, 4)
+    assert failed.last_error is not None
+    assert failed.last_error.startswith("attempts spent: SourcesFileError")
+    # The next sync is due a period after the last one started.
+    assert schedule(store, plan=plan, policy=SHORT) == [JobKind.sync]
+    with Session(store) as session:
+        queued = session.exec(select(Job).where(Job.status == JobStatus.queued)).one()
+    assert queued.not_before == failed.created_at + timedelta(hours=6)

@@ -1,4 +1,5 @@
-"""Workers: claim jobs from the queue and process them, one at a time each.
+"""Workers: claim jobs from the queue and process them, one at a time each; idle, they
+add the scheduled jobs that are due (see `scheduled`).
 
 `iati-ec worker --concurrency N` runs N worker processes; `iati-ec serve` runs one in a
 thread (the `embedded_worker` setting). Stopping a worker gives its job back to the
@@ -21,6 +22,7 @@ from service.models import JobKind
 from service.services.jobs.files import sweep
 from service.services.jobs.pushes import PushDeferredError, PushWork, run_push_job
 from service.services.jobs.queue import JobPolicy, claim, worker_name
+from service.services.jobs.scheduled import Schedule, run_scheduled_job, schedule
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 300.0  # how often an idle worker deletes files dead workers left
@@ -29,11 +31,15 @@ SWEEP_SECONDS = 300.0  # how often an idle worker deletes files dead workers lef
 class Worker:
     """One worker: `run` until stopped, or `run_until_idle` (tests, one-off runs)."""
 
-    def __init__(self, engine: Engine, *, policy: JobPolicy, work: PushWork) -> None:
+    def __init__(
+        self, engine: Engine, *, policy: JobPolicy, work: PushWork,
+        plan: Schedule | None = None, schedule_seconds: float = 60.0,
+    ) -> None:
         self.engine, self.policy, self.work = engine, policy, work
+        self.plan, self.schedule_seconds = plan, schedule_seconds  # None: schedules nothing
         self.name = worker_name()
         self.stopping = threading.Event()
-        self._swept = 0.0
+        self._swept = self._scheduled = -float("inf")
 
     def run_once(self) -> bool:
         """Claim one job and process it; whether there was one."""
@@ -50,6 +56,8 @@ class Worker:
                 pass  # logged, and queued again
             except DomainError as error:  # recorded in the push (an unreadable file …)
                 log.info("job %s ended with %s: %s", claimed.id, error.code, error.detail)
+        else:
+            run_scheduled_job(self.engine, claimed, policy=self.policy)
         return True
 
     def run_until_idle(self) -> int:
@@ -63,6 +71,7 @@ class Worker:
         """Process jobs until `stopping` is set, looking for one every poll when idle."""
         while not self.stopping.is_set():
             try:
+                self._schedule()
                 if self.run_once():
                     continue
                 if time.monotonic() - self._swept > SWEEP_SECONDS:
@@ -71,6 +80,14 @@ class Worker:
             except Exception:  # the database may be back at the next poll
                 log.exception("worker %s: looking for a job failed", self.name)
             self.stopping.wait(self.policy.poll_seconds)
+
+    def _schedule(self) -> None:
+        """Add the scheduled jobs that are due, every `schedule_seconds` at most."""
+        if self.plan is None or time.monotonic() - self._scheduled < self.schedule_seconds:
+            return
+        self._scheduled = time.monotonic()
+        for kind in schedule(self.engine, plan=self.plan, policy=self.policy):
+            log.info("worker %s scheduled a %s job", self.name, kind)
 
     def start(self) -> threading.Thread:
         """Run in a thread of this process (the service's embedded worker)."""
@@ -88,6 +105,7 @@ def configured_worker(engine: Engine) -> Worker:
         engine, policy=JobPolicy.from_settings(),
         work=PushWork(max_bytes=settings.max_upload_bytes,
                       spool_directory=settings.spool_directory),
+        plan=Schedule.from_settings(), schedule_seconds=settings.schedule_check_seconds,
     )
 
 
