@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, text
 from sqlmodel import Session, col, select
 
 from service.models import (
@@ -39,6 +39,7 @@ from service.services.jobs import (
 )
 from service.services.jobs.scheduled import Schedule, current_mapping_version, schedule
 from service.services.push import Publisher, PushOptions, ReceivedFile, push_document
+from tests.support.cli import iati_ec
 from tests.support.publishing import (
     USAID,
     USAID_EC,
@@ -258,6 +259,44 @@ def test_an_error_that_may_pass_gives_the_job_back_and_it_is_finished_later(
     assert _job(store, push_id).status is JobStatus.done
 
 
+def test_a_lost_database_connection_gives_the_job_back_and_it_is_finished_later(
+    store: Engine, usaid: Publisher, tmp_path: Path
+) -> None:
+    if store.dialect.name != "postgresql":
+        pytest.skip("the server ends the connections: PostgreSQL")
+    count = 40  # two windows: the connections are ended after the first
+    push_id = _queued(store, usaid, variant(USAID_EC, tmp_path / "forty.xml", keep=count))
+    claimed = claim(store, worker="cut-off", policy=SHORT)
+    assert claimed is not None
+    ended: list[int] = []
+
+    def cut_off(_bytes_read: int) -> None:
+        if not ended:  # every other connection to the test's database, the push's too
+            with store.connect() as connection:
+                ended.extend(connection.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )).scalars())
+
+    with pytest.raises(PushDeferredError):
+        run_push_job(store, claimed, work=WORK, policy=SHORT, progress=cut_off)
+    assert ended
+    job = _job(store, push_id)
+    assert (job.status, job.attempts) == (JobStatus.queued, 1)
+    assert job.last_error is not None
+    assert "OperationalError" in job.last_error
+    record = _push(store, push_id)
+    assert (record.status, record.created) == (PushStatus.running, 32)
+    assert Worker(store, policy=SHORT, work=WORK).run_until_idle() == 1
+    record = _push(store, push_id)
+    assert (record.status, record.created, record.activities_seen) == (
+        PushStatus.completed, count, count)
+    with Session(store) as session:
+        versions = session.exec(select(func.count()).select_from(ActivityVersion)).one()
+    assert versions == count
+    assert _chunks(store) == 0
+
+
 def test_queued_pushes_of_the_same_activity_keep_the_newest(
     store: Engine, usaid: Publisher, tmp_path: Path
 ) -> None:
@@ -298,3 +337,9 @@ def test_scheduled_jobs_are_added_once_when_due_and_run_by_workers(
     with Session(store) as session:
         queued = session.exec(select(Job).where(Job.status == JobStatus.queued)).one()
     assert queued.not_before == failed.created_at + timedelta(hours=6)
+
+
+def test_the_worker_command_runs_one_worker_only_on_sqlite(tmp_path: Path) -> None:
+    done = iati_ec("worker", "--concurrency", "2", database=f"sqlite:///{tmp_path / 'one.db'}")
+    assert done.returncode == 2
+    assert "SQLite takes one writer at a time" in done.stderr
