@@ -195,6 +195,27 @@ def _outcomes(store: Engine, push_id: str) -> dict[str | None, tuple[Outcome, in
     return {row.iati_identifier: (row.outcome, row.version) for row in rows}
 
 
+def test_a_stopping_worker_gives_its_job_back_at_once_without_counting_the_attempt(
+    store: Engine, usaid: Publisher, tmp_path: Path
+) -> None:
+    count = 40
+    push_id = _queued(store, usaid, variant(USAID_EC, tmp_path / "forty.xml", keep=count))
+    claimed = claim(store, worker="stopping", policy=SHORT)
+    assert claimed is not None
+    stopping = threading.Event()
+    # Asked to stop (SIGTERM, a deployment) after the first window: it stops at the next.
+    run_push_job(store, claimed, work=WORK, policy=SHORT, stopping=stopping,
+                 progress=lambda _bytes_read: stopping.set())
+    job = _job(store, push_id)
+    assert (job.status, job.attempts, job.worker, job.last_error) == (
+        JobStatus.queued, 0, None, None)
+    assert _push(store, push_id).status is PushStatus.running
+    assert Worker(store, policy=SHORT, work=WORK).run_until_idle() == 1  # no wait
+    record = _push(store, push_id)
+    assert (record.status, record.created) == (PushStatus.completed, count)
+    assert _job(store, push_id).attempts == 1
+
+
 def test_a_job_that_keeps_dying_is_failed_after_its_attempts_with_its_error(
     store: Engine, usaid: Publisher, tmp_path: Path
 ) -> None:
