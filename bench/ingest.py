@@ -388,7 +388,8 @@ def ingest(
     label = DATABASES[kind]
     with (
         database(kind, folder, args.postgres_url) as url,
-        serve(url, folder, source, IATI_EC_WARM_PAGES="false") as server,
+        serve(url, folder, source, IATI_EC_WARM_PAGES="false",
+              IATI_EC_EMBEDDED_WORKER="true") as server,
         watching(url) as watch,
     ):
         key = publish_key(url, folder, source, corpus)

@@ -44,6 +44,7 @@ from service.api.routes import (
 from service.config import get_settings
 from service.db import get_engine
 from service.logs import RequestIds
+from service.services.jobs.worker import configured_worker
 from service.services.webhooks import DeliveryPolicy, Dispatcher
 from service.web import agreements as agreement_pages
 from service.web import apidocs, downloads, pages
@@ -56,13 +57,15 @@ from service.web.warming import PageWarmer
 
 def create_app(
     *, deliver_webhooks: bool | None = None, warm_pages: bool | None = None,
+    run_jobs: bool | None = None,
 ) -> FastAPI:
     """A new application instance with every route and error handler registered.
 
     While it runs, a thread delivers webhook events if `deliver_webhooks` (by default the
-    `webhook_dispatcher` setting), and a task warms the dashboard's main pages after each
-    change to the store if `warm_pages` (by default the `warm_pages` setting), both on the
-    engine the routes use.
+    `webhook_dispatcher` setting), a task warms the dashboard's main pages after each
+    change to the store if `warm_pages` (by default the `warm_pages` setting), and a
+    thread processes queued jobs if `run_jobs` (by default the `embedded_worker`
+    setting), all on the engine the routes use.
     """
 
     @asynccontextmanager
@@ -79,6 +82,11 @@ def create_app(
             )
             app.state.webhook_dispatcher = dispatcher
             dispatcher.start()
+        worker = None
+        if settings.embedded_worker if run_jobs is None else run_jobs:
+            worker = configured_worker(engine)
+            app.state.job_worker = worker
+            worker_thread = worker.start()
         warmer = None
         if warm:
             warmer = PageWarmer(app, engine, interval=settings.warm_poll_seconds)
@@ -91,6 +99,9 @@ def create_app(
                 await warmer.stop()
             if dispatcher is not None:
                 dispatcher.stop(timeout=settings.webhook_timeout_seconds * 3 + 5)
+            if worker is not None:  # its job goes back to the queue where it stands
+                worker.stopping.set()
+                worker_thread.join(timeout=settings.job_lease_seconds)
 
     app = FastAPI(
         title="iati-ec",

@@ -82,19 +82,20 @@ def serve(
 ) -> None:
     """Run the HTTP service (SQLite file by default; DATABASE_URL for PostgreSQL).
 
-    Migrations are applied first unless IATI_EC_MIGRATE_ON_STARTUP=false.
+    Migrations are applied first unless IATI_EC_MIGRATE_ON_STARTUP=false. A job worker
+    runs in the service unless IATI_EC_EMBEDDED_WORKER=false (see `worker`).
     """
     import uvicorn
 
     from service.config import get_settings
-    from service.db import get_engine, upgrade_database
+    from service.db import upgrade_database
     from service.logs import logging_config
-    from service.services.push import mark_interrupted
 
     settings = get_settings()
     if settings.migrate_on_startup:
         upgrade_database(settings.database_url)
-    mark_interrupted(get_engine())  # pushes left running by a process that is gone
+    # No push is marked incomplete here: a push left by a process that died is a job
+    # whose lease runs out, and a worker finishes it (see docs/jobs.md).
     if demo:
         load_demo_if_empty()
     with _metrics_folder(workers):
@@ -104,6 +105,28 @@ def serve(
             log_config=logging_config(settings.log_format), access_log=False,
             timeout_worker_healthcheck=WORKER_ANSWER_SECONDS,
         )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(
+        min=1, help="Worker processes, each processing one job at a time."
+    )] = 1,
+) -> None:
+    """Process queued jobs (pushes) until stopped: on this machine or any other sharing
+    the PostgreSQL database. On SQLite, `serve` runs the one worker it takes."""
+    from service.config import get_settings
+    from service.db import upgrade_database
+    from service.services.jobs import run_workers
+
+    settings = get_settings()
+    if concurrency > 1 and settings.database_url.startswith("sqlite"):
+        err.print("[bold red]error[/] SQLite takes one writer at a time: run one worker "
+                  "(or the one `serve` embeds), or use PostgreSQL for more")
+        raise typer.Exit(2)
+    if settings.migrate_on_startup:
+        upgrade_database(settings.database_url)
+    run_workers(concurrency)
 
 
 @contextmanager

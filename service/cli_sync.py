@@ -60,14 +60,7 @@ def sync(
     if settings.migrate_on_startup:
         upgrade_database(settings.database_url)
     engine = get_engine()
-    policy = FetchPolicy(
-        connect_timeout=settings.sync_connect_timeout_seconds,
-        read_timeout=settings.sync_read_timeout_seconds,
-        download_seconds=settings.sync_download_seconds,
-        retries=settings.sync_retries, retry_base=settings.sync_retry_base_seconds,
-        retry_cap=settings.sync_retry_cap_seconds, max_bytes=settings.max_upload_bytes,
-        max_redirects=settings.sync_max_redirects,
-    )
+    policy = FetchPolicy.from_settings(settings)
     with new_client(policy, user_agent="iati-ec-sync") as client:
         try:
             plan = make_plan(engine, declared, client=client, policy=policy, only=only,

@@ -51,7 +51,30 @@ class Settings(BaseSettings):
     )
     push_background_bytes: int = Field(
         default=20 * 1024**2,
-        description="Pushed files larger than this are processed in the background (202).",
+        description="Pushed files larger than this are queued for a worker (202), as are"
+        " pushes of a whole dataset (`scope=dataset`), whatever their size.",
+    )
+    embedded_worker: bool = Field(
+        default=True, description="`serve` runs a job worker in a thread of its own, so"
+        " that one command runs everything (turn it off where `iati-ec worker` runs).",
+    )
+    job_lease_seconds: float = Field(
+        default=60.0, gt=0, description="How long a claimed job stays its worker's without a"
+        " heartbeat; after that, another worker takes it over.",
+    )
+    job_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, description="How often a worker renews the lease of its job.",
+    )
+    job_max_attempts: int = Field(
+        default=3, ge=1, description="Claims of one job before it is marked failed (a job"
+        " whose worker keeps dying, or keeps failing on an error).",
+    )
+    job_retry_seconds: float = Field(
+        default=10.0, ge=0, description="The wait before a job that failed on an error"
+        " (a lost database connection, a full disk) is tried again.",
+    )
+    job_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often an idle worker looks for a job.",
     )
     spool_directory: Path | None = None
     public_url: str = Field(
@@ -143,6 +166,17 @@ class Settings(BaseSettings):
         description="The longest wait between retries, a server's Retry-After included.",
     )
     sync_max_redirects: int = Field(default=5, ge=0, description="Redirects followed per request.")
+    sync_sources: Path | None = Field(
+        default=None, description="A sources file (see `iati-ec sync`) that the job workers"
+        " sync every `sync_period_hours`; unset: no scheduled sync.",
+    )
+    sync_period_hours: float = Field(
+        default=24.0, gt=0, description="How often the scheduled sync runs.",
+    )
+    schedule_check_seconds: float = Field(
+        default=60.0, gt=0, description="How often an idle worker adds the scheduled jobs"
+        " that are due: the sync, and a remap once the mapping version changed.",
+    )
     sync_gone_grace_days: int | None = Field(
         default=None, ge=0,
         description="When none of a publisher's datasets is listed any longer, delete the"

@@ -10,10 +10,11 @@ import pytest
 
 from tests.support.wheel import Installed, build_wheel, install
 
-# No webhook dispatcher thread and no page warming in apps the tests start, unless a
-# test asks for them.
+# No webhook dispatcher thread, no page warming and no job worker in apps the tests
+# start, unless a test asks for them.
 os.environ.setdefault("IATI_EC_WEBHOOK_DISPATCHER", "false")
 os.environ.setdefault("IATI_EC_WARM_PAGES", "false")
+os.environ.setdefault("IATI_EC_EMBEDDED_WORKER", "false")
 
 POSTGRES_ENV = "IATI_EC_TEST_POSTGRES_URL"
 

@@ -25,6 +25,7 @@ from service.models.facets import (
     Sector,
 )
 from service.models.finance import Budget, Loan, PlannedDisbursement, Transaction
+from service.models.job import Job, JobFile, JobKind, JobStatus
 from service.models.links import ActivityLink, LinkKind
 from service.models.mapping import MappingOverride
 from service.models.push import Outcome, Push, PushActivity, PushMode, PushScope, PushStatus
@@ -94,6 +95,10 @@ __all__ = [
     "Indicator",
     "IndicatorPeriod",
     "JSONDocument",
+    "Job",
+    "JobFile",
+    "JobKind",
+    "JobStatus",
     "KeyScope",
     "LinkKind",
     "Loan",

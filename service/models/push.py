@@ -13,7 +13,8 @@ from service.models.types import JSONDocument, UtcDateTime, enum_column, utcnow
 
 
 class PushStatus(StrEnum):
-    """Where a push stands; `incomplete` marks one whose process died mid-way."""
+    """Where a push stands; `incomplete` marks one left by a process that died before
+    pushes were jobs (see docs/jobs.md): a push now stays `running` until a worker ends it."""
 
     running = "running"
     completed = "completed"

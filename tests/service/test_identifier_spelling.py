@@ -26,6 +26,7 @@ from tests.support.publishing import (
     set_identifier,
     set_reporting_org,
     variant,
+    working,
 )
 
 DUTCH, UNDP, MINISTRY = "XM-DAC-7", "XM-DAC-41114", "EC-GOB-MREMH"
@@ -212,7 +213,9 @@ def test_the_upgrade_keys_stored_identifiers_and_sets_apart_spellings_of_one(
     assert found.json()["iati_identifier"]["text"] == f"{DUTCH}-2"  # the one kept
     [updated] = outcomes(api, dutch_again, file_of(tmp_path, precomposed, amount="4"))
     assert updated["outcome"] == "updated"
-    answer = api.request("POST", PUSH, key=dutch_again, params={"scope": "dataset"},
-                         content=file_of(tmp_path, precomposed, amount="4"))
+    with working(store):
+        answer = api.request("POST", PUSH, key=dutch_again,
+                             params={"scope": "dataset", "wait": 60},
+                             content=file_of(tmp_path, precomposed, amount="4"))
     deleted = [(a["iati_identifier"], a["outcome"]) for a in answer.json()["activities"]]
     assert deleted == [(precomposed, "unchanged"), (precomposed, "deleted")]

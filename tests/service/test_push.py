@@ -10,7 +10,6 @@ from lxml import etree
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from service.db import session_scope
 from service.models import (
     Activity,
     ActivityVersion,
@@ -28,11 +27,8 @@ from service.services.push import (
     Publisher,
     PushPublic,
     UnreadableFileError,
-    mark_interrupted,
     push_document,
 )
-from service.services.push.records import record_outcome
-from service.services.push.run import start_push
 from tests.support.publishing import (
     PARSER,
     USAID,
@@ -394,26 +390,6 @@ def test_concurrent_first_pushes_create_each_activity_once(
     assert sum(d.counts.created for d in documents) == 10
     assert sum(d.counts.unchanged for d in documents) == 20
     assert _count(store, Activity) == 10
-
-
-def test_pushes_left_running_are_marked_incomplete_on_start_up(
-    store: Engine, usaid: Publisher
-) -> None:
-    from service.services.push import PushOptions, ReceivedFile
-
-    received = ReceivedFile.of_path(sample(USAID_EC))
-    push_id = start_push(store, publisher=usaid, received=received, options=PushOptions())
-    with session_scope(store, write=True) as session:
-        record_outcome(
-            session, push_id, position=1, identifier="X", outcome=Outcome.rejected,
-            version=None, findings=[],
-        )
-    assert mark_interrupted(store) == 1
-    with Session(store) as session:
-        document = push_document(session, push_id)
-    assert document.status is PushStatus.incomplete
-    assert document.counts.rejected == 1
-    assert mark_interrupted(store) == 0
 
 
 def test_participating_organisations_are_linked_or_registered_as_partners(

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from service.models import KeyScope
+from service.services.jobs import JobPolicy, PushWork, Worker
 from service.services.push.intake import MultipartFile, NoFilePartError, multipart_boundary
 from tests.support.publishing import (
     USAID,
@@ -20,6 +21,7 @@ from tests.support.publishing import (
     new_key,
     set_first_transaction,
     variant,
+    working,
 )
 from tests.support.samples import sample
 
@@ -106,15 +108,32 @@ def test_modes_and_scopes_are_query_parameters(
     four = variant(USAID_EC, tmp_path / "four.xml", keep=4).read_bytes()
     three = variant(USAID_EC, tmp_path / "three.xml", keep=3).read_bytes()
     api.request("POST", "/api/v1/activities", key=publish_key, content=four)
-    answer = api.request(
-        "POST", "/api/v1/activities", key=publish_key, content=three,
-        params={"mode": "atomic", "scope": "dataset"},
-    ).json()
-    assert (answer["mode"], answer["scope"]) == ("atomic", "dataset")
-    assert _outcomes(answer) == {"unchanged": 3, "deleted": 1}
+    with working(api.engine):  # a whole dataset is queued: the request waits for it
+        answer = api.request(
+            "POST", "/api/v1/activities", key=publish_key, content=three,
+            params={"mode": "atomic", "scope": "dataset", "wait": 60},
+        )
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["mode"], answer.json()["scope"]) == ("atomic", "dataset")
+    assert _outcomes(answer.json()) == {"unchanged": 3, "deleted": 1}
 
 
-def test_a_large_file_is_accepted_and_processed_in_the_background(
+def test_a_dataset_push_is_queued_and_answered_202_without_waiting(
+    api: Api, publish_key: str, tmp_path: Path
+) -> None:
+    two = variant(USAID_EC, tmp_path / "two.xml", keep=2).read_bytes()
+    accepted = api.request("POST", "/api/v1/activities", key=publish_key, content=two,
+                           params={"scope": "dataset", "wait": 0.2})
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["status"] == "running"
+    assert accepted.headers["location"] == f"/api/v1/pushes/{accepted.json()['id']}"
+    assert Worker(api.engine, policy=JobPolicy(), work=PushWork(max_bytes=1 << 20)
+                  ).run_until_idle() == 1
+    done = api.request("GET", accepted.headers["location"], key=publish_key).json()
+    assert (done["status"], done["counts"]["created"]) == ("completed", 2)
+
+
+def test_a_large_file_is_queued_and_done_by_a_worker(
     store: Engine, publish_key: str
 ) -> None:
     api = Api(store, background_bytes=1000)
@@ -125,13 +144,14 @@ def test_a_large_file_is_accepted_and_processed_in_the_background(
     assert accepted.status_code == 202, accepted.text
     location = accepted.headers["location"]
     assert location == f"/api/v1/pushes/{accepted.json()['id']}"
-    deadline = time.monotonic() + 120
-    while (document := api.request("GET", location, key=publish_key).json())["status"] == (
-        "running"
-    ):
-        assert document["bytes_read"] <= document["size"]
-        assert time.monotonic() < deadline, "the background push did not finish"
-        time.sleep(0.2)
+    with working(store):
+        deadline = time.monotonic() + 120
+        while (document := api.request("GET", location, key=publish_key).json())[
+            "status"
+        ] == "running":
+            assert document["bytes_read"] <= document["size"]
+            assert time.monotonic() < deadline, "the background push did not finish"
+            time.sleep(0.2)
     assert document["status"] == "completed"
     assert document["counts"]["created"] == 63
     assert document["bytes_read"] == document["size"]

@@ -1,13 +1,16 @@
-"""Nothing lost: a push killed mid-way, and parallel clients pushing the same activities.
+"""Nothing lost: pushes killed mid-way, and parallel clients pushing the same activities.
 
 Real processes on the session's SQLite file and PostgreSQL database. `iati-ec import` is
 killed with SIGKILL while it updates a real file's activities, caught inside an
 activity's transaction (on PostgreSQL held at its last statement by a lock on the push
 row; on SQLite stopped while it holds the write lock). Every activity must then be whole
-at its old or its new version, the push `running` until `iati-ec serve` starts and
-marks it `incomplete`, and a second import must finish the job. Then several HTTP
-clients push different versions of the same activities to `iati-ec serve` at once: the
-latest last-updated-datetime must win and the versions stay consecutive.
+at its old or its new version and the push `running`, its job leased to the dead
+process; `iati-ec serve` started afterwards (its embedded worker) takes the job over
+once the lease runs out and finishes it, skipping the activities already stored. Then
+`iati-ec serve` is killed while its worker processes a queued push, and `iati-ec worker`
+finishes that. Then several HTTP clients push different versions of the same activities
+to `iati-ec serve` at once: the latest last-updated-datetime must win and the versions
+stay consecutive.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ from service.db import create_db_engine, for_writing, session_scope
 from service.models import (
     Activity,
     ActivityVersion,
+    Job,
+    JobFile,
+    JobStatus,
     KeyScope,
     Outcome,
     Push,
@@ -62,6 +68,10 @@ from tests.support.samples import sample
 LATER = "2026-02-01T00:00:00Z"
 KILL_AFTER = 40  # activities updated before the kill: well inside the file's 250
 TIMEOUT = 120.0  # seconds any one process may take before the test gives up on it
+# Short leases, so that a dead process's job is taken over within seconds.
+LEASE = {"IATI_EC_JOB_LEASE_SECONDS": "2", "IATI_EC_JOB_HEARTBEAT_SECONDS": "0.4",
+         "IATI_EC_JOB_POLL_SECONDS": "0.1"}
+WORKING = {"IATI_EC_EMBEDDED_WORKER": "true"}
 
 T = TypeVar("T")
 
@@ -76,12 +86,16 @@ def usaid(store: Engine) -> Publisher:
 
 
 @pytest.fixture
-def environment(store_url: str) -> dict[str, str]:
-    """The environment of the `iati-ec` processes: the test database as DATABASE_URL."""
-    return {**os.environ, "DATABASE_URL": store_url}
+def environment(store_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment of the `iati-ec` processes: the test database as DATABASE_URL,
+    short job leases, and a spool folder of the test's own."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    return {**os.environ, "DATABASE_URL": store_url, "IATI_EC_SPOOL_DIRECTORY": str(spool),
+            **LEASE}
 
 
-def test_a_push_killed_mid_way_leaves_every_activity_at_its_old_or_new_version(
+def test_a_push_killed_mid_way_is_finished_by_the_next_worker(
     store: Engine, usaid: Publisher, environment: dict[str, str], tmp_path: Path
 ) -> None:
     if store.dialect.name == "sqlite" and not hasattr(os, "waitid"):
@@ -98,23 +112,71 @@ def test_a_push_killed_mid_way_leaves_every_activity_at_its_old_or_new_version(
     assert KILL_AFTER <= len(moved) < 250, "the kill did not land in the middle of the push"
     assert _progress(store, killed) == (PushStatus.running, len(moved))
     assert _outcomes(store, killed) == dict.fromkeys(moved, (Outcome.updated, 2))
+    assert _job_of(store, killed) == (JobStatus.running, 1)
 
-    with _serving(environment, tmp_path):  # a restart marks the dead push incomplete
-        pass
-    assert _progress(store, killed) == (PushStatus.incomplete, len(moved))
-
-    done = _iati_ec(environment, tmp_path, "import", str(newer), "--org", USAID)
-    assert done.returncode == 0, done.stdout + done.stderr
-    resumed = done.stdout.split()[1].rstrip(":")  # "push <id>: 250 activities: …"
-    assert f"0 created, {250 - len(moved)} updated, {len(moved)} unchanged, 0 stale" in (
-        done.stdout
-    )
+    # A restart: its worker takes the job over once the dead process's lease runs out.
+    with _serving({**environment, **WORKING}, tmp_path):
+        _until(lambda: _ended(store, killed), "the push left by the killed import never ended")
     assert set(_assert_whole(store, expected).values()) == {2}
-    assert _progress(store, resumed) == (PushStatus.completed, 250 - len(moved))
-    assert _outcomes(store, resumed) == {
-        identifier: (Outcome.unchanged if identifier in moved else Outcome.updated, 2)
-        for identifier in expected[2]
-    }
+    assert _progress(store, killed) == (PushStatus.completed, 250)
+    assert _outcomes(store, killed) == dict.fromkeys(expected[2], (Outcome.updated, 2))
+    assert _job_of(store, killed) == (JobStatus.done, 2)
+    _assert_nothing_spooled(store, tmp_path)
+
+
+def test_a_push_whose_service_is_killed_is_finished_by_a_worker(
+    store: Engine, usaid: Publisher, environment: dict[str, str], tmp_path: Path
+) -> None:
+    count = 120
+    file = variant(USAID_EC, tmp_path / "usaid-ec-120.xml", keep=count)
+    with session_scope(store, write=True) as session:
+        secret = create_key(session, organisation_ref=USAID, scopes=[KeyScope.publish])[1]
+    queued = {**environment, **WORKING, "IATI_EC_PUSH_BACKGROUND_BYTES": "1000"}
+    service = _start(queued, tmp_path, "serve", "--port", str(_free_port()))
+    try:
+        base = _base_of(service)
+        accepted = httpx.post(f"{base}/api/v1/activities", content=file.read_bytes(),
+                              headers={"Authorization": f"Bearer {secret}"}, timeout=TIMEOUT)
+        assert accepted.status_code == 202, accepted.text
+        push_id = accepted.json()["id"]
+
+        def stored_some() -> bool | None:
+            assert service.poll() is None, "the service ended before it could be killed"
+            with Session(store) as session:
+                record = session.get(Push, push_id, populate_existing=True)
+            assert record is not None
+            return True if record.created >= KILL_AFTER else None
+
+        _until(stored_some, f"the service's worker did not store {KILL_AFTER} activities")
+        os.kill(service.pid, signal.SIGKILL)
+        assert service.wait(timeout=TIMEOUT) == -signal.SIGKILL
+    finally:
+        _stop(service)
+    with Session(store) as session:
+        record = session.get(Push, push_id)
+    assert record is not None
+    assert record.status is PushStatus.running
+    assert KILL_AFTER <= record.created < count, "the kill did not land mid-way"
+
+    # On PostgreSQL two worker processes, of which one takes the job over.
+    workers = "2" if store.dialect.name == "postgresql" else "1"
+    worker = _start(queued, tmp_path, "worker", "--concurrency", workers)
+    try:
+        _until(lambda: _ended(store, push_id), "the worker did not finish the push")
+    finally:
+        _stop(worker)
+    with Session(store) as session:
+        record = session.get(Push, push_id)
+        activities = session.exec(select(Activity)).all()
+    assert record is not None
+    assert (record.status, record.created, record.activities_seen) == (
+        PushStatus.completed, count, count)
+    assert {a.version for a in activities} == {1}
+    assert len(activities) == count
+    assert set(_outcomes(store, push_id).values()) == {(Outcome.created, 1)}
+    _assert_rows_match_documents(store)
+    assert _job_of(store, push_id) == (JobStatus.done, 2)
+    _assert_nothing_spooled(store, tmp_path)
 
 
 def test_parallel_http_clients_never_lose_an_update(
@@ -377,6 +439,27 @@ def _document_amounts(activity: Activity) -> list[Decimal | None]:
     return [None if amount is None else Decimal(amount) for amount in amounts]
 
 
+def _job_of(store: Engine, push_id: str) -> tuple[JobStatus, int]:
+    """The status of the push's job and how many times it was claimed."""
+    with Session(store) as session:
+        job = session.exec(select(Job).where(Job.push_id == push_id)).one()
+    return job.status, job.attempts
+
+
+def _ended(store: Engine, push_id: str) -> bool | None:
+    with Session(store) as session:
+        record = session.get(Push, push_id)
+    assert record is not None
+    return True if record.status is not PushStatus.running else None
+
+
+def _assert_nothing_spooled(store: Engine, folder: Path) -> None:
+    """No copy of a pushed file is left: neither in the spool folder nor in the store."""
+    assert list((folder / "spool").iterdir()) == []
+    with Session(store) as session:
+        assert session.exec(select(JobFile)).first() is None
+
+
 # The parallel clients ------------------------------------------------------------------
 
 
@@ -449,13 +532,46 @@ def _amounts(file: Path) -> Amounts:
     return found
 
 
-def _iati_ec(
-    environment: dict[str, str], folder: Path, *arguments: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "service", *arguments], cwd=folder, env=environment,
-        capture_output=True, text=True, check=False, timeout=TIMEOUT,
-    )
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start(environment: dict[str, str], folder: Path, *arguments: str) -> subprocess.Popen[bytes]:
+    """`iati-ec arguments` started in `folder`, its output to a log file there."""
+    with (folder / f"{arguments[0]}.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "service", *arguments], cwd=folder, env=environment,
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+
+
+def _base_of(service: subprocess.Popen[bytes]) -> str:
+    """The base URL of the started `serve`, once it answers."""
+    port = service.args[service.args.index("--port") + 1]  # type: ignore[union-attr]
+    base = f"http://127.0.0.1:{port}"
+
+    def answering() -> bool | None:
+        assert service.poll() is None, "the service ended before it answered"
+        try:
+            return httpx.get(f"{base}/health", timeout=1).status_code == 200 or None
+        except httpx.TransportError:
+            return None
+
+    _until(answering, "the server did not start")
+    return base
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop `process` (SIGTERM, then SIGKILL) unless it has ended."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from service.api.routes.activities import PushLimits, push_limits
 from service.app import create_app
 from service.db import get_engine, get_session, session_scope
 from service.models import Activity, KeyScope, Organisation, OrganisationRef
+from service.services.jobs import JobPolicy, PushWork, Worker
 from service.services.keys import create_key
 from service.services.push import Publisher, PushOptions, PushPublic, ReceivedFile, push_file
 from tests.support.samples import PARSER, sample
@@ -66,6 +68,20 @@ class Api(InProcess):
         self.app.dependency_overrides[push_limits] = lambda: PushLimits(
             max_bytes=50 * 1024**2, background_bytes=background_bytes, spool_directory=None
         )
+
+
+@contextmanager
+def working(engine: Engine, **policy: Any) -> Iterator[Worker]:
+    """A job worker in a thread of this process on `engine`, until the block ends (its
+    policy's other values given as `policy`)."""
+    worker = Worker(engine, policy=JobPolicy(**{"poll_seconds": 0.05, **policy}),
+                    work=PushWork(max_bytes=1 << 31))
+    thread = worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stopping.set()
+        thread.join(timeout=120)
 
 
 def new_key(engine: Engine, ref: str, *scopes: KeyScope) -> str:

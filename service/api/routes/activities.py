@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -28,8 +30,9 @@ from service.api.routes.pushes import problem_responses
 from service.config import get_settings
 from service.db import session_scope
 from service.errors import PROBLEM
-from service.models import PushMode, PushScope
+from service.models import PushMode, PushScope, PushStatus
 from service.services import query
+from service.services.jobs import JobPolicy, PushDeferredError, enqueue_push
 from service.services.keys import Principal
 from service.services.push import (
     Publisher,
@@ -37,9 +40,7 @@ from service.services.push import (
     PushPublic,
     ReceivedFile,
     push_file,
-    push_in_background,
     receive,
-    start_push,
 )
 from service.services.push.intake import BodyTooLargeError
 from service.services.push.reading import model_of
@@ -82,7 +83,7 @@ IATI_FILE_BODY: dict[str, Any] = {
 @dataclass(frozen=True, slots=True)
 class PushLimits:
     """Where bodies are spooled, how large they may be, and above which size a push is
-    processed in the background (202 Accepted)."""
+    queued for a worker (202 Accepted)."""
 
     max_bytes: int
     background_bytes: int
@@ -103,6 +104,11 @@ LimitsDep = Annotated[PushLimits, Depends(push_limits)]
 ModeQuery = Annotated[
     PushMode, Query(description="`atomic`: apply all activities or none")
 ]
+WaitQuery = Annotated[float, Query(
+    ge=0, le=300, description="Seconds to wait for a queued push to end (then 200 with its "
+    "outcomes; else 202)",
+)]
+WAIT_POLL_SECONDS = 0.25
 ScopeQuery = Annotated[
     PushScope,
     Query(description="`dataset`: the file is your complete set; others are deleted"),
@@ -114,17 +120,23 @@ ScopeQuery = Annotated[
     operation_id="push_activities",
     openapi_extra=IATI_FILE_BODY,
     responses={
-        202: {"model": PushPublic, "description": "Large file: processing in the background"},
+        202: {"model": PushPublic, "description": "Large file or whole dataset: stored and "
+              "queued for a worker; follow the push at `Location`"},
         **problem_responses(401, 403, 413, 422),
     },
 )
 async def push_activities(
     request: Request, principal: PublishPrincipal, engine: EngineDep, limits: LimitsDep,
     mode: ModeQuery = PushMode.default, scope: ScopeQuery = PushScope.activities,
+    wait: WaitQuery = 0,
 ) -> Any:
-    """Push an IATI activity file (raw body or multipart `file`): each activity's outcome."""
+    """Push an IATI activity file (raw body or multipart `file`): each activity's outcome.
+
+    A large file, or a whole dataset (`scope=dataset`), is stored and queued for a worker:
+    answered 202 with the push record's address in `Location`, or 200 with its outcomes if
+    it ends within `wait` seconds."""
     received = await receive_body(request, limits)
-    return await _push(engine, principal, received, PushOptions(mode, scope), limits)
+    return await _push(engine, principal, received, PushOptions(mode, scope), limits, wait)
 
 
 class ListFormat(StrEnum):
@@ -210,29 +222,47 @@ async def receive_body(request: Request, limits: PushLimits) -> ReceivedFile:
 
 async def _push(
     engine: Engine, principal: Principal, received: ReceivedFile, options: PushOptions,
-    limits: PushLimits,
+    limits: PushLimits, wait: float,
 ) -> Any:
+    """A small push is processed while the client waits (as a job this process claims);
+    a large one, or one of a whole dataset (its deletions may be many), is queued for a
+    worker and answered 202 — after up to `wait` seconds, 200 if it ended meanwhile."""
     publisher = publisher_of(principal)
-    if received.size <= limits.background_bytes:
-        try:
-            return await run_in_threadpool(
-                push_file, engine, publisher=publisher, received=received, options=options,
-                max_bytes=limits.max_bytes,
+    try:
+        if received.size <= limits.background_bytes and options.scope is PushScope.activities:
+            try:
+                return await run_in_threadpool(
+                    push_file, engine, publisher=publisher, received=received,
+                    options=options, max_bytes=limits.max_bytes,
+                )
+            except PushDeferredError as deferred:
+                push_id = str(deferred.extra["push_id"])
+        else:
+            queued = await run_in_threadpool(
+                enqueue_push, engine, publisher=publisher, received=received,
+                options=options, policy=JobPolicy.from_settings(),
             )
-        finally:
-            received.discard()
-    push_id = await run_in_threadpool(
-        start_push, engine, publisher=publisher, received=received, options=options
-    )
-    push_in_background(
-        engine, push_id, publisher=publisher, received=received, options=options,
-        max_bytes=limits.max_bytes,
-    )
-    document = await run_in_threadpool(_document, engine, push_id)
+            assert isinstance(queued, str)
+            push_id = queued
+    finally:
+        received.discard()
+    document = await _waited(engine, push_id, wait)
+    if document.status is not PushStatus.running:
+        return document
     return JSONResponse(
         document.model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED,
         headers={"Location": f"/api/v1/pushes/{push_id}"},
     )
+
+
+async def _waited(engine: Engine, push_id: str, wait: float) -> PushPublic:
+    """The push's document once it has ended, or after `wait` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        document = await run_in_threadpool(_document, engine, push_id)
+        if document.status is not PushStatus.running or time.monotonic() >= deadline:
+            return document
+        await asyncio.sleep(min(WAIT_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
 
 def _document(engine: Engine, push_id: str) -> PushPublic:

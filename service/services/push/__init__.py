@@ -1,6 +1,5 @@
 """Donors push IATI activity files: each activity checked, stored, versioned and recorded."""
 
-from service.services.push.background import push_in_background
 from service.services.push.changes import ChangeKind, ChangeSummary, FieldChange
 from service.services.push.intake import ReceivedFile, receive
 from service.services.push.records import (
@@ -10,7 +9,6 @@ from service.services.push.records import (
     PushNotFoundError,
     PushPublic,
     PushRehearsal,
-    mark_interrupted,
     push_document,
     visible_push,
 )
@@ -45,10 +43,8 @@ __all__ = [
     "ReceivedFile",
     "UnreadableFileError",
     "checked_identifier",
-    "mark_interrupted",
     "push_document",
     "push_file",
-    "push_in_background",
     "receive",
     "rehearsal_answer",
     "rehearse_file",

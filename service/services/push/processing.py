@@ -83,11 +83,14 @@ class PushRun:
     deletions: int = 0
     partners: PartnerLinks = field(default_factory=PartnerLinks)
     connection: Connection | None = None
+    # Resuming a push another worker left: the positions whose outcome it recorded.
+    done: frozenset[int] = frozenset()
 
     def process(self) -> None:
         """Every activity of the file, then the push marked completed."""
         if self.options.mode is PushMode.atomic:
-            self._process_atomically()
+            if not self.done:  # an atomic push records its outcomes all at once, or none
+                self._process_atomically()
         else:
             self._process_each()
         findings = [finding.as_dict() for finding in self.pushed.file_findings]
@@ -113,6 +116,9 @@ class PushRun:
     def _process_window(self, window: list[Incoming]) -> None:
         """Record the outcomes of `window` that write nothing (rejected, unchanged, stale)
         together, in one transaction; then store each other activity in its own."""
+        window = self._not_done(window)
+        if not window:
+            return
         self._check_window(window)
         screened = [(incoming, self._screen(incoming)) for incoming in window]
         # Each candidate's stored form and hash are made before the window's locks are taken.
@@ -143,6 +149,17 @@ class PushRun:
                         self._record(session, incoming, refused)
                     continue
             self._apply(incoming, absent=_key(incoming) not in states)
+
+    def _not_done(self, window: list[Incoming]) -> list[Incoming]:
+        """The activities of `window` without a recorded outcome; the identifiers of the
+        others are noted as seen, as if they had just been processed."""
+        if not self.done:
+            return window
+        for incoming in window:
+            raw = incoming.raw_identifier
+            if incoming.position in self.done and raw and identifier_refusal(raw) is None:
+                self.seen.setdefault(identifier_key(raw), raw)
+        return [incoming for incoming in window if incoming.position not in self.done]
 
     def _check_window(self, window: list[Incoming]) -> None:
         """Check each activity of `window`, but those whose XML is their stored version's

@@ -182,21 +182,6 @@ def finish_push(
         session.execute(update(Push).where(col(Push.id) == push_id).values(values))
 
 
-def mark_interrupted(engine: Engine) -> int:
-    """Mark pushes left running by a process that died as incomplete; how many there were.
-
-    Call it when the service starts, before it accepts pushes: any push still running
-    then was being processed by a process that is gone.
-    """
-    with session_scope(engine, write=True) as session:
-        result = session.execute(
-            update(Push)
-            .where(col(Push.status) == PushStatus.running)
-            .values({Push.status: PushStatus.incomplete, Push.finished_at: utcnow()})
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
-
-
 def push_document(session: Session, push_id: str) -> PushPublic:
     """The push `push_id` with every activity's outcome so far."""
     push = session.get(Push, push_id, populate_existing=True)

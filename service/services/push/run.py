@@ -39,6 +39,8 @@ __all__ = [
     "PushOptions",
     "UnreadableFileError",
     "checked_identifier",
+    "fail_push",
+    "new_push",
     "process_push",
     "push_file",
     "rehearsal_answer",
@@ -88,15 +90,20 @@ def checked_identifier(identifier: str) -> str:
     return identifier
 
 
-def start_push(
-    engine: Engine, *, publisher: Publisher, received: ReceivedFile, options: PushOptions
-) -> str:
-    """Record a new running push of `received`; its id."""
-    push = Push(
+def new_push(*, publisher: Publisher, received: ReceivedFile, options: PushOptions) -> Push:
+    """The record of a new running push of `received` (for the caller to add)."""
+    return Push(
         organisation_id=publisher.organisation_id, api_key_id=publisher.api_key_id,
         mode=options.mode, scope=options.scope, sha256=received.sha256,
         size_bytes=received.size, request_id=current_request_id(),
     )
+
+
+def start_push(
+    engine: Engine, *, publisher: Publisher, received: ReceivedFile, options: PushOptions
+) -> str:
+    """Record a new running push of `received`; its id."""
+    push = new_push(publisher=publisher, received=received, options=options)
     with session_scope(engine, write=True) as session:
         session.add(push)
     return push.id
@@ -107,13 +114,21 @@ def push_file(
     options: PushOptions | None = None, max_bytes: int, today: date | None = None,
     progress: Progress | None = None,
 ) -> PushPublic:
-    """Push `received` for `publisher`: the push document once every activity is done."""
-    chosen = options or PushOptions()
-    push_id = start_push(engine, publisher=publisher, received=received, options=chosen)
-    return run_push(
-        engine, push_id, publisher=publisher, received=received, options=chosen,
-        max_bytes=max_bytes, today=today, progress=progress,
+    """Push `received` for `publisher`: the push document once every activity is done.
+
+    The push is a job of the queue, stored with its file and claimed by this process
+    (see `service.services.jobs`): if the process dies, a worker finishes it.
+    """
+    # Imported here: the queue builds on this package.
+    from service.services.jobs import JobPolicy, PushWork, push_now, worker_name
+
+    push_id = push_now(
+        engine, publisher=publisher, received=received, options=options or PushOptions(),
+        work=PushWork(max_bytes=max_bytes, today=today), policy=JobPolicy.from_settings(),
+        worker=worker_name(), progress=progress,
     )
+    with session_scope(engine) as session:
+        return push_document(session, push_id)
 
 
 def rehearse_file(
@@ -163,17 +178,22 @@ def run_push(
 def process_push(
     engine: Engine, push_id: str, *, publisher: Publisher, received: ReceivedFile,
     options: PushOptions, max_bytes: int, today: date | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, done: frozenset[int] = frozenset(), deleted: int = 0,
+    retried: bool = False,
 ) -> None:
     """Process the started push `push_id` (see `start_push`): the outcomes go to its record.
 
-    Raises `UnreadableFileError` (the push then failed) if the file is not IATI XML, and
-    `NotOneActivityError` if a PUT's file holds no activity.
+    Resuming a push, `done` holds the positions whose outcomes are recorded (they are
+    skipped) and `deleted` counts its deletions. Raises `UnreadableFileError` (the push
+    then failed) if the file is not IATI XML, and `NotOneActivityError` if a PUT's file
+    holds no activity. Any other error marks the push failed too, unless it is to be
+    `retried` (a job's worker decides).
     """
     pushed = PushedFile(received.path, today or datetime.now(UTC).date(), max_bytes)
-    run = PushRun(engine, push_id, publisher, options, pushed, progress)
+    run = PushRun(engine, push_id, publisher, options, pushed, progress, done=done)
+    run.deletions = deleted
     try:
-        with _recorded_failure(engine, push_id):
+        with _recorded_failure(engine, push_id, every_error=not retried):
             run.process()
     except IatiInputError as error:
         raise UnreadableFileError(error, push_id=push_id) from None
@@ -185,8 +205,9 @@ def process_push(
 
 
 @contextmanager
-def _recorded_failure(engine: Engine, push_id: str) -> Iterator[None]:
-    """Mark the push failed, with a finding saying why, if processing raises."""
+def _recorded_failure(engine: Engine, push_id: str, *, every_error: bool) -> Iterator[None]:
+    """Mark the push failed, with a finding saying why, if processing raises: on an
+    unreadable file, and on `every_error` if asked."""
     try:
         yield
     except IatiInputError as error:
@@ -194,9 +215,15 @@ def _recorded_failure(engine: Engine, push_id: str) -> Iterator[None]:
         finish_push(engine, push_id, status=PushStatus.failed, findings=[finding])
         raise
     except BaseException as error:
-        finding = {
-            "code": "push.internal-error", "severity": "critical", "stage": "push",
-            "message": f"The push stopped on an internal error ({type(error).__name__}).",
-        }
-        finish_push(engine, push_id, status=PushStatus.failed, findings=[finding])
+        if every_error:
+            fail_push(engine, push_id, error=f"an internal error ({type(error).__name__})")
         raise
+
+
+def fail_push(engine: Engine, push_id: str, *, error: str) -> None:
+    """Mark the push failed, stopped on `error` (words: "an internal error (…)")."""
+    finding = {
+        "code": "push.internal-error", "severity": "critical", "stage": "push",
+        "message": f"The push stopped on {error}.",
+    }
+    finish_push(engine, push_id, status=PushStatus.failed, findings=[finding])

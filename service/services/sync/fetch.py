@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from service.config import Settings
 from service.services.push import ReceivedFile
 from service.services.push.intake import BodyTooLargeError, Spool
 
@@ -57,6 +58,17 @@ class FetchPolicy:
     retry_cap: float = 120.0
     max_bytes: int = 2 * 1024**3
     max_redirects: int = 5
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FetchPolicy:
+        return cls(
+            connect_timeout=settings.sync_connect_timeout_seconds,
+            read_timeout=settings.sync_read_timeout_seconds,
+            download_seconds=settings.sync_download_seconds,
+            retries=settings.sync_retries, retry_base=settings.sync_retry_base_seconds,
+            retry_cap=settings.sync_retry_cap_seconds, max_bytes=settings.max_upload_bytes,
+            max_redirects=settings.sync_max_redirects,
+        )
 
 
 @dataclass(frozen=True, slots=True)
