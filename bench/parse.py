@@ -10,6 +10,7 @@ Run from the repository root:
     python bench/parse.py                          # 10 and 100 MB, 5 rounds
     python bench/parse.py --sizes 1000 --runs 1    # the 1 GB memory check
     python bench/parse.py --markdown figures.md    # also write the tables to a file
+    python bench/parse.py --csv runs.csv           # and every run's raw figures
     python bench/parse.py --commit HEAD            # measure a commit, not the working tree
 
 Corpora are built on demand by the shared `make_corpus.py` and reused (`bench/corpus/`
@@ -19,6 +20,7 @@ is git-ignored). Progress goes to standard error, the Markdown tables to standar
 from __future__ import annotations
 
 import argparse
+import csv
 import io
 import os
 import platform
@@ -350,6 +352,19 @@ def report(summaries: list[Summary], method: str, runs: int,
     return "\n".join(lines) + "\n"
 
 
+def write_csv(summaries: list[Summary], path: Path, code: Source) -> None:
+    """Every run of every reader, one row each, in the order of the rounds."""
+    with path.open("w", newline="", encoding="utf-8") as table:
+        writer = csv.writer(table)
+        writer.writerow(["code", "corpus_mb", "corpus_bytes", "activities", "reader", "round",
+                         "wall_s", "user_s", "system_s", "peak_rss_bytes"])
+        for entry in summaries:
+            for round_, run in enumerate(entry.runs, start=1):
+                writer.writerow([code.description, f"{entry.megabytes:g}", entry.size,
+                                 run.activities, entry.contender.key, round_, f"{run.wall:.3f}",
+                                 f"{run.user:.3f}", f"{run.system:.3f}", run.peak_rss])
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
@@ -358,6 +373,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--corpus-dir", type=Path, default=HERE / "corpus",
         help="where corpora are built and reused (default: bench/corpus/)")
     add("--markdown", type=Path, metavar="FILE", help="also write the Markdown report to FILE")
+    add("--csv", type=Path, metavar="FILE", help="also write every run's raw figures to FILE")
     add("--tools", type=Path, default=TOOLS,
         help="folder of make_corpus.py, floor.py, naive_full_model.py "
              "(default: $IATI_EC_SHARED/bench or ../shared/bench)")
@@ -387,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text, end="")
     if args.markdown is not None:
         args.markdown.write_text(text, encoding="utf-8")
+    if args.csv is not None:
+        write_csv(summaries, args.csv, code)
     return 0
 
 

@@ -8,7 +8,7 @@ Findings that the official validator has no id for get a dotted code from `CATAL
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any, Final
 
@@ -59,7 +59,11 @@ class Finding:
     category: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {key: value for key, value in asdict(self).items() if value is not None}
+        # What `dataclasses.asdict` gives without its deep copy: every field is a str, an
+        # int, an enum member or None. A validation report serialises every finding.
+        return {
+            name: value for name in _FIELDS if (value := getattr(self, name)) is not None
+        }
 
     def for_activity(self, identifier: str | None) -> Finding:
         """This finding attributed to the activity `identifier`."""
@@ -77,6 +81,8 @@ class Finding:
         """Whether the code is an official validator rule id, not one of iati-ec's own."""
         return is_official(self.code)
 
+
+_FIELDS: Final = tuple(field.name for field in fields(Finding))
 
 # The official validator's rule ids are three dotted numbers (``0.3.1``, ``9.95.1``);
 # iati-ec's own codes are named (``read.invalid-value``).

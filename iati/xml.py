@@ -77,7 +77,7 @@ class Extension(BaseModel):
 class IatiElement(BaseModel):
     """Base of every model class that stands for one IATI XML element."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     extensions: list[Extension] = Field(default_factory=list)
     extra_attributes: dict[str, str] = Field(default_factory=dict)
@@ -92,7 +92,7 @@ class ValueElement(IatiElement):
     it (``model_copy(update=…)``) instead of mutating it, its lists included.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 @dataclass(slots=True)
@@ -124,23 +124,6 @@ class Plan:
     factories: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
     # Instances of a `ValueElement` already read, by (text, attributes); None: not shared.
     shared: dict[tuple[str | None, tuple[tuple[str, str], ...]], IatiElement] | None = None
-
-    def new(self, values: dict[str, Any], fields_set: set[str]) -> IatiElement:
-        """An instance from values the reader has already converted to the field types.
-
-        This is pydantic's `model_construct` without its per-call introspection: the
-        reader's converters produce exactly the declared types (a test proves that
-        `model_validate(model_dump())` gives back an equal model for every sample).
-        """
-        model = self.cls.__new__(self.cls)
-        _set(model, "__dict__", values)
-        _set(model, "__pydantic_fields_set__", fields_set)
-        _set(model, "__pydantic_extra__", None)
-        _set(model, "__pydantic_private__", None)
-        return model
-
-
-_set = object.__setattr__
 
 
 _COMPILING = threading.RLock()
@@ -220,12 +203,36 @@ def _to_int(text: str) -> int:
     return int(text)
 
 
+_REMEMBERED = 4_096  # distinct texts a remembering converter keeps: bounds memory
+
+
+def _remembering(parse: Converter) -> Converter:
+    """`parse`, giving back what it gave before for a text already seen.
+
+    A file repeats its dates and amounts many times (periods, transaction dates, budget
+    values), and the values these parse to are immutable, so one instance can serve every
+    occurrence. Text `parse` refuses is not remembered: it raises every time.
+    """
+    known: dict[str, Any] = {}
+
+    def convert(text: str) -> Any:
+        found = known.get(text)
+        if found is None:
+            found = parse(text)
+            if len(known) >= _REMEMBERED:
+                known.clear()
+            known[text] = found
+        return found
+
+    return convert
+
+
 _CONVERTERS: Final[dict[Any, Converter | None]] = {
     str: None,
-    Decimal: _to_decimal,
+    Decimal: _remembering(_to_decimal),
     int: _to_int,
-    IsoDate: IsoDate.parse,
-    IsoDateTime: IsoDateTime.parse,
+    IsoDate: _remembering(IsoDate.parse),
+    IsoDateTime: _remembering(IsoDateTime.parse),
     XsdBoolean: XsdBoolean.of,
 }
 

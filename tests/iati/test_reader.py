@@ -293,6 +293,35 @@ def test_a_bad_value_element_is_reported_every_time_it_occurs() -> None:
     assert len([f for f in again.findings if f.code == "read.invalid-value"]) == 2
 
 
+def test_repeated_dates_and_amounts_keep_their_spelling_and_bad_ones_are_reported_each_time(
+) -> None:
+    """Converters remember what a text gave (a file repeats its dates and amounts); two
+    spellings of one date stay two, and a bad text is reported wherever it occurs."""
+    transaction = (b'<transaction><transaction-type code="3"/>'
+                   b'<transaction-date iso-date="2012-01-01%s"/>'
+                   b'<value currency="USD" value-date="2012-01-01%s">%s</value></transaction>')
+    body = (transaction % (b"", b"", b"1000.50") + transaction % (b"Z", b"Z", b"1000.50")
+            + transaction % (b"", b"", b"1e3") + transaction % (b"", b"", b"1e3"))
+    [record] = list(read_activities(activity(body)))
+    first, second, third, _ = record.model.transactions
+    assert first.value.amount == second.value.amount == Decimal("1000.50")
+    assert first.value.value_date == second.value.value_date
+    written = to_bytes([record.model])
+    assert b'value-date="2012-01-01"' in written
+    assert b'value-date="2012-01-01Z"' in written
+    assert b'iso-date="2012-01-01Z"' in written
+    assert third.value.amount is None
+    assert [f.actual for f in record.findings if f.code == "read.invalid-value"] == ["1e3"] * 2
+
+
+def test_a_value_element_with_hundreds_of_attributes_is_refused_too() -> None:
+    extra = " ".join(f'x:a{number}="v"' for number in range(100_000))
+    xml = (f'<iati-activities version="2.03" xmlns:x="http://example.org/x"><iati-activity>'
+           f'<iati-identifier>XM-1-A</iati-identifier><title><narrative {extra}>A</narrative>'
+           f'</title></iati-activity></iati-activities>').encode()
+    assert error_code(xml) == "input.too-many-attributes"
+
+
 def test_an_element_with_hundreds_of_attributes_is_refused_not_read_for_minutes() -> None:
     """100,000 attributes on one element took 39 s of CPU to read; past 256 (no IATI
     element uses a dozen) the file is refused with a coded reason and the line."""
