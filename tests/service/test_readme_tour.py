@@ -97,9 +97,10 @@ def test_the_readme_tour_runs_as_written(store: Engine, store_url: str) -> None:
             assert command.startswith("curl "), command
             answers.append(_curl(api, command, key))
     assert key.startswith("iatiec_")
-    assert [answer.status_code for answer in answers] == [200] * 4, [a.text for a in answers]
+    assert [answer.status_code for answer in answers] == [200] * 6, [a.text for a in answers]
     pushed, view, listed, grouped = (answers[0].json(), answers[1].json(), answers[2].json(),
                                      answers[3].text)
+    lens, scorecard = answers[4].json(), answers[5].json()
     assert pushed["counts"]["created"] == 27
     assert pushed["counts"]["rejected"] == 0
     # "Push it again: every activity is unchanged."
@@ -124,6 +125,21 @@ def test_the_readme_tour_runs_as_written(store: Engine, store_url: str) -> None:
     assert rows
     assert list(rows[0]) == ["year", "plan_objective", "amount_usd", "activities"]
     assert sum(Decimal(row["amount_usd"]) for row in rows) > 0
+
+    # 6. CAF's loans are all development: the disbursements the tour names, none security.
+    assert [(row["group"]["lens"], row["amount_usd"]) for row in lens["rows"]] == [
+        ("development", "1289347630.00")]
+    assert lens["total_usd"] == "1289347630.00"
+    assert "USD 1,289,347,630.00 disbursed" in " ".join(tour.split())
+    # CAF's scorecard in 2022: six activities, five with indicators, 5a not computed.
+    [row] = [row for row in scorecard["rows"] if not row["overall"]]
+    assert (row["reporting_org"], row["year"], row["activities"]) == ("XM-DAC-46008", 2022, 6)
+    indicators = {item["code"]: item for item in row["indicators"]}
+    assert indicators["1a-indicators"]["value_percent"] == "83.33"
+    assert (indicators["1a-indicators"]["numerator"],
+            indicators["1a-indicators"]["denominator"]) == ("5", "6")
+    assert indicators["5a"]["value_percent"] is None
+    assert "no budget for 2022" in indicators["5a"]["reason"]
 
     prose = re.sub(r"```.*?```", "", tour, flags=re.S)
     pages = re.findall(re.escape(HOST) + r"(/[^\s)`]*)", prose)
