@@ -128,6 +128,10 @@ JUSTIFIED_REFUSALS = {
     # OpenAPI cannot state (group_by=province with lens=security is refused, each alone is
     # not).
     "aggregates.crossed-classifications",
+    # a JSON body's strings may hold no character XML 1.0 cannot (C0 controls but tab, LF
+    # and CR, lone surrogates, U+FFFE, U+FFFF), since what they name is written into IATI
+    # files and feeds; the document cannot say so of every string.
+    "request.illegal-character",
 }
 
 

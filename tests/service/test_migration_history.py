@@ -47,7 +47,7 @@ Link = tuple[str, int | None, str, str | None, str, str | None]
 def _stored(store: Engine) -> tuple[Counter[Link], dict[str, str]]:
     with store.connect() as connection:
         links = Counter(tuple(row) for row in connection.execute(LINKS))
-        texts = dict(connection.execute(TEXTS).tuples())
+        texts = dict(connection.execute(TEXTS).all())
     return links, texts  # type: ignore[return-value]
 
 
