@@ -6,6 +6,7 @@ from service.models.activity import Activity, ActivityTransfer, ActivityVersion,
 from service.models.budget import BudgetFigure, BudgetView, CurrentFigure
 from service.models.changes import ActivityChange, ChangeCounter
 from service.models.coordination import DuplicateDecision, DuplicateVerdict
+from service.models.events import ReadEvent
 from service.models.facets import (
     ActivityText,
     Document,
@@ -97,6 +98,7 @@ __all__ = [
     "PushMode",
     "PushScope",
     "PushStatus",
+    "ReadEvent",
     "RecipientCountry",
     "RecipientRegion",
     "Result",
