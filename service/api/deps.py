@@ -8,7 +8,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Annotated
 
-from fastapi import Depends, Path, Query
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
 from sqlalchemy import Engine
@@ -17,6 +17,7 @@ from sqlmodel import Session
 from service.db import get_engine, get_session
 from service.models import KeyScope
 from service.models.base import LARGEST_BIGINT, LARGEST_ID
+from service.readmodel.clock import position
 from service.services.keys import (
     InsufficientScopeError,
     InvalidKeyError,
@@ -26,6 +27,16 @@ from service.services.keys import (
 
 SessionDep = Annotated[Session, Depends(get_session)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
+CLOCK_HEADER = "X-Clock"
+
+
+def stated_clock(request: Request, response: Response, engine: EngineDep) -> None:
+    """State in `X-Clock` the read model's clock (`service.readmodel.clock`) as a read
+    begins: the answer reflects every write up to that event (and perhaps later ones).
+    Only reads state it; an answer the route makes whole (a file, a stream) does not."""
+    if request.method in ("GET", "HEAD"):
+        with engine.connect() as connection:
+            response.headers[CLOCK_HEADER] = str(position(connection)[0])
 
 # auto_error=False: a missing key is our own `auth.invalid-key` problem, not FastAPI's.
 bearer = HTTPBearer(
@@ -99,6 +110,7 @@ AdminPrincipal = Annotated[Principal, Depends(require(KeyScope.admin))]
 ReaderOrPublisher = Annotated[Principal, Depends(require(KeyScope.read, KeyScope.publish))]
 
 __all__ = [
+    "CLOCK_HEADER",
     "AdminPrincipal",
     "CursorQuery",
     "EngineDep",
@@ -113,4 +125,5 @@ __all__ = [
     "SessionDep",
     "VersionPath",
     "require",
+    "stated_clock",
 ]
