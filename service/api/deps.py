@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from service.db import get_engine, get_session
@@ -30,13 +30,23 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 CLOCK_HEADER = "X-Clock"
 
 
-def stated_clock(request: Request, response: Response, engine: EngineDep) -> None:
+def stated_clock(request: Request, response: Response, session: SessionDep) -> None:
     """State in `X-Clock` the read model's clock (`service.readmodel.clock`) as a read
     begins: the answer reflects every write up to that event (and perhaps later ones).
-    Only reads state it; an answer the route makes whole (a file, a stream) does not."""
-    if request.method in ("GET", "HEAD"):
-        with engine.connect() as connection:
-            response.headers[CLOCK_HEADER] = str(position(connection)[0])
+    Only reads state it; an answer the route makes whole (a file, a stream) does not.
+
+    Read on a connection of its own from the session's engine, so that the session
+    (which the route may not use) holds none; on the session's own connection when it is
+    bound to one."""
+    if request.method not in ("GET", "HEAD"):
+        return
+    bind = session.get_bind()
+    if isinstance(bind, Connection):
+        at = position(bind)
+    else:
+        with bind.connect() as connection:
+            at = position(connection)
+    response.headers[CLOCK_HEADER] = str(at[0])
 
 # auto_error=False: a missing key is our own `auth.invalid-key` problem, not FastAPI's.
 bearer = HTTPBearer(
