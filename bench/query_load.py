@@ -193,10 +193,13 @@ def copied(sqlite: Loaded, folder: Path, corpus: Path, source: Code,
                 rows = origin.execution_options(yield_per=2000).execute(table.select())
                 for batch in rows.mappings().partitions():
                     target.execute(table.insert(), [dict(row) for row in batch])
-                if "id" in table.c and isinstance(table.c.id.type, Integer):
-                    target.exec_driver_sql(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                        f"(SELECT coalesce(max(id), 1) FROM \"{table.name}\"))")
+                # the keys the database gives (`read_event`'s is `seq`) go on after the rows
+                for key in ("id", "seq"):
+                    if key in table.c and table.c[key].primary_key and isinstance(
+                            table.c[key].type, Integer):
+                        target.exec_driver_sql(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key}'), "
+                            f"(SELECT coalesce(max({key}), 1) FROM \"{table.name}\"))")
                 progress(f"copied {table.name}")
             target.exec_driver_sql("ANALYZE")
     finally:

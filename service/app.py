@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from service import errors
 from service.api import openapi
+from service.api.deps import stated_clock
 from service.api.methods import ResourceMethods
 from service.api.nul import RefuseNul
 from service.api.routes import (
@@ -126,7 +127,8 @@ def create_app(
                   effectiveness, pushes, exports, ledger, aggregates, provided, traceability,
                   results, changes, mappings, webhooks, sync, publish, publishers, agreements,
                   lenses):
-        app.include_router(store.router, responses=errors.BUSY_RESPONSE)
+        app.include_router(store.router, responses=errors.BUSY_RESPONSE,
+                           dependencies=[Depends(stated_clock)])
     app.include_router(pages.router)
     app.include_router(debt_pages.router)
     app.include_router(effectiveness_pages.router)
@@ -134,7 +136,8 @@ def create_app(
     app.include_router(agreement_pages.router)
     app.include_router(security_pages.router)
     app.include_router(downloads.router)
-    app.include_router(coordination.router, responses=errors.BUSY_RESPONSE)
+    app.include_router(coordination.router, responses=errors.BUSY_RESPONSE,
+                       dependencies=[Depends(stated_clock)])
     errors.install(app)
     openapi.install(app)
     return app

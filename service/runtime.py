@@ -1,10 +1,10 @@
 """What one process of the service keeps between requests, and the one way to drop it.
 
 A process reads its settings once, opens one engine, and keeps in memory what it derived
-from each store: answers under the store's generation (`services.memo`) and per-activity
-values followed through the change log (`services.following`). `forget` drops what is kept
-of one store, for a change made outside the change log (a repair by hand, a restored
-copy); `reset` drops everything, so that the next command or request starts as a new
+from each store: answers under the store's clock (`services.memo`) and per-activity
+values followed through the read model's events (`services.following`). `forget` drops
+what is kept of one store, for a change that recorded no event (a repair by hand, a
+restored copy); `reset` drops everything, so that the next command or request starts as a new
 process would: settings read again and a new engine for the configured database.
 """
 

@@ -4,10 +4,12 @@ PostgreSQL server and the project's installed wheel. Other helpers live in `test
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support import clock_guard
 from tests.support.wheel import Installed, build_wheel, install
 
 # No webhook dispatcher thread, no page warming and no job worker in apps the tests
@@ -15,6 +17,8 @@ from tests.support.wheel import Installed, build_wheel, install
 os.environ.setdefault("IATI_EC_WEBHOOK_DISPATCHER", "false")
 os.environ.setdefault("IATI_EC_WARM_PAGES", "false")
 os.environ.setdefault("IATI_EC_EMBEDDED_WORKER", "false")
+
+clock_guard.install()
 
 POSTGRES_ENV = "IATI_EC_TEST_POSTGRES_URL"
 
@@ -42,3 +46,15 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Installed:
     """The wheel installed in a new virtual environment."""
     return install(wheel, tmp_path_factory.mktemp("installed") / "venv")
+
+
+@pytest.fixture(autouse=True)
+def _clock_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test in which a transaction wrote a table derived data reads without
+    recording an event (see `tests.support.clock_guard`), unless it is marked
+    `writes_without_clock`."""
+    yield
+    found = clock_guard.take()
+    if found and request.node.get_closest_marker("writes_without_clock") is None:
+        pytest.fail("the clock was not advanced:\n" + "\n".join(map(str, found)),
+                    pytrace=False)

@@ -15,6 +15,7 @@ from service.models.agreements import (
 from service.models.budget import BudgetFigure, BudgetView, CurrentFigure
 from service.models.changes import ActivityChange, ChangeCounter
 from service.models.coordination import DuplicateDecision, DuplicateVerdict
+from service.models.events import ReadEvent
 from service.models.facets import (
     ActivityText,
     Document,
@@ -118,6 +119,7 @@ __all__ = [
     "PushMode",
     "PushScope",
     "PushStatus",
+    "ReadEvent",
     "RecipientCountry",
     "RecipientRegion",
     "Result",

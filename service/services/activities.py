@@ -208,7 +208,7 @@ def delete_activities(
             deleted.append(activity.iati_identifier)
             record_outcome(
                 session, push.id, position=len(deleted), identifier=activity.iati_identifier,
-                outcome=Outcome.deleted, version=version, findings=[],
+                outcome=Outcome.deleted, version=version, findings=[], activity_id=activity.id,
             )
     return deleted
 

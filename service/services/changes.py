@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from service.errors import DomainError
 from service.models import ActivityChange, ChangeCounter, utcnow
+from service.readmodel.clock import record
 
 CHANGE: Table = ActivityChange.__table__  # type: ignore[attr-defined]
 COUNTER: Table = ChangeCounter.__table__  # type: ignore[attr-defined]
@@ -49,7 +50,11 @@ def log_agreement_change(
     transaction; its `seq`."""
     if kind not in AGREEMENT_KINDS:
         raise ValueError(f"{kind!r} is not a change of an agreement")
-    return _logged(connection, {"agreement_id": agreement_id, "version": version, "kind": kind})
+    seq = _logged(connection, {"agreement_id": agreement_id, "version": version, "kind": kind})
+    # An admin edit the results page shows: the clock moves with it (after the change log,
+    # the order every write takes their locks in).
+    record(connection, "agreement", details={"agreement_id": agreement_id, "kind": kind})
+    return seq
 
 
 # The kinds of an agreement's changes; an activity's are `created`, `updated`, `deleted`,

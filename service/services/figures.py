@@ -7,7 +7,8 @@ figures of each live activity that the overview's groupings read (the `fuente`, 
 province and plan objective splits) are kept per engine, summed per classification,
 measure, year, code and reporting organisation, with its implementing partners as
 published and the registry entries they are linked to (`FIGURES`, followed through the
-change log and the budget views, and read again after a merge of registry entries: see
+read model's events, a remap's new views among them, and read again after a merge of
+registry entries: see
 `service.services.following`). From these, each activity's part of every group is worked
 out, exactly as the database would add it up, and the groups' totals are kept with them
 (`totals`), updated for the changed activities only. A push then costs the reading of its
@@ -37,7 +38,7 @@ from mappings.lenses import lens_of
 from mappings.tables import Classification
 from service.services.budget.storage import CURRENT
 from service.services.coordination.decisions import not_excluded
-from service.services.following import CHANGES, VIEWS, Follower, Kept, derived
+from service.services.following import Follower, Kept, derived
 from service.services.involvement import MERGE
 from service.services.memo import remembered
 from service.services.push.storage import ACTIVITY
@@ -263,9 +264,9 @@ def _excluded(connection: Connection) -> list[int]:
 
 
 def current(connection: Connection) -> AllFigures:
-    """Every live activity's figures, up to date: followed through the change log and the
-    views, and read again after a merge of registry entries, which moves partners from one
-    entry to another without changing any activity."""
+    """Every live activity's figures, up to date: followed through the read model's events
+    (new views among them), and read again after a merge of registry entries, which moves
+    partners from one entry to another without changing any activity."""
     last_merge = connection.execute(select(func.max(MERGE.c.id))).scalar()
     return FIGURES.current(connection, last_merge)
 
@@ -319,5 +320,5 @@ def _amounts(connection: Connection, matching: Any) -> list[tuple[Any, ...]]:
                   CURRENT.c.activity_id.in_(matching))
 
 
-# Each live activity's figures, kept and followed through the change log and the views.
-FIGURES: Follower[Figures, int | None] = Follower(_read, logs=(CHANGES, VIEWS))
+# Each live activity's figures, kept and followed through the read model's events.
+FIGURES: Follower[Figures, int | None] = Follower(_read)

@@ -1,18 +1,19 @@
-"""Values per live activity, kept per engine and brought up to date from the change log.
+"""Values per live activity, kept per engine and brought up to date from the clock.
 
 Some reports read something of every live activity that takes seconds to read at 100,000
 activities (coordination's facts, the results' evaluated periods). A `Follower` keeps them:
 each activity created, updated, restored or deleted since they were read is read again,
-alone, so a push of a few activities costs milliseconds. They are read afresh when the
-change log does not follow on from what was kept (a database emptied and filled again),
-when it has moved on by more than `REREAD_ALL` changes, or when the `basis` they were read
-on (the day, for the results) is not the one asked for.
+alone, so a push of a few activities costs milliseconds. The activities to read again are
+those the read model's events name (`service.readmodel.clock`): every write that changes
+what derived data is made from records one, naming the activities whose stored data it
+changed (a push, a deletion, a transfer, a remap's new views, a merge's moved
+participations). They are read afresh when the events do not follow on from what was kept
+(a database emptied and filled again), when more than `REREAD_ALL` activities changed
+since, or when the `basis` they were read on (the day, for the results) is not the one
+asked for.
 
-The change log's `seq` is committed in order (see `service.models.changes`), so the cursor
-is read first and a change committed after it is read again the next time. Values read from
-an activity's budget view also change when `iati-ec remap` computes a new view, which the
-change log does not record: their `Follower` follows the budget views' ids as well
-(`VIEWS`).
+The events' `seq` is committed in order (see `service.readmodel.clock.record`), so the
+cursor is read first and an event committed after it is read again the next time.
 """
 
 from __future__ import annotations
@@ -27,15 +28,14 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import ColumnElement, Engine, Table, select
 from sqlalchemy.engine import Connection
 
-from service.models import BudgetView
-from service.services.changes import CHANGE
+from service.readmodel.clock import EVENT
 from service.services.push.storage import ACTIVITY
 from service.services.query import ActivityFilter, activity_conditions, live
 
 V = TypeVar("V")
 T = TypeVar("T")
 B = TypeVar("B", bound=Hashable)  # what the values are read on: a day, or None
-REREAD_ALL = 20_000  # changes since the values were read past which all are read again
+REREAD_ALL = 20_000  # activities changed since the values were read past which all are read again
 CHUNK = 500  # activity ids per IN (…) list
 PASSED = 256  # earlier cursors remembered, to serve connections that see one of them
 # Reads the values of the activities meeting the conditions (all live ones, or a chunk of
@@ -94,16 +94,19 @@ def derived(
 
 @dataclass(frozen=True)
 class Log:
-    """A table whose rows name the activities changed (`activity_id`), in the order of its
-    column `order`. Its cursor is its last row's (`order`, `stamp`): another stamp at the
-    kept order means another log (a database emptied and filled again), so everything is
-    read again. The rows of a `pruned` log may be deleted, and SQLite gives a deleted last
-    row's id to the next: a missing row is no such sign there, nor is a cursor gone back."""
+    """A table whose rows name the activities changed (`ids`: one id, or with `listed` a
+    list of them, null for none), in the order of its column `order`. Its cursor is its
+    last row's (`order`, `stamp`): another stamp at the kept order means another log (a
+    database emptied and filled again), so everything is read again. The rows of a
+    `pruned` log may be deleted, and SQLite gives a deleted last row's id to the next: a
+    missing row is no such sign there, nor is a cursor gone back."""
 
     table: Table
     order: str
     stamp: str
     pruned: bool = False
+    ids: str = "activity_id"
+    listed: bool = False
 
     def last(self, connection: Connection) -> tuple[Any, ...] | None:
         row = connection.execute(
@@ -113,10 +116,8 @@ class Log:
         return tuple(row) if row is not None else None
 
 
-CHANGES = Log(CHANGE, "seq", "changed_at")
-# A new budget view (a push, or `iati-ec remap`); a push replaces an activity's views, so
-# the view a cursor names may be gone, and its id given again to the same activity's.
-VIEWS = Log(BudgetView.__table__, "id", "activity_id", pruned=True)  # type: ignore[attr-defined]
+# The read model's events: the one clock (see the module).
+EVENTS = Log(EVENT, "seq", "at", ids="activities", listed=True)
 Cursor = tuple[tuple[Any, ...] | None, ...]  # each log's last (order, stamp)
 # Every follower made, so that `service.runtime` can drop what each keeps of an engine.
 FOLLOWERS: list[Follower[Any, Any]] = []
@@ -135,7 +136,7 @@ class Follower(Generic[V, B]):
     """Values of every live activity made by `read`, kept per engine and followed through
     `logs` (see the module)."""
 
-    def __init__(self, read: Read[B, V], logs: tuple[Log, ...] = (CHANGES,)) -> None:
+    def __init__(self, read: Read[B, V], logs: tuple[Log, ...] = (EVENTS,)) -> None:
         self.read = read
         self.logs = logs
         self.states: WeakKeyDictionary[Engine, _State[V, B]] = WeakKeyDictionary()
@@ -144,7 +145,7 @@ class Follower(Generic[V, B]):
 
     def forget(self, engine: Engine) -> None:
         """Drop the values kept for `engine`: the next call reads them all again. For a
-        change made outside the change log (a test, or a repair by hand)."""
+        change that recorded no event (a repair by hand)."""
         with self.lock:
             self.states.pop(engine, None)
 
@@ -202,10 +203,15 @@ def _changed_since(
             log.table.c[log.order] == at)).first()
         if (found is None and not log.pruned) or (found is not None and found[0] != stamp):
             return None  # not the log the values were read from
-        changed.update(connection.execute(select(log.table.c.activity_id).where(
-            log.table.c[log.order] > at, log.table.c[log.order] <= upto,
-            log.table.c.activity_id.is_not(None),  # an agreement's change
-        )).scalars())
+        named = connection.execute(select(log.table.c[log.ids]).where(
+            log.table.c[log.order] > at, log.table.c[log.order] <= upto)).scalars()
+        if log.listed:
+            for ids in named:
+                changed.update(ids or ())
+        else:
+            changed.update(named)
+        if len(changed) > REREAD_ALL:
+            return None
     return changed
 
 

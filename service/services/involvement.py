@@ -4,8 +4,8 @@ Ecuador, and its transactions' US cents by type, provider and receiver — all o
 Ecuador's part (`service.services.ecuador`).
 
 Read from the database, the profile of an organisation taking part in all of 100,000
-activities took seconds. These are kept per engine and followed through the change log
-(`INVOLVEMENT`, see `service.services.following`), with an index derived from them and
+activities took seconds. These are kept per engine and followed through the read model's
+events (`INVOLVEMENT`, see `service.services.following`), with an index derived from them and
 updated for the changed activities only (`index`): the activities each registry entry
 reports or takes part in, those whose transactions name each provider or receiver, those
 of each funder, the activities for Ecuador, and each entry's counts and own money (of all
@@ -14,7 +14,7 @@ looked up and added up in memory, and a push costs the reading of the activities
 of two registry entries moves participations without changing any activity, so the last
 merge is the basis they are read on: after one, all are read again. Ecuador's part of a
 transaction depends on its activity's Ecuador share, which a new budget view (a remap) may
-change: the budget views are followed too.
+change: a remap records the activities it gave new views, so those are read again.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from mappings.money import HUNDRED
 from mappings.rates import in_cents, series_version
 from service.models import OrganisationMerge
 from service.services.ecuador import COUNTRY, IN_ECUADOR, activity_shares, part_in_cents
-from service.services.following import CHANGES, VIEWS, Follower, Kept, chunks, derived, refiled
+from service.services.following import Follower, Kept, chunks, derived, refiled
 from service.services.ledger import TRANSACTION, unconverted
 from service.services.push.storage import ACTIVITY
 from service.services.query import PARTICIPANT
@@ -370,6 +370,6 @@ def _flows(
     return sums
 
 
-# Each live activity's involvement, kept and followed through the change log and the
-# budget views (which keep each activity's Ecuador share).
-INVOLVEMENT: Follower[Involvement, int | None] = Follower(_read, logs=(CHANGES, VIEWS))
+# Each live activity's involvement, kept and followed through the read model's events (a
+# remap's among them: the views keep each activity's Ecuador share).
+INVOLVEMENT: Follower[Involvement, int | None] = Follower(_read)

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 from mappings.rates import in_cents, in_usd, series_version
 from service.db import session_scope
 from service.models import Budget, Transaction
+from service.readmodel.clock import record
 from service.services.keyset import Order
 from service.services.push.storage import ACTIVITY
 from service.services.query import ActivityFilter, activity_conditions
@@ -297,14 +298,16 @@ def convert_transactions(
             connection = session.connection()
             rows = connection.execute(
                 select(TRANSACTION.c.id, TRANSACTION.c.amount, TRANSACTION.c.currency,
-                       TRANSACTION.c.value_date, TRANSACTION.c.date)
+                       TRANSACTION.c.value_date, TRANSACTION.c.date, TRANSACTION.c.activity_id)
                 .where(TRANSACTION.c.id.in_(chosen))
-            )
+            ).all()
             connection.execute(update, [
                 {"row": row.id,
                  "cents": in_cents(row.amount, row.currency, row.value_date or row.date)}
                 for row in rows
             ])
+            record(connection, "conversion", activities={row.activity_id for row in rows},
+                   details={"rates": rates})
         if progress is not None:
             progress(min(start + batch, len(ids)), len(ids))
     return len(ids)

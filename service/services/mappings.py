@@ -42,6 +42,7 @@ from mappings.sectors import DAC_VOCABULARIES
 from mappings.tables import optional_date, tables
 from service.errors import DomainError
 from service.models import MappingOverride, utcnow
+from service.readmodel.clock import record
 from service.services.keys import Principal
 
 OVERRIDE = MappingOverride.__table__  # type: ignore[attr-defined]
@@ -240,6 +241,8 @@ def _decide(
         crosswalk=name, key=list(key), rows=rows, organisation_id=principal.organisation_id,
         api_key_id=principal.api_key_id, note=note, created_at=now,
     ))
+    session.flush()
+    record(session.connection(), "mapping-override", details={"crosswalk": name})
     session.commit()
 
 

@@ -2,17 +2,15 @@
 
 An aggregate at 100,000 activities reads every budget figure of the matching activities
 (0.5–1 s), and the dashboard and the ministries' systems ask the same few again and again
-between pushes. An answer is kept per engine under the store's *generation*: the change
-log's last change (its `seq` and time), the last budget view (a push or `iati-ec remap`),
-the last duplicate decision, the last activity outcome of a push (a refusal is one) and
-the last merge of two registry entries (it moves participations from one to the other).
-Every write the kept answers (aggregates, duplicates, overlaps, results, the quality read
-from a publisher's activities, partner profiles) depend on moves one of them, so an
-answer is never served once something it was computed from has changed; the time beside
-each number tells a database that was emptied and filled again from the one before. An
-answer that also depends on something outside the generation carries it in its key: a
-partner's profile carries the registry entry it was read for. One computation per key at
-a time: concurrent askers of the same key wait for the first instead of repeating it.
+between pushes. An answer is kept per engine under the store's *generation*: the read
+model's clock (`service.readmodel.clock`), the last event's `seq` and time, one read by
+primary key. Every write to a table the kept answers read (declared in
+`service.readmodel.inputs`) records an event in its transaction, so an answer is never
+served once something it was computed from has changed; the time beside the number tells
+a database that was emptied and filled again from the one before. An answer that also
+depends on something outside the generation carries it in its key: a partner's profile
+carries the registry entry it was read for. One computation per key at a time: concurrent
+askers of the same key wait for the first instead of repeating it.
 """
 
 from __future__ import annotations
@@ -23,16 +21,10 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from service.models import (
-    ActivityChange,
-    BudgetView,
-    DuplicateDecision,
-    OrganisationMerge,
-    PushActivity,
-)
+from service.readmodel.clock import position
 
 T = TypeVar("T")
 # Answers per engine, the least recently used dropped first. Only the answers of one
@@ -40,23 +32,10 @@ T = TypeVar("T")
 # served again, so the memory held is that of one generation's answers.
 KEPT = 256
 
-CHANGE = ActivityChange.__table__  # type: ignore[attr-defined]
-VIEW = BudgetView.__table__  # type: ignore[attr-defined]
-DECISION = DuplicateDecision.__table__  # type: ignore[attr-defined]
-OUTCOME = PushActivity.__table__  # type: ignore[attr-defined]
-MERGE = OrganisationMerge.__table__  # type: ignore[attr-defined]
-
 
 def generation(connection: Connection) -> tuple[Any, ...]:
-    """What the kept answers depend on, read through primary keys."""
-    last_change = select(CHANGE.c.seq, CHANGE.c.changed_at).order_by(CHANGE.c.seq.desc())
-    last_view = select(VIEW.c.id, VIEW.c.created_at).order_by(VIEW.c.id.desc())
-    last_ids = select(*(select(func.max(table.c.id)).scalar_subquery()
-                        for table in (DECISION, OUTCOME, MERGE)))
-    change = connection.execute(last_change.limit(1)).first()
-    view = connection.execute(last_view.limit(1)).first()
-    ids = connection.execute(last_ids).one()
-    return (tuple(change or ()), tuple(view or ()), tuple(ids))
+    """What the kept answers depend on: the clock, read by primary key."""
+    return position(connection)
 
 
 class _Store:

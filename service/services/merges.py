@@ -45,6 +45,7 @@ from service.models import (
     Push,
     Webhook,
 )
+from service.readmodel.clock import record as record_event
 from service.services.keys import Principal
 from service.services.placeholders import placeholder_name
 
@@ -156,6 +157,8 @@ def merge(
     for table in (ORG_REF, PREFIX):  # its identifiers, and the prefixes it owns
         connection.execute(update(table).where(table.c.organisation_id == merged.id)
                            .values(organisation_id=into.id))
+    moved = connection.execute(select(PARTICIPANT.c.activity_id).distinct().where(
+        PARTICIPANT.c.organisation_id == merged.id)).scalars().all()
     connection.execute(update(PARTICIPANT).where(PARTICIPANT.c.organisation_id == merged.id)
                     .values(organisation_id=into.id))
     known = {(n.get("text"), n.get("lang")) for n in into.names}
@@ -166,6 +169,8 @@ def merge(
     merged.names, merged.roles, merged.merged_into_id = [], [], into.id
     session.add_all([into, merged])
     session.flush()
+    record_event(connection, "merge", activities=moved,
+                 details={"merged": merged.id, "into": into.id})
     return merge_public(record)
 
 

@@ -19,6 +19,7 @@ from service.errors import DomainError
 from service.identifiers import shown, within_limit
 from service.models import Organisation, OrganisationRef, OrganisationRole, ParticipatingOrg
 from service.models.base import LARGEST_ID
+from service.readmodel.clock import record
 from service.services.placeholders import placeholder_name, placeholder_ref
 from service.services.prefixes import Decider, vouch
 
@@ -125,6 +126,7 @@ def register_organisation(
                 raise DuplicateRefError(ref, owner) from None
         raise
     vouch(session, organisation, decider=decider or Decider("registration"), strict=True)
+    record(session, "organisation", details={"organisation": organisation.id})
     return organisation
 
 

@@ -476,7 +476,7 @@ def _flags(
     return {row[0]: (row[1], tuple(row[2:])) for row in connection.execute(statement)}
 
 
-# Each live activity's completeness flags, kept and followed through the change log.
+# Each live activity's completeness flags, kept and followed through the read model's events.
 FLAGS: Follower[tuple[int, tuple[int, ...]], None] = Follower(_flags)
 
 

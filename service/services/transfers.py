@@ -34,6 +34,7 @@ from service.models import (
     PushActivity,
     TransferKind,
 )
+from service.readmodel.clock import record as record_event
 from service.services.activities import ActivityNotFoundError, find_activity
 from service.services.changes import log_change
 from service.services.prefixes import Decider, PrefixTakenError, register_prefix, registered
@@ -116,6 +117,7 @@ def transfer_activity(
             reporting_org_ref=activity.reporting_org_ref, version=activity.version,
             kind=TRANSFERRED, push_id=None,
         )
+        record_event(session.connection(), "transfer", activities=[activity.id])
     session.flush()
     return _public(session, record)
 

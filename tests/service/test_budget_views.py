@@ -18,6 +18,7 @@ from service.db import downgrade_database, upgrade_database
 from service.models import BudgetView, KeyScope
 from service.services.budget.export import COLUMNS
 from service.services.budget.views import remap
+from tests.support import clock_guard
 from tests.support.publishing import (
     USAID,
     USAID_EC,
@@ -135,7 +136,8 @@ def test_remap_adds_the_current_mappings_view_and_keeps_the_earlier_one(
     api, _ = pushed
     identifier = identifier_of(USAID_EC, 1)
     before = _view(api, keys[1], identifier)
-    with store.begin() as connection:  # as if the views had been made by earlier mappings
+    # As if the views had been made by earlier mappings: written by hand, outside the service.
+    with clock_guard.expected(), store.begin() as connection:
         connection.execute(update(BudgetView.__table__).values(  # type: ignore[attr-defined]
             mapping_version="0ld0ld0ld0ld"))
     missing = api.request("GET", f"/api/v1/activities/{identifier}/budget-view", key=keys[1],

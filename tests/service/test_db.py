@@ -215,6 +215,7 @@ def test_a_writer_that_waited_too_long_leaves_the_queue() -> None:
     assert queue.acquire(timeout=0)  # free again, no ghost ahead
 
 
+@pytest.mark.writes_without_clock
 def test_sqlite_writers_that_begin_again_at_once_do_not_starve_each_other(
     tmp_path: Path,
 ) -> None:
@@ -249,6 +250,7 @@ def test_sqlite_writers_that_begin_again_at_once_do_not_starve_each_other(
         engine.dispose()
 
 
+@pytest.mark.writes_without_clock
 def test_a_failed_sqlite_write_gives_up_its_turn(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'iati-ec.db'}"
     upgrade_database(url)
@@ -541,6 +543,7 @@ def test_a_rolled_back_transaction_leaves_nothing(engine: Engine) -> None:
         assert session.exec(select(ref).where(ref.ref == name)).all() == []
 
 
+@pytest.mark.writes_without_clock
 def test_a_committed_transaction_is_seen_by_the_next_session(engine: Engine) -> None:
     name = f"Committed {uuid4().hex}"
     with session_scope(engine, write=True) as session:

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from service.db import session_scope
 from service.models import Organisation, OrganisationRef, OrganisationRole
+from service.readmodel.clock import record
 from service.services.merges import merge_candidates
 from service.services.organisations import (
     DuplicateRefError,
@@ -233,6 +234,7 @@ def committed(engine: Engine) -> Iterator[list[str]]:
                 .where((OrganisationRef.ref == key) | (Organisation.name == key))
             ).unique():
                 session.delete(organisation)
+        record(session, "organisation")
 
 
 def run_in_turns(
@@ -251,6 +253,7 @@ def run_in_turns(
         try:
             with session_scope(engine, write=True) as session:
                 linked = work(session)
+                record(session, "push")  # as the push's transaction does, last
                 started.set()
                 time.sleep(0.5)  # the second is now blocked on this open transaction
                 return linked
@@ -260,7 +263,9 @@ def run_in_turns(
     def follow(work: Callable[[Session], dict[str, int]]) -> dict[str, int]:
         assert started.wait(30)
         with session_scope(engine, write=True) as session:
-            return work(session)
+            linked = work(session)
+            record(session, "push")
+            return linked
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         held, followed = pool.submit(hold, first), pool.submit(follow, second)

@@ -19,6 +19,7 @@ from service.api.routes.activities import PushLimits, push_limits
 from service.app import create_app
 from service.db import get_engine, get_session, session_scope
 from service.models import Activity, KeyScope, Organisation, OrganisationRef
+from service.readmodel.clock import record
 from service.services.jobs import JobPolicy, PushWork, Worker
 from service.services.keys import create_key
 from service.services.push import Publisher, PushOptions, PushPublic, ReceivedFile, push_file
@@ -104,6 +105,7 @@ def add_publisher(engine: Engine, *refs: str, name: str = "USAID") -> Publisher:
         session.flush()
         assert organisation.id is not None
         session.add_all(OrganisationRef(organisation_id=organisation.id, ref=r) for r in refs)
+        record(session, "organisation", details={"organisation": organisation.id})
     return Publisher(organisation_id=organisation.id, refs=frozenset(refs))
 
 

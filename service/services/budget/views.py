@@ -26,6 +26,7 @@ from mappings.tables import Classification
 from service.db import session_scope
 from service.errors import DomainError
 from service.models import Activity, BudgetFigure, BudgetView
+from service.readmodel.clock import record
 from service.services.activities import live_activity
 from service.services.budget.storage import VIEW, add_view
 from service.services.mappings import active_overrides
@@ -209,6 +210,8 @@ def remap(engine: Engine, *, progress: Progress | None = None, batch: int = 200)
                 assert activity.id is not None
                 add_view(session.connection(), activity.id, activity.version,
                          model_of(activity.document), overrides)
+            record(session, "remap", activities=[a.id for a in rows if a.id is not None],
+                   details={"mapping_version": version})
         if progress is not None:
             progress(min(start + batch, len(todo)), len(todo))
     return Remapped(version, len(todo))

@@ -28,6 +28,7 @@ from sqlmodel import Session
 
 from service.errors import DomainError
 from service.models import DuplicateDecision, DuplicateVerdict, utcnow
+from service.readmodel.clock import record
 from service.services.ecuador import IN_ECUADOR
 from service.services.keys import Principal
 from service.services.push.storage import ACTIVITY
@@ -122,6 +123,8 @@ def decide(session: Session, principal: Principal, body: DecisionIn) -> PairDeci
         excluded=excluded, note=body.note, organisation_id=principal.organisation_id,
         api_key_id=principal.api_key_id, decided_at=now,
     ))
+    record(connection, "duplicate-decision", activities=stored.values(),
+           details={"a": pair.a, "b": pair.b})
     session.commit()
     return pair_decisions(session.connection(), pair)
 

@@ -8,8 +8,8 @@ transaction, see `service.services.ledger`), so it compares for any country, and
 the delivery chain's references: the activities and organisations a transaction names.
 
 The facts of every live activity are kept per engine and brought up to date from the
-change log (`FACTS`, see `service.services.following`): reading all of them takes seconds
-at 100,000 activities; after a push, only the activities it changed are read again.
+read model's events (`FACTS`, see `service.services.following`): reading all of them takes
+seconds at 100,000 activities; after a push, only the activities it changed are read again.
 """
 
 from __future__ import annotations

@@ -404,7 +404,7 @@ class PushRun:
         record_outcome(
             session, self.push_id, position=self.pushed.count + self.deletions,
             identifier=locked.iati_identifier, outcome=Outcome.deleted, version=version,
-            findings=[],
+            findings=[], activity_id=locked.id,
         )
 
 
@@ -427,5 +427,5 @@ def _key(incoming: Incoming) -> str:
 def _outcome(incoming: Incoming, applied: Applied) -> OutcomeRecord:
     return OutcomeRecord(
         incoming.position, incoming.identifier, applied.outcome, applied.version,
-        applied.findings,
+        applied.findings, applied.activity_id,
     )

@@ -15,6 +15,7 @@ from service.db import session_scope
 from service.errors import DomainError
 from service.identifiers import shown, within_limit
 from service.models import Outcome, Push, PushActivity, PushMode, PushScope, PushStatus, utcnow
+from service.readmodel.clock import record as record_event
 
 _PUSHES: Table = Push.__table__  # type: ignore[attr-defined]
 _OUTCOMES: Table = PushActivity.__table__  # type: ignore[attr-defined]
@@ -122,15 +123,16 @@ class OutcomeRecord:
     outcome: Outcome
     version: int | None
     findings: list[dict[str, Any]]
+    activity_id: int | None = None  # the activity this outcome wrote, if it wrote one
 
 
 def record_outcome(
     session: Session, push_id: str, *, position: int, identifier: str | None,
     outcome: Outcome, version: int | None, findings: list[dict[str, Any]],
-    bytes_read: int | None = None,
+    bytes_read: int | None = None, activity_id: int | None = None,
 ) -> None:
     """Add one activity's outcome to the push and count it (in the caller's transaction)."""
-    record = OutcomeRecord(position, identifier, outcome, version, findings)
+    record = OutcomeRecord(position, identifier, outcome, version, findings, activity_id)
     record_outcomes(session, push_id, [record], bytes_read=bytes_read)
 
 
@@ -138,7 +140,9 @@ def record_outcomes(
     session: Session, push_id: str, records: list[OutcomeRecord], *,
     bytes_read: int | None = None,
 ) -> None:
-    """Add these outcomes to the push and count them, in one INSERT and one UPDATE.
+    """Add these outcomes to the push and count them, in one INSERT and one UPDATE, and
+    move the clock (an outcome is read by the kept answers; a refusal is one): the last
+    write of each of a push's transactions.
 
     An identifier longer than any activity may have (refused, `IDENTIFIER_LIMIT`) is
     recorded cut short, as its refusal quotes it: the column is indexed.
@@ -166,6 +170,8 @@ def record_outcomes(
     if bytes_read is not None:
         values[_PUSHES.c.bytes_read] = bytes_read
     connection.execute(update(_PUSHES).where(_PUSHES.c.id == push_id).values(values))
+    record_event(connection, "push", details={"push": push_id}, activities=[
+        outcome.activity_id for outcome in records if outcome.activity_id is not None])
 
 
 def finish_push(

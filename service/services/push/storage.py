@@ -63,6 +63,7 @@ class Applied:
     outcome: Outcome
     version: int | None = None
     findings: list[dict[str, Any]] = field(default_factory=list)
+    activity_id: int | None = None  # the activity written, if one was
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +148,7 @@ def store(
         push_id=push_id,
     )
     outcome = Outcome.updated if kind is ChangeKind.updated else Outcome.created
-    return Applied(outcome, version, [*kept, *notices])
+    return Applied(outcome, version, [*kept, *notices], activity_id)
 
 
 def verdict(
