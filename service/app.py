@@ -7,12 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from service import errors
 from service.api import openapi
-from service.api.deps import stated_clock
 from service.api.methods import ResourceMethods
 from service.api.nul import RefuseNul
 from service.api.routes import (
@@ -127,8 +126,7 @@ def create_app(
                   effectiveness, pushes, exports, ledger, aggregates, provided, traceability,
                   results, changes, mappings, webhooks, sync, publish, publishers, agreements,
                   lenses):
-        app.include_router(store.router, responses=errors.BUSY_RESPONSE,
-                           dependencies=[Depends(stated_clock)])
+        app.include_router(store.router, responses=errors.BUSY_RESPONSE)
     app.include_router(pages.router)
     app.include_router(debt_pages.router)
     app.include_router(effectiveness_pages.router)
@@ -136,8 +134,7 @@ def create_app(
     app.include_router(agreement_pages.router)
     app.include_router(security_pages.router)
     app.include_router(downloads.router)
-    app.include_router(coordination.router, responses=errors.BUSY_RESPONSE,
-                       dependencies=[Depends(stated_clock)])
+    app.include_router(coordination.router, responses=errors.BUSY_RESPONSE)
     errors.install(app)
     openapi.install(app)
     return app

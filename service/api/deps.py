@@ -8,16 +8,15 @@ from datetime import date, datetime
 from functools import cache
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request, Response
+from fastapi import Depends, Path, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from service.db import get_engine, get_session
 from service.models import KeyScope
 from service.models.base import LARGEST_BIGINT, LARGEST_ID
-from service.readmodel.clock import position
 from service.services.keys import (
     InsufficientScopeError,
     InvalidKeyError,
@@ -27,27 +26,6 @@ from service.services.keys import (
 
 SessionDep = Annotated[Session, Depends(get_session)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
-CLOCK_HEADER = "X-Clock"
-
-
-def stated_clock(request: Request, response: Response, session: SessionDep) -> None:
-    """State in `X-Clock` the read model's clock (`service.readmodel.clock`) as a read
-    begins: the answer reflects every write up to that event (and perhaps later ones).
-    Only reads state it; an answer the route makes whole (a file, a stream) does not.
-
-    Read on a connection of its own from the session's engine, so that the session
-    (which the route may not use) holds none; on the session's own connection when it is
-    bound to one."""
-    if request.method not in ("GET", "HEAD"):
-        return
-    bind = session.get_bind()
-    if isinstance(bind, Connection):
-        at = position(bind)
-    else:
-        with bind.connect() as connection:
-            at = position(connection)
-    response.headers[CLOCK_HEADER] = str(at[0])
-
 # auto_error=False: a missing key is our own `auth.invalid-key` problem, not FastAPI's.
 bearer = HTTPBearer(
     auto_error=False,
@@ -120,7 +98,6 @@ AdminPrincipal = Annotated[Principal, Depends(require(KeyScope.admin))]
 ReaderOrPublisher = Annotated[Principal, Depends(require(KeyScope.read, KeyScope.publish))]
 
 __all__ = [
-    "CLOCK_HEADER",
     "AdminPrincipal",
     "CursorQuery",
     "EngineDep",
@@ -135,5 +112,4 @@ __all__ = [
     "SessionDep",
     "VersionPath",
     "require",
-    "stated_clock",
 ]

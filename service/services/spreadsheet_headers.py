@@ -21,6 +21,7 @@ SPANISH_HEADERS: Mapping[str, str] = MappingProxyType({
     "description": "Descripción",
     "status": "Estado",
     "year": "Año",
+    "lens": "Enfoque (seguridad o desarrollo)",
     "measure": "Medida",
     "amount_usd": "Monto (USD)",
     "activities": "Actividades",

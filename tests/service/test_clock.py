@@ -9,15 +9,12 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
-from service.api.deps import CLOCK_HEADER
-from service.models import KeyScope, Organisation
+from service.models import Organisation
 from service.readmodel.clock import EVENT, position, record
 from service.readmodel.inputs import INPUT_TABLES, INPUTS
 from service.services.memo import generation
 from tests.support import clock_guard
-from tests.support.loads import Loaded
-from tests.support.publishing import add_publisher, new_key
-from tests.support.samples import EXAMPLES
+from tests.support.publishing import add_publisher
 
 GRANT = "health-grant-esmeraldas.xml"  # one disbursement of 500,000.00 EUR
 
@@ -118,24 +115,3 @@ def test_a_write_to_a_table_no_answer_reads_needs_no_event(store: Engine) -> Non
                                organisation_id=publisher.organisation_id))
         session.commit()
     assert found == []
-
-
-def test_a_read_states_the_clock_and_a_push_moves_it(store: Engine, loaded: Loaded) -> None:
-    api, read_key = loaded.api, loaded.read
-    url = "/api/v1/aggregates?group_by=year&measure=disbursement"
-    with store.connect() as connection:
-        now = position(connection)[0]
-    first = api.request("GET", url, key=read_key)
-    assert first.status_code == 200, first.text
-    assert first.headers[CLOCK_HEADER] == str(now)
-    duplicates = api.request("GET", "/api/v1/coordination/duplicates", key=read_key)
-    assert duplicates.headers[CLOCK_HEADER] == str(now)
-
-    doubled = (EXAMPLES / GRANT).read_bytes().replace(b">500000.00<", b">1000000.00<")
-    pushed = api.request("POST", "/api/v1/activities",
-                         key=new_key(store, "ES-DAC-2", KeyScope.publish), content=doubled)
-    assert pushed.json()["counts"]["updated"] == 1, pushed.text
-    assert CLOCK_HEADER not in pushed.headers  # a write states no read position
-    again = api.request("GET", url, key=read_key)
-    assert int(again.headers[CLOCK_HEADER]) > now
-    assert again.json() != first.json()  # the answer of the new position, not the kept one

@@ -20,6 +20,7 @@ from sqlmodel import Session, func, select
 
 from service.db import create_db_engine
 from service.models import Activity, Push
+from tests.support import clock_guard
 from tests.support.cli import Ran, iati_ec
 from tests.support.publishing import USAID, USAID_EC, set_reporting_org, variant
 from tests.support.samples import sample
@@ -82,7 +83,8 @@ def test_remap_computes_the_missing_views_and_says_how_many(
     assert nothing.stdout.strip().endswith(": 0 views computed")
     engine = create_db_engine(database)
     try:
-        with engine.begin() as connection:  # as if the mappings had changed since
+        # as if the mappings had changed since: a hand-made past, not a write path
+        with clock_guard.expected(), engine.begin() as connection:
             connection.execute(text("UPDATE budget_view SET mapping_version = '0ld0ld0ld0ld'"))
             stale = connection.execute(text(
                 "UPDATE \"transaction\" SET usd_rates = '0.0-old', usd_cents = NULL "
