@@ -710,12 +710,41 @@ def benchmark(
     return measured
 
 
+# Where a worker's push spends its time: (file ending, function) → stage, for the profile.
+STAGES = {
+    ("jobs/pushes.py", "run_push_job"): "the push jobs, whole",
+    ("push/reading.py", "check"): "read + validate each activity",
+    ("push/processing.py", "_check_window"): "look up each window's stored hashes, read + validate",
+    ("push/processing.py", "_apply"): "store each activity in its own transaction",
+    ("push/storage.py", "store"): "store: write the activity, its version, rows, view",
+    ("push/rows.py", "insert_rows"): "store: the query tables' rows",
+    ("budget/storage.py", "replace_views"): "store: the Ecuador budget view",
+    ("push/partners.py", "link"): "store: link the partner organisations",
+    ("push/processing.py", "_record"): "record the activity's outcome (the push's log)",
+    ("orm/session.py", "commit"): "commit (every transaction)",
+    ("psycopg/connection.py", "wait"): "waiting for PostgreSQL (every statement)",
+}
+
+
 def summarise(profile: Path, count: int = 40) -> None:
-    """Write the `count` functions of most cumulative time in `profile` to PROFILE.txt."""
+    """Write the stages of STAGES and the `count` functions of most cumulative and own time
+    in `profile` to PROFILE.txt."""
     import pstats
 
     with Path(f"{profile}.txt").open("w", encoding="utf-8") as summary:
         statistics = pstats.Stats(str(profile), stream=summary)
+        found: dict[str, tuple[int, float]] = {}
+        for (file, _, function), row in statistics.stats.items():  # type: ignore[attr-defined]
+            for (ending, name), stage in STAGES.items():
+                if function == name and file.endswith(ending):
+                    calls, cumulative = row[1], row[3]
+                    if cumulative > found.get(stage, (0, 0.0))[1]:
+                        found[stage] = (calls, cumulative)
+        summary.write("| stage | calls | cumulative s |\n|---|--:|--:|\n")
+        for stage in STAGES.values():
+            calls, cumulative = found.get(stage, (0, 0.0))
+            summary.write(f"| {stage} | {calls:,} | {cumulative:.2f} |\n")
+        summary.write("\n")
         statistics.sort_stats("cumulative").print_stats(count)
         statistics.sort_stats("tottime").print_stats(count)
 
