@@ -5,6 +5,7 @@ of them shaped like the IATI Registry's API, and the ministry's organisation fil
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Annotated, Any, ClassVar
@@ -21,6 +22,7 @@ from service.config import get_settings
 from service.errors import DomainError
 from service.services.provided import primary_ids
 from service.services.publishing import (
+    Dataset,
     Secondary,
     dataset,
     dataset_chunks,
@@ -111,17 +113,7 @@ def get_dataset(
             f"No live activity in Ecuador is reported by {publisher!r}; /iati/datasets.json "
             "lists the publishers.", publisher=publisher,
         )
-    tag = f'"{found.content_hash}"'
-    headers = {
-        "ETag": weak(tag),
-        "Last-Modified": format_datetime(found.last_modified, usegmt=True),
-        "Cache-Control": "no-cache",
-    }
-    if not_modified(request, etag=tag, modified=found.last_modified):
-        return Response(status_code=304, headers=headers)
-    return StreamingResponse(
-        dataset_chunks(engine, found, secondary()), media_type=XML, headers=headers
-    )
+    return _conditional_file(request, found, lambda: dataset_chunks(engine, found, secondary()))
 
 
 @router.get(
@@ -143,6 +135,14 @@ def get_provided_dataset(request: Request, engine: EngineDep) -> Response:
         raise NoDatasetError(
             f"{by.ref} has published no cooperation provided by Ecuador.", publisher=by.ref,
         )
+    return _conditional_file(request, found, lambda: own_chunks(engine, found, ids))
+
+
+def _conditional_file(
+    request: Request, found: Dataset, chunks: Callable[[], Iterator[bytes]]
+) -> Response:
+    """A dataset's file streamed from `chunks`, or 304 when the request's validators still
+    match: a weak ETag of its content hash and its Last-Modified."""
     tag = f'"{found.content_hash}"'
     headers = {
         "ETag": weak(tag),
@@ -151,7 +151,7 @@ def get_provided_dataset(request: Request, engine: EngineDep) -> Response:
     }
     if not_modified(request, etag=tag, modified=found.last_modified):
         return Response(status_code=304, headers=headers)
-    return StreamingResponse(own_chunks(engine, found, ids), media_type=XML, headers=headers)
+    return StreamingResponse(chunks(), media_type=XML, headers=headers)
 
 
 def _url(request: Request, publisher: str) -> str:
